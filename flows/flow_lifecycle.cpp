@@ -1,0 +1,135 @@
+#include "flows/flow_lifecycle.hpp"
+
+namespace orca {
+
+const char* to_string(flow_status status) {
+  return status == flow_status::published ? "Published" : "Unpublished";
+}
+
+caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
+                                            const std::string& origin) {
+  auto parsed = parse_flow(text);
+  if (!parsed.errors.empty()) {
+    std::string msg;
+    for (const auto& line : parsed.errors.lines(origin)) {
+      if (!msg.empty())
+        msg += '\n';
+      msg += line;
+    }
+    return make_error(errc::invalid_flow, std::move(msg));
+  }
+  return parsed.model;
+}
+
+caf::expected<flow_record> lifecycle_create(std::string_view text,
+                                            const std::string& origin,
+                                            int64_t now) {
+  auto parsed = parse_flow_or_error(text, origin);
+  if (!parsed)
+    return parsed.error();
+  flow_record result;
+  result.name = (*parsed)->name;
+  result.created_on = now;
+  result.updated_on = now;
+  result.draft = std::string{text};
+  return result;
+}
+
+caf::expected<flow_record> lifecycle_update(const flow_record& current,
+                                            std::string_view text,
+                                            const std::string& origin,
+                                            int64_t now) {
+  if (current.status == flow_status::published)
+    return make_error(errc::flow_is_published,
+                      "flow " + quoted(current.name) + " is published (version "
+                        + std::to_string(current.latest_version)
+                        + "): stop it before updating it");
+  auto parsed = parse_flow_or_error(text, origin);
+  if (!parsed)
+    return parsed.error();
+  if ((*parsed)->name != current.name)
+    return make_error(errc::invalid_flow,
+                      origin + ": name: the update names flow "
+                        + quoted((*parsed)->name) + ", not "
+                        + quoted(current.name));
+  flow_record result = current;
+  result.draft = std::string{text};
+  result.draft_version = current.latest_version + 1;
+  result.updated_on = now;
+  return result;
+}
+
+caf::expected<publish_outcome>
+lifecycle_publish(const flow_record& current,
+                  const std::vector<std::string>& registered, int64_t now) {
+  publish_outcome result;
+  result.flow = current;
+  if (current.status == flow_status::published) {
+    result.version = current.latest_version;
+    return result;
+  }
+  auto origin = "flow " + quoted(current.name);
+  auto parsed = parse_flow_or_error(current.draft, origin);
+  if (!parsed)
+    return parsed.error();
+  auto unknown = check_providers(**parsed, registered);
+  if (!unknown.empty()) {
+    std::string msg;
+    for (const auto& line : unknown.lines(origin)) {
+      if (!msg.empty())
+        msg += '\n';
+      msg += line;
+    }
+    return make_error(errc::unknown_provider, std::move(msg));
+  }
+  if (current.draft_is_new()) {
+    flow_version_record frozen;
+    frozen.name = current.name;
+    frozen.version = current.draft_version;
+    frozen.published_on = now;
+    frozen.definition = current.draft;
+    result.flow.latest_version = current.draft_version;
+    result.frozen = std::move(frozen);
+  }
+  result.flow.status = flow_status::published;
+  result.flow.updated_on = now;
+  result.version = result.flow.latest_version;
+  return result;
+}
+
+caf::expected<flow_record> lifecycle_stop(const flow_record& current,
+                                          int64_t now) {
+  if (current.status != flow_status::published)
+    return make_error(errc::flow_not_published,
+                      "flow " + quoted(current.name) + " is not published");
+  auto result = current;
+  result.status = flow_status::unpublished;
+  result.updated_on = now;
+  return result;
+}
+
+caf::expected<flow_record> lifecycle_pause(const flow_record& current,
+                                           int64_t now) {
+  if (current.status != flow_status::published)
+    return make_error(errc::flow_not_published,
+                      "flow " + quoted(current.name)
+                        + " is not published: only a published flow can be "
+                          "paused");
+  auto result = current;
+  result.paused = true;
+  result.updated_on = now;
+  return result;
+}
+
+caf::expected<flow_record> lifecycle_resume(const flow_record& current,
+                                            int64_t now) {
+  if (!current.paused)
+    return make_error(errc::flow_not_paused,
+                      "flow " + quoted(current.name) + " is not paused");
+  auto result = current;
+  result.paused = false;
+  result.updated_on = now;
+  return result;
+}
+
+} // namespace orca

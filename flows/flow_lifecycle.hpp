@@ -1,0 +1,83 @@
+#pragma once
+
+// The lifecycle of a flow (SPEC §2.4) as pure rules on records: create,
+// update, publish, stop, pause, resume. The store applies them inside one
+// LMDB transaction each; the engine carries out what they mean for running
+// journeys.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flows/flow.hpp"
+
+namespace orca {
+
+enum class flow_status : uint8_t { unpublished = 0, published = 1 };
+
+const char* to_string(flow_status status);
+
+/// What the node knows about one flow, by name.
+struct flow_record {
+  std::string name;
+  int64_t created_on = 0;  ///< ms since the Unix epoch
+  int64_t updated_on = 0;
+  flow_status status = flow_status::unpublished;
+  bool paused = false;
+  uint32_t latest_version = 0; ///< newest frozen version; 0: never published
+  uint32_t draft_version = 1;  ///< the number the draft gets when published
+  std::string draft;           ///< JSON text of the draft
+
+  /// Whether the draft differs from the latest frozen version.
+  bool draft_is_new() const {
+    return draft_version > latest_version;
+  }
+};
+
+/// One frozen, immutable version of a flow.
+struct flow_version_record {
+  std::string name;
+  uint32_t version = 0;
+  int64_t published_on = 0;
+  std::string definition; ///< JSON text, exactly as published
+};
+
+/// Result of a publish: the new flow record and, when the draft was new, the
+/// version it froze.
+struct publish_outcome {
+  flow_record flow;
+  std::optional<flow_version_record> frozen;
+  uint32_t version = 0; ///< the version new orders now go to
+};
+
+/// Parses `text` and turns every problem into one invalid_flow error whose
+/// message has one line per problem, each prefixed with `origin`.
+caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
+                                            const std::string& origin);
+
+/// A new Unpublished flow with `text` as its version 1 draft.
+caf::expected<flow_record> lifecycle_create(std::string_view text,
+                                            const std::string& origin,
+                                            int64_t now);
+
+/// Replaces the draft of an Unpublished flow.
+caf::expected<flow_record> lifecycle_update(const flow_record& current,
+                                            std::string_view text,
+                                            const std::string& origin,
+                                            int64_t now);
+
+/// Validates the draft (providers must be in `registered`) and freezes it as
+/// the next version, or publishes the latest version again if the draft is
+/// unchanged. Publishing a Published flow changes nothing.
+caf::expected<publish_outcome>
+lifecycle_publish(const flow_record& current,
+                  const std::vector<std::string>& registered, int64_t now);
+
+caf::expected<flow_record> lifecycle_stop(const flow_record& current,
+                                          int64_t now);
+caf::expected<flow_record> lifecycle_pause(const flow_record& current,
+                                           int64_t now);
+caf::expected<flow_record> lifecycle_resume(const flow_record& current,
+                                            int64_t now);
+
+} // namespace orca

@@ -1,0 +1,56 @@
+#pragma once
+
+// Thin helpers around RapidJSON, the JSON library Orca uses for flows, orders,
+// configs and records: parse with line/column errors, walk dotted paths, write
+// compact text.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "flows/errc.hpp"
+
+namespace orca {
+
+using json_value = rapidjson::Value;
+using json_document = rapidjson::Document;
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Parses `text` as one JSON value. On failure the error names `origin`
+/// (usually a file name) and the line and column of the problem.
+caf::expected<json_document> parse_json(std::string_view text,
+                                        std::string_view origin);
+
+/// Line and column (both from 1) of a byte offset into `text`.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text,
+                                                    std::size_t offset);
+
+/// A dotted field path ("ship_to.country"), split once at parse time.
+using field_path = std::vector<std::string>;
+
+field_path split_path(std::string_view dotted);
+std::string join_path(const field_path& path);
+
+/// The value at `path` below `root`, or nullptr where a key is missing.
+/// A segment made of digits indexes into an array.
+const json_value* find_path(const json_value& root, const field_path& path);
+
+/// "object", "array", "string", "number", "boolean" or "null".
+const char* json_type_name(const json_value& value);
+
+/// Compact JSON text of a value.
+std::string to_json_text(const json_value& value);
+
+/// `text` as a JSON string literal with quotes, for error messages.
+std::string quoted(std::string_view text);
+
+/// The string value of a RapidJSON string as a view.
+inline std::string_view view_of(const json_value& value) {
+  return {value.GetString(), value.GetStringLength()};
+}
+
+} // namespace orca

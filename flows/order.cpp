@@ -1,0 +1,80 @@
+#include "flows/order.hpp"
+
+#include <unordered_set>
+
+#include <rapidjson/error/en.h>
+
+namespace orca {
+
+namespace {
+
+constexpr std::size_t max_lines = 65535;
+
+} // namespace
+
+caf::expected<order> order::parse(std::string_view text) {
+  order result;
+  result.text_ = std::string{text};
+  auto& doc = result.doc_;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(result.text_.data(),
+                                                result.text_.size());
+  if (doc.HasParseError()) {
+    auto [line, column] = line_and_column(text, doc.GetErrorOffset());
+    return make_error(errc::invalid_json,
+                      "order is not valid JSON: line " + std::to_string(line)
+                        + ", column " + std::to_string(column) + ": "
+                        + rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  if (!doc.IsObject())
+    return make_error(errc::invalid_order,
+                      std::string{"an order must be a JSON object, not "}
+                        + json_type_name(doc));
+  auto id = doc.FindMember("id");
+  if (id == doc.MemberEnd())
+    return make_error(errc::invalid_order, "id: missing required field");
+  if (!id->value.IsString() || id->value.GetStringLength() == 0)
+    return make_error(errc::invalid_order, "id: must be a non-empty string");
+  result.id_ = std::string{view_of(id->value)};
+  for (unsigned char c : result.id_)
+    if (c < 0x20 || c == 0x7F)
+      return make_error(errc::invalid_order,
+                        "id: must not contain control characters");
+  auto where = "order " + quoted(result.id_) + ": ";
+  auto lines = doc.FindMember("lines");
+  if (lines == doc.MemberEnd())
+    return make_error(errc::invalid_order, where + "lines: missing required field");
+  if (!lines->value.IsArray())
+    return make_error(errc::invalid_order, where + "lines: must be a list");
+  if (lines->value.Size() > max_lines)
+    return make_error(errc::invalid_order,
+                      where + "lines: an order may have at most 65535 lines");
+  std::unordered_set<std::string_view> seen;
+  for (rapidjson::SizeType i = 0; i < lines->value.Size(); ++i) {
+    const auto& line = lines->value[i];
+    auto line_where = where + "lines[" + std::to_string(i) + "]";
+    if (!line.IsObject())
+      return make_error(errc::invalid_order,
+                        line_where + ": a line must be an object");
+    auto line_id = line.FindMember("id");
+    if (line_id == line.MemberEnd())
+      return make_error(errc::invalid_order,
+                        line_where + ".id: missing required field");
+    if (!line_id->value.IsString() || line_id->value.GetStringLength() == 0)
+      return make_error(errc::invalid_order,
+                        line_where + ".id: must be a non-empty string");
+    if (!seen.insert(view_of(line_id->value)).second)
+      return make_error(errc::invalid_order,
+                        line_where + ".id: duplicate line id "
+                          + quoted(view_of(line_id->value)));
+  }
+  return result;
+}
+
+line_set all_lines(const order& o) {
+  line_set result(o.line_count());
+  for (std::size_t i = 0; i < result.size(); ++i)
+    result[i] = static_cast<line_index>(i);
+  return result;
+}
+
+} // namespace orca

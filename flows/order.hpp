@@ -1,0 +1,71 @@
+#pragma once
+
+// An order as it enters Orca (SPEC §4): free JSON with a required `id` and
+// `lines`, each line with a unique `id`. Parsed once at intake and then
+// shared, read-only, by every journey and branch that works on it.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flows/json.hpp"
+
+namespace orca {
+
+class order {
+public:
+  /// Parses and checks an order. Errors name the offending field, e.g.
+  /// `lines[1].id: duplicate line id "1"`.
+  static caf::expected<order> parse(std::string_view text);
+
+  order(order&&) = default;
+  order& operator=(order&&) = default;
+
+  const std::string& id() const noexcept {
+    return id_;
+  }
+
+  /// The original JSON text, as persisted.
+  const std::string& text() const noexcept {
+    return text_;
+  }
+
+  /// The whole order object (header scope for predicates).
+  const json_value& header() const noexcept {
+    return doc_;
+  }
+
+  std::size_t line_count() const noexcept {
+    return doc_["lines"].Size();
+  }
+
+  /// Line `index` (line scope for predicates).
+  const json_value& line(std::size_t index) const {
+    return doc_["lines"][static_cast<rapidjson::SizeType>(index)];
+  }
+
+  std::string_view line_id(std::size_t index) const {
+    return view_of(line(index)["id"]);
+  }
+
+private:
+  order() = default;
+
+  std::string id_;
+  std::string text_;
+  json_document doc_;
+};
+
+using order_ptr = std::shared_ptr<const order>;
+
+/// Index of a line within its order.
+using line_index = uint16_t;
+
+/// The lines a path works on: indices into the order's lines.
+using line_set = std::vector<line_index>;
+
+/// Every line of `o`.
+line_set all_lines(const order& o);
+
+} // namespace orca

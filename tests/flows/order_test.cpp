@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+
+#include "flows/order.hpp"
+
+using namespace orca;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  auto o = order::parse(text);
+  REQUIRE_FALSE(o);
+  return describe(o.error());
+}
+
+} // namespace
+
+TEST_CASE("an order needs a non-empty string id") {
+  CHECK(error_of(R"({"lines": []})") == "id: missing required field");
+  CHECK(error_of(R"({"id": "", "lines": []})")
+        == "id: must be a non-empty string");
+  CHECK(error_of(R"({"id": 7, "lines": []})")
+        == "id: must be a non-empty string");
+}
+
+TEST_CASE("an order needs a list of lines with unique non-empty ids") {
+  CHECK(error_of(R"({"id": "SO-1"})")
+        == "order \"SO-1\": lines: missing required field");
+  CHECK(error_of(R"({"id": "SO-1", "lines": {}})")
+        == "order \"SO-1\": lines: must be a list");
+  CHECK(error_of(R"({"id": "SO-1", "lines": [{"sku": "x"}]})")
+        == "order \"SO-1\": lines[0].id: missing required field");
+  CHECK(error_of(R"({"id": "SO-1", "lines": [{"id": ""}]})")
+        == "order \"SO-1\": lines[0].id: must be a non-empty string");
+  CHECK(error_of(R"({"id": "SO-1", "lines": [{"id": "1"}, {"id": "1"}]})")
+        == "order \"SO-1\": lines[1].id: duplicate line id \"1\"");
+  CHECK(error_of(R"({"id": "SO-1", "lines": [3]})")
+        == "order \"SO-1\": lines[0]: a line must be an object");
+}
+
+TEST_CASE("an order that is not JSON or not an object is rejected") {
+  CHECK(error_of("{\"id\": ").find("order is not valid JSON: line 1, column 8")
+        == 0);
+  CHECK(error_of("[1, 2]") == "an order must be a JSON object, not array");
+}
+
+TEST_CASE("a valid order exposes its id, lines and free fields") {
+  auto o = order::parse(
+    R"({"id": "SO-1", "channel": "web", "lines": [{"id": "1"}, {"id": "x2"}]})");
+  REQUIRE(o);
+  CHECK(o->id() == "SO-1");
+  CHECK(o->line_count() == 2);
+  CHECK(o->line_id(1) == "x2");
+  CHECK(view_of(o->header()["channel"]) == "web");
+  CHECK(all_lines(*o) == line_set{0, 1});
+  auto empty = order::parse(R"({"id": "SO-2", "lines": []})");
+  REQUIRE(empty);
+  CHECK(empty->line_count() == 0);
+}
