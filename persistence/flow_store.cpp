@@ -1,0 +1,194 @@
+#include "persistence/flow_store.hpp"
+
+#include "persistence/records.hpp"
+
+namespace orca {
+
+namespace {
+
+std::string what_flow(const std::string& name) {
+  return "flows/" + quoted(name);
+}
+
+caf::error no_such_flow(const std::string& name) {
+  return make_error(errc::no_such_flow, "no flow named " + quoted(name));
+}
+
+caf::expected<flow_record> read_flow(lmdb_txn& txn, store& db,
+                                     const std::string& name) {
+  auto bytes = txn.get(db.flows, name);
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return no_such_flow(name);
+  return decode_flow_record(**bytes, what_flow(name));
+}
+
+} // namespace
+
+std::string flow_store::version_key(const std::string& name,
+                                    uint32_t version) {
+  std::string key = name;
+  key.push_back(format::key_separator);
+  for (int i = 3; i >= 0; --i)
+    key.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
+  return key;
+}
+
+template <class Change>
+caf::expected<flow_record> flow_store::modify(const std::string& name,
+                                              Change change) {
+  auto txn = db_.begin_write();
+  if (!txn)
+    return txn.error();
+  auto current = read_flow(*txn, db_, name);
+  if (!current)
+    return current.error();
+  caf::expected<flow_record> next = change(*current);
+  if (!next)
+    return next.error();
+  if (auto err = txn->put(db_.flows, name, encode(*next)))
+    return err;
+  if (auto err = txn->commit())
+    return err;
+  return next;
+}
+
+caf::expected<flow_record> flow_store::create(std::string_view text,
+                                              const std::string& origin,
+                                              int64_t now) {
+  auto record = lifecycle_create(text, origin, now);
+  if (!record)
+    return record.error();
+  auto txn = db_.begin_write();
+  if (!txn)
+    return txn.error();
+  auto added = txn->put_new(db_.flows, record->name, encode(*record));
+  if (!added)
+    return added.error();
+  if (!*added)
+    return make_error(errc::flow_exists,
+                      origin + ": name: a flow named " + quoted(record->name)
+                        + " already exists (use flow update to change it)");
+  if (auto err = txn->commit())
+    return err;
+  return record;
+}
+
+caf::expected<flow_record> flow_store::update(std::string_view text,
+                                              const std::string& origin,
+                                              int64_t now) {
+  auto parsed = parse_flow(text);
+  if (parsed.name.empty())
+    return parse_flow_or_error(text, origin).error();
+  return modify(parsed.name, [&](const flow_record& current) {
+    return lifecycle_update(current, text, origin, now);
+  });
+}
+
+caf::expected<publish_outcome>
+flow_store::publish(const std::string& name,
+                    const std::vector<std::string>& providers, int64_t now) {
+  auto txn = db_.begin_write();
+  if (!txn)
+    return txn.error();
+  auto current = read_flow(*txn, db_, name);
+  if (!current)
+    return current.error();
+  auto outcome = lifecycle_publish(*current, providers, now);
+  if (!outcome)
+    return outcome.error();
+  if (auto err = txn->put(db_.flows, name, encode(outcome->flow)))
+    return err;
+  if (outcome->frozen) {
+    auto key = version_key(name, outcome->frozen->version);
+    auto added = txn->put_new(db_.flow_versions, key, encode(*outcome->frozen));
+    if (!added)
+      return added.error();
+    // Versions are immutable: a version number is frozen only once.
+    if (!*added)
+      return make_error(errc::corrupt_record,
+                        what_flow(name) + ": version "
+                          + std::to_string(outcome->frozen->version)
+                          + " is already frozen but the flow record says it "
+                            "is a draft");
+  }
+  if (auto err = txn->commit())
+    return err;
+  return outcome;
+}
+
+caf::expected<flow_record> flow_store::stop(const std::string& name,
+                                            int64_t now) {
+  return modify(name, [&](const flow_record& current) {
+    return lifecycle_stop(current, now);
+  });
+}
+
+caf::expected<flow_record> flow_store::pause(const std::string& name,
+                                             int64_t now) {
+  return modify(name, [&](const flow_record& current) {
+    return lifecycle_pause(current, now);
+  });
+}
+
+caf::expected<flow_record> flow_store::resume(const std::string& name,
+                                              int64_t now) {
+  return modify(name, [&](const flow_record& current) {
+    return lifecycle_resume(current, now);
+  });
+}
+
+caf::expected<flow_record> flow_store::get(const std::string& name) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  return read_flow(*txn, db_, name);
+}
+
+caf::expected<std::vector<flow_record>> flow_store::list() {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  std::vector<flow_record> result;
+  caf::error failure;
+  auto err = txn->scan(db_.flows, "",
+                       [&](std::string_view key, std::string_view value) {
+                         auto record = decode_flow_record(
+                           value, what_flow(std::string{key}));
+                         if (!record) {
+                           failure = record.error();
+                           return false;
+                         }
+                         result.push_back(std::move(*record));
+                         return true;
+                       });
+  if (err)
+    return err;
+  if (failure)
+    return failure;
+  return result;
+}
+
+caf::expected<flow_version_record>
+flow_store::version(const std::string& name, uint32_t version) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  auto bytes = txn->get(db_.flow_versions, version_key(name, version));
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes) {
+    auto flow = read_flow(*txn, db_, name);
+    if (!flow)
+      return flow.error();
+    return make_error(errc::no_such_version,
+                      "flow " + quoted(name) + " has no version "
+                        + std::to_string(version) + " (latest: "
+                        + std::to_string(flow->latest_version) + ")");
+  }
+  return decode_flow_version_record(**bytes, what_flow(name) + " version "
+                                               + std::to_string(version));
+}
+
+} // namespace orca

@@ -1,0 +1,49 @@
+#pragma once
+
+// Flows and their frozen versions in the store. Each lifecycle operation is
+// one LMDB write transaction: read the record, apply the rule of
+// flows/flow_lifecycle.hpp, write the record (and a frozen version) back.
+// Thread-safe: LMDB serialises the write transactions.
+
+#include <string>
+#include <vector>
+
+#include "flows/flow_lifecycle.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace orca {
+
+class flow_store {
+public:
+  explicit flow_store(store& db) : db_(db) {
+  }
+
+  caf::expected<flow_record> create(std::string_view text,
+                                    const std::string& origin, int64_t now);
+  caf::expected<flow_record> update(std::string_view text,
+                                    const std::string& origin, int64_t now);
+  caf::expected<publish_outcome>
+  publish(const std::string& name, const std::vector<std::string>& providers,
+          int64_t now);
+  caf::expected<flow_record> stop(const std::string& name, int64_t now);
+  caf::expected<flow_record> pause(const std::string& name, int64_t now);
+  caf::expected<flow_record> resume(const std::string& name, int64_t now);
+
+  caf::expected<flow_record> get(const std::string& name);
+  caf::expected<std::vector<flow_record>> list();
+  caf::expected<flow_version_record> version(const std::string& name,
+                                             uint32_t version);
+
+  /// Key of a frozen version: name, separator, version big-endian.
+  static std::string version_key(const std::string& name, uint32_t version);
+
+private:
+  /// Runs `change` on the stored record named `name` and writes the result
+  /// back in the same transaction.
+  template <class Change>
+  caf::expected<flow_record> modify(const std::string& name, Change change);
+
+  store& db_;
+};
+
+} // namespace orca

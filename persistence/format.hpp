@@ -1,0 +1,57 @@
+#pragma once
+
+// Everything Orca writes to disk is named here. WRITTEN TO DISK: never change
+// or reuse a value below. Retire a value by commenting it out and leaving it
+// in place, so that nobody reuses it. The layout is described in FORMAT.md.
+
+#include <cstdint>
+
+namespace orca::format {
+
+/// Version of the store as a whole, kept under `meta_store_format_key` in
+/// the meta database. A store whose version is newer than this is refused.
+/// History: 1 = first format.
+constexpr uint32_t store_format_version = 1;
+
+// LMDB named databases.
+constexpr const char* db_meta = "meta";
+constexpr const char* db_flows = "flows";
+constexpr const char* db_flow_versions = "flow_versions";
+constexpr const char* db_orders = "orders";
+constexpr const char* db_journeys = "journeys";
+constexpr const char* db_journal = "journal";
+constexpr const char* db_provider_calls = "provider_calls";
+
+constexpr unsigned max_databases = 16;
+
+// Keys of the meta database.
+constexpr const char* meta_store_format_key = "store_format";
+
+/// Separates the parts of a composite key. Names and ids never contain
+/// control characters, so a 0 byte cannot occur inside a part.
+constexpr char key_separator = '\0';
+
+/// The first byte of every record value: what kind of record it is.
+enum class record_tag : uint8_t {
+  flow = 1,
+  flow_version = 2,
+  order = 3,
+  journey = 4,
+  journal_entry = 5,
+  provider_call = 6,
+};
+
+/// Version of each record kind's payload, written after its tag. Readers
+/// refuse versions newer than these.
+constexpr uint16_t flow_record_version = 1;
+constexpr uint16_t flow_version_record_version = 1;
+constexpr uint16_t order_record_version = 1;
+constexpr uint16_t journey_record_version = 1;
+constexpr uint16_t journal_entry_version = 1;
+constexpr uint16_t provider_call_version = 1;
+
+/// Bytes before the payload: tag (1), version (2, little endian), CRC-32 of
+/// the payload (4, little endian), payload length (4, little endian).
+constexpr std::size_t record_header_size = 11;
+
+} // namespace orca::format

@@ -1,0 +1,195 @@
+#include "persistence/lmdb_store.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "persistence/format.hpp"
+
+namespace orca {
+
+namespace {
+
+MDB_val to_val(std::string_view bytes) {
+  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
+}
+
+std::string encode_u32(uint32_t x) {
+  std::string result(4, '\0');
+  for (int i = 0; i < 4; ++i)
+    result[i] = static_cast<char>((x >> (8 * i)) & 0xFF);
+  return result;
+}
+
+uint32_t decode_u32(std::string_view bytes) {
+  uint32_t x = 0;
+  for (int i = 3; i >= 0; --i)
+    x = (x << 8) | static_cast<unsigned char>(bytes[i]);
+  return x;
+}
+
+} // namespace
+
+caf::error lmdb_error(const char* call, int rc) {
+  return make_error(errc::storage_failure,
+                    std::string{"lmdb: "} + call + ": " + mdb_strerror(rc));
+}
+
+// -- lmdb_txn -----------------------------------------------------------------
+
+lmdb_txn::~lmdb_txn() {
+  if (txn_ != nullptr)
+    mdb_txn_abort(txn_);
+}
+
+caf::expected<std::optional<std::string_view>>
+lmdb_txn::get(MDB_dbi db, std::string_view key) {
+  MDB_val k = to_val(key);
+  MDB_val v{0, nullptr};
+  int rc = mdb_get(txn_, db, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return std::optional<std::string_view>{};
+  if (rc != MDB_SUCCESS)
+    return lmdb_error("mdb_get", rc);
+  return std::optional<std::string_view>{
+    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+}
+
+caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
+                         std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != MDB_SUCCESS)
+    return lmdb_error("mdb_put", rc);
+  return caf::none;
+}
+
+caf::expected<bool> lmdb_txn::put_new(MDB_dbi db, std::string_view key,
+                                      std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  int rc = mdb_put(txn_, db, &k, &v, MDB_NOOVERWRITE);
+  if (rc == MDB_KEYEXIST)
+    return false;
+  if (rc != MDB_SUCCESS)
+    return lmdb_error("mdb_put", rc);
+  return true;
+}
+
+caf::error lmdb_txn::del(MDB_dbi db, std::string_view key) {
+  MDB_val k = to_val(key);
+  int rc = mdb_del(txn_, db, &k, nullptr);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+    return lmdb_error("mdb_del", rc);
+  return caf::none;
+}
+
+caf::error lmdb_txn::commit() {
+  // REQUIRES: the transaction is still open.
+  int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr; // committed or not, LMDB has freed it
+  if (rc != MDB_SUCCESS)
+    return lmdb_error("mdb_txn_commit", rc);
+  return caf::none;
+}
+
+caf::error lmdb_txn::open_cursor(MDB_dbi db, MDB_cursor** cursor) {
+  if (int rc = mdb_cursor_open(txn_, db, cursor); rc != MDB_SUCCESS)
+    return lmdb_error("mdb_cursor_open", rc);
+  return caf::none;
+}
+
+// -- store --------------------------------------------------------------------
+
+caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
+                                                  options opts) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return make_error(errc::storage_failure, "cannot create data directory "
+                                               + dir + ": "
+                                               + std::strerror(errno));
+  std::unique_ptr<store> result{new store};
+  result->dir_ = dir;
+  if (int rc = mdb_env_create(&result->env_); rc != MDB_SUCCESS)
+    return lmdb_error("mdb_env_create", rc);
+  mdb_env_set_maxdbs(result->env_, format::max_databases);
+  mdb_env_set_mapsize(result->env_, opts.map_size);
+  mdb_env_set_maxreaders(result->env_, 256);
+  unsigned flags = MDB_NOTLS;
+  if (!opts.durable)
+    flags |= MDB_NOSYNC;
+  if (int rc = mdb_env_open(result->env_, dir.c_str(), flags, 0644);
+      rc != MDB_SUCCESS)
+    return make_error(errc::storage_failure,
+                      "cannot open the store in " + dir + ": "
+                        + mdb_strerror(rc));
+  if (auto err = result->open_databases())
+    return err;
+  return result;
+}
+
+store::~store() {
+  if (env_ != nullptr)
+    mdb_env_close(env_);
+}
+
+caf::expected<lmdb_txn> store::begin_read() {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+      rc != MDB_SUCCESS)
+    return lmdb_error("mdb_txn_begin", rc);
+  return lmdb_txn{txn};
+}
+
+caf::expected<lmdb_txn> store::begin_write() {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn); rc != MDB_SUCCESS)
+    return lmdb_error("mdb_txn_begin", rc);
+  return lmdb_txn{txn};
+}
+
+caf::error store::open_databases() {
+  auto txn = begin_write();
+  if (!txn)
+    return txn.error();
+  struct named {
+    const char* name;
+    MDB_dbi* handle;
+  };
+  named dbs[] = {
+    {format::db_meta, &meta},
+    {format::db_flows, &flows},
+    {format::db_flow_versions, &flow_versions},
+    {format::db_orders, &orders},
+    {format::db_journeys, &journeys},
+    {format::db_journal, &journal},
+    {format::db_provider_calls, &provider_calls},
+  };
+  for (auto& db : dbs)
+    if (int rc = mdb_dbi_open(txn->native(), db.name, MDB_CREATE, db.handle);
+        rc != MDB_SUCCESS)
+      return lmdb_error("mdb_dbi_open", rc);
+  auto stored = txn->get(meta, format::meta_store_format_key);
+  if (!stored)
+    return stored.error();
+  if (!*stored) {
+    if (auto err = txn->put(meta, format::meta_store_format_key,
+                            encode_u32(format::store_format_version)))
+      return err;
+  } else {
+    if ((*stored)->size() != 4)
+      return make_error(errc::corrupt_record,
+                        dir_ + ": the store's format record is damaged ("
+                          + std::to_string((*stored)->size())
+                          + " bytes instead of 4)");
+    auto version = decode_u32(**stored);
+    if (version > format::store_format_version)
+      return make_error(errc::store_too_new,
+                        dir_ + ": the store was written by format version "
+                          + std::to_string(version)
+                          + "; this build of Orca reads versions up to "
+                          + std::to_string(format::store_format_version));
+  }
+  return txn->commit();
+}
+
+} // namespace orca

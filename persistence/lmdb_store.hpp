@@ -1,0 +1,144 @@
+#pragma once
+
+// The LMDB environment in a data directory, with Orca's named databases, and
+// RAII transactions over it. One `store` per directory per process; it may
+// be used from any thread (read transactions are not bound to threads, write
+// transactions are serialised by LMDB and must be committed on the thread
+// that began them).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <lmdb.h>
+
+#include "flows/errc.hpp"
+
+namespace orca {
+
+/// A storage error from an LMDB return code, naming the call.
+caf::error lmdb_error(const char* call, int rc);
+
+class lmdb_txn {
+public:
+  lmdb_txn(lmdb_txn&& other) noexcept : txn_(other.txn_) {
+    other.txn_ = nullptr;
+  }
+  lmdb_txn& operator=(lmdb_txn&&) = delete;
+  lmdb_txn(const lmdb_txn&) = delete;
+  ~lmdb_txn();
+
+  /// The value under `key`, nothing if there is none. The view stays valid
+  /// until the transaction ends or writes to the database.
+  caf::expected<std::optional<std::string_view>> get(MDB_dbi db,
+                                                     std::string_view key);
+
+  caf::error put(MDB_dbi db, std::string_view key, std::string_view value);
+
+  /// Puts only if `key` is absent; returns false (and writes nothing) if it
+  /// was there.
+  caf::expected<bool> put_new(MDB_dbi db, std::string_view key,
+                              std::string_view value);
+
+  /// Deletes `key`; deleting an absent key is not an error.
+  caf::error del(MDB_dbi db, std::string_view key);
+
+  /// Calls `f(key, value)` for every entry whose key starts with `prefix`, in
+  /// key order, while `f` returns true.
+  template <class F>
+  caf::error scan(MDB_dbi db, std::string_view prefix, F&& f);
+
+  caf::error commit();
+
+  MDB_txn* native() const noexcept {
+    return txn_;
+  }
+
+private:
+  friend class store;
+  explicit lmdb_txn(MDB_txn* txn) : txn_(txn) {
+  }
+
+  caf::error open_cursor(MDB_dbi db, MDB_cursor** cursor);
+
+  MDB_txn* txn_;
+};
+
+class store {
+public:
+  struct options {
+    /// Upper bound of the data file; LMDB reserves address space, not disk.
+    std::size_t map_size = std::size_t{64} << 30;
+    /// false: commits skip fsync (MDB_NOSYNC), for benchmarks only.
+    bool durable = true;
+  };
+
+  /// Opens (creating if absent) the store in directory `dir`. Refuses a store
+  /// written by a newer format version.
+  static caf::expected<std::unique_ptr<store>> open(const std::string& dir,
+                                                    options opts);
+  static caf::expected<std::unique_ptr<store>> open(const std::string& dir) {
+    return open(dir, options{});
+  }
+
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  caf::expected<lmdb_txn> begin_read();
+  caf::expected<lmdb_txn> begin_write();
+
+  const std::string& dir() const noexcept {
+    return dir_;
+  }
+
+  MDB_env* env() const noexcept {
+    return env_;
+  }
+
+  MDB_dbi meta = 0;
+  MDB_dbi flows = 0;
+  MDB_dbi flow_versions = 0;
+  MDB_dbi orders = 0;
+  MDB_dbi journeys = 0;
+  MDB_dbi journal = 0;
+  MDB_dbi provider_calls = 0;
+
+private:
+  store() = default;
+  caf::error open_databases();
+
+  std::string dir_;
+  MDB_env* env_ = nullptr;
+};
+
+// -- template implementation --------------------------------------------------
+
+template <class F>
+caf::error lmdb_txn::scan(MDB_dbi db, std::string_view prefix, F&& f) {
+  MDB_cursor* cursor = nullptr;
+  if (auto err = open_cursor(db, &cursor))
+    return err;
+  MDB_val key{prefix.size(), const_cast<char*>(prefix.data())};
+  MDB_val value{0, nullptr};
+  // LMDB has no empty keys: an empty prefix starts at the first entry.
+  int rc = mdb_cursor_get(cursor, &key, &value,
+                          prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    std::string_view k{static_cast<const char*>(key.mv_data), key.mv_size};
+    if (k.substr(0, prefix.size()) != prefix)
+      break;
+    std::string_view v{static_cast<const char*>(value.mv_data), value.mv_size};
+    if (!f(k, v))
+      break;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+    return lmdb_error("mdb_cursor_get", rc);
+  return caf::none;
+}
+
+} // namespace orca

@@ -1,0 +1,185 @@
+#include "persistence/records.hpp"
+
+#include <istream>
+#include <ostream>
+#include <streambuf>
+
+#include <boost/crc.hpp>
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+namespace orca {
+
+// -- cereal schemas (payload version 1 of each record) ------------------------
+
+template <class Archive>
+void serialize(Archive& ar, flow_record& x) {
+  ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
+     x.draft_version, x.draft);
+}
+
+template <class Archive>
+void serialize(Archive& ar, flow_version_record& x) {
+  ar(x.name, x.version, x.published_on, x.definition);
+}
+
+namespace {
+
+// -- streams over strings without copies --------------------------------------
+
+class string_sink : public std::streambuf {
+public:
+  explicit string_sink(std::string& out) : out_(out) {
+  }
+
+protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof())
+      out_.push_back(static_cast<char>(c));
+    return c;
+  }
+
+private:
+  std::string& out_;
+};
+
+class view_source : public std::streambuf {
+public:
+  explicit view_source(std::string_view bytes) {
+    auto* p = const_cast<char*>(bytes.data());
+    setg(p, p, p + bytes.size());
+  }
+};
+
+void put_le(std::string& out, uint64_t x, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
+}
+
+uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
+  uint64_t x = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
+  return x;
+}
+
+uint32_t crc32(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+template <class T>
+std::string to_payload(const T& x) {
+  std::string payload;
+  {
+    string_sink sink{payload};
+    std::ostream os{&sink};
+    cereal::BinaryOutputArchive ar{os};
+    ar(x);
+  }
+  return payload;
+}
+
+template <class T>
+caf::expected<T> from_payload(std::string_view payload,
+                              const std::string& what) {
+  T result;
+  try {
+    view_source source{payload};
+    std::istream is{&source};
+    cereal::BinaryInputArchive ar{is};
+    ar(result);
+  } catch (const std::exception& e) {
+    return make_error(errc::corrupt_record,
+                      "record " + what + " is damaged: " + e.what());
+  }
+  return result;
+}
+
+} // namespace
+
+namespace detail {
+
+std::string seal(format::record_tag tag, uint16_t version,
+                 std::string_view payload) {
+  std::string out;
+  out.reserve(format::record_header_size + payload.size());
+  put_le(out, static_cast<uint8_t>(tag), 1);
+  put_le(out, version, 2);
+  put_le(out, crc32(payload), 4);
+  put_le(out, payload.size(), 4);
+  out.append(payload);
+  return out;
+}
+
+caf::expected<std::pair<std::string_view, uint16_t>>
+unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
+       const std::string& what) {
+  auto damaged = [&](const std::string& why) {
+    return make_error(errc::corrupt_record,
+                      "record " + what + " is damaged: " + why);
+  };
+  if (bytes.size() < format::record_header_size)
+    return damaged("only " + std::to_string(bytes.size())
+                   + " bytes, shorter than a record header");
+  auto stored_tag = static_cast<uint8_t>(get_le(bytes, 0, 1));
+  if (stored_tag != static_cast<uint8_t>(tag))
+    return damaged("record kind " + std::to_string(stored_tag) + " where "
+                   + std::to_string(static_cast<int>(tag)) + " was expected");
+  auto version = static_cast<uint16_t>(get_le(bytes, 1, 2));
+  if (version == 0 || version > max_version)
+    return make_error(errc::store_too_new,
+                      "record " + what + " has format version "
+                        + std::to_string(version)
+                        + "; this build of Orca reads versions up to "
+                        + std::to_string(max_version));
+  auto checksum = static_cast<uint32_t>(get_le(bytes, 3, 4));
+  auto length = get_le(bytes, 7, 4);
+  auto payload = bytes.substr(format::record_header_size);
+  if (payload.size() != length)
+    return damaged("payload of " + std::to_string(payload.size())
+                   + " bytes where the header says " + std::to_string(length)
+                   + " (truncated?)");
+  if (crc32(payload) != checksum)
+    return damaged("checksum mismatch");
+  return std::make_pair(payload, version);
+}
+
+} // namespace detail
+
+std::string encode(const flow_record& record) {
+  return detail::seal(format::record_tag::flow, format::flow_record_version,
+                      to_payload(record));
+}
+
+std::string encode(const flow_version_record& record) {
+  return detail::seal(format::record_tag::flow_version,
+                      format::flow_version_record_version, to_payload(record));
+}
+
+caf::expected<flow_record> decode_flow_record(std::string_view bytes,
+                                              const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::flow,
+                                format::flow_record_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<flow_record>(payload->first, what);
+}
+
+caf::expected<flow_version_record>
+decode_flow_version_record(std::string_view bytes, const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::flow_version,
+                                format::flow_version_record_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<flow_version_record>(payload->first, what);
+}
+
+} // namespace orca

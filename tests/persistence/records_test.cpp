@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include "persistence/records.hpp"
+
+using namespace orca;
+
+namespace {
+
+flow_record sample() {
+  flow_record r;
+  r.name = "Order to invoice";
+  r.created_on = 1700000000000;
+  r.updated_on = 1700000000123;
+  r.status = flow_status::published;
+  r.paused = true;
+  r.latest_version = 3;
+  r.draft_version = 3;
+  r.draft = R"({"name": "Order to invoice"})";
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("a flow record survives encoding and decoding") {
+  auto bytes = encode(sample());
+  auto back = decode_flow_record(bytes, "flows/x");
+  REQUIRE(back);
+  CHECK(back->name == sample().name);
+  CHECK(back->created_on == sample().created_on);
+  CHECK(back->status == flow_status::published);
+  CHECK(back->paused);
+  CHECK(back->latest_version == 3);
+  CHECK(back->draft == sample().draft);
+}
+
+TEST_CASE("a truncated record is reported as damaged") {
+  auto bytes = encode(sample());
+  for (std::size_t keep : {std::size_t{0}, std::size_t{5}, bytes.size() - 1}) {
+    auto back = decode_flow_record(bytes.substr(0, keep), "flows/x");
+    REQUIRE_FALSE(back);
+    CHECK(back.error() == errc::corrupt_record);
+    CHECK(describe(back.error()).find("record flows/x is damaged")
+          != std::string::npos);
+  }
+}
+
+TEST_CASE("a flipped byte anywhere in a record is detected") {
+  auto bytes = encode(sample());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x10);
+    auto back = decode_flow_record(damaged, "flows/x");
+    INFO("byte " << i);
+    CHECK_FALSE(back);
+  }
+}
+
+TEST_CASE("a record of the wrong kind or a newer version is refused") {
+  flow_version_record v{"F", 1, 5, "{}"};
+  auto wrong = decode_flow_record(encode(v), "flows/x");
+  REQUIRE_FALSE(wrong);
+  CHECK(describe(wrong.error()).find("record kind 2 where 1 was expected")
+        != std::string::npos);
+  auto newer = detail::seal(format::record_tag::flow,
+                            format::flow_record_version + 1, "payload");
+  auto refused = decode_flow_record(newer, "flows/x");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == errc::store_too_new);
+}
