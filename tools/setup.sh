@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that Orca's build, tests and tools need.
+# Non-interactive and safe to run again: apt-get skips what is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libcaf-dev                 # C++ Actor Framework 0.17: core, io (middleman), openssl
+  libboost-dev               # Boost 1.74 headers: MSM (journey lifecycle), Beast + Asio (http provider)
+  libcereal-dev              # snapshot and record serialisation
+  rapidjson-dev              # JSON for flows, orders, configs and records
+  liblmdb-dev lmdb-utils     # the embedded store
+  catch2                     # tests (v2)
+  libcli11-dev               # command-line parsing for orcad, orcactl, orca-bench
+  libfmt-dev                 # formatting
+  libspdlog-dev              # orcad's logging to stderr
+  libssl-dev openssl         # TLS between node and clients; certificates in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
