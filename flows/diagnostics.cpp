@@ -38,7 +38,7 @@ void diagnostics::reject_unknown_fields(
         expected += name;
       }
       add(field_of(where, std::string{key}),
-          "unknown field " + quoted(key) + " (expected one of: " + expected
+          "unknown field " + quote(key) + " (expected one of: " + expected
             + ")");
     }
   }

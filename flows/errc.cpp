@@ -23,6 +23,7 @@ const char* to_string(errc code) {
     case errc::no_such_journey: return "no_such_journey";
     case errc::journey_not_failed: return "journey_not_failed";
     case errc::engine_stopped: return "engine_stopped";
+    case errc::no_such_order: return "no_such_order";
     case errc::storage_failure: return "storage_failure";
     case errc::store_too_new: return "store_too_new";
     case errc::corrupt_record: return "corrupt_record";

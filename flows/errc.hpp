@@ -37,6 +37,7 @@ enum class errc : uint8_t {
   no_such_journey = 41,
   journey_not_failed = 42,
   engine_stopped = 43,
+  no_such_order = 44,
 
   // Storage.
   storage_failure = 60,

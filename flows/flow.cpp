@@ -114,9 +114,9 @@ diagnostics check_providers(const flow& f,
     if (std::find(registered.begin(), registered.end(), s.provider)
         == registered.end()) {
       auto path = f.sequences[s.sequence].path;
-      result.add("step " + quoted(s.name)
-                   + (path.empty() ? "" : " in " + quoted(path)),
-                 "provider " + quoted(s.provider)
+      result.add("step " + quote(s.name)
+                   + (path.empty() ? "" : " in " + quote(path)),
+                 "provider " + quote(s.provider)
                    + " is not registered on this node");
     }
   }

@@ -41,7 +41,7 @@ caf::expected<flow_record> lifecycle_update(const flow_record& current,
                                             int64_t now) {
   if (current.status == flow_status::published)
     return make_error(errc::flow_is_published,
-                      "flow " + quoted(current.name) + " is published (version "
+                      "flow " + quote(current.name) + " is published (version "
                         + std::to_string(current.latest_version)
                         + "): stop it before updating it");
   auto parsed = parse_flow_or_error(text, origin);
@@ -50,8 +50,8 @@ caf::expected<flow_record> lifecycle_update(const flow_record& current,
   if ((*parsed)->name != current.name)
     return make_error(errc::invalid_flow,
                       origin + ": name: the update names flow "
-                        + quoted((*parsed)->name) + ", not "
-                        + quoted(current.name));
+                        + quote((*parsed)->name) + ", not "
+                        + quote(current.name));
   flow_record result = current;
   result.draft = std::string{text};
   result.draft_version = current.latest_version + 1;
@@ -68,7 +68,7 @@ lifecycle_publish(const flow_record& current,
     result.version = current.latest_version;
     return result;
   }
-  auto origin = "flow " + quoted(current.name);
+  auto origin = "flow " + quote(current.name);
   auto parsed = parse_flow_or_error(current.draft, origin);
   if (!parsed)
     return parsed.error();
@@ -101,7 +101,7 @@ caf::expected<flow_record> lifecycle_stop(const flow_record& current,
                                           int64_t now) {
   if (current.status != flow_status::published)
     return make_error(errc::flow_not_published,
-                      "flow " + quoted(current.name) + " is not published");
+                      "flow " + quote(current.name) + " is not published");
   auto result = current;
   result.status = flow_status::unpublished;
   result.updated_on = now;
@@ -112,7 +112,7 @@ caf::expected<flow_record> lifecycle_pause(const flow_record& current,
                                            int64_t now) {
   if (current.status != flow_status::published)
     return make_error(errc::flow_not_published,
-                      "flow " + quoted(current.name)
+                      "flow " + quote(current.name)
                         + " is not published: only a published flow can be "
                           "paused");
   auto result = current;
@@ -125,7 +125,7 @@ caf::expected<flow_record> lifecycle_resume(const flow_record& current,
                                             int64_t now) {
   if (!current.paused)
     return make_error(errc::flow_not_paused,
-                      "flow " + quoted(current.name) + " is not paused");
+                      "flow " + quote(current.name) + " is not paused");
   auto result = current;
   result.paused = false;
   result.updated_on = now;

@@ -112,7 +112,7 @@ private:
     }
     if (auto type = required_string(root, "", "type")) {
       if (*type != "order")
-        diags_.add("type", "unsupported orchestration type " + quoted(*type)
+        diags_.add("type", "unsupported orchestration type " + quote(*type)
                              + " (supported: \"order\")");
       f_.type = *type;
     }
@@ -154,7 +154,7 @@ private:
     filter_policy policy;
     auto name = required_string(json, where, "name");
     if (name)
-      where += " " + quoted(*name);
+      where += " " + quote(*name);
     diags_.reject_unknown_fields(json, where, {"name", "scope", "when"});
     if (auto scope = json.FindMember("scope"); scope != json.MemberEnd()) {
       if (scope->value.IsString() && view_of(scope->value) == "header")
@@ -188,7 +188,7 @@ private:
     execution_policy policy;
     auto name = required_string(json, where, "name");
     if (name)
-      where += " " + quoted(*name);
+      where += " " + quote(*name);
     auto kind = required_string(json, where, "kind");
     bool kind_ok = false;
     if (kind) {
@@ -203,7 +203,7 @@ private:
         kind_ok = true;
       } else {
         diags_.add(field_of(where, "kind"),
-                   "unknown execution policy kind " + quoted(*kind)
+                   "unknown execution policy kind " + quote(*kind)
                      + " (expected one of: header_validation, "
                        "line_validation, fulfillment_source)");
       }
@@ -280,7 +280,7 @@ private:
       if (json.IsObject()) {
         if (auto name = json.FindMember("name");
             name != json.MemberEnd() && name->value.IsString())
-          step_where += " " + quoted(view_of(name->value));
+          step_where += " " + quote(view_of(name->value));
       }
       parse_step(json, step_where, seq, static_cast<uint16_t>(i), count);
     }
@@ -347,7 +347,7 @@ private:
     if (!known) {
       diags_.add(field_of(where, "action"),
                  "unknown action "
-                   + (kind.IsString() ? quoted(view_of(kind))
+                   + (kind.IsString() ? quote(view_of(kind))
                                       : std::string{json_type_name(kind)})
                    + " (expected one of: " + names_of(action_names) + ")");
       return;
@@ -462,7 +462,7 @@ private:
     auto it = filter_index_.find(std::string{view_of(json)});
     if (it == filter_index_.end()) {
       if (filter_names_.count(std::string{view_of(json)}) == 0)
-        diags_.add(where, "no filter policy named " + quoted(view_of(json)));
+        diags_.add(where, "no filter policy named " + quote(view_of(json)));
       return;
     }
     f_.steps[id].filters.push_back(it->second);
@@ -478,7 +478,7 @@ private:
     if (it == execution_index_.end()) {
       if (execution_names_.count(std::string{view_of(json)}) == 0)
         diags_.add(where,
-                   "no execution policy named " + quoted(view_of(json)));
+                   "no execution policy named " + quote(view_of(json)));
       return;
     }
     const auto& policy = f_.executions[it->second];
@@ -497,7 +497,7 @@ private:
       default: break;
     }
     if (!fits) {
-      diags_.add(where, "execution policy " + quoted(policy.name) + " ("
+      diags_.add(where, "execution policy " + quote(policy.name) + " ("
                           + to_string(policy.kind) + ") does not fit action "
                           + to_string(s.action));
       return;
@@ -532,7 +532,7 @@ private:
                                     "branches"});
       diags_.add(field_of(where, "element"),
                  "unknown element "
-                   + (kind.IsString() ? quoted(view_of(kind))
+                   + (kind.IsString() ? quote(view_of(kind))
                                       : std::string{json_type_name(kind)})
                    + " (expected one of: " + names_of(element_names) + ")");
       return;
@@ -596,7 +596,7 @@ private:
       }
       auto name = required_string(b, branch_where, "name");
       if (name)
-        branch_where += " " + quoted(*name);
+        branch_where += " " + quote(*name);
       diags_.reject_unknown_fields(b, branch_where, {"name", "steps"});
       if (name && name->empty())
         diags_.add(field_of(branch_where, "name"), "must not be empty");
@@ -648,7 +648,7 @@ private:
                                              const char* key) {
     auto it = json.FindMember(key);
     if (it == json.MemberEnd()) {
-      diags_.add(where, std::string{"missing required field "} + quoted(key));
+      diags_.add(where, std::string{"missing required field "} + quote(key));
       return std::nullopt;
     }
     if (!it->value.IsString()) {
@@ -691,7 +691,7 @@ private:
                      const char* what) {
     auto [it, added] = names.emplace(name, where);
     if (!added)
-      diags_.add(where, std::string{what} + " name " + quoted(name)
+      diags_.add(where, std::string{what} + " name " + quote(name)
                           + " is already used by " + it->second);
     return added;
   }

@@ -113,7 +113,7 @@ std::string to_json_text(const json_value& value) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string quoted(std::string_view text) {
+std::string quote(std::string_view text) {
   rapidjson::StringBuffer buffer;
   json_writer writer{buffer};
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));

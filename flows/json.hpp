@@ -46,7 +46,7 @@ const char* json_type_name(const json_value& value);
 std::string to_json_text(const json_value& value);
 
 /// `text` as a JSON string literal with quotes, for error messages.
-std::string quoted(std::string_view text);
+std::string quote(std::string_view text);
 
 /// The string value of a RapidJSON string as a view.
 inline std::string_view view_of(const json_value& value) {

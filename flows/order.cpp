@@ -39,7 +39,7 @@ caf::expected<order> order::parse(std::string_view text) {
     if (c < 0x20 || c == 0x7F)
       return make_error(errc::invalid_order,
                         "id: must not contain control characters");
-  auto where = "order " + quoted(result.id_) + ": ";
+  auto where = "order " + quote(result.id_) + ": ";
   auto lines = doc.FindMember("lines");
   if (lines == doc.MemberEnd())
     return make_error(errc::invalid_order, where + "lines: missing required field");
@@ -65,7 +65,7 @@ caf::expected<order> order::parse(std::string_view text) {
     if (!seen.insert(view_of(line_id->value)).second)
       return make_error(errc::invalid_order,
                         line_where + ".id: duplicate line id "
-                          + quoted(view_of(line_id->value)));
+                          + quote(view_of(line_id->value)));
   }
   return result;
 }

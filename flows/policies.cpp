@@ -43,7 +43,7 @@ std::vector<std::string> run_validation(const flow& f, const step& s,
       for (auto line : lines)
         for (const auto& rule : policy.rules)
           if (!evaluate(rule.when, o.line(line)))
-            failures.push_back("line " + quoted(o.line_id(line)) + ": "
+            failures.push_back("line " + quote(o.line_id(line)) + ": "
                                + rule.message);
     }
   }
@@ -70,7 +70,7 @@ assign_sources(const flow& f, const step& s, const order& o,
     if (source == nullptr) {
       if (!unassigned.empty())
         unassigned += ", ";
-      unassigned += quoted(o.line_id(line));
+      unassigned += quote(o.line_id(line));
       continue;
     }
     auto group = groups.begin();
@@ -85,7 +85,7 @@ assign_sources(const flow& f, const step& s, const order& o,
   if (!unassigned.empty())
     return make_error(errc::invalid_order,
                       "no fulfillment source for line(s) " + unassigned
-                        + " (no rule of " + quoted(policy.name)
+                        + " (no rule of " + quote(policy.name)
                         + " matched and it has no default_source)");
   return groups;
 }

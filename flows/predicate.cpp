@@ -85,7 +85,7 @@ std::optional<predicate> parse_comparison(const json_value& json,
         op_known = true;
       }
     if (!op_known)
-      diags.add(field_of(where, "op"), "unknown op " + quoted(name)
+      diags.add(field_of(where, "op"), "unknown op " + quote(name)
                                          + " (expected one of: " + op_list()
                                          + ")");
   }
@@ -123,7 +123,7 @@ std::optional<predicate> parse_comparison(const json_value& json,
             result.value.text, std::regex::ECMAScript | std::regex::optimize);
         } catch (const std::regex_error& e) {
           diags.add(value_where, "invalid regular expression "
-                                   + quoted(result.value.text) + ": "
+                                   + quote(result.value.text) + ": "
                                    + e.what());
         }
       }
@@ -147,7 +147,7 @@ const char* to_string(predicate_op op) {
 
 std::string literal::to_json() const {
   switch (type) {
-    case kind::string: return quoted(text);
+    case kind::string: return quote(text);
     case kind::boolean: return boolean ? "true" : "false";
     case kind::number: {
       json_value v(number);

@@ -41,15 +41,15 @@ int flow_validate(const options& opts) {
   }
   auto parsed = orca::parse_flow(text);
   if (opts.json) {
-    std::string line = "{\"file\":" + orca::quoted(opts.file)
+    std::string line = "{\"file\":" + orca::quote(opts.file)
                        + ",\"valid\":" + (parsed.errors.empty() ? "true" : "false");
     if (parsed.model)
-      line += ",\"name\":" + orca::quoted(parsed.model->name)
+      line += ",\"name\":" + orca::quote(parsed.model->name)
               + ",\"steps\":" + std::to_string(parsed.model->steps.size());
     line += ",\"errors\":[";
     bool first = true;
     for (const auto& d : parsed.errors.lines(opts.file)) {
-      line += (first ? "" : ",") + orca::quoted(d);
+      line += (first ? "" : ",") + orca::quote(d);
       first = false;
     }
     std::cout << line << "]}\n";
