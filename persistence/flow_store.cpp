@@ -7,11 +7,11 @@ namespace orca {
 namespace {
 
 std::string what_flow(const std::string& name) {
-  return "flows/" + quoted(name);
+  return "flows/" + quote(name);
 }
 
 caf::error no_such_flow(const std::string& name) {
-  return make_error(errc::no_such_flow, "no flow named " + quoted(name));
+  return make_error(errc::no_such_flow, "no flow named " + quote(name));
 }
 
 caf::expected<flow_record> read_flow(lmdb_txn& txn, store& db,
@@ -68,7 +68,7 @@ caf::expected<flow_record> flow_store::create(std::string_view text,
     return added.error();
   if (!*added)
     return make_error(errc::flow_exists,
-                      origin + ": name: a flow named " + quoted(record->name)
+                      origin + ": name: a flow named " + quote(record->name)
                         + " already exists (use flow update to change it)");
   if (auto err = txn->commit())
     return err;
@@ -183,7 +183,7 @@ flow_store::version(const std::string& name, uint32_t version) {
     if (!flow)
       return flow.error();
     return make_error(errc::no_such_version,
-                      "flow " + quoted(name) + " has no version "
+                      "flow " + quote(name) + " has no version "
                         + std::to_string(version) + " (latest: "
                         + std::to_string(flow->latest_version) + ")");
   }

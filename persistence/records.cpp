@@ -25,6 +25,39 @@ void serialize(Archive& ar, flow_version_record& x) {
   ar(x.name, x.version, x.published_on, x.definition);
 }
 
+template <class Archive>
+void serialize(Archive& ar, order_record& x) {
+  ar(x.id, x.text, x.received_on, x.events, x.cancelled);
+}
+
+template <class Archive>
+void serialize(Archive& ar, step_result& x) {
+  ar(x.step, x.outcome, x.attempts, x.error, x.ended_on);
+}
+
+template <class Archive>
+void serialize(Archive& ar, fulfillment_order& x) {
+  ar(x.id, x.source, x.lines, x.sent);
+}
+
+template <class Archive>
+void serialize(Archive& ar, branch_slot& x) {
+  ar(x.body, x.ended, x.failed);
+}
+
+template <class Archive>
+void serialize(Archive& ar, path_state& x) {
+  ar(x.seq, x.position, x.phase, x.previous, x.held, x.failed, x.cancelled,
+     x.attempts, x.token, x.deadline, x.lines, x.branches, x.sending, x.last_error);
+}
+
+template <class Archive>
+void serialize(Archive& ar, journey_snapshot& x) {
+  ar(x.order_id, x.flow, x.version, x.state, x.created_on, x.updated_on, x.run,
+     x.steps, x.fulfillment_orders, x.invoice_id, x.events, x.cancel_requested,
+     x.error, x.paths);
+}
+
 namespace {
 
 // -- streams over strings without copies --------------------------------------
@@ -162,6 +195,34 @@ std::string encode(const flow_record& record) {
 std::string encode(const flow_version_record& record) {
   return detail::seal(format::record_tag::flow_version,
                       format::flow_version_record_version, to_payload(record));
+}
+
+std::string encode(const order_record& record) {
+  return detail::seal(format::record_tag::order, format::order_record_version,
+                      to_payload(record));
+}
+
+std::string encode(const journey_snapshot& snapshot) {
+  return detail::seal(format::record_tag::journey,
+                      format::journey_record_version, to_payload(snapshot));
+}
+
+caf::expected<order_record> decode_order_record(std::string_view bytes,
+                                                const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::order,
+                                format::order_record_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<order_record>(payload->first, what);
+}
+
+caf::expected<journey_snapshot>
+decode_journey_snapshot(std::string_view bytes, const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::journey,
+                                format::journey_record_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<journey_snapshot>(payload->first, what);
 }
 
 caf::expected<flow_record> decode_flow_record(std::string_view bytes,

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "flows/flow_lifecycle.hpp"
+#include "persistence/journey_snapshot.hpp"
 #include "persistence/format.hpp"
 
 namespace orca {
@@ -21,6 +22,14 @@ caf::expected<flow_record> decode_flow_record(std::string_view bytes,
                                               const std::string& what);
 caf::expected<flow_version_record>
 decode_flow_version_record(std::string_view bytes, const std::string& what);
+
+std::string encode(const order_record& record);
+std::string encode(const journey_snapshot& snapshot);
+
+caf::expected<order_record> decode_order_record(std::string_view bytes,
+                                                const std::string& what);
+caf::expected<journey_snapshot>
+decode_journey_snapshot(std::string_view bytes, const std::string& what);
 
 namespace detail {
 

@@ -1,0 +1,109 @@
+#pragma once
+
+// Group commit: one writer thread takes every write request queued since its
+// last commit and applies them all in one LMDB transaction, one fsync. A
+// request's callback runs on the writer thread after the commit, so what it
+// reports is durable. Thread-safe: submit from anywhere.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "persistence/lmdb_store.hpp"
+
+namespace orca {
+
+struct write_op {
+  enum class kind : uint8_t {
+    put,      ///< write value under key
+    put_new,  ///< write only if key is absent, else skip the whole request
+    erase,    ///< delete key
+    modify,   ///< value = change(current value), computed inside the txn
+  };
+
+  /// Returns the new value, or nothing to leave the key as it is. A modify
+  /// that returns an error fails the request (its other ops are skipped).
+  using change_fn = std::function<caf::expected<std::optional<std::string>>(
+    std::optional<std::string_view> current)>;
+
+  kind what = kind::put;
+  MDB_dbi db = 0;
+  std::string key;
+  std::string value;
+  change_fn change;
+
+  static write_op put(MDB_dbi db, std::string key, std::string value) {
+    return {kind::put, db, std::move(key), std::move(value), {}};
+  }
+  static write_op put_new(MDB_dbi db, std::string key, std::string value) {
+    return {kind::put_new, db, std::move(key), std::move(value), {}};
+  }
+  static write_op erase(MDB_dbi db, std::string key) {
+    return {kind::erase, db, std::move(key), {}, {}};
+  }
+  static write_op modify(MDB_dbi db, std::string key, change_fn f) {
+    return {kind::modify, db, std::move(key), {}, std::move(f)};
+  }
+};
+
+/// What happened to one request.
+struct write_result {
+  bool applied = false;   ///< its ops are committed
+  bool key_existed = false; ///< a put_new found its key: nothing applied
+  caf::error error;       ///< a modify refused, or the commit failed
+};
+
+/// REQUIRES: a request's put_new and modify ops (which may refuse it) come
+/// before its other ops, because a refusal skips the ops after it but does
+/// not undo those before it.
+struct write_request {
+  std::vector<write_op> ops;
+  std::function<void(const write_result&)> done; ///< may be empty
+};
+
+class group_committer {
+public:
+  struct stats {
+    uint64_t commits = 0;
+    uint64_t requests = 0;
+    uint64_t ops = 0;
+  };
+
+  /// REQUIRES: `db` outlives this object.
+  explicit group_committer(store& db);
+
+  /// Commits what is queued, runs its callbacks, and stops the thread.
+  ~group_committer();
+
+  group_committer(const group_committer&) = delete;
+  group_committer& operator=(const group_committer&) = delete;
+
+  void submit(write_request request);
+
+  /// Blocks until everything submitted before the call is committed.
+  void flush();
+
+  stats statistics() const;
+
+private:
+  void run();
+  void commit(std::vector<write_request>& batch);
+
+  store& db_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::vector<write_request> queue_;
+  uint64_t submitted_ = 0;
+  uint64_t completed_ = 0;
+  bool stopping_ = false;
+  stats stats_;
+  std::thread thread_;
+};
+
+} // namespace orca

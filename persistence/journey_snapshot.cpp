@@ -1,0 +1,78 @@
+#include "persistence/journey_snapshot.hpp"
+
+#include "persistence/format.hpp"
+
+namespace orca {
+
+namespace {
+
+constexpr const char* state_names[] = {"received", "running",   "waiting",
+                                       "paused",   "completed", "failed",
+                                       "cancelled", "skipped"};
+
+} // namespace
+
+const char* to_string(journey_state state) {
+  auto i = static_cast<std::size_t>(state);
+  return i < std::size(state_names) ? state_names[i] : "unknown";
+}
+
+std::optional<journey_state> journey_state_from(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(state_names); ++i)
+    if (name == state_names[i])
+      return static_cast<journey_state>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(journey_state state) {
+  return state == journey_state::completed || state == journey_state::failed
+         || state == journey_state::cancelled
+         || state == journey_state::skipped;
+}
+
+const char* to_string(step_outcome outcome) {
+  switch (outcome) {
+    case step_outcome::succeeded: return "succeeded";
+    case step_outcome::failed: return "failed";
+    case step_outcome::skipped: return "skipped";
+  }
+  return "unknown";
+}
+
+const char* to_string(path_phase phase) {
+  switch (phase) {
+    case path_phase::ready: return "ready";
+    case path_phase::waiting_event: return "waiting_event";
+    case path_phase::calling: return "calling";
+    case path_phase::backoff: return "backoff";
+    case path_phase::retry: return "retry";
+    case path_phase::claiming: return "claiming";
+    case path_phase::branching: return "branching";
+    case path_phase::ended: return "ended";
+  }
+  return "unknown";
+}
+
+std::string journey_prefix(const std::string& order_id) {
+  std::string key = order_id;
+  key.push_back(format::key_separator);
+  return key;
+}
+
+std::string journey_key(const std::string& order_id, const std::string& flow,
+                        uint32_t version) {
+  std::string key = journey_prefix(order_id);
+  key += flow;
+  key.push_back(format::key_separator);
+  for (int i = 3; i >= 0; --i)
+    key.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
+  return key;
+}
+
+path_state initial_path(const order& o) {
+  path_state p;
+  p.lines = all_lines(o);
+  return p;
+}
+
+} // namespace orca
