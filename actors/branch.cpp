@@ -1,0 +1,121 @@
+#include "actors/branch.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+namespace orca {
+
+namespace {
+
+class branch_actor final : public path_actor {
+public:
+  branch_actor(caf::actor_config& cfg, path_context context, path_state start,
+               caf::actor parent)
+    : path_actor(cfg, std::move(context), std::move(start)),
+      parent_(std::move(parent)) {
+    for (const auto& fo : ctx_.sending)
+      if (std::find(path_.sending.begin(), path_.sending.end(), fo.id)
+          != path_.sending.end())
+        claimed_.push_back(fo);
+  }
+
+  const char* name() const override {
+    return "orca.branch";
+  }
+
+  caf::behavior make_behavior() override {
+    if (path_.phase == path_phase::branching)
+      restore_children();
+    else
+      runner().on_restore();
+    changed();
+    return path_handlers();
+  }
+
+protected:
+  // -- journey-wide effects: buffered into the next report --------------------
+
+  void step_ended(step_result result) override {
+    report_.steps.push_back(std::move(result));
+  }
+
+  void add_fulfillment(std::vector<source_group> groups) override {
+    for (auto& g : groups)
+      report_.new_fulfillment.push_back(std::move(g));
+  }
+
+  std::optional<std::vector<fulfillment_order>> claim_unsent() override {
+    // The journey must see what this branch did so far (such as the
+    // fulfillment orders it just created) before it answers the claim.
+    flush();
+    auto token = path_.token;
+    request(ctx_.journey, caf::infinite, claim_atom::value, path_.seq)
+      .then(
+        [this, token](std::vector<fulfillment_order>& orders) {
+          if (token != path_.token)
+            return;
+          claimed_ = orders;
+          runner().on_claimed(std::move(orders));
+          changed();
+        },
+        [this](caf::error& err) { quit(err); });
+    return std::nullopt;
+  }
+
+  void fulfillment_done(const std::vector<std::string>& ids,
+                        bool sent) override {
+    auto& target = sent ? report_.sent : report_.released;
+    target.insert(target.end(), ids.begin(), ids.end());
+  }
+
+  void set_invoice(std::string id) override {
+    report_.invoice_id = std::move(id);
+  }
+
+  std::vector<fulfillment_order>
+  orders_for(const std::vector<std::string>& ids) const override {
+    std::vector<fulfillment_order> result;
+    for (const auto& fo : claimed_)
+      if (std::find(ids.begin(), ids.end(), fo.id) != ids.end())
+        result.push_back(fo);
+    return result;
+  }
+
+  void branches_started(const std::vector<path_state>& children) override {
+    report_.started.insert(report_.started.end(), children.begin(),
+                           children.end());
+  }
+
+  void changed() override {
+    flush();
+    if (path_.phase == path_phase::ended) {
+      send(parent_, branch_done_atom::value, path_.seq, path_.failed);
+      quit();
+    }
+  }
+
+private:
+  /// Sends the journey this path's state and what changed since the last
+  /// report.
+  void flush() {
+    report_.state = path_;
+    send(ctx_.journey, std::move(report_));
+    report_ = path_report{};
+  }
+
+  caf::actor parent_;
+  std::vector<fulfillment_order> claimed_;
+  path_report report_;
+};
+
+} // namespace
+
+caf::actor spawn_branch(path_actor* parent, path_context context,
+                        path_state start) {
+  auto self = caf::actor_cast<caf::actor>(parent);
+  return parent->spawn<branch_actor, caf::linked>(std::move(context),
+                                                  std::move(start), self);
+}
+
+} // namespace orca

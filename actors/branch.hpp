@@ -1,0 +1,21 @@
+#pragma once
+
+// A branch actor runs one taken branch of a splitter or condition: a child
+// of the journey (or of the branch whose element it belongs to), working on
+// the branch's subset of lines. It reports every step boundary to its
+// journey, which owns all journey-wide data and the snapshot, and tells its
+// parent when it ends so the parent's merge barrier can count it.
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/path_actor.hpp"
+
+namespace orca {
+
+/// Spawns a branch actor for `start`, linked to `parent`; it reports to
+/// `context.journey`.
+caf::actor spawn_branch(path_actor* parent, path_context context,
+                        path_state start);
+
+} // namespace orca

@@ -1,0 +1,75 @@
+#pragma once
+
+// Time, injected. Engine logic never reads the wall clock or sleeps: it asks
+// its clock for "now" (for records) and for timers (back-off, time-outs,
+// waits, simulated latency), which arrive as (timer_atom, token) messages.
+// Tests use manual_clock and move time forward themselves.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+
+namespace orca {
+
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
+
+/// Thread-safe; shared by every actor of an engine.
+class clock {
+public:
+  virtual ~clock();
+
+  /// Milliseconds since the Unix epoch.
+  virtual int64_t now_ms() const = 0;
+
+  /// Delivers (timer_atom, token) to `target` after `delay_ms`.
+  virtual void schedule(uint32_t delay_ms, const caf::actor& target,
+                        uint64_t token) = 0;
+};
+
+/// The real clock: system time and CAF's timer service.
+std::shared_ptr<clock> make_system_clock();
+
+/// A clock that only moves when told to. Timers fall due in order of due
+/// time, then of scheduling.
+class manual_clock : public clock {
+public:
+  explicit manual_clock(int64_t start_ms = 1'700'000'000'000);
+
+  int64_t now_ms() const override;
+  void schedule(uint32_t delay_ms, const caf::actor& target,
+                uint64_t token) override;
+
+  /// Moves time forward by `ms`, delivering every timer that falls due.
+  void advance(uint32_t ms);
+
+  /// Jumps to the earliest pending timer and delivers every timer due then.
+  /// Returns false if there is none.
+  bool fire_next();
+
+  std::size_t pending() const;
+
+  /// Waits (in real time) until at least `n` timers are pending.
+  bool wait_for_pending(std::size_t n, std::chrono::milliseconds limit);
+
+private:
+  struct entry {
+    caf::actor target;
+    uint64_t token;
+  };
+
+  void deliver_due(std::unique_lock<std::mutex>& guard);
+
+  mutable std::mutex mutex_;
+  std::condition_variable scheduled_;
+  int64_t now_;
+  uint64_t sequence_ = 0;
+  std::map<std::pair<int64_t, uint64_t>, entry> timers_;
+};
+
+} // namespace orca

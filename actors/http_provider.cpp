@@ -1,0 +1,457 @@
+#include "actors/http_provider.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <caf/actor_pool.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "flows/errc.hpp"
+#include "flows/json.hpp"
+
+namespace orca {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using steady_clock = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+/// How much of a non-2xx answer's body goes into the error message.
+constexpr std::size_t error_body_bytes = 200;
+
+/// Larger answers are refused rather than buffered: no provider answer that
+/// Orca understands comes anywhere near this.
+constexpr std::uint64_t max_answer_bytes = 8 * 1024 * 1024;
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size())
+    return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (lower(text[i]) != lower(prefix[i]))
+      return false;
+  }
+  return true;
+}
+
+bool is_control_or_space(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f;
+}
+
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+/// The first `limit` bytes of `body`, shortened further so that a UTF-8
+/// sequence is never cut in half (the text ends up in JSON and logs).
+std::string_view body_excerpt(std::string_view body, std::size_t limit) {
+  if (body.size() <= limit)
+    return body;
+  auto end = limit;
+  // Step back over continuation bytes (10xxxxxx) to the start of the
+  // sequence that straddles the limit, and drop that whole sequence.
+  while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0) == 0x80)
+    --end;
+  return body.substr(0, end);
+}
+
+/// One POST, from resolving the host to reading the answer, driven by the
+/// io_context of the worker that owns it. Asynchronous operations are used
+/// only because Beast's time limits (`tcp_stream::expires_at`) apply to them
+/// and not to blocking calls; the worker still handles one request at a time
+/// and waits for it on its own thread.
+///
+/// Lives in a shared_ptr held by every pending completion handler: after a
+/// time-out, a host name lookup may still be running in Asio's resolver
+/// thread and complete later, into an exchange that is already done.
+class http_exchange : public std::enable_shared_from_this<http_exchange> {
+public:
+  http_exchange(net::io_context& io, http_url url, std::string url_text,
+                uint32_t timeout_ms)
+    : url_(std::move(url)),
+      url_text_(std::move(url_text)),
+      timeout_ms_(timeout_ms),
+      resolver_(io),
+      resolve_timer_(io),
+      stream_(io) {
+    parser_.body_limit(max_answer_bytes);
+  }
+
+  /// Starts the exchange; the worker then runs its io_context until done().
+  void start(const provider_request& request) {
+    action_ = request.action;
+    deadline_ = steady_clock::now() + std::chrono::milliseconds{timeout_ms_};
+    // The key comes from order ids, which are untrusted: a CR or LF in it
+    // would let an order write its own HTTP headers.
+    if (has_control_character(request.idempotency_key)) {
+      finish(provider_reply::failure(
+        url_text_ + ": the idempotency key " + quote(request.idempotency_key)
+        + " contains control characters and cannot be sent as a header"));
+      return;
+    }
+    build_request(request);
+    error_code ec;
+    auto address = net::ip::make_address(url_.host, ec);
+    if (!ec) {
+      auto port = static_cast<unsigned short>(
+        std::strtoul(url_.port.c_str(), nullptr, 10));
+      connect(tcp::endpoint{address, port});
+      return;
+    }
+    phase_ = "resolving host " + quote(url_.host);
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait(
+      [self = shared_from_this()](error_code wait_ec) {
+        self->on_resolve_deadline(wait_ec);
+      });
+    resolver_.async_resolve(
+      url_.host, url_.port,
+      [self = shared_from_this()](error_code resolve_ec,
+                                  tcp::resolver::results_type results) {
+        self->on_resolve(resolve_ec, std::move(results));
+      });
+  }
+
+  bool done() const noexcept {
+    return done_;
+  }
+
+  /// REQUIRES: done()
+  provider_reply take_reply() {
+    return std::move(reply_);
+  }
+
+private:
+  void build_request(const provider_request& request) {
+    auto host = url_.host.find(':') == std::string::npos
+                  ? url_.host
+                  : "[" + url_.host + "]";
+    if (url_.port != "80")
+      host += ":" + url_.port;
+    request_.method(http::verb::post);
+    request_.target(url_.target);
+    request_.version(11);
+    request_.set(http::field::host, host);
+    request_.set(http::field::user_agent, "orca");
+    request_.set(http::field::content_type, "application/json");
+    request_.set(http::field::accept, "application/json");
+    request_.set("Idempotency-Key", request.idempotency_key);
+    request_.keep_alive(false);
+    request_.body() = to_json(request);
+    request_.prepare_payload();
+  }
+
+  void on_resolve_deadline(error_code ec) {
+    if (done_ || ec == net::error::operation_aborted)
+      return;
+    resolver_.cancel();
+    finish(timed_out());
+  }
+
+  void on_resolve(error_code ec,
+                  tcp::resolver::results_type results) {
+    if (done_)
+      return;
+    resolve_timer_.cancel();
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    phase_ = "connecting";
+    // One absolute deadline for everything that follows: connect, write
+    // and read share the time that is left.
+    stream_.expires_at(deadline_);
+    auto on_done = [self = shared_from_this()](error_code connect_ec,
+                                               const tcp::endpoint&) {
+      self->on_connect(connect_ec);
+    };
+    stream_.async_connect(results, std::move(on_done));
+  }
+
+  void connect(const tcp::endpoint& endpoint) {
+    phase_ = "connecting";
+    stream_.expires_at(deadline_);
+    auto on_done = [self = shared_from_this()](error_code ec) {
+      self->on_connect(ec);
+    };
+    stream_.async_connect(endpoint, std::move(on_done));
+  }
+
+  void on_connect(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    phase_ = "sending the request";
+    auto on_done = [self = shared_from_this()](error_code write_ec,
+                                               std::size_t) {
+      self->on_write(write_ec);
+    };
+    http::async_write(stream_, request_, std::move(on_done));
+  }
+
+  void on_write(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    phase_ = "waiting for the answer";
+    auto on_done = [self = shared_from_this()](error_code read_ec,
+                                               std::size_t) {
+      self->on_read(read_ec);
+    };
+    http::async_read(stream_, buffer_, parser_, std::move(on_done));
+  }
+
+  void on_read(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    const auto& response = parser_.get();
+    auto status = response.result_int();
+    if (status < 200 || status > 299) {
+      auto message = "HTTP " + std::to_string(status) + " from " + url_text_;
+      auto excerpt = body_excerpt(response.body(), error_body_bytes);
+      if (!excerpt.empty()) {
+        message += ": ";
+        message += excerpt;
+      }
+      finish(provider_reply::failure(std::move(message)));
+      return;
+    }
+    auto reply = reply_from_json(action_, response.body());
+    if (!reply.ok)
+      reply.error = url_text_ + ": " + reply.error;
+    finish(std::move(reply));
+  }
+
+  provider_reply timed_out() const {
+    return provider_reply::failure(url_text_ + ": timed out after "
+                                   + std::to_string(timeout_ms_) + " ms while "
+                                   + phase_);
+  }
+
+  provider_reply failed(error_code ec) const {
+    if (ec == beast::error::timeout)
+      return timed_out();
+    return provider_reply::failure(url_text_ + ": " + phase_
+                                   + " failed: " + ec.message());
+  }
+
+  void finish(provider_reply reply) {
+    done_ = true;
+    reply_ = std::move(reply);
+    resolve_timer_.cancel();
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  // Copies, not references to the worker's: an exchange may outlive the
+  // worker while a late host name lookup still holds it.
+  http_url url_;
+  std::string url_text_;
+  uint32_t timeout_ms_;
+  action_kind action_ = action_kind::custom;
+  steady_clock::time_point deadline_;
+  std::string phase_ = "starting";
+  tcp::resolver resolver_;
+  net::steady_timer resolve_timer_;
+  beast::tcp_stream stream_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer buffer_;
+  http::response_parser<http::string_body> parser_;
+  bool done_ = false;
+  provider_reply reply_;
+};
+
+/// The HTTP side of one worker: its own io_context, used only by the worker's
+/// thread, one request at a time.
+class http_client {
+public:
+  http_client(http_url url, std::string url_text, uint32_t timeout_ms)
+    : url_(std::move(url)),
+      url_text_(std::move(url_text)),
+      timeout_ms_(timeout_ms) {
+  }
+
+  /// Sends `request` and waits for the answer or the time limit. Never
+  /// throws: every problem becomes a failed reply.
+  provider_reply post(const provider_request& request) noexcept {
+    try {
+      return post_or_throw(request);
+    } catch (const std::exception& e) {
+      return provider_reply::failure(url_text_ + ": " + e.what());
+    } catch (...) {
+      return provider_reply::failure(url_text_ + ": unknown error");
+    }
+  }
+
+private:
+  provider_reply post_or_throw(const provider_request& request) {
+    auto exchange = std::make_shared<http_exchange>(io_, url_, url_text_,
+                                                    timeout_ms_);
+    io_.restart();
+    exchange->start(request);
+    while (!exchange->done()) {
+      // Pending work (our own operations, at least the time limit) keeps
+      // run_one blocking until some handler has run.
+      if (io_.run_one() == 0)
+        return provider_reply::failure(
+          url_text_ + ": the request stopped without an answer");
+    }
+    // Let the cancelled operations of this exchange complete now rather
+    // than during the next request.
+    io_.poll();
+    return exchange->take_reply();
+  }
+
+  net::io_context io_{1};
+  http_url url_;
+  std::string url_text_;
+  uint32_t timeout_ms_;
+};
+
+caf::behavior http_worker(caf::event_based_actor*, http_url url,
+                          std::string url_text, uint32_t timeout_ms) {
+  auto client = std::make_shared<http_client>(std::move(url),
+                                              std::move(url_text), timeout_ms);
+  return {
+    [client](const provider_request& request) -> provider_reply {
+      return client->post(request);
+    },
+  };
+}
+
+/// The adapter for a URL that does not parse: the engine keeps running and
+/// every call fails with the reason.
+caf::behavior misconfigured_provider(caf::event_based_actor*,
+                                     std::string why) {
+  return {
+    [why](const provider_request&) -> provider_reply {
+      return provider_reply::failure(why);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<http_url> parse_http_url(const std::string& url) {
+  auto fail = [&url](const std::string& why) -> caf::expected<http_url> {
+    return make_error(errc::invalid_config,
+                      "url " + quote(url) + ": " + why);
+  };
+  constexpr std::string_view scheme = "http://";
+  if (url.empty())
+    return fail("must not be empty");
+  if (!starts_with_ignoring_case(url, scheme))
+    return fail("only http:// URLs are supported");
+  if (std::any_of(url.begin(), url.end(), is_control_or_space))
+    return fail("must not contain spaces or control characters");
+  auto rest = std::string_view{url}.substr(scheme.size());
+  auto authority_end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, authority_end);
+  auto tail = authority_end == std::string_view::npos
+                ? std::string_view{}
+                : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos)
+    return fail("user names and passwords in URLs are not supported");
+  http_url result;
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return fail("the IPv6 address has no closing ']'");
+    result.host = std::string{authority.substr(1, close - 1)};
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return fail("unexpected text after the IPv6 address");
+      port = after.substr(1);
+      has_port = true;
+    }
+  } else {
+    auto colon = authority.find(':');
+    result.host = std::string{authority.substr(0, colon)};
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+  }
+  if (result.host.empty())
+    return fail("has no host");
+  if (has_port) {
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    auto bad_port = [&] {
+      return fail("port " + quote(port) + " is not a number from 1 to 65535");
+    };
+    if (port.empty() || port.size() > 5
+        || !std::all_of(port.begin(), port.end(), is_digit))
+      return bad_port();
+    auto number = std::strtoul(std::string{port}.c_str(), nullptr, 10);
+    if (number < 1 || number > 65535)
+      return bad_port();
+    result.port = std::to_string(number);
+  } else {
+    result.port = "80";
+  }
+  // The fragment is the client's business; servers never see it.
+  tail = tail.substr(0, tail.find('#'));
+  if (tail.empty())
+    result.target = "/";
+  else if (tail.front() == '?')
+    result.target = "/" + std::string{tail};
+  else
+    result.target = std::string{tail};
+  return result;
+}
+
+caf::actor spawn_http_provider(caf::actor_system& system,
+                               http_provider_config config) {
+  auto url = parse_http_url(config.url);
+  if (!url)
+    return system.spawn(misconfigured_provider, describe(url.error()));
+  auto workers = std::max<std::size_t>(config.workers, 1);
+  auto factory = [&system, parsed = *url, text = config.url,
+                  timeout_ms = config.timeout_ms] {
+    return system.spawn<caf::detached>(http_worker, parsed, text, timeout_ms);
+  };
+  // The pool hands each message to a worker with its original sender and
+  // request id, so the worker's reply goes straight back to the requester.
+  // Round robin does not look at how busy a worker is: a request may wait
+  // behind a slow one while another worker is idle.
+  return caf::actor_pool::make(system.dummy_execution_unit(), workers, factory,
+                               caf::actor_pool::round_robin());
+}
+
+} // namespace orca

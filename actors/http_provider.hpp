@@ -1,0 +1,61 @@
+#pragma once
+
+// The `http` provider adapter: an actor that carries out provider calls by
+// POSTing each provider_request as JSON to one URL and turning the HTTP
+// answer into a provider_reply. Paths (journey and branch actors) talk to it
+// with the protocol in actors/provider_protocol.hpp; whoever wires the engine
+// spawns one adapter per configured http provider and stops it with an exit
+// message when the engine shuts down.
+//
+// Blocking network I/O never runs on CAF's scheduler threads: the adapter is
+// a pool of detached workers, each with its own thread, and each request uses
+// a new TCP connection.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/provider_protocol.hpp"
+
+namespace orca {
+
+/// How an http provider is reached.
+struct http_provider_config {
+  /// "http://HOST[:PORT][/PATH]"; PORT defaults to 80, PATH to "/".
+  std::string url;
+  /// Time limit for one whole request (resolve, connect, write and read),
+  /// counted from the moment a worker starts it.
+  uint32_t timeout_ms = 10000;
+  /// How many requests may run at the same time (0 counts as 1).
+  uint32_t workers = 4;
+};
+
+/// The parts of an http:// URL that a client needs.
+struct http_url {
+  std::string host;   ///< name or IP address, without IPv6 brackets
+  std::string port;   ///< decimal, "80" if the URL has none
+  std::string target; ///< path plus query, always starting with '/'
+};
+
+/// Parses an http:// URL. Errors are `errc::invalid_config` and name the URL
+/// and the problem, e.g. `url "ftp://x": only http:// URLs are supported`.
+caf::expected<http_url> parse_http_url(const std::string& url);
+
+/// Spawns the adapter. It answers every provider_request with a
+/// provider_reply as the response to that request: ok with the parsed answer
+/// for a 2xx status, otherwise a failure whose error names the URL and the
+/// cause (HTTP status and the start of the body, time-out, connection error,
+/// unreadable answer). A URL that does not parse gives an adapter that
+/// answers every request with that parse error.
+///
+/// The caller owns the returned handle and must stop it with an exit message
+/// (e.g. `caf::anon_send_exit(adapter, caf::exit_reason::user_shutdown)`)
+/// before `system` is destroyed; a worker busy with a request finishes it
+/// (at most `timeout_ms`) before it exits.
+caf::actor spawn_http_provider(caf::actor_system& system,
+                               http_provider_config config);
+
+} // namespace orca

@@ -1,0 +1,24 @@
+#pragma once
+
+// The journey actor: one order through one flow version. It runs the
+// top-level path itself, owns every piece of journey-wide data (step results,
+// fulfillment orders, invoice, events, the lifecycle state machine) and the
+// snapshot, and applies the reports of its branch actors. After every change
+// it decides the journey's state through its Boost.MSM lifecycle and hands
+// the snapshot to the journey sink. It stops when the journey is terminal.
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/path_actor.hpp"
+
+namespace orca {
+
+/// Spawns the journey for `snapshot` (a new one, state received, or one
+/// restored from the store), monitored by `supervisor`.
+caf::actor spawn_journey(caf::event_based_actor* supervisor,
+                         services_ptr services, flow_ptr model,
+                         order_ptr the_order, journey_snapshot snapshot,
+                         bool paused);
+
+} // namespace orca

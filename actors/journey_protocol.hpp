@@ -1,0 +1,64 @@
+#pragma once
+
+// Every message between a flow supervisor, its journey actors and their
+// branch actors, in one place.
+//
+//   supervisor -> journey      (start_atom) once, (event_atom, type),
+//                              (cancel_atom), (pause_atom), (resume_atom)
+//   journey    -> branch       the same event / cancel / pause / resume,
+//   branch     -> its branches   passed down the tree
+//   branch     -> journey      path_report after every step boundary;
+//                              (claim_atom, seq) -> vector<fulfillment_order>
+//   branch     -> its parent   (branch_done_atom, seq, failed) when it ends
+//   clock      -> any path     (timer_atom, token)
+//
+// Journey and branch actors are linked, so a branch that dies takes its
+// journey with it and the supervisor, which monitors journeys, records the
+// journey as failed with the reason.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "flows/policies.hpp"
+#include "persistence/journey_snapshot.hpp"
+
+namespace orca {
+
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using event_atom = caf::atom_constant<caf::atom("event")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
+
+/// What a branch did since its last report: its new state, the steps that
+/// ended, and its effects on journey-wide data. The journey applies a report
+/// atomically and snapshots the result.
+struct path_report {
+  path_state state;
+  std::vector<step_result> steps;
+  std::vector<source_group> new_fulfillment;
+  std::vector<std::string> sent;     ///< fulfillment orders now sent
+  std::vector<std::string> released; ///< claimed ones given back unsent
+  std::optional<std::string> invoice_id;
+  std::vector<path_state> started;   ///< branches it started
+
+  bool empty() const {
+    return steps.empty() && new_fulfillment.empty() && sent.empty()
+           && released.empty() && !invoice_id && started.empty();
+  }
+};
+
+} // namespace orca
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orca::path_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orca::path_state)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orca::order_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orca::flow_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(orca::journey_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<orca::fulfillment_order>)

@@ -1,0 +1,182 @@
+#include "actors/path_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "flows/json.hpp"
+
+#include "actors/branch.hpp"
+
+namespace orca {
+
+std::string journey_identity::idempotency_key(const std::string& step) const {
+  std::string key = order_id + "/" + flow + "/" + std::to_string(version) + "/"
+                    + step;
+  if (run > 0)
+    key += "/r" + std::to_string(run);
+  return key;
+}
+
+path_actor::path_actor(caf::actor_config& cfg, path_context context,
+                       path_state path)
+  : caf::event_based_actor(cfg), ctx_(std::move(context)),
+    path_(std::move(path)) {
+}
+
+const flow& path_actor::model() const {
+  return *ctx_.model;
+}
+
+const order& path_actor::the_order() const {
+  return *ctx_.the_order;
+}
+
+int64_t path_actor::now() const {
+  return ctx_.services->time->now_ms();
+}
+
+bool path_actor::has_event(const std::vector<std::string>& types) const {
+  for (const auto& type : types) {
+    if (type == "new_order")
+      return true;
+    if (std::find(ctx_.events.begin(), ctx_.events.end(), type)
+        != ctx_.events.end())
+      return true;
+  }
+  return false;
+}
+
+bool path_actor::paused() const {
+  return ctx_.paused;
+}
+
+bool path_actor::cancelling() const {
+  return ctx_.cancelling;
+}
+
+void path_actor::call_provider(const path_state& p, const step& s,
+                               const line_set& lines) {
+  provider_request req;
+  req.idempotency_key = ctx_.identity.idempotency_key(s.name);
+  req.provider = s.provider;
+  req.action = s.action;
+  req.flow = ctx_.identity.flow;
+  req.version = ctx_.identity.version;
+  req.step = s.name;
+  req.attempt = p.attempts;
+  req.order = ctx_.the_order;
+  req.line_ids.reserve(lines.size());
+  for (auto line : lines)
+    req.line_ids.emplace_back(ctx_.the_order->line_id(line));
+  if (s.action == action_kind::send_to_fulfillment)
+    req.fulfillment_orders = orders_for(p.sending);
+  auto token = p.token;
+  auto adapter = ctx_.services->providers.find(s.provider);
+  if (!adapter) {
+    // The provider was registered when the flow was published but is not
+    // (any more) on this node: an attempt that fails, like any other.
+    send(caf::actor_cast<caf::actor>(this), provider_reply::failure("provider " + orca::quote(s.provider)
+                                       + " is not registered on this node"),
+         token);
+    return;
+  }
+  request(adapter, caf::infinite, std::move(req))
+    .then(
+      [this, token](provider_reply& reply) {
+        runner().on_reply(token, reply);
+        changed();
+      },
+      [this, token](caf::error& err) {
+        runner().on_reply(token, provider_reply::failure(
+                                   "provider unreachable: " + describe(err)));
+        changed();
+      });
+}
+
+void path_actor::start_timer(uint32_t delay_ms, uint32_t token) {
+  ctx_.services->time->schedule(delay_ms, caf::actor_cast<caf::actor>(this),
+                                token);
+}
+
+caf::actor path_actor::spawn_child(path_state start) {
+  auto seq = start.seq;
+  auto child = spawn_branch(this, ctx_, std::move(start));
+  children_[seq] = child;
+  return child;
+}
+
+void path_actor::start_branches(const path_state&,
+                                std::vector<path_state> children) {
+  for (const auto& child : children)
+    spawn_child(child);
+  branches_started(children);
+}
+
+void path_actor::restore_children() {
+  std::vector<path_state> fresh;
+  for (const auto& slot : path_.branches) {
+    if (slot.ended || children_.count(slot.body) > 0)
+      continue;
+    auto restored = ctx_.restored.find(slot.body);
+    if (restored != ctx_.restored.end()) {
+      spawn_child(restored->second);
+    } else {
+      fresh.push_back(path_runner::branch_start(
+        model(), the_order(), path_, slot.body));
+      spawn_child(fresh.back());
+    }
+  }
+  if (!fresh.empty())
+    branches_started(fresh);
+}
+
+void path_actor::tell_children(const caf::message& msg) {
+  for (const auto& kv : children_)
+    send(kv.second, msg);
+}
+
+caf::message_handler path_actor::path_handlers() {
+  return {
+    [this](event_atom, const std::string& type) {
+      if (std::find(ctx_.events.begin(), ctx_.events.end(), type)
+          == ctx_.events.end())
+        ctx_.events.push_back(type);
+      tell_children(caf::make_message(event_atom::value, type));
+      runner().on_event();
+      changed();
+    },
+    [this](cancel_atom) {
+      ctx_.cancelling = true;
+      tell_children(caf::make_message(cancel_atom::value));
+      runner().on_cancel();
+      changed();
+    },
+    [this](pause_atom) {
+      ctx_.paused = true;
+      tell_children(caf::make_message(pause_atom::value));
+      changed();
+    },
+    [this](resume_atom) {
+      ctx_.paused = false;
+      tell_children(caf::make_message(resume_atom::value));
+      runner().on_resume();
+      changed();
+    },
+    [this](timer_atom, uint64_t token) {
+      runner().on_timer(static_cast<uint32_t>(token));
+      changed();
+    },
+    [this](branch_done_atom, sequence_id body, bool failed) {
+      children_.erase(body);
+      runner().on_branch_ended(body, failed);
+      changed();
+    },
+    [this](provider_reply& reply, uint32_t token) {
+      runner().on_reply(token, reply);
+      changed();
+    },
+  };
+}
+
+} // namespace orca

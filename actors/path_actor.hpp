@@ -1,0 +1,103 @@
+#pragma once
+
+// The part of journey and branch actors that is the same: an actor that runs
+// one path with a path_runner, receives the journey's events, cancels,
+// pauses and resumes and passes them on to the branch actors it started,
+// calls providers and keeps timers. Subclasses decide what journey-wide
+// effects mean (the journey applies them, a branch reports them) and what
+// happens after each change.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/message_handler.hpp>
+
+#include "actors/journey_protocol.hpp"
+#include "actors/path_runner.hpp"
+#include "actors/services.hpp"
+
+namespace orca {
+
+/// Which journey a path belongs to; the base of idempotency keys.
+struct journey_identity {
+  std::string order_id;
+  std::string flow;
+  uint32_t version = 0;
+  uint32_t run = 0;
+
+  /// `order/flow/version/step`, plus `/rN` after the Nth redrive.
+  std::string idempotency_key(const std::string& step) const;
+};
+
+/// How a path actor starts.
+struct path_context {
+  services_ptr services;
+  flow_ptr model;
+  order_ptr the_order;
+  journey_identity identity;
+  caf::actor journey; ///< the journey actor, which receives reports
+  std::vector<std::string> events;
+  bool paused = false;
+  bool cancelling = false;
+  /// Restored states of descendant paths, by sequence; empty for new ones.
+  std::map<sequence_id, path_state> restored;
+  /// Fulfillment orders being sent by restored paths, by id.
+  std::vector<fulfillment_order> sending;
+};
+
+class path_actor : public caf::event_based_actor, protected path_host {
+public:
+  path_actor(caf::actor_config& cfg, path_context context, path_state path);
+
+protected:
+  // -- path_host: the parts every path actor shares ---------------------------
+  const flow& model() const override;
+  const order& the_order() const override;
+  int64_t now() const override;
+  bool has_event(const std::vector<std::string>& types) const override;
+  bool paused() const override;
+  bool cancelling() const override;
+  void call_provider(const path_state& p, const step& s,
+                     const line_set& lines) override;
+  void start_timer(uint32_t delay_ms, uint32_t token) override;
+  void start_branches(const path_state& p,
+                      std::vector<path_state> children) override;
+
+  // -- for subclasses ---------------------------------------------------------
+
+  /// Handlers for what every path actor receives. Subclasses add their own
+  /// with `.or_else(...)`.
+  caf::message_handler path_handlers();
+
+  /// Called after anything changed the path or journey-wide data.
+  virtual void changed() = 0;
+
+  /// The fulfillment orders with ids `ids` (for a call that sends them).
+  virtual std::vector<fulfillment_order>
+  orders_for(const std::vector<std::string>& ids) const = 0;
+
+  /// Branches were started: subclasses record them.
+  virtual void branches_started(const std::vector<path_state>& children) = 0;
+
+  /// Spawns one child path actor, linked to this one.
+  caf::actor spawn_child(path_state start);
+
+  /// Restarts the branch actors of a path restored while branching: from
+  /// their restored states, or from the start if they had not reported yet.
+  void restore_children();
+
+  /// Passes an event, cancel, pause or resume on to every child.
+  void tell_children(const caf::message& msg);
+
+  path_runner runner() {
+    return path_runner{*this, path_};
+  }
+
+  path_context ctx_;
+  path_state path_;
+  std::map<sequence_id, caf::actor> children_;
+};
+
+} // namespace orca

@@ -1,0 +1,416 @@
+#include "actors/path_runner.hpp"
+
+#include <algorithm>
+
+#include "actors/merge_barrier.hpp"
+#include "flows/policies.hpp"
+
+namespace orca {
+
+path_host::~path_host() = default;
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts,
+                 const char* separator) {
+  std::string result;
+  for (const auto& part : parts) {
+    if (!result.empty())
+      result += separator;
+    result += part;
+  }
+  return result;
+}
+
+} // namespace
+
+path_state path_runner::branch_start(sequence_id body, line_set lines) {
+  path_state p;
+  p.seq = body;
+  p.lines = std::move(lines);
+  return p;
+}
+
+path_state path_runner::branch_start(const flow& f, const order& o,
+                                     const path_state& parent,
+                                     sequence_id body) {
+  const auto& element = f.steps[f.sequences[body].owner];
+  if (is_condition(element.element))
+    return branch_start(body, parent.lines);
+  const auto& first = f.steps[f.sequences[body].steps.front()];
+  return branch_start(body, apply_filters(f, first, o, parent.lines).lines);
+}
+
+bool path_runner::is_idle(const path_state& p) {
+  switch (p.phase) {
+    case path_phase::ready:
+    case path_phase::retry: return p.held;
+    default: return true;
+  }
+}
+
+const step& path_runner::current() const {
+  const auto& f = host_.model();
+  return f.steps[f.sequences[p_.seq].steps[p_.position]];
+}
+
+std::size_t path_runner::sequence_size() const {
+  return host_.model().sequences[p_.seq].steps.size();
+}
+
+void path_runner::run() {
+  for (;;) {
+    switch (p_.phase) {
+      case path_phase::ready:
+        if (p_.position >= sequence_size()) {
+          end(false, false);
+          return;
+        }
+        if (!at_boundary())
+          return;
+        if (current().is_action ? !begin_action(current())
+                                : !begin_element(current()))
+          return;
+        break; // the step completed at once: go on with the next one
+      case path_phase::retry:
+        if (!at_boundary())
+          return;
+        send_attempt(current());
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+bool path_runner::at_boundary() {
+  if (host_.cancelling()) {
+    end(false, true);
+    return false;
+  }
+  p_.held = host_.paused();
+  return !p_.held;
+}
+
+void path_runner::end(bool failed, bool cancelled) {
+  if (!p_.sending.empty() && p_.phase != path_phase::calling)
+    host_.fulfillment_done(p_.sending, false);
+  p_.sending.clear();
+  p_.phase = path_phase::ended;
+  p_.failed = failed;
+  p_.cancelled = cancelled;
+  p_.held = false;
+  p_.deadline = 0;
+  ++p_.token; // whatever was pending is void now
+}
+
+bool path_runner::begin_action(const step& s) {
+  const auto& f = host_.model();
+  auto filtered = apply_filters(f, s, host_.the_order(), p_.lines);
+  if (!filtered.matched) {
+    complete(s, step_outcome::skipped, 0, {});
+    return true;
+  }
+  if (!s.input_events.empty() && !host_.has_event(s.input_events)) {
+    p_.phase = path_phase::waiting_event;
+    ++p_.token;
+    p_.deadline = s.wait_timeout_ms > 0 ? host_.now() + s.wait_timeout_ms : 0;
+    if (s.wait_timeout_ms > 0)
+      host_.start_timer(s.wait_timeout_ms, p_.token);
+    return false;
+  }
+  switch (s.action) {
+    case action_kind::validate_order_header:
+    case action_kind::validate_order_line: {
+      auto failures = run_validation(f, s, host_.the_order(), filtered.lines);
+      if (failures.empty())
+        complete(s, step_outcome::succeeded, 1, {});
+      else
+        complete(s, step_outcome::failed, 1, join(failures, "; "));
+      return true;
+    }
+    case action_kind::assign_fulfillment_source: {
+      auto groups = assign_sources(f, s, host_.the_order(), filtered.lines);
+      if (!groups) {
+        complete(s, step_outcome::failed, 1, describe(groups.error()));
+      } else {
+        host_.add_fulfillment(std::move(*groups));
+        complete(s, step_outcome::succeeded, 1, {});
+      }
+      return true;
+    }
+    case action_kind::send_to_fulfillment: {
+      auto claimed = host_.claim_unsent();
+      if (!claimed) {
+        p_.phase = path_phase::claiming;
+        return false;
+      }
+      return begin_sending(s, std::move(*claimed));
+    }
+    default:
+      send_attempt(s);
+      return false;
+  }
+}
+
+bool path_runner::begin_sending(const step& s,
+                                std::vector<fulfillment_order> orders) {
+  if (orders.empty()) {
+    complete(s, step_outcome::skipped, 0, {});
+    return true;
+  }
+  p_.sending.clear();
+  for (const auto& fo : orders)
+    p_.sending.push_back(fo.id);
+  send_attempt(s);
+  return false;
+}
+
+void path_runner::send_attempt(const step& s) {
+  ++p_.attempts;
+  ++p_.token;
+  p_.phase = path_phase::calling;
+  p_.deadline = 0;
+  auto filtered = apply_filters(host_.model(), s, host_.the_order(), p_.lines);
+  host_.call_provider(p_, s, filtered.lines);
+  if (s.timeout_ms > 0)
+    host_.start_timer(s.timeout_ms, p_.token);
+}
+
+void path_runner::attempt_failed(const step& s, std::string error) {
+  p_.last_error = std::move(error);
+  if (p_.attempts < s.max_attempts()) {
+    ++p_.token;
+    p_.phase = path_phase::backoff;
+    auto delay = s.retry->delay_before(p_.attempts + 1);
+    p_.deadline = host_.now() + delay;
+    host_.start_timer(delay, p_.token);
+    return;
+  }
+  if (s.action == action_kind::send_to_fulfillment)
+    host_.fulfillment_done(p_.sending, false);
+  complete(s, step_outcome::failed, p_.attempts, p_.last_error);
+}
+
+void path_runner::complete(const step& s, step_outcome outcome,
+                           uint32_t attempts, std::string error) {
+  host_.step_ended(
+    step_result{s.id, outcome, attempts, std::move(error), host_.now()});
+  p_.previous = outcome;
+  p_.attempts = 0;
+  p_.last_error.clear();
+  p_.sending.clear();
+  p_.deadline = 0;
+  ++p_.position;
+  p_.phase = path_phase::ready;
+  if (outcome != step_outcome::failed)
+    return;
+  // A failure is handled only by a condition right after the step.
+  const auto& f = host_.model();
+  const auto& seq = f.sequences[p_.seq].steps;
+  bool routed = p_.position < seq.size() && !f.steps[seq[p_.position]].is_action
+                && is_condition(f.steps[seq[p_.position]].element);
+  if (!routed)
+    end(true, false);
+}
+
+bool path_runner::begin_element(const step& s) {
+  const auto& f = host_.model();
+  std::vector<path_state> children;
+  p_.branches.clear();
+  if (is_condition(s.element)) {
+    const auto& side = s.branches[p_.previous == step_outcome::failed ? 1 : 0];
+    if (!f.sequences[side.body].steps.empty()) {
+      p_.branches.push_back({side.body, false, false});
+      children.push_back(branch_start(side.body, p_.lines));
+    }
+  } else {
+    for (const auto& b : s.branches) {
+      const auto& first = f.steps[f.sequences[b.body].steps.front()];
+      auto filtered = apply_filters(f, first, host_.the_order(), p_.lines);
+      if (filtered.matched) {
+        p_.branches.push_back({b.body, false, false});
+        children.push_back(branch_start(b.body, std::move(filtered.lines)));
+      } else {
+        // An untaken branch is reached only as far as its first action.
+        host_.step_ended(step_result{first.id, step_outcome::skipped, 0, {},
+                                     host_.now()});
+      }
+    }
+  }
+  if (children.empty()) {
+    complete(s, step_outcome::succeeded, 0, {});
+    return true;
+  }
+  p_.phase = path_phase::branching;
+  host_.start_branches(p_, std::move(children));
+  return false;
+}
+
+void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
+  if (p_.phase != path_phase::calling || token != p_.token)
+    return; // late answer to an attempt that already timed out
+  const auto& s = current();
+  if (!reply.ok) {
+    attempt_failed(s, reply.error.empty() ? "the provider failed" : reply.error);
+    run();
+    return;
+  }
+  switch (s.action) {
+    case action_kind::send_to_dom:
+      host_.add_fulfillment(reply.fulfillment);
+      break;
+    case action_kind::send_to_invoice:
+      if (reply.invoice_id)
+        host_.set_invoice(*reply.invoice_id);
+      break;
+    case action_kind::send_to_fulfillment:
+      host_.fulfillment_done(p_.sending, true);
+      break;
+    default: break;
+  }
+  complete(s, step_outcome::succeeded, p_.attempts, {});
+  run();
+}
+
+void path_runner::on_timer(uint32_t token) {
+  if (token != p_.token)
+    return;
+  switch (p_.phase) {
+    case path_phase::calling: {
+      const auto& s = current();
+      attempt_failed(s, "timed out after " + std::to_string(s.timeout_ms)
+                          + " ms");
+      break;
+    }
+    case path_phase::backoff:
+      p_.phase = path_phase::retry;
+      p_.deadline = 0;
+      break;
+    case path_phase::waiting_event: {
+      const auto& s = current();
+      complete(s, step_outcome::failed, 0,
+               "no " + join(s.input_events, " or ") + " event within "
+                 + std::to_string(s.wait_timeout_ms) + " ms");
+      break;
+    }
+    default: return;
+  }
+  run();
+}
+
+void path_runner::on_claimed(std::vector<fulfillment_order> orders) {
+  if (p_.phase != path_phase::claiming)
+    return;
+  if (host_.cancelling() || host_.paused()) {
+    // The claim came back across a boundary: give it back and stop there.
+    std::vector<std::string> ids;
+    for (const auto& fo : orders)
+      ids.push_back(fo.id);
+    if (!ids.empty())
+      host_.fulfillment_done(ids, false);
+    p_.phase = path_phase::ready;
+    run();
+    return;
+  }
+  if (begin_sending(current(), std::move(orders)))
+    run();
+}
+
+void path_runner::on_branch_ended(sequence_id body, bool failed) {
+  if (p_.phase != path_phase::branching)
+    return;
+  merge_barrier barrier{p_.branches};
+  if (!barrier.branch_ended(body, failed) || !barrier.done())
+    return;
+  auto outcome = barrier.outcome();
+  const auto& s = current();
+  std::string error;
+  if (outcome == step_outcome::failed) {
+    std::vector<std::string> names;
+    for (const auto& slot : p_.branches)
+      if (slot.failed)
+        for (const auto& b : s.branches)
+          if (b.body == slot.body)
+            names.push_back(quote(b.name));
+    error = "failed branch: " + join(names, ", ");
+  }
+  p_.branches.clear();
+  complete(s, outcome, 0, std::move(error));
+  run();
+}
+
+void path_runner::on_event() {
+  if (p_.phase != path_phase::waiting_event
+      || !host_.has_event(current().input_events))
+    return;
+  p_.phase = path_phase::ready;
+  p_.deadline = 0;
+  ++p_.token;
+  run();
+}
+
+void path_runner::on_resume() {
+  if (p_.held && !host_.paused())
+    run();
+}
+
+void path_runner::on_cancel() {
+  switch (p_.phase) {
+    case path_phase::ready:
+    case path_phase::retry:
+    case path_phase::waiting_event:
+    case path_phase::backoff:
+      end(false, true);
+      break;
+    default:
+      break; // calling / claiming end when they come back; branching when
+             // its branches have ended
+  }
+}
+
+void path_runner::wait_until(int64_t deadline) {
+  auto now = host_.now();
+  ++p_.token;
+  host_.start_timer(deadline > now ? static_cast<uint32_t>(deadline - now) : 0,
+                    p_.token);
+}
+
+void path_runner::on_restore() {
+  switch (p_.phase) {
+    case path_phase::ready:
+    case path_phase::retry:
+      run();
+      break;
+    case path_phase::waiting_event:
+      if (host_.has_event(current().input_events))
+        on_event();
+      else if (p_.deadline > 0)
+        wait_until(p_.deadline);
+      break;
+    case path_phase::backoff:
+      wait_until(p_.deadline);
+      break;
+    case path_phase::calling: {
+      // The answer was lost with the process: ask again, same attempt and
+      // same idempotency key.
+      const auto& s = current();
+      ++p_.token;
+      auto filtered = apply_filters(host_.model(), s, host_.the_order(),
+                                    p_.lines);
+      host_.call_provider(p_, s, filtered.lines);
+      if (s.timeout_ms > 0)
+        host_.start_timer(s.timeout_ms, p_.token);
+      break;
+    }
+    case path_phase::claiming:
+      p_.phase = path_phase::ready;
+      run();
+      break;
+    case path_phase::branching:
+    case path_phase::ended:
+      break; // the host restores the branches themselves
+  }
+}
+
+} // namespace orca

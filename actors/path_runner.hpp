@@ -1,0 +1,120 @@
+#pragma once
+
+// The rules of SPEC §2.3 for one path: run the steps of a sequence in order,
+// apply filters, wait for input events, call providers with retries and
+// time-outs, route conditions, start branches and join them at the merge
+// barrier, and end the path as succeeded, failed or cancelled.
+//
+// path_runner is pure logic over a path_state. Whatever reaches outside the
+// path (provider calls, timers, child actors, journey-wide data) goes through
+// the path_host interface, which the journey actor implements for its own
+// path and a branch actor for a branch. A runner is made on the stack for
+// each thing that happens and never outlives the call.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/provider_protocol.hpp"
+#include "persistence/journey_snapshot.hpp"
+
+namespace orca {
+
+class path_host {
+public:
+  virtual ~path_host();
+
+  virtual const flow& model() const = 0;
+  virtual const order& the_order() const = 0;
+  virtual int64_t now() const = 0;
+
+  /// Whether an event of one of `types` has arrived for the order.
+  virtual bool has_event(const std::vector<std::string>& types) const = 0;
+  virtual bool paused() const = 0;
+  virtual bool cancelling() const = 0;
+
+  virtual void step_ended(step_result result) = 0;
+  virtual void add_fulfillment(std::vector<source_group> groups) = 0;
+
+  /// Claims the journey's fulfillment orders that are neither sent nor
+  /// claimed. Nothing if the answer comes later, through on_claimed.
+  virtual std::optional<std::vector<fulfillment_order>> claim_unsent() = 0;
+
+  /// The claimed fulfillment orders `ids` were sent (true) or are released
+  /// unsent (false).
+  virtual void fulfillment_done(const std::vector<std::string>& ids,
+                                bool sent) = 0;
+
+  virtual void set_invoice(std::string id) = 0;
+
+  /// Sends attempt `p.attempts` of the action `s` for `lines`; the answer
+  /// comes back through on_reply with `p.token`.
+  virtual void call_provider(const path_state& p, const step& s,
+                             const line_set& lines) = 0;
+
+  /// Delivers on_timer(token) after `delay_ms`.
+  virtual void start_timer(uint32_t delay_ms, uint32_t token) = 0;
+
+  /// Starts one child path per taken branch of the element `p` is at.
+  virtual void start_branches(const path_state& p,
+                              std::vector<path_state> children) = 0;
+};
+
+class path_runner {
+public:
+  path_runner(path_host& host, path_state& path) : host_(host), p_(path) {
+  }
+
+  /// Runs steps until the path must wait for something or ends.
+  void run();
+
+  void on_reply(uint32_t token, const provider_reply& reply);
+  void on_timer(uint32_t token);
+  void on_claimed(std::vector<fulfillment_order> orders);
+  void on_branch_ended(sequence_id body, bool failed);
+
+  /// An event arrived for the order.
+  void on_event();
+
+  /// The journey was resumed (pause lifted).
+  void on_resume();
+
+  /// The journey is being cancelled: a path at a step boundary ends now; one
+  /// with a call or claim in flight ends when it comes back.
+  void on_cancel();
+
+  /// The path was restored from a snapshot: restart what it was doing
+  /// (timers from their deadlines; an in-flight call is sent again).
+  void on_restore();
+
+  /// The state of a path that starts branch `body` on `lines`.
+  static path_state branch_start(sequence_id body, line_set lines);
+
+  /// The start state of branch `body` of the element `parent` is at, as
+  /// begin_element made it (for branches restored before they reported).
+  static path_state branch_start(const flow& f, const order& o,
+                                 const path_state& parent, sequence_id body);
+
+  /// Waiting for an event, time or a reply: nothing to do until it comes.
+  static bool is_idle(const path_state& p);
+
+private:
+  const step& current() const;
+  std::size_t sequence_size() const;
+
+  bool at_boundary();
+  bool begin_action(const step& s);
+  bool begin_element(const step& s);
+  bool begin_sending(const step& s, std::vector<fulfillment_order> orders);
+  void send_attempt(const step& s);
+  void attempt_failed(const step& s, std::string error);
+  void complete(const step& s, step_outcome outcome, uint32_t attempts,
+                std::string error);
+  void wait_until(int64_t deadline);
+  void end(bool failed, bool cancelled);
+
+  path_host& host_;
+  path_state& p_;
+};
+
+} // namespace orca

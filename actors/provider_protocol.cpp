@@ -1,0 +1,98 @@
+#include "actors/provider_protocol.hpp"
+
+#include <rapidjson/document.h>
+
+namespace orca {
+
+std::string to_json(const provider_request& request) {
+  rapidjson::StringBuffer buffer;
+  json_writer w{buffer};
+  auto str = [&](std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  w.StartObject();
+  w.Key("idempotency_key");
+  str(request.idempotency_key);
+  w.Key("provider");
+  str(request.provider);
+  w.Key("action");
+  w.String(to_string(request.action));
+  w.Key("flow");
+  str(request.flow);
+  w.Key("version");
+  w.Uint(request.version);
+  w.Key("step");
+  str(request.step);
+  w.Key("attempt");
+  w.Uint(request.attempt);
+  w.Key("order");
+  if (request.order)
+    w.RawValue(request.order->text().data(), request.order->text().size(),
+               rapidjson::kObjectType);
+  else
+    w.Null();
+  w.Key("lines");
+  w.StartArray();
+  for (const auto& id : request.line_ids)
+    str(id);
+  w.EndArray();
+  w.Key("fulfillment_orders");
+  w.StartArray();
+  for (const auto& fo : request.fulfillment_orders) {
+    w.StartObject();
+    w.Key("id");
+    str(fo.id);
+    w.Key("source");
+    str(fo.source);
+    w.Key("lines");
+    w.StartArray();
+    for (const auto& line : fo.lines)
+      str(line);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+provider_reply reply_from_json(action_kind action, std::string_view body) {
+  json_document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return provider_reply::failure("the provider's answer is not a JSON object");
+  provider_reply reply;
+  reply.ok = true;
+  if (action == action_kind::send_to_dom) {
+    auto fos = doc.FindMember("fulfillment_orders");
+    if (fos == doc.MemberEnd() || !fos->value.IsArray())
+      return provider_reply::failure(
+        "the DOM provider's answer has no \"fulfillment_orders\" list");
+    for (const auto& fo : fos->value.GetArray()) {
+      if (!fo.IsObject() || !fo.HasMember("source") || !fo["source"].IsString()
+          || !fo.HasMember("lines") || !fo["lines"].IsArray())
+        return provider_reply::failure(
+          "each fulfillment order in the DOM provider's answer needs a "
+          "\"source\" string and a \"lines\" list");
+      source_group group;
+      group.source = std::string{view_of(fo["source"])};
+      for (const auto& line : fo["lines"].GetArray()) {
+        if (!line.IsString())
+          return provider_reply::failure(
+            "fulfillment order lines must be line id strings");
+        group.line_ids.emplace_back(view_of(line));
+      }
+      reply.fulfillment.push_back(std::move(group));
+    }
+  } else if (action == action_kind::send_to_invoice) {
+    auto id = doc.FindMember("invoice_id");
+    if (id == doc.MemberEnd() || !id->value.IsString()
+        || id->value.GetStringLength() == 0)
+      return provider_reply::failure(
+        "the billing provider's answer has no \"invoice_id\" string");
+    reply.invoice_id = std::string{view_of(id->value)};
+  }
+  return reply;
+}
+
+} // namespace orca

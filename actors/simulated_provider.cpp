@@ -1,0 +1,148 @@
+#include "actors/simulated_provider.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/provider_protocol.hpp"
+
+namespace orca {
+
+void call_log::add(entry e) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  entries_.push_back(std::move(e));
+}
+
+std::vector<call_log::entry> call_log::entries() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return entries_;
+}
+
+std::size_t call_log::size() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return entries_.size();
+}
+
+std::map<std::string, std::size_t> call_log::successes() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::map<std::string, std::size_t> result;
+  for (const auto& e : entries_)
+    if (e.ok)
+      ++result[e.idempotency_key];
+  return result;
+}
+
+provider_reply simulated_answer(const provider_request& request) {
+  provider_reply reply;
+  reply.ok = true;
+  if (request.action == action_kind::send_to_dom) {
+    const auto& o = *request.order;
+    for (std::size_t i = 0; i < o.line_count(); ++i) {
+      auto id = std::string{o.line_id(i)};
+      if (std::find(request.line_ids.begin(), request.line_ids.end(), id)
+          == request.line_ids.end())
+        continue;
+      const auto& line = o.line(i);
+      std::string source = "DEFAULT";
+      if (auto it = line.FindMember("ship_from");
+          it != line.MemberEnd() && it->value.IsString())
+        source = std::string{view_of(it->value)};
+      auto group = std::find_if(reply.fulfillment.begin(),
+                                reply.fulfillment.end(),
+                                [&](const source_group& g) {
+                                  return g.source == source;
+                                });
+      if (group == reply.fulfillment.end()) {
+        reply.fulfillment.push_back({source, {}});
+        group = reply.fulfillment.end() - 1;
+      }
+      group->line_ids.push_back(std::move(id));
+    }
+  } else if (request.action == action_kind::send_to_invoice) {
+    reply.invoice_id = "INV-" + request.order->id();
+  }
+  return reply;
+}
+
+namespace {
+
+struct simulated_state {
+  services_ptr services;
+  simulated_config config;
+  std::shared_ptr<call_log> log;
+  uint64_t next_token = 0;
+  std::unordered_map<uint64_t, caf::response_promise> pending;
+  std::unordered_map<uint64_t, provider_reply> replies;
+
+  static inline const char* name = "orca.simulated_provider";
+
+  provider_reply answer(const provider_request& request) {
+    provider_reply reply;
+    if (config.fail_when && evaluate(*config.fail_when, request.order->header()))
+      reply = provider_reply::failure(
+        "simulated failure: the order matches fail_when");
+    else if (request.attempt <= config.fail_first_attempts)
+      reply = provider_reply::failure(
+        "simulated failure of attempt " + std::to_string(request.attempt)
+        + " of " + std::to_string(config.fail_first_attempts) + " failing");
+    else
+      reply = simulated_answer(request);
+    if (log) {
+      call_log::entry e;
+      e.idempotency_key = request.idempotency_key;
+      e.step = request.step;
+      e.attempt = request.attempt;
+      e.ok = reply.ok;
+      for (const auto& fo : request.fulfillment_orders)
+        e.fulfillment_orders.push_back(fo.id);
+      log->add(std::move(e));
+    }
+    return reply;
+  }
+};
+
+using simulated_actor = caf::stateful_actor<simulated_state>;
+
+caf::behavior simulated(simulated_actor* self, services_ptr services,
+                        simulated_config config,
+                        std::shared_ptr<call_log> log) {
+  self->state.services = std::move(services);
+  self->state.config = std::move(config);
+  self->state.log = std::move(log);
+  return {
+    [self](const provider_request& request) -> caf::result<provider_reply> {
+      auto& st = self->state;
+      auto reply = st.answer(request);
+      if (st.config.latency_ms == 0)
+        return reply;
+      auto token = st.next_token++;
+      st.pending.emplace(token, self->make_response_promise());
+      st.replies.emplace(token, std::move(reply));
+      st.services->time->schedule(st.config.latency_ms,
+                                  caf::actor_cast<caf::actor>(self), token);
+      return caf::delegated<provider_reply>{};
+    },
+    [self](timer_atom, uint64_t token) {
+      auto& st = self->state;
+      auto promise = st.pending.find(token);
+      auto reply = st.replies.find(token);
+      if (promise == st.pending.end() || reply == st.replies.end())
+        return;
+      promise->second.deliver(std::move(reply->second));
+      st.pending.erase(promise);
+      st.replies.erase(reply);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_simulated_provider(caf::actor_system& system,
+                                    services_ptr services,
+                                    simulated_config config,
+                                    std::shared_ptr<call_log> log) {
+  return system.spawn(simulated, std::move(services), std::move(config),
+                      std::move(log));
+}
+
+} // namespace orca

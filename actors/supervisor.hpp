@@ -1,0 +1,31 @@
+#pragma once
+
+// The supervisor of one published flow version: it spawns one journey actor
+// per order, routes the order's events and cancels to it, carries out pause,
+// resume and stop for the flow, and monitors its journeys so that one that
+// dies is recorded as failed with the reason, never silently lost.
+//
+// Protocol (all asynchronous):
+//   (start_atom, order_ptr, journey_snapshot)   run a journey
+//   (event_atom, order_id, type)                an event for the order
+//   (cancel_atom, order_id)                     cancel the order's journey
+//   (pause_atom) / (resume_atom)                hold / continue journeys
+//   (stop_atom, bool cancel_in_flight)          cancel running journeys if asked
+//   (count_atom) -> std::size_t                 journeys still running
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+#include "actors/services.hpp"
+#include "flows/flow.hpp"
+
+namespace orca {
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
+
+caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
+                            flow_ptr model, uint32_t version, bool paused);
+
+} // namespace orca
