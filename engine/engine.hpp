@@ -1,0 +1,156 @@
+#pragma once
+
+// orca::Engine, the embedding API: open a data directory, manage flows
+// through their lifecycle, submit orders, send events and cancels, and read
+// journeys by query or subscription. Every member function is safe to call
+// from any thread. An Engine owns its actor system, its LMDB store and its
+// writer thread; destroying it stops every actor and commits what is queued.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/embedded_provider.hpp"
+#include "engine/node_config.hpp"
+#include "flows/flow_lifecycle.hpp"
+#include "persistence/journey_record.hpp"
+
+namespace orca {
+
+struct engine_options {
+  std::string data_dir;
+  node_config config;
+  /// The engine's time; the system clock if empty. Tests pass a manual_clock.
+  std::shared_ptr<orca::clock> time;
+  /// Threads of the actor scheduler; 0: one per core.
+  std::size_t threads = 0;
+  /// false: commits skip fsync (benchmarks of the engine without the disk).
+  bool durable = true;
+  /// Simulated providers keep a log of every call (simulated_calls()).
+  bool record_provider_calls = false;
+};
+
+enum class submit_status : uint8_t { accepted, duplicate, rejected };
+
+const char* to_string(submit_status status);
+
+/// What happened to one submitted order. `accepted` means durable: the order
+/// and the first state of each of its journeys are committed.
+struct submit_result {
+  std::string order_id; ///< empty if the order had no readable id
+  submit_status status = submit_status::rejected;
+  std::string error;    ///< why it was rejected
+};
+
+struct journey_query {
+  std::optional<std::string> flow;
+  std::optional<journey_state> state;
+  std::size_t limit = 0; ///< 0: no limit
+};
+
+struct provider_info {
+  std::string id;
+  std::string kind;
+};
+
+class Engine {
+public:
+  /// Opens (creating if absent) the data directory, registers providers,
+  /// starts a supervisor for every published flow and resumes every journey
+  /// that had not ended.
+  static caf::expected<std::unique_ptr<Engine>> open(engine_options options);
+
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // -- flows (SPEC §2.4) ------------------------------------------------------
+
+  /// `origin` names the definition in errors, usually its file name.
+  caf::expected<flow_record> create_flow(std::string_view json,
+                                         const std::string& origin = "flow");
+  caf::expected<flow_record> update_flow(std::string_view json,
+                                         const std::string& origin = "flow");
+  /// Returns the version new orders now go to.
+  caf::expected<uint32_t> publish_flow(const std::string& name);
+  caf::error stop_flow(const std::string& name, bool cancel_in_flight = false);
+  caf::error pause_flow(const std::string& name);
+  caf::error resume_flow(const std::string& name);
+  caf::expected<std::vector<flow_record>> list_flows();
+  caf::expected<flow_record> get_flow(const std::string& name);
+  caf::expected<flow_version_record> flow_version(const std::string& name,
+                                                  uint32_t version);
+
+  // -- providers (SPEC §3) ----------------------------------------------------
+
+  /// Registers (or replaces) provider `id`.
+  caf::error register_provider(const std::string& id,
+                               const provider_config& config);
+  caf::error register_embedded_provider(const std::string& id,
+                                        embedded_function fn,
+                                        uint32_t workers = 4);
+  std::vector<provider_info> providers() const;
+
+  /// What the simulated provider `id` was asked, or null for other kinds.
+  std::shared_ptr<call_log> simulated_calls(const std::string& id) const;
+
+  // -- orders -----------------------------------------------------------------
+
+  /// Returns once the order is durable (accepted), known (duplicate), or
+  /// refused (rejected, with the field named in `error`).
+  submit_result submit(std::string_view order_json);
+
+  /// Many orders, committed together; results in the same order.
+  std::vector<submit_result> submit_batch(const std::vector<std::string>& orders);
+
+  /// Like submit_batch, but returns at once; `done` runs on an internal
+  /// thread when every order has its result.
+  void submit_async(std::vector<std::string> orders,
+                    std::function<void(std::vector<submit_result>)> done);
+
+  /// Records event `type` for the order (durably) and delivers it to the
+  /// order's journeys. `cancel_order` cancels them.
+  caf::error event(const std::string& order_id, const std::string& type);
+
+  /// Same as event(order_id, "cancel_order").
+  caf::error cancel(const std::string& order_id);
+
+  // -- journeys ---------------------------------------------------------------
+
+  /// Every journey of an order, one per flow version that took it.
+  caf::expected<std::vector<journey_record>> journeys(const std::string& order_id);
+
+  caf::expected<std::vector<journey_record>> list_journeys(const journey_query& q);
+
+  using subscriber = std::function<void(const journey_record&)>;
+
+  /// Calls `fn` with a journey's record every time a change of it is
+  /// durable (or only when it reached a terminal state). Runs on the
+  /// engine's writer thread: keep it short. Returns an id for unsubscribe.
+  uint64_t subscribe(subscriber fn, bool terminal_only = false);
+  void unsubscribe(uint64_t id);
+
+  /// Journeys still running on the supervisor of a flow version.
+  caf::expected<std::size_t> running_journeys(const std::string& flow,
+                                              uint32_t version);
+
+  /// Blocks until everything queued for the store is committed.
+  void flush();
+
+  caf::actor_system& system();
+
+  struct impl;
+
+private:
+  explicit Engine(std::unique_ptr<impl> state);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace orca

@@ -1,0 +1,128 @@
+#include "engine/node_config.hpp"
+
+#include "flows/diagnostics.hpp"
+
+namespace orca {
+
+const char* to_string(provider_kind kind) {
+  switch (kind) {
+    case provider_kind::simulated: return "simulated";
+    case provider_kind::http: return "http";
+    case provider_kind::embedded: return "embedded";
+    case provider_kind::remote: return "remote";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& default_provider_ids() {
+  static const std::vector<std::string> ids{"dom", "fulfillment", "fno",
+                                            "billing"};
+  return ids;
+}
+
+namespace {
+
+uint32_t read_count(const json_value& object, const char* key,
+                    const std::string& where, uint32_t fallback,
+                    diagnostics& diags) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd())
+    return fallback;
+  if (!it->value.IsUint()) {
+    diags.add(field_of(where, key), "must be a whole number from 0 to 4294967295");
+    return fallback;
+  }
+  return it->value.GetUint();
+}
+
+void parse_provider(const std::string& id, const json_value& json,
+                    const std::string& where, node_config& config,
+                    diagnostics& diags) {
+  if (!json.IsObject()) {
+    diags.add(where, "a provider must be an object with a \"kind\"");
+    return;
+  }
+  auto kind = json.FindMember("kind");
+  if (kind == json.MemberEnd() || !kind->value.IsString()) {
+    diags.add(where, "missing required field \"kind\" (simulated or http)");
+    return;
+  }
+  provider_config p;
+  auto name = view_of(kind->value);
+  if (name == "simulated") {
+    diags.reject_unknown_fields(json, where,
+                                {"kind", "latency_ms", "fail_when",
+                                 "fail_first_attempts"});
+    p.kind = provider_kind::simulated;
+    p.simulated.latency_ms = read_count(json, "latency_ms", where, 0, diags);
+    p.simulated.fail_first_attempts =
+      read_count(json, "fail_first_attempts", where, 0, diags);
+    if (auto fail = json.FindMember("fail_when"); fail != json.MemberEnd())
+      p.simulated.fail_when =
+        parse_predicate(fail->value, field_of(where, "fail_when"), diags);
+  } else if (name == "http") {
+    diags.reject_unknown_fields(json, where,
+                                {"kind", "url", "timeout_ms", "workers"});
+    p.kind = provider_kind::http;
+    auto url = json.FindMember("url");
+    if (url == json.MemberEnd() || !url->value.IsString()) {
+      diags.add(where, "an http provider needs a \"url\" string");
+    } else {
+      p.http.url = std::string{view_of(url->value)};
+      if (auto parsed = parse_http_url(p.http.url); !parsed)
+        diags.add(field_of(where, "url"), describe(parsed.error()));
+    }
+    p.http.timeout_ms = read_count(json, "timeout_ms", where, 10000, diags);
+    p.http.workers = read_count(json, "workers", where, 4, diags);
+  } else {
+    diags.add(field_of(where, "kind"),
+              "unknown provider kind " + quote(name)
+                + " (a config file may name: simulated, http)");
+    return;
+  }
+  config.providers[id] = std::move(p);
+}
+
+} // namespace
+
+caf::expected<node_config> node_config::parse(std::string_view text,
+                                              const std::string& origin) {
+  auto doc = parse_json(text, origin);
+  if (!doc)
+    return make_error(errc::invalid_config, describe(doc.error()));
+  diagnostics diags;
+  node_config config;
+  if (!doc->IsObject()) {
+    diags.add("", "a node config must be a JSON object");
+  } else {
+    diags.reject_unknown_fields(*doc, "", {"providers"});
+    if (auto providers = doc->FindMember("providers");
+        providers != doc->MemberEnd()) {
+      if (!providers->value.IsObject()) {
+        diags.add("providers", "must be an object of provider id -> provider");
+      } else {
+        for (auto it = providers->value.MemberBegin();
+             it != providers->value.MemberEnd(); ++it) {
+          std::string id{view_of(it->name)};
+          auto where = "providers." + quote(id);
+          if (id.empty())
+            diags.add(where, "a provider id must not be empty");
+          else
+            parse_provider(id, it->value, where, config, diags);
+        }
+      }
+    }
+  }
+  if (!diags.empty()) {
+    std::string msg;
+    for (const auto& line : diags.lines(origin)) {
+      if (!msg.empty())
+        msg += '\n';
+      msg += line;
+    }
+    return make_error(errc::invalid_config, std::move(msg));
+  }
+  return config;
+}
+
+} // namespace orca

@@ -1,0 +1,44 @@
+#pragma once
+
+// A node's configuration file (SPEC §3): the providers it registers.
+//
+//   {"providers": {
+//      "fulfillment": {"kind": "simulated", "fail_first_attempts": 2},
+//      "erp": {"kind": "http", "url": "http://127.0.0.1:8080/orders",
+//              "timeout_ms": 2000}}}
+//
+// Providers it names replace the defaults of the same id; the defaults
+// (simulated dom, fulfillment, fno and billing, always succeeding) stay.
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "actors/http_provider.hpp"
+#include "actors/simulated_provider.hpp"
+
+namespace orca {
+
+enum class provider_kind : uint8_t { simulated, http, embedded, remote };
+
+const char* to_string(provider_kind kind);
+
+struct provider_config {
+  provider_kind kind = provider_kind::simulated;
+  simulated_config simulated;
+  http_provider_config http;
+};
+
+struct node_config {
+  std::map<std::string, provider_config> providers;
+
+  /// Parses a config file's text; every problem is reported in one error,
+  /// one line each, naming `origin` and the field.
+  static caf::expected<node_config> parse(std::string_view text,
+                                          const std::string& origin);
+};
+
+/// The provider ids every node has unless its config replaces them.
+const std::vector<std::string>& default_provider_ids();
+
+} // namespace orca

@@ -1,0 +1,193 @@
+#pragma once
+
+// An Engine on a fresh data directory with a manual clock, plus a watch on
+// every journey update, for tests that drive orders through flows.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "engine/engine.hpp"
+#include "support/files.hpp"
+
+namespace orca::test {
+
+/// The latest record of every journey, from a subscription.
+class journey_watch {
+public:
+  void update(const journey_record& r) {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      latest_[key(r.order_id, r.flow, r.version)] = r;
+      ++updates_;
+    }
+    changed_.notify_all();
+  }
+
+  std::optional<journey_record> find(const std::string& order_id,
+                                     const std::string& flow,
+                                     uint32_t version = 0) const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    for (const auto& kv : latest_)
+      if (kv.second.order_id == order_id && kv.second.flow == flow
+          && (version == 0 || kv.second.version == version))
+        return kv.second;
+    return std::nullopt;
+  }
+
+  /// Waits (in real time, for other threads) until `pred` holds for the
+  /// watch, or `limit` passes.
+  bool wait(const std::function<bool()>& pred,
+            std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    std::unique_lock<std::mutex> guard{mutex_};
+    return changed_.wait_for(guard, limit, [&] {
+      guard.unlock();
+      bool ok = pred();
+      guard.lock();
+      return ok;
+    });
+  }
+
+  std::size_t updates() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return updates_;
+  }
+
+private:
+  static std::string key(const std::string& o, const std::string& f,
+                         uint32_t v) {
+    return o + "\n" + f + "\n" + std::to_string(v);
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, journey_record> latest_;
+  std::size_t updates_ = 0;
+};
+
+struct engine_fixture {
+  temp_dir dir;
+  std::shared_ptr<manual_clock> clock = std::make_shared<manual_clock>();
+  journey_watch watch;
+  std::unique_ptr<Engine> engine;
+
+  explicit engine_fixture(node_config config = {}) {
+    open(std::move(config));
+  }
+
+  void open(node_config config = {}) {
+    engine_options opts;
+    opts.data_dir = dir.path();
+    opts.config = std::move(config);
+    opts.time = clock;
+    opts.threads = 2;
+    opts.durable = false;
+    opts.record_provider_calls = true;
+    auto e = Engine::open(std::move(opts));
+    if (!e)
+      FAIL("cannot open the engine: " << describe(e.error()));
+    engine = std::move(*e);
+    engine->subscribe([this](const journey_record& r) { watch.update(r); });
+  }
+
+  void close() {
+    engine.reset();
+  }
+
+  /// Creates and publishes a flow; returns its version.
+  uint32_t publish(const std::string& json) {
+    auto created = engine->create_flow(json, "test flow");
+    if (!created)
+      FAIL("create: " << describe(created.error()));
+    auto version = engine->publish_flow(created->name);
+    if (!version)
+      FAIL("publish: " << describe(version.error()));
+    return *version;
+  }
+
+  uint32_t publish_example(const std::string& file) {
+    return publish(example(file));
+  }
+
+  submit_result submit(const std::string& json) {
+    return engine->submit(json);
+  }
+
+  /// The example order with id `id` from orders.jsonl.
+  static std::string example_order(const std::string& id) {
+    std::istringstream lines{example("orders.jsonl")};
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.find("\"id\": \"" + id + "\"") != std::string::npos)
+        return line;
+    throw std::runtime_error("no example order " + id);
+  }
+
+  /// Waits until the journey of `order_id` on `flow` satisfies `pred`,
+  /// firing due timers of the manual clock whenever the engine waits for
+  /// time. Fails the test after 10 s of real time.
+  journey_record wait_for(const std::string& order_id, const std::string& flow,
+                          const std::function<bool(const journey_record&)>& pred,
+                          uint32_t version = 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = watch.find(order_id, flow, version);
+      if (r && pred(*r))
+        return *r;
+      auto before = watch.updates();
+      watch.wait([&] { return watch.updates() != before; },
+                 std::chrono::milliseconds(20));
+      if (watch.updates() == before)
+        clock->fire_next();
+    }
+    auto r = watch.find(order_id, flow, version);
+    FAIL("journey " << order_id << " on " << flow << " did not get there; last: "
+                    << (r ? to_json(*r) : std::string{"none"}));
+    return {};
+  }
+
+  journey_record wait_state(const std::string& order_id, const std::string& flow,
+                            journey_state state, uint32_t version = 0) {
+    return wait_for(order_id, flow,
+                    [state](const journey_record& r) { return r.state == state; },
+                    version);
+  }
+
+  journey_record wait_terminal(const std::string& order_id,
+                               const std::string& flow, uint32_t version = 0) {
+    return wait_for(order_id, flow,
+                    [](const journey_record& r) { return is_terminal(r.state); },
+                    version);
+  }
+};
+
+/// The step named `name` in a record, or nullptr.
+inline const step_entry* step_named(const journey_record& r,
+                                    const std::string& name) {
+  for (const auto& s : r.steps)
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+/// A node config with `notify` registered as a simulated provider, and
+/// optionally other simulated providers replaced.
+inline node_config with_notify(
+  std::map<std::string, simulated_config> overrides = {}) {
+  node_config config;
+  config.providers["notify"] = provider_config{};
+  for (auto& [id, sim] : overrides) {
+    provider_config p;
+    p.simulated = std::move(sim);
+    config.providers[id] = std::move(p);
+  }
+  return config;
+}
+
+} // namespace orca::test
