@@ -86,6 +86,10 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
           self->send(kv.second, cancel_atom::value);
     },
     [self](count_atom) { return self->state.journeys.size(); },
+    [self](journey_atom, const std::string& order_id) {
+      auto it = self->state.journeys.find(order_id);
+      return it == self->state.journeys.end() ? caf::actor{} : it->second;
+    },
   };
 }
 

@@ -12,6 +12,8 @@
 //   (pause_atom) / (resume_atom)                hold / continue journeys
 //   (stop_atom, bool cancel_in_flight)          cancel running journeys if asked
 //   (count_atom) -> std::size_t                 journeys still running
+//   (journey_atom, order_id) -> caf::actor      the order's journey actor, if
+//                                               it is running (for inspection)
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -24,6 +26,7 @@ namespace orca {
 
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using journey_atom = caf::atom_constant<caf::atom("journey")>;
 
 caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
                             flow_ptr model, uint32_t version, bool paused);

@@ -731,16 +731,17 @@ void Engine::unsubscribe(uint64_t id) {
   impl_->subscribers.erase(it);
 }
 
+caf::actor Engine::supervisor_of(const std::string& flow, uint32_t version) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto it = impl_->supervisors.find({flow, version});
+  return it == impl_->supervisors.end() ? caf::actor{} : it->second;
+}
+
 caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
                                                     uint32_t version) {
-  caf::actor sup;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto it = impl_->supervisors.find({flow, version});
-    if (it == impl_->supervisors.end())
-      return std::size_t{0};
-    sup = it->second;
-  }
+  auto sup = supervisor_of(flow, version);
+  if (!sup)
+    return std::size_t{0};
   caf::scoped_actor self{*impl_->system};
   caf::expected<std::size_t> result = std::size_t{0};
   self->request(sup, std::chrono::seconds(10), count_atom::value)

@@ -141,6 +141,10 @@ public:
   caf::expected<std::size_t> running_journeys(const std::string& flow,
                                               uint32_t version);
 
+  /// The supervisor actor of a flow version (see actors/supervisor.hpp for
+  /// its protocol), or an invalid handle if it is not running.
+  caf::actor supervisor_of(const std::string& flow, uint32_t version);
+
   /// Blocks until everything queued for the store is committed.
   void flush();
 

@@ -77,7 +77,10 @@ struct engine_fixture {
   journey_watch watch;
   std::unique_ptr<Engine> engine;
 
-  explicit engine_fixture(node_config config = {}) {
+  /// real_time: the engine runs on the system clock (for tests with real
+  /// network peers); otherwise on `clock`, which only wait_for moves.
+  explicit engine_fixture(node_config config = {}, bool real_time = false)
+    : real_time_(real_time) {
     open(std::move(config));
   }
 
@@ -85,7 +88,8 @@ struct engine_fixture {
     engine_options opts;
     opts.data_dir = dir.path();
     opts.config = std::move(config);
-    opts.time = clock;
+    if (!real_time_)
+      opts.time = clock;
     opts.threads = 2;
     opts.durable = false;
     opts.record_provider_calls = true;
@@ -142,8 +146,8 @@ struct engine_fixture {
         return *r;
       auto before = watch.updates();
       watch.wait([&] { return watch.updates() != before; },
-                 std::chrono::milliseconds(20));
-      if (watch.updates() == before)
+                 std::chrono::milliseconds(2));
+      if (watch.updates() == before && !real_time_)
         clock->fire_next();
     }
     auto r = watch.find(order_id, flow, version);
@@ -165,6 +169,22 @@ struct engine_fixture {
                     [](const journey_record& r) { return is_terminal(r.state); },
                     version);
   }
+
+  /// Waits until the supervisor of a flow version runs `n` journeys.
+  void wait_running(const std::string& flow, uint32_t version, std::size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto running = engine->running_journeys(flow, version);
+      if (running && *running == n)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    FAIL("flow " << flow << " version " << version << " does not run " << n
+                 << " journeys");
+  }
+
+private:
+  bool real_time_ = false;
 };
 
 /// The step named `name` in a record, or nullptr.

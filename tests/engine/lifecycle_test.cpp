@@ -1,0 +1,240 @@
+// Flow lifecycle operations as they touch running journeys (SPEC §2.4), and
+// intake rules (§2.3): duplicates, several flows, malformed orders.
+
+#include <caf/all.hpp>
+
+#include "actors/journey_protocol.hpp"
+#include "actors/supervisor.hpp"
+#include "support/engine_fixture.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+const char* invoice_flow = "Order to invoice";
+
+/// A one-step flow: a custom call to `provider` named `step`.
+std::string one_step_flow(const std::string& name, const std::string& step,
+                          const std::string& provider = "notify") {
+  return R"({"name": ")" + name + R"(", "type": "order", "steps": [
+    {"action": "custom", "name": ")" + step + R"(", "provider": ")" + provider
+         + R"("}]})";
+}
+
+std::string simple_order(const std::string& id) {
+  return R"({"id": ")" + id + R"(", "lines": [{"id": "1"}]})";
+}
+
+} // namespace
+
+TEST_CASE("a duplicate order is reported and not processed again") {
+  engine_fixture fx{with_notify()};
+  fx.publish(one_step_flow("Notify", "Tell"));
+  auto first = fx.submit(simple_order("D-1"));
+  CHECK(first.status == submit_status::accepted);
+  CHECK(first.order_id == "D-1");
+  fx.wait_terminal("D-1", "Notify");
+  auto again = fx.submit(simple_order("D-1"));
+  CHECK(again.status == submit_status::duplicate);
+  CHECK(again.order_id == "D-1");
+  SECTION("also within one batch") {
+    auto results = fx.engine->submit_batch({simple_order("D-2"),
+                                            simple_order("D-2")});
+    CHECK(results[0].status == submit_status::accepted);
+    CHECK(results[1].status == submit_status::duplicate);
+    fx.wait_terminal("D-2", "Notify");
+  }
+  fx.engine->flush();
+  auto log = fx.engine->simulated_calls("notify");
+  for (const auto& [key, n] : log->successes())
+    CHECK(n == 1);
+  auto journeys = fx.engine->journeys("D-1");
+  REQUIRE(journeys);
+  CHECK(journeys->size() == 1);
+}
+
+TEST_CASE("a malformed order is rejected with the field named and others go on") {
+  engine_fixture fx{with_notify()};
+  fx.publish(one_step_flow("Notify", "Tell"));
+  auto results = fx.engine->submit_batch(
+    {simple_order("M-1"), R"({"id": "M-2", "lines": [{"id": "1"}, {"id": "1"}]})",
+     "not json", simple_order("M-3")});
+  CHECK(results[0].status == submit_status::accepted);
+  CHECK(results[1].status == submit_status::rejected);
+  CHECK(results[1].error == "order \"M-2\": lines[1].id: duplicate line id \"1\"");
+  CHECK(results[2].status == submit_status::rejected);
+  CHECK(results[2].error.find("order is not valid JSON") == 0);
+  CHECK(results[3].status == submit_status::accepted);
+  CHECK(fx.wait_terminal("M-1", "Notify").state == journey_state::completed);
+  CHECK(fx.wait_terminal("M-3", "Notify").state == journey_state::completed);
+}
+
+TEST_CASE("every published flow starts its own journey for an order") {
+  engine_fixture fx{with_notify()};
+  fx.publish(one_step_flow("First", "One"));
+  fx.publish(one_step_flow("Second", "Two"));
+  REQUIRE(fx.engine->create_flow(one_step_flow("Draft", "Three")));
+  REQUIRE(fx.submit(simple_order("T-1")).status == submit_status::accepted);
+  CHECK(fx.wait_terminal("T-1", "First").state == journey_state::completed);
+  CHECK(fx.wait_terminal("T-1", "Second").state == journey_state::completed);
+  auto journeys = fx.engine->journeys("T-1");
+  REQUIRE(journeys);
+  CHECK(journeys->size() == 2);
+  auto keys = fx.engine->simulated_calls("notify")->successes();
+  CHECK(keys.count("T-1/First/1/One") == 1);
+  CHECK(keys.count("T-1/Second/1/Two") == 1);
+}
+
+TEST_CASE("pause holds journeys at the next step boundary and resume continues") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+  SECTION("a new order becomes a paused journey") {
+    REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+            == submit_status::accepted);
+    auto held = fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+    CHECK(held.steps.empty());
+    REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+    auto waiting =
+      fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+    CHECK(step_named(waiting, "Ship it")->outcome == step_outcome::succeeded);
+  }
+  SECTION("a call in flight finishes and its result waits") {
+    REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+    simulated_config slow;
+    slow.latency_ms = 500;
+    provider_config p;
+    p.simulated = slow;
+    REQUIRE_FALSE(fx.engine->register_provider("fulfillment", p));
+    REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+            == submit_status::accepted);
+    fx.wait_for("SO-1004", invoice_flow, [](const journey_record& r) {
+      return r.fulfillment_orders.size() == 1;
+    });
+    REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+    auto held = fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+    // The call's result is recorded (and the merge it completes), but the
+    // next step does not start.
+    CHECK(step_named(held, "Ship it")->outcome == step_outcome::succeeded);
+    CHECK_FALSE(step_named(held, "Bill it"));
+    REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+    auto waiting =
+      fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+    CHECK(waiting.waiting_for
+          == std::vector<std::string>{"fulfillment_shipped"});
+  }
+  SECTION("a waiting journey holds when its event comes while paused") {
+    REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+    REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+            == submit_status::accepted);
+    fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+    REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+    REQUIRE_FALSE(fx.engine->event("SO-1004", "fulfillment_shipped"));
+    auto held = fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+    CHECK_FALSE(step_named(held, "Bill it"));
+    CHECK(fx.engine->simulated_calls("billing")->size() == 0);
+    REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+    auto done = fx.wait_terminal("SO-1004", invoice_flow);
+    CHECK(done.state == journey_state::completed);
+    CHECK(done.invoice_id == std::optional<std::string>{"INV-SO-1004"});
+  }
+}
+
+TEST_CASE("stop starts no new journeys and running ones finish on their version") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow));
+  CHECK(fx.engine->get_flow(invoice_flow)->status == flow_status::unpublished);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1002")).status
+          == submit_status::accepted);
+  REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
+  CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
+        == journey_state::completed);
+  fx.wait_running(invoice_flow, 1, 0);
+  auto none = fx.engine->journeys("SO-1002");
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("stop with cancel-in-flight cancels running journeys") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow, true));
+  CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
+        == journey_state::cancelled);
+  fx.wait_running(invoice_flow, 1, 0);
+}
+
+TEST_CASE("republish sends new orders to the new version and running journeys finish on theirs") {
+  engine_fixture fx{with_notify()};
+  auto v1 = fx.publish_example("order-to-invoice.json");
+  CHECK(v1 == 1);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting, 1);
+  REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow));
+  // Version 2 bills at once, without waiting for shipping.
+  auto text = example("order-to-invoice.json");
+  auto wait = text.find(R"(, "input_events": ["fulfillment_shipped"])");
+  REQUIRE(wait != std::string::npos);
+  text.erase(wait, std::string{R"(, "input_events": ["fulfillment_shipped"])"}.size());
+  REQUIRE(fx.engine->update_flow(text, "v2.json"));
+  auto v2 = fx.engine->publish_flow(invoice_flow);
+  REQUIRE(v2);
+  CHECK(*v2 == 2);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+          == submit_status::accepted);
+  auto new_one = fx.wait_terminal("SO-1004", invoice_flow);
+  CHECK(new_one.version == 2);
+  CHECK(new_one.state == journey_state::completed);
+  auto old_one = fx.watch.find("SO-1001", invoice_flow, 1);
+  REQUIRE(old_one);
+  CHECK(old_one->state == journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
+  auto finished = fx.wait_terminal("SO-1001", invoice_flow, 1);
+  CHECK(finished.version == 1);
+  CHECK(finished.state == journey_state::completed);
+  auto all = fx.engine->journeys("SO-1001");
+  REQUIRE(all);
+  CHECK(all->size() == 1);
+}
+
+TEST_CASE("a journey whose actor dies is recorded as failed with the reason") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+  auto sup = fx.engine->supervisor_of(invoice_flow, 1);
+  REQUIRE(sup);
+  caf::scoped_actor self{fx.engine->system()};
+  caf::actor journey;
+  self->request(sup, std::chrono::seconds(5), journey_atom::value,
+                std::string{"SO-1001"})
+    .receive([&](caf::actor& a) { journey = a; },
+             [&](caf::error& err) { FAIL(describe(err)); });
+  REQUIRE(journey);
+  self->send_exit(journey, caf::exit_reason::kill);
+  auto r = fx.wait_terminal("SO-1001", invoice_flow);
+  CHECK(r.state == journey_state::failed);
+  REQUIRE(r.error);
+  CHECK(r.error->find("the journey's actor died: ") == 0);
+  // What it had done before is kept.
+  CHECK(step_named(r, "Ship it"));
+  fx.wait_running(invoice_flow, 1, 0);
+}
+
+TEST_CASE("events for an unknown order are refused") {
+  engine_fixture fx{with_notify()};
+  auto err = fx.engine->event("NOPE", "fulfillment_shipped");
+  CHECK(err == errc::no_such_order);
+  CHECK(describe(err) == "no order \"NOPE\" on this node");
+  CHECK(fx.engine->event("NOPE", "") == errc::invalid_argument);
+}

@@ -1,0 +1,223 @@
+// Providers reached from journeys: http against a real server on
+// 127.0.0.1, embedded callables, and the node config that registers them.
+
+#include <atomic>
+
+#include "support/engine_fixture.hpp"
+#include "support/http_server.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+std::string erp_flow(const std::string& extra = "") {
+  return R"({"name": "ERP", "type": "order", "steps": [
+    {"action": "send_to_invoice", "name": "Bill", "provider": "erp")"
+         + extra + "}]}";
+}
+
+node_config http_config(const http_server& server, uint32_t timeout_ms) {
+  node_config config;
+  provider_config p;
+  p.kind = provider_kind::http;
+  p.http.url = server.url("/bill");
+  p.http.timeout_ms = timeout_ms;
+  config.providers["erp"] = p;
+  return config;
+}
+
+const char* the_order = R"({"id": "H-1", "lines": [{"id": "1"}]})";
+
+} // namespace
+
+TEST_CASE("an http provider gets the request as JSON and its answer is used") {
+  http_server server;
+  server.answer("/bill", {200, R"({"invoice_id": "INV-77"})"});
+  engine_fixture fx{http_config(server, 2000), true};
+  fx.publish(erp_flow());
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.invoice_id == std::optional<std::string>{"INV-77"});
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].method == "POST");
+  CHECK(requests[0].idempotency_key() == "H-1/ERP/1/Bill");
+  json_document body;
+  body.Parse(requests[0].body.c_str());
+  REQUIRE(body.IsObject());
+  CHECK(view_of(body["action"]) == "send_to_invoice");
+  CHECK(view_of(body["order"]["id"]) == "H-1");
+  CHECK(body["attempt"].GetUint() == 1);
+}
+
+TEST_CASE("an http provider's 5xx answer is retried with the same key") {
+  http_server server;
+  std::atomic<int> calls{0};
+  server.answer_with("/bill", [&](const http_request_record&) {
+    if (++calls < 3)
+      return http_answer{503, "busy"};
+    return http_answer{200, R"({"invoice_id": "INV-3"})"};
+  });
+  engine_fixture fx{http_config(server, 2000), true};
+  fx.publish(erp_flow(R"(, "retry": {"max_attempts": 4, "backoff_ms": 10})"));
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.steps[0].attempts == 3);
+  CHECK(r.invoice_id == std::optional<std::string>{"INV-3"});
+  auto requests = server.requests();
+  REQUIRE(requests.size() == 3);
+  for (const auto& req : requests)
+    CHECK(req.idempotency_key() == "H-1/ERP/1/Bill");
+}
+
+TEST_CASE("an http provider that does not answer in time fails the attempt") {
+  http_server server;
+  server.answer("/bill", {200, R"({"invoice_id": "late"})", std::chrono::milliseconds(3000)});
+  engine_fixture fx{http_config(server, 150), true};
+  fx.publish(erp_flow(R"(, "retry": {"max_attempts": 2, "backoff_ms": 10})"));
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::failed);
+  CHECK(r.steps[0].attempts == 2);
+  REQUIRE(r.steps[0].error);
+  CHECK(r.steps[0].error->find("timed out after 150 ms") != std::string::npos);
+  CHECK_FALSE(r.invoice_id);
+}
+
+TEST_CASE("an embedded provider is a C++ callable registered on the engine") {
+  engine_fixture fx;
+  std::atomic<int> calls{0};
+  REQUIRE_FALSE(fx.engine->register_embedded_provider(
+    "erp", [&](const provider_request& req) {
+      ++calls;
+      if (req.attempt == 1)
+        throw std::runtime_error("first call breaks");
+      provider_reply reply;
+      reply.ok = true;
+      reply.invoice_id = "E-" + req.order->id() + "-" + req.step;
+      return reply;
+    }));
+  fx.publish(erp_flow(R"(, "retry": {"max_attempts": 2, "backoff_ms": 10})"));
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.invoice_id == std::optional<std::string>{"E-H-1-Bill"});
+  CHECK(calls == 2);
+  CHECK(r.steps[0].attempts == 2);
+}
+
+TEST_CASE("a provider that is not registered cannot be published") {
+  engine_fixture fx;
+  REQUIRE(fx.engine->create_flow(erp_flow()));
+  auto v = fx.engine->publish_flow("ERP");
+  REQUIRE_FALSE(v);
+  CHECK(v.error() == errc::unknown_provider);
+  auto ids = fx.engine->providers();
+  REQUIRE(ids.size() == 4);
+  CHECK(ids[0].id == "billing");
+  CHECK(ids[0].kind == "simulated");
+}
+
+TEST_CASE("a node config registers providers and keeps the other defaults") {
+  auto config = node_config::parse(R"({"providers": {
+    "fulfillment": {"kind": "simulated", "fail_first_attempts": 2},
+    "notify": {"kind": "simulated", "latency_ms": 5,
+               "fail_when": {"field": "vip", "op": "eq", "value": true}},
+    "erp": {"kind": "http", "url": "http://127.0.0.1:8080/orders", "timeout_ms": 2000}
+  }})", "node.json");
+  REQUIRE(config);
+  REQUIRE(config->providers.size() == 3);
+  CHECK(config->providers["fulfillment"].simulated.fail_first_attempts == 2);
+  CHECK(config->providers["notify"].simulated.fail_when);
+  CHECK(config->providers["erp"].kind == provider_kind::http);
+  CHECK(config->providers["erp"].http.timeout_ms == 2000);
+  engine_fixture fx{*config};
+  std::vector<std::string> ids;
+  for (const auto& p : fx.engine->providers())
+    ids.push_back(p.id + ":" + p.kind);
+  CHECK(ids
+        == std::vector<std::string>{"billing:simulated", "dom:simulated",
+                                    "erp:http", "fno:simulated",
+                                    "fulfillment:simulated",
+                                    "notify:simulated"});
+}
+
+TEST_CASE("a broken node config is refused with every problem named") {
+  auto config = node_config::parse(R"({"providers": {
+    "a": {"kind": "telepathy"},
+    "b": {"kind": "http"},
+    "c": {"kind": "simulated", "latency": 3},
+    "d": {"kind": "http", "url": "ftp://x"}
+  }, "extra": 1})", "node.json");
+  REQUIRE_FALSE(config);
+  CHECK(config.error() == errc::invalid_config);
+  auto msg = describe(config.error());
+  CHECK(msg.find("node.json: extra: unknown field") != std::string::npos);
+  CHECK(msg.find("node.json: providers.\"a\".kind: unknown provider kind \"telepathy\"")
+        != std::string::npos);
+  CHECK(msg.find("node.json: providers.\"b\": an http provider needs a \"url\"")
+        != std::string::npos);
+  CHECK(msg.find("node.json: providers.\"c\".latency: unknown field")
+        != std::string::npos);
+  CHECK(msg.find("providers.\"d\".url: url \"ftp://x\": only http:// URLs are supported")
+        != std::string::npos);
+  auto not_json = node_config::parse("{", "node.json");
+  REQUIRE_FALSE(not_json);
+  CHECK(describe(not_json.error()).find("node.json: line 1, column 2")
+        != std::string::npos);
+}
+
+TEST_CASE("the simulated DOM makes one fulfillment order per ship_from value") {
+  simulated_config sim;
+  engine_fixture fx;
+  fx.publish(R"({"name": "DOM", "type": "order", "steps": [
+    {"action": "send_to_dom", "name": "Route"},
+    {"action": "send_to_fulfillment", "name": "Ship"}]})");
+  REQUIRE(fx.submit(R"({"id": "D-1", "lines": [
+    {"id": "1", "ship_from": "WH-A"}, {"id": "2", "ship_from": "WH-B"},
+    {"id": "3", "ship_from": "WH-A"}, {"id": "4"}]})").status
+          == submit_status::accepted);
+  auto r = fx.wait_terminal("D-1", "DOM");
+  CHECK(r.state == journey_state::completed);
+  REQUIRE(r.fulfillment_orders.size() == 3);
+  CHECK(r.fulfillment_orders[0].source == "WH-A");
+  CHECK(r.fulfillment_orders[0].lines == std::vector<std::string>{"1", "3"});
+  CHECK(r.fulfillment_orders[1].source == "WH-B");
+  CHECK(r.fulfillment_orders[2].source == "DEFAULT");
+  CHECK(r.fulfillment_orders[2].lines == std::vector<std::string>{"4"});
+  for (const auto& fo : r.fulfillment_orders)
+    CHECK(fo.sent);
+  SECTION("with nothing to send, send_to_fulfillment is skipped") {
+    fx.publish(R"({"name": "Nothing", "type": "order", "steps": [
+      {"action": "send_to_fulfillment", "name": "Ship"}]})");
+    REQUIRE(fx.submit(R"({"id": "D-2", "lines": []})").status
+            == submit_status::accepted);
+    auto nothing = fx.wait_terminal("D-2", "Nothing");
+    CHECK(nothing.state == journey_state::skipped);
+    CHECK(nothing.steps[0].outcome == step_outcome::skipped);
+  }
+}
+
+TEST_CASE("the simulated provider fails orders matching fail_when on every attempt") {
+  auto config = node_config::parse(R"({"providers": {"notify": {"kind": "simulated",
+    "fail_when": {"field": "vip", "op": "eq", "value": true}}}})", "n.json");
+  REQUIRE(config);
+  engine_fixture fx{*config};
+  fx.publish(R"({"name": "N", "type": "order", "steps": [
+    {"action": "custom", "name": "Tell", "provider": "notify",
+     "retry": {"max_attempts": 3, "backoff_ms": 1}}]})");
+  REQUIRE(fx.submit(R"({"id": "V-1", "vip": true, "lines": []})").status
+          == submit_status::accepted);
+  REQUIRE(fx.submit(R"({"id": "V-2", "vip": false, "lines": []})").status
+          == submit_status::accepted);
+  auto vip = fx.wait_terminal("V-1", "N");
+  CHECK(vip.state == journey_state::failed);
+  CHECK(vip.steps[0].attempts == 3);
+  CHECK(vip.steps[0].error
+        == std::optional<std::string>{
+          "simulated failure: the order matches fail_when"});
+  CHECK(fx.wait_terminal("V-2", "N").state == journey_state::completed);
+}

@@ -1,0 +1,131 @@
+// Time in journeys: back-off between attempts, per-attempt time-outs and
+// waits for events, all on an injected clock (no test sleeps through them).
+
+#include "support/engine_fixture.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+std::string an_order(const std::string& id) {
+  return R"({"id": ")" + id + R"(", "lines": [{"id": "1"}]})";
+}
+
+/// Waits until the log of `provider` has `n` entries.
+void wait_calls(engine_fixture& fx, const std::string& provider,
+                std::size_t n) {
+  auto log = fx.engine->simulated_calls(provider);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log->size() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(log->size() == n);
+}
+
+} // namespace
+
+TEST_CASE("attempts wait for an exponential back-off on the engine's clock") {
+  simulated_config flaky;
+  flaky.fail_first_attempts = 3;
+  engine_fixture fx{with_notify({{"flaky", flaky}})};
+  fx.publish(R"({"name": "Retry", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "flaky",
+     "retry": {"max_attempts": 4, "backoff_ms": 100, "max_backoff_ms": 150}}]})");
+  REQUIRE(fx.submit(an_order("R-1")).status == submit_status::accepted);
+  wait_calls(fx, "flaky", 1);
+  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  fx.clock->advance(99);
+  CHECK(fx.engine->simulated_calls("flaky")->size() == 1);
+  fx.clock->advance(1);
+  wait_calls(fx, "flaky", 2);
+  // The second back-off doubles to 200 ms but the cap is 150 ms.
+  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  fx.clock->advance(149);
+  CHECK(fx.engine->simulated_calls("flaky")->size() == 2);
+  fx.clock->advance(1);
+  wait_calls(fx, "flaky", 3);
+  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  fx.clock->advance(150);
+  wait_calls(fx, "flaky", 4);
+  auto r = fx.wait_terminal("R-1", "Retry");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.steps[0].attempts == 4);
+}
+
+TEST_CASE("an attempt that takes longer than timeout_ms fails and is retried") {
+  simulated_config slow;
+  slow.latency_ms = 1000;
+  engine_fixture fx{with_notify({{"slow", slow}})};
+  fx.publish(R"({"name": "Timeout", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "slow", "timeout_ms": 200,
+     "retry": {"max_attempts": 2, "backoff_ms": 10}}]})");
+  REQUIRE(fx.submit(an_order("T-1")).status == submit_status::accepted);
+  auto r = fx.wait_terminal("T-1", "Timeout");
+  CHECK(r.state == journey_state::failed);
+  CHECK(r.steps[0].attempts == 2);
+  CHECK(r.steps[0].error == std::optional<std::string>{"timed out after 200 ms"});
+}
+
+TEST_CASE("a late answer after a time-out does not count") {
+  simulated_config slow;
+  slow.latency_ms = 300;
+  engine_fixture fx{with_notify({{"slow", slow}})};
+  fx.publish(R"({"name": "Late", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "slow", "timeout_ms": 200,
+     "retry": {"max_attempts": 3, "backoff_ms": 1000}}]})");
+  REQUIRE(fx.submit(an_order("L-1")).status == submit_status::accepted);
+  // Attempt 1 times out at 200 ms; its answer comes at 300 ms, during the
+  // back-off, and is ignored; attempt 2 starts at 1200 ms.
+  wait_calls(fx, "slow", 1);
+  REQUIRE(fx.clock->wait_for_pending(2, std::chrono::seconds(5)));
+  fx.clock->advance(200);
+  REQUIRE(fx.clock->wait_for_pending(2, std::chrono::seconds(5)));
+  fx.clock->advance(100);
+  fx.engine->flush();
+  auto mid = fx.engine->journeys("L-1");
+  REQUIRE(mid);
+  CHECK((*mid)[0].steps.empty());
+  CHECK((*mid)[0].state == journey_state::running);
+  auto r = fx.wait_terminal("L-1", "Late");
+  CHECK(r.state == journey_state::failed);
+  CHECK(r.steps[0].attempts == 3);
+}
+
+TEST_CASE("a wait for an event fails after wait_timeout_ms") {
+  engine_fixture fx{with_notify()};
+  fx.publish(R"({"name": "Wait", "type": "order", "steps": [
+    {"action": "custom", "name": "After pick-up", "provider": "notify",
+     "input_events": ["picked_up", "collected"], "wait_timeout_ms": 60000}]})");
+  REQUIRE(fx.submit(an_order("W-1")).status == submit_status::accepted);
+  auto waiting = fx.wait_state("W-1", "Wait", journey_state::waiting);
+  CHECK(waiting.waiting_for
+        == std::vector<std::string>{"picked_up", "collected"});
+  SECTION("the event comes in time") {
+    fx.clock->advance(59000);
+    REQUIRE_FALSE(fx.engine->event("W-1", "collected"));
+    auto r = fx.wait_terminal("W-1", "Wait");
+    CHECK(r.state == journey_state::completed);
+  }
+  SECTION("it does not") {
+    REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+    fx.clock->advance(59999);
+    fx.engine->flush();
+    CHECK(fx.engine->journeys("W-1")->front().state == journey_state::waiting);
+    fx.clock->advance(1);
+    auto r = fx.wait_terminal("W-1", "Wait");
+    CHECK(r.state == journey_state::failed);
+    CHECK(r.steps[0].error
+          == std::optional<std::string>{
+            "no picked_up or collected event within 60000 ms"});
+    CHECK(r.steps[0].attempts == 0);
+  }
+}
+
+TEST_CASE("new_order is satisfied by the order's own arrival") {
+  engine_fixture fx{with_notify()};
+  fx.publish(R"({"name": "New", "type": "order", "steps": [
+    {"action": "custom", "name": "At once", "provider": "notify",
+     "input_events": ["new_order"]}]})");
+  REQUIRE(fx.submit(an_order("N-1")).status == submit_status::accepted);
+  CHECK(fx.wait_terminal("N-1", "New").state == journey_state::completed);
+}
