@@ -385,6 +385,11 @@ void Engine::flush() {
   impl_->writer->flush();
 }
 
+Engine::storage_stats Engine::storage() const {
+  auto st = impl_->writer->statistics();
+  return {st.commits, st.requests, st.ops};
+}
+
 // -- flows --------------------------------------------------------------------
 
 caf::expected<flow_record> Engine::create_flow(std::string_view json,
@@ -594,46 +599,75 @@ submit_result Engine::submit(std::string_view order_json) {
   return submit_batch({std::string{order_json}}).front();
 }
 
+void Engine::events_async(
+  std::vector<std::pair<std::string, std::string>> events,
+  std::function<void(std::vector<caf::error>)> done) {
+  auto results = std::make_shared<std::vector<caf::error>>(events.size());
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(events.size());
+  auto finish = std::make_shared<std::function<void(std::vector<caf::error>)>>(
+    std::move(done));
+  if (events.empty()) {
+    (*finish)({});
+    return;
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto [order_id, type] = std::move(events[i]);
+    auto complete = [results, remaining, finish, i](caf::error err) {
+      (*results)[i] = std::move(err);
+      if (--*remaining == 0)
+        (*finish)(std::move(*results));
+    };
+    if (type.empty()) {
+      complete(make_error(errc::invalid_argument,
+                          "an event type must not be empty"));
+      continue;
+    }
+    auto what = "orders/" + quote(order_id);
+    write_request req;
+    req.ops.push_back(write_op::modify(
+      impl_->db->orders, order_id,
+      [type = type, order_id = order_id,
+       what](std::optional<std::string_view> current)
+        -> caf::expected<std::optional<std::string>> {
+        if (!current)
+          return make_error(errc::no_such_order,
+                            "no order " + quote(order_id) + " on this node");
+        auto rec = decode_order_record(*current, what);
+        if (!rec)
+          return rec.error();
+        rec->events.push_back(type);
+        if (type == "cancel_order")
+          rec->cancelled = true;
+        return std::optional<std::string>{encode(*rec)};
+      }));
+    req.done = [this, complete, order_id = order_id,
+                type = type](const write_result& w) {
+      if (!w.applied) {
+        complete(w.error);
+        return;
+      }
+      std::vector<caf::actor> targets;
+      {
+        std::lock_guard<std::mutex> guard{impl_->mutex};
+        targets = impl_->all_supervisors();
+      }
+      for (const auto& sup : targets)
+        if (type == "cancel_order")
+          caf::anon_send(sup, cancel_atom::value, order_id);
+        else
+          caf::anon_send(sup, event_atom::value, order_id, type);
+      complete(caf::none);
+    };
+    impl_->writer->submit(std::move(req));
+  }
+}
+
 caf::error Engine::event(const std::string& order_id, const std::string& type) {
-  if (type.empty())
-    return make_error(errc::invalid_argument, "an event type must not be empty");
   std::promise<caf::error> promise;
   auto future = promise.get_future();
-  auto what = "orders/" + quote(order_id);
-  write_request req;
-  req.ops.push_back(write_op::modify(
-    impl_->db->orders, order_id,
-    [type, order_id, what](std::optional<std::string_view> current)
-      -> caf::expected<std::optional<std::string>> {
-      if (!current)
-        return make_error(errc::no_such_order,
-                          "no order " + quote(order_id) + " on this node");
-      auto rec = decode_order_record(*current, what);
-      if (!rec)
-        return rec.error();
-      rec->events.push_back(type);
-      if (type == "cancel_order")
-        rec->cancelled = true;
-      return std::optional<std::string>{encode(*rec)};
-    }));
-  req.done = [this, &promise, order_id, type](const write_result& w) {
-    if (!w.applied) {
-      promise.set_value(w.error);
-      return;
-    }
-    std::vector<caf::actor> targets;
-    {
-      std::lock_guard<std::mutex> guard{impl_->mutex};
-      targets = impl_->all_supervisors();
-    }
-    for (const auto& sup : targets)
-      if (type == "cancel_order")
-        caf::anon_send(sup, cancel_atom::value, order_id);
-      else
-        caf::anon_send(sup, event_atom::value, order_id, type);
-    promise.set_value(caf::none);
-  };
-  impl_->writer->submit(std::move(req));
+  events_async({{order_id, type}}, [&promise](std::vector<caf::error> errs) {
+    promise.set_value(std::move(errs.front()));
+  });
   return future.get();
 }
 

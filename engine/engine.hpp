@@ -122,6 +122,11 @@ public:
   /// Same as event(order_id, "cancel_order").
   caf::error cancel(const std::string& order_id);
 
+  /// Many events (order id, type), committed together; `done` runs on an
+  /// internal thread with one result per event, in the same order.
+  void events_async(std::vector<std::pair<std::string, std::string>> events,
+                    std::function<void(std::vector<caf::error>)> done);
+
   // -- journeys ---------------------------------------------------------------
 
   /// Every journey of an order, one per flow version that took it.
@@ -147,6 +152,14 @@ public:
 
   /// Blocks until everything queued for the store is committed.
   void flush();
+
+  struct storage_stats {
+    uint64_t commits = 0;  ///< LMDB transactions committed
+    uint64_t requests = 0; ///< write requests they carried
+    uint64_t ops = 0;      ///< puts, deletes and updates in them
+  };
+
+  storage_stats storage() const;
 
   caf::actor_system& system();
 
