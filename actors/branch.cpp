@@ -45,6 +45,14 @@ protected:
       report_.new_fulfillment.push_back(std::move(g));
   }
 
+  void journal(journal_entry entry) override {
+    report_.journal.push_back(std::move(entry));
+  }
+
+  void path_failed(const path_state& at_step) override {
+    report_.failed.push_back(at_step);
+  }
+
   std::optional<std::vector<fulfillment_order>> claim_unsent() override {
     // The journey must see what this branch did so far (such as the
     // fulfillment orders it just created) before it answers the claim.

@@ -1,11 +1,13 @@
 #include "actors/journey.hpp"
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
 #include "actors/journey_lifecycle.hpp"
+#include "actors/supervisor.hpp"
 
 namespace orca {
 
@@ -14,9 +16,10 @@ namespace {
 class journey_actor final : public path_actor {
 public:
   journey_actor(caf::actor_config& cfg, path_context context,
-                journey_snapshot snapshot)
+                journey_snapshot snapshot, caf::actor supervisor)
     : path_actor(cfg, std::move(context), path_state{}),
-      snap_(std::move(snapshot)), lifecycle_(snap_.state) {
+      snap_(std::move(snapshot)), lifecycle_(snap_.state),
+      supervisor_(std::move(supervisor)) {
     // paths[0] is the journey's own path, the others its live branches.
     if (!snap_.paths.empty()) {
       path_ = std::move(snap_.paths.front());
@@ -45,15 +48,24 @@ public:
         auto orders = claim_for(seq);
         changed();
         return orders;
-      });
+      },
+      [this](passivate_atom, uint64_t change) { try_passivate(change); });
     if (is_terminal(snap_.state)) {
       quit();
       return behavior;
     }
+    journal_entry first;
+    first.kind = snap_.state == journey_state::received ? journal_kind::started
+                                                        : journal_kind::resumed;
+    first.at = now();
+    first.state = snap_.state;
+    journal(std::move(first));
     if (snap_.state == journey_state::received)
       lifecycle_.fire(ctx_.paused ? lifecycle_event::hold
                                   : lifecycle_event::start);
     // Restored branches get their own and their descendants' states.
+    for (const auto& kv : mirrors_)
+      unreported_.insert(kv.first);
     ctx_.restored = mirrors_;
     ctx_.sending = snap_.fulfillment_orders;
     if (path_.phase == path_phase::branching)
@@ -71,6 +83,30 @@ protected:
 
   void step_ended(step_result result) override {
     snap_.steps.push_back(std::move(result));
+  }
+
+  void journal(journal_entry entry) override {
+    pending_journal_.push_back(std::move(entry));
+  }
+
+  void path_failed(const path_state& at_step) override {
+    snap_.failed_paths.push_back(at_step);
+  }
+
+  void control_received(journal_kind kind, const std::string& text) override {
+    journal_entry e;
+    e.kind = kind;
+    e.at = now();
+    e.text = text;
+    journal(std::move(e));
+  }
+
+  void children_told() override {
+    // Every live branch will answer with a report: until then what the
+    // journey knows of them may be out of date.
+    for (const auto& kv : mirrors_)
+      if (kv.second.phase != path_phase::ended)
+        unreported_.insert(kv.first);
   }
 
   void add_fulfillment(std::vector<source_group> groups) override {
@@ -114,23 +150,71 @@ protected:
   }
 
   void branches_started(const std::vector<path_state>& children) override {
-    for (const auto& child : children)
+    for (const auto& child : children) {
       mirrors_.emplace(child.seq, child);
+      unreported_.insert(child.seq);
+    }
   }
 
   void changed() override {
     forget_joined_branches();
     if (!decide_state())
       return; // nothing new to say
-    save();
-    if (is_terminal(snap_.state)) {
-      for (const auto& kv : children_)
-        send_exit(kv.second, caf::exit_reason::user_shutdown);
-      quit();
+    ++changes_;
+    std::function<void()> durable;
+    if (snap_.state == journey_state::waiting
+        && ctx_.services->passivate_waiting) {
+      // Once this snapshot is durable, the journey may leave memory.
+      durable = [self = caf::actor_cast<caf::actor>(this),
+                 change = changes_] {
+        caf::anon_send(self, passivate_atom::value, change);
+      };
     }
+    save(std::move(durable));
+    if (is_terminal(snap_.state))
+      stop_all();
   }
 
 private:
+  void stop_all() {
+    for (const auto& kv : children_)
+      send_exit(kv.second, caf::exit_reason::user_shutdown);
+    quit();
+  }
+
+  /// Leaves memory if nothing happened since the waiting snapshot `change`
+  /// became durable and the supervisor has sent nothing still in flight.
+  /// While it asks, the journey handles nothing else: a timer that fires
+  /// meanwhile is dropped, and its deadline wakes the journey from the store.
+  void try_passivate(uint64_t change) {
+    if (change != changes_ || snap_.state != journey_state::waiting)
+      return;
+    // Every branch must have told its state since it started: a restored
+    // branch may be about to find that its event came or its wait is over.
+    if (!unreported_.empty())
+      return;
+    int64_t wake_at = 0;
+    bool ready = false;
+    for_each_path([&](const path_state& p) {
+      if (p.phase != path_phase::waiting_event)
+        return;
+      const auto& seq = model().sequences[p.seq].steps;
+      if (p.position < seq.size()
+          && has_event(model().steps[seq[p.position]].input_events))
+        ready = true;
+      if (p.deadline > 0 && (wake_at == 0 || p.deadline < wake_at))
+        wake_at = p.deadline;
+    });
+    if (ready)
+      return;
+    request(supervisor_, caf::infinite, passivate_atom::value, snap_.order_id,
+            wake_at, received_)
+      .await([this](bool passivated) {
+        if (passivated)
+          stop_all();
+      });
+  }
+
   template <class F>
   void for_each_path(F f) const {
     f(path_);
@@ -156,8 +240,15 @@ private:
     fulfillment_done(report.released, false);
     if (report.invoice_id)
       snap_.invoice_id = std::move(report.invoice_id);
-    for (auto& child : report.started)
+    for (auto& child : report.started) {
+      unreported_.insert(child.seq);
       mirrors_.emplace(child.seq, std::move(child));
+    }
+    unreported_.erase(report.state.seq);
+    for (auto& entry : report.journal)
+      pending_journal_.push_back(std::move(entry));
+    for (auto& failed : report.failed)
+      snap_.failed_paths.push_back(std::move(failed));
     mirrors_[report.state.seq] = std::move(report.state);
   }
 
@@ -222,7 +313,13 @@ private:
         to(lifecycle_event::wait);
     }
     snap_.state = lifecycle_.state();
-    (void) before;
+    if (snap_.state != before) {
+      journal_entry e;
+      e.kind = journal_kind::state_changed;
+      e.at = now();
+      e.state = snap_.state;
+      journal(std::move(e));
+    }
     return true;
   }
 
@@ -255,17 +352,21 @@ private:
                                : lifecycle_event::skip);
   }
 
-  void save() {
+  void save(std::function<void()> durable = {}) {
     snap_.updated_on = now();
     snap_.events = ctx_.events;
     snap_.cancel_requested = ctx_.cancelling;
-    if (!is_terminal(snap_.state)) {
+    // A failed journey keeps its paths, from which a redrive can go on.
+    if (!is_terminal(snap_.state) || snap_.state == journey_state::failed) {
       snap_.paths.reserve(mirrors_.size() + 1);
       snap_.paths.push_back(path_);
       for (const auto& kv : mirrors_)
         snap_.paths.push_back(kv.second);
     }
-    ctx_.services->sink->save(snap_);
+    if (!pending_journal_.empty())
+      ++snap_.journal_chunks;
+    ctx_.services->sink->save(snap_, pending_journal_, std::move(durable));
+    pending_journal_.clear();
     snap_.paths.clear();
   }
 
@@ -273,6 +374,11 @@ private:
   journey_lifecycle lifecycle_;
   std::map<sequence_id, path_state> mirrors_;
   std::unordered_map<std::string, sequence_id> claims_;
+  std::vector<journal_entry> pending_journal_;
+  caf::actor supervisor_;
+  uint64_t changes_ = 0; ///< snapshots handed to the sink
+  /// Branches that have not reported since they (re)started.
+  std::set<sequence_id> unreported_;
 };
 
 } // namespace
@@ -293,8 +399,9 @@ caf::actor spawn_journey(caf::event_based_actor* supervisor,
     ctx.events.insert(ctx.events.begin(), "new_order");
   ctx.paused = paused;
   ctx.cancelling = snapshot.cancel_requested;
-  return supervisor->spawn<journey_actor, caf::monitored>(std::move(ctx),
-                                                          std::move(snapshot));
+  return supervisor->spawn<journey_actor, caf::monitored>(
+    std::move(ctx), std::move(snapshot),
+    caf::actor_cast<caf::actor>(supervisor));
 }
 
 } // namespace orca

@@ -24,6 +24,7 @@
 #include <caf/atom.hpp>
 
 #include "flows/policies.hpp"
+#include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
 
 namespace orca {
@@ -47,11 +48,8 @@ struct path_report {
   std::vector<std::string> released; ///< claimed ones given back unsent
   std::optional<std::string> invoice_id;
   std::vector<path_state> started;   ///< branches it started
-
-  bool empty() const {
-    return steps.empty() && new_fulfillment.empty() && sent.empty()
-           && released.empty() && !invoice_id && started.empty();
-  }
+  std::vector<journal_entry> journal;
+  std::vector<path_state> failed;    ///< see path_host::path_failed
 };
 
 } // namespace orca

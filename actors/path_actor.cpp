@@ -71,6 +71,15 @@ void path_actor::call_provider(const path_state& p, const step& s,
     req.line_ids.emplace_back(ctx_.the_order->line_id(line));
   if (s.action == action_kind::send_to_fulfillment)
     req.fulfillment_orders = orders_for(p.sending);
+  journal_entry called;
+  called.kind = journal_kind::provider_called;
+  called.at = now();
+  called.path = p.seq;
+  called.step = s.id;
+  called.attempt = p.attempts;
+  called.text = s.provider;
+  called.key = req.idempotency_key;
+  journal(std::move(called));
   auto token = p.token;
   auto adapter = ctx_.services->providers.find(s.provider);
   if (!adapter) {
@@ -134,30 +143,44 @@ void path_actor::restore_children() {
 void path_actor::tell_children(const caf::message& msg) {
   for (const auto& kv : children_)
     send(kv.second, msg);
+  if (!children_.empty())
+    children_told();
 }
 
 caf::message_handler path_actor::path_handlers() {
   return {
     [this](event_atom, const std::string& type) {
+      ++received_;
       if (std::find(ctx_.events.begin(), ctx_.events.end(), type)
-          == ctx_.events.end())
+          == ctx_.events.end()) {
         ctx_.events.push_back(type);
+        control_received(journal_kind::event_received, type);
+      }
       tell_children(caf::make_message(event_atom::value, type));
       runner().on_event();
       changed();
     },
     [this](cancel_atom) {
+      ++received_;
+      if (!ctx_.cancelling)
+        control_received(journal_kind::cancel_requested, {});
       ctx_.cancelling = true;
       tell_children(caf::make_message(cancel_atom::value));
       runner().on_cancel();
       changed();
     },
     [this](pause_atom) {
+      ++received_;
+      if (!ctx_.paused)
+        control_received(journal_kind::paused, {});
       ctx_.paused = true;
       tell_children(caf::make_message(pause_atom::value));
       changed();
     },
     [this](resume_atom) {
+      ++received_;
+      if (ctx_.paused)
+        control_received(journal_kind::unpaused, {});
       ctx_.paused = false;
       tell_children(caf::make_message(resume_atom::value));
       runner().on_resume();

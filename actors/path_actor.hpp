@@ -81,6 +81,15 @@ protected:
   /// Branches were started: subclasses record them.
   virtual void branches_started(const std::vector<path_state>& children) = 0;
 
+  /// An event (new to this journey), pause, resume or cancel arrived; the
+  /// journey journals it.
+  virtual void control_received(journal_kind, const std::string&) {
+  }
+
+  /// An event, pause, resume or cancel was passed on to the children.
+  virtual void children_told() {
+  }
+
   /// Spawns one child path actor, linked to this one.
   caf::actor spawn_child(path_state start);
 
@@ -98,6 +107,9 @@ protected:
   path_context ctx_;
   path_state path_;
   std::map<sequence_id, caf::actor> children_;
+  /// Events, cancels, pauses and resumes received (from the supervisor, for
+  /// a journey): the passivation handshake compares it with what was sent.
+  uint64_t received_ = 0;
 };
 
 } // namespace orca

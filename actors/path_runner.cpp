@@ -58,6 +58,17 @@ std::size_t path_runner::sequence_size() const {
   return host_.model().sequences[p_.seq].steps.size();
 }
 
+void path_runner::note(journal_kind kind, const step& s, std::string text) {
+  journal_entry e;
+  e.kind = kind;
+  e.at = host_.now();
+  e.path = p_.seq;
+  e.step = s.id;
+  e.attempt = p_.attempts;
+  e.text = std::move(text);
+  host_.journal(std::move(e));
+}
+
 void path_runner::run() {
   for (;;) {
     switch (p_.phase) {
@@ -119,6 +130,7 @@ bool path_runner::begin_action(const step& s) {
       host_.start_timer(s.wait_timeout_ms, p_.token);
     return false;
   }
+  note(journal_kind::step_started, s);
   switch (s.action) {
     case action_kind::validate_order_header:
     case action_kind::validate_order_line: {
@@ -192,10 +204,27 @@ void path_runner::attempt_failed(const step& s, std::string error) {
   complete(s, step_outcome::failed, p_.attempts, p_.last_error);
 }
 
-void path_runner::complete(const step& s, step_outcome outcome,
-                           uint32_t attempts, std::string error) {
+void path_runner::record(const step& s, step_outcome outcome,
+                         uint32_t attempts, std::string error) {
+  journal_entry e;
+  e.kind = journal_kind::step_ended;
+  e.at = host_.now();
+  e.path = p_.seq;
+  e.step = s.id;
+  e.attempt = attempts;
+  e.outcome = outcome;
+  e.text = error;
+  host_.journal(std::move(e));
   host_.step_ended(
     step_result{s.id, outcome, attempts, std::move(error), host_.now()});
+}
+
+void path_runner::complete(const step& s, step_outcome outcome,
+                           uint32_t attempts, std::string error) {
+  std::optional<path_state> at_step;
+  if (outcome == step_outcome::failed)
+    at_step = p_;
+  record(s, outcome, attempts, std::move(error));
   p_.previous = outcome;
   p_.attempts = 0;
   p_.last_error.clear();
@@ -210,12 +239,15 @@ void path_runner::complete(const step& s, step_outcome outcome,
   const auto& seq = f.sequences[p_.seq].steps;
   bool routed = p_.position < seq.size() && !f.steps[seq[p_.position]].is_action
                 && is_condition(f.steps[seq[p_.position]].element);
-  if (!routed)
+  if (!routed) {
+    host_.path_failed(*at_step);
     end(true, false);
+  }
 }
 
 bool path_runner::begin_element(const step& s) {
   const auto& f = host_.model();
+  note(journal_kind::step_started, s);
   std::vector<path_state> children;
   p_.branches.clear();
   if (is_condition(s.element)) {
@@ -233,8 +265,7 @@ bool path_runner::begin_element(const step& s) {
         children.push_back(branch_start(b.body, std::move(filtered.lines)));
       } else {
         // An untaken branch is reached only as far as its first action.
-        host_.step_ended(step_result{first.id, step_outcome::skipped, 0, {},
-                                     host_.now()});
+        record(first, step_outcome::skipped, 0, {});
       }
     }
   }
@@ -251,6 +282,17 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
   if (p_.phase != path_phase::calling || token != p_.token)
     return; // late answer to an attempt that already timed out
   const auto& s = current();
+  journal_entry e;
+  e.kind = journal_kind::provider_answered;
+  e.at = host_.now();
+  e.path = p_.seq;
+  e.step = s.id;
+  e.attempt = p_.attempts;
+  e.ok = reply.ok;
+  e.text = reply.error;
+  e.fulfillment = reply.fulfillment;
+  e.invoice_id = reply.invoice_id;
+  host_.journal(std::move(e));
   if (!reply.ok) {
     attempt_failed(s, reply.error.empty() ? "the provider failed" : reply.error);
     run();
@@ -279,16 +321,19 @@ void path_runner::on_timer(uint32_t token) {
   switch (p_.phase) {
     case path_phase::calling: {
       const auto& s = current();
+      note(journal_kind::timer_fired, s, "attempt timed out");
       attempt_failed(s, "timed out after " + std::to_string(s.timeout_ms)
                           + " ms");
       break;
     }
     case path_phase::backoff:
+      note(journal_kind::timer_fired, current(), "back-off over");
       p_.phase = path_phase::retry;
       p_.deadline = 0;
       break;
     case path_phase::waiting_event: {
       const auto& s = current();
+      note(journal_kind::timer_fired, s, "wait timed out");
       complete(s, step_outcome::failed, 0,
                "no " + join(s.input_events, " or ") + " event within "
                  + std::to_string(s.wait_timeout_ms) + " ms");
@@ -372,11 +417,21 @@ void path_runner::on_cancel() {
 void path_runner::wait_until(int64_t deadline) {
   auto now = host_.now();
   ++p_.token;
-  host_.start_timer(deadline > now ? static_cast<uint32_t>(deadline - now) : 0,
-                    p_.token);
+  if (deadline <= now) {
+    // Already over (the journey was away longer): act on it now rather than
+    // through a timer that a passivating journey might not live to see.
+    on_timer(p_.token);
+    return;
+  }
+  host_.start_timer(static_cast<uint32_t>(deadline - now), p_.token);
 }
 
 void path_runner::on_restore() {
+  if (host_.cancelling()) {
+    on_cancel();
+    if (p_.phase == path_phase::ended)
+      return;
+  }
   switch (p_.phase) {
     case path_phase::ready:
     case path_phase::retry:

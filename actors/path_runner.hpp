@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "actors/provider_protocol.hpp"
+#include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
 
 namespace orca {
@@ -34,6 +35,13 @@ public:
   virtual bool cancelling() const = 0;
 
   virtual void step_ended(step_result result) = 0;
+
+  /// Appends to the journey's journal.
+  virtual void journal(journal_entry entry) = 0;
+
+  /// The path ends failed; `at_step` is its state at the step that failed
+  /// it, kept so that a redrive can start there again.
+  virtual void path_failed(const path_state& at_step) = 0;
   virtual void add_fulfillment(std::vector<source_group> groups) = 0;
 
   /// Claims the journey's fulfillment orders that are neither sent nor
@@ -110,7 +118,11 @@ private:
   void attempt_failed(const step& s, std::string error);
   void complete(const step& s, step_outcome outcome, uint32_t attempts,
                 std::string error);
+  /// Journals and reports how step `s` ended.
+  void record(const step& s, step_outcome outcome, uint32_t attempts,
+              std::string error);
   void wait_until(int64_t deadline);
+  void note(journal_kind kind, const step& s, std::string text = {});
   void end(bool failed, bool cancelled);
 
   path_host& host_;

@@ -4,6 +4,7 @@
 // the place journeys are written to. Created by the engine before any actor
 // and destroyed after all of them; every member is thread-safe.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,7 +14,9 @@
 #include <caf/actor.hpp>
 
 #include "actors/clock.hpp"
+#include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
+#include "persistence/journey_store.hpp"
 
 namespace orca {
 
@@ -41,26 +44,38 @@ private:
   std::unordered_map<std::string, entry> entries_;
 };
 
-/// Where journeys go when they change. Implemented by the engine.
+/// Where journeys go and come from. Implemented by the engine on its store.
 class journey_sink {
 public:
   virtual ~journey_sink();
 
-  /// Persists `snapshot` (group-committed) and tells subscribers once it is
-  /// durable.
-  virtual void save(const journey_snapshot& snapshot) = 0;
+  /// Persists `snapshot` and appends `chunk` to its journal (as chunk
+  /// number snapshot.journal_chunks - 1) in one group-committed write, and
+  /// tells subscribers once it is durable. Then calls `durable`, if set (on
+  /// the writer thread: keep it short).
+  virtual void save(const journey_snapshot& snapshot,
+                    const std::vector<journal_entry>& chunk,
+                    std::function<void()> durable) = 0;
 
-  /// A journey actor died without finishing: record the journey as failed
-  /// with `reason`, keeping what was last persisted of it.
-  virtual void journey_died(const std::string& order_id,
-                            const std::string& flow, uint32_t version,
-                            const std::string& reason) = 0;
+  /// A journey could not go on (its actor died, its record is damaged):
+  /// record it as failed with `reason`, keeping what was persisted of it.
+  virtual void journey_failed(const std::string& order_id,
+                              const std::string& flow, uint32_t version,
+                              const std::string& reason) = 0;
+
+  /// What a passivated journey restarts from.
+  virtual caf::expected<restart_point> load(const std::string& order_id,
+                                            const std::string& flow,
+                                            uint32_t version) = 0;
 };
 
 struct journey_services {
   std::shared_ptr<orca::clock> time;
   provider_directory providers;
   journey_sink* sink = nullptr; ///< owned by the engine
+  /// A journey that waits for events leaves memory (its actors stop) until
+  /// an event, a cancel or its wait time-out brings it back.
+  bool passivate_waiting = true;
 };
 
 using services_ptr = std::shared_ptr<journey_services>;

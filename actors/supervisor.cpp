@@ -11,18 +11,100 @@ namespace orca {
 
 namespace {
 
+/// One order's journey on this flow version: running as an actor, or
+/// passivated (in the store only) until something wakes it.
+struct journey_slot {
+  caf::actor actor;       ///< invalid while passivated
+  uint64_t forwarded = 0; ///< messages forwarded to the current actor
+  int64_t wake_at = 0;    ///< passivated: when a wait times out (0: never)
+  uint64_t wake_token = 0;
+};
+
 struct supervisor_state {
   services_ptr services;
   flow_ptr model;
   uint32_t version = 0;
   bool paused = false;
-  std::unordered_map<std::string, caf::actor> journeys;   ///< by order id
-  std::unordered_map<caf::actor_addr, std::string> orders; ///< by journey
+  std::unordered_map<std::string, journey_slot> journeys; ///< by order id
+  std::unordered_map<caf::actor_addr, std::string> orders; ///< by actor
+  std::unordered_map<uint64_t, std::string> wake_tokens;
+  uint64_t next_token = 1;
 
   static inline const char* name = "orca.supervisor";
 };
 
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
+
+void spawn_into(supervisor_actor* self, journey_slot& slot, order_ptr o,
+                journey_snapshot snapshot) {
+  auto& st = self->state;
+  auto id = o->id();
+  slot.actor = spawn_journey(self, st.services, st.model, std::move(o),
+                             std::move(snapshot), st.paused);
+  slot.forwarded = 0;
+  slot.wake_at = 0;
+  st.orders[slot.actor.address()] = std::move(id);
+}
+
+/// Brings a passivated journey back from the store. Returns false (and
+/// records it as failed) if it cannot be read.
+bool reactivate(supervisor_actor* self, const std::string& order_id,
+                journey_slot& slot) {
+  auto& st = self->state;
+  auto loaded = st.services->sink->load(order_id, st.model->name, st.version);
+  if (!loaded) {
+    st.services->sink->journey_failed(order_id, st.model->name, st.version,
+                                      "cannot resume the journey: "
+                                        + describe(loaded.error()));
+    st.journeys.erase(order_id);
+    return false;
+  }
+  if (slot.wake_token != 0)
+    st.wake_tokens.erase(slot.wake_token);
+  slot.wake_token = 0;
+  spawn_into(self, slot, std::move(loaded->the_order),
+             std::move(loaded->snapshot));
+  // What the order received while the journey slept, delivered as it would
+  // have been had it been awake (and journaled as such).
+  for (auto& type : loaded->missed_events) {
+    ++slot.forwarded;
+    self->send(slot.actor, event_atom::value, std::move(type));
+  }
+  if (loaded->missed_cancel) {
+    ++slot.forwarded;
+    self->send(slot.actor, cancel_atom::value);
+  }
+  return true;
+}
+
+/// Delivers `msg` to the journey of `order_id`, waking it if it sleeps.
+void deliver(supervisor_actor* self, const std::string& order_id,
+             caf::message msg) {
+  auto& st = self->state;
+  auto it = st.journeys.find(order_id);
+  if (it == st.journeys.end())
+    return;
+  auto& slot = it->second;
+  if (!slot.actor && !reactivate(self, order_id, slot))
+    return;
+  ++slot.forwarded;
+  self->send(slot.actor, std::move(msg));
+}
+
+void passivated(supervisor_actor* self, const std::string& order_id,
+                journey_slot& slot, int64_t wake_at) {
+  auto& st = self->state;
+  slot.actor = nullptr;
+  slot.wake_at = wake_at;
+  if (wake_at > 0) {
+    slot.wake_token = st.next_token++;
+    st.wake_tokens[slot.wake_token] = order_id;
+    auto now = st.services->time->now_ms();
+    st.services->time->schedule(
+      wake_at > now ? static_cast<uint32_t>(wake_at - now) : 0,
+      caf::actor_cast<caf::actor>(self), slot.wake_token);
+  }
+}
 
 caf::behavior supervisor(supervisor_actor* self, services_ptr services,
                          flow_ptr model, uint32_t version, bool paused) {
@@ -34,7 +116,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
   // they resume from their snapshots when the engine opens again.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (const auto& kv : self->state.journeys)
-      self->send_exit(kv.second, caf::exit_reason::user_shutdown);
+      if (kv.second.actor)
+        self->send_exit(kv.second.actor, caf::exit_reason::user_shutdown);
     self->quit(msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& down) {
@@ -44,51 +127,108 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       return;
     auto order_id = it->second;
     st.orders.erase(it);
-    st.journeys.erase(order_id);
+    auto slot = st.journeys.find(order_id);
+    if (slot == st.journeys.end() || slot->second.actor.address() != down.source)
+      return; // passivated (and perhaps woken again) already
+    st.journeys.erase(slot);
     if (down.reason && down.reason != caf::exit_reason::user_shutdown)
-      st.services->sink->journey_died(order_id, st.model->name, st.version,
-                                      describe(down.reason));
+      st.services->sink->journey_failed(order_id, st.model->name, st.version,
+                                        "the journey's actor died: "
+                                          + describe(down.reason));
   });
   return {
     [self](start_atom, order_ptr& o, journey_snapshot& snapshot) {
       auto& st = self->state;
       auto id = o->id();
-      if (st.journeys.count(id) > 0)
-        return; // already running: intake is idempotent
-      auto journey = spawn_journey(self, st.services, st.model, std::move(o),
-                                   std::move(snapshot), st.paused);
-      st.orders[journey.address()] = id;
-      st.journeys.emplace(std::move(id), std::move(journey));
+      auto [it, added] = st.journeys.try_emplace(id);
+      if (!added)
+        return; // already here: intake is idempotent
+      spawn_into(self, it->second, std::move(o), std::move(snapshot));
+    },
+    [self](passivate_atom, const std::string& order_id, int64_t wake_at) {
+      // A waiting journey found in the store at start-up.
+      auto [it, added] = self->state.journeys.try_emplace(order_id);
+      if (added)
+        passivated(self, order_id, it->second, wake_at);
+    },
+    [self](passivate_atom, const std::string& order_id, int64_t wake_at,
+           uint64_t received) {
+      // A journey that waits asks to leave memory. It may, if it has seen
+      // every message sent to it: then none is in flight, and whatever
+      // comes next wakes it from the store.
+      auto& st = self->state;
+      auto it = st.journeys.find(order_id);
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (it == st.journeys.end() || it->second.actor != sender
+          || it->second.forwarded != received)
+        return false;
+      st.orders.erase(sender.address());
+      passivated(self, order_id, it->second, wake_at);
+      return true;
+    },
+    [self](timer_atom, uint64_t token) {
+      auto& st = self->state;
+      auto it = st.wake_tokens.find(token);
+      if (it == st.wake_tokens.end())
+        return;
+      auto order_id = it->second;
+      st.wake_tokens.erase(it);
+      auto slot = st.journeys.find(order_id);
+      if (slot == st.journeys.end() || slot->second.actor
+          || slot->second.wake_token != token)
+        return;
+      slot->second.wake_token = 0;
+      reactivate(self, order_id, slot->second);
     },
     [self](event_atom, const std::string& order_id, const std::string& type) {
-      auto& st = self->state;
-      if (auto it = st.journeys.find(order_id); it != st.journeys.end())
-        self->send(it->second, event_atom::value, type);
+      deliver(self, order_id, caf::make_message(event_atom::value, type));
     },
     [self](cancel_atom, const std::string& order_id) {
-      auto& st = self->state;
-      if (auto it = st.journeys.find(order_id); it != st.journeys.end())
-        self->send(it->second, cancel_atom::value);
+      deliver(self, order_id, caf::make_message(cancel_atom::value));
     },
     [self](pause_atom) {
       self->state.paused = true;
-      for (const auto& kv : self->state.journeys)
-        self->send(kv.second, pause_atom::value);
+      for (auto& kv : self->state.journeys)
+        if (kv.second.actor) {
+          ++kv.second.forwarded;
+          self->send(kv.second.actor, pause_atom::value);
+        }
     },
     [self](resume_atom) {
       self->state.paused = false;
-      for (const auto& kv : self->state.journeys)
-        self->send(kv.second, resume_atom::value);
+      for (auto& kv : self->state.journeys)
+        if (kv.second.actor) {
+          ++kv.second.forwarded;
+          self->send(kv.second.actor, resume_atom::value);
+        }
     },
     [self](stop_atom, bool cancel_in_flight) {
-      if (cancel_in_flight)
-        for (const auto& kv : self->state.journeys)
-          self->send(kv.second, cancel_atom::value);
+      if (!cancel_in_flight)
+        return;
+      std::vector<std::string> ids;
+      for (const auto& kv : self->state.journeys)
+        ids.push_back(kv.first);
+      for (const auto& id : ids)
+        deliver(self, id, caf::make_message(cancel_atom::value));
     },
-    [self](count_atom) { return self->state.journeys.size(); },
+    [self](count_atom) {
+      std::size_t running = 0;
+      for (const auto& kv : self->state.journeys)
+        if (kv.second.actor)
+          ++running;
+      return running;
+    },
+    [self](count_atom, passivate_atom) {
+      std::size_t sleeping = 0;
+      for (const auto& kv : self->state.journeys)
+        if (!kv.second.actor)
+          ++sleeping;
+      return sleeping;
+    },
     [self](journey_atom, const std::string& order_id) {
       auto it = self->state.journeys.find(order_id);
-      return it == self->state.journeys.end() ? caf::actor{} : it->second;
+      return it == self->state.journeys.end() ? caf::actor{}
+                                               : it->second.actor;
     },
   };
 }

@@ -5,15 +5,25 @@
 // resume and stop for the flow, and monitors its journeys so that one that
 // dies is recorded as failed with the reason, never silently lost.
 //
-// Protocol (all asynchronous):
+// A journey that waits for an event may passivate: its actors stop and the
+// supervisor keeps only its order id and wake-up time. An event, a cancel or
+// the wake-up time brings it back from the store.
+//
+// Protocol:
 //   (start_atom, order_ptr, journey_snapshot)   run a journey
+//   (passivate_atom, order_id, wake_at)         a waiting journey found in the
+//                                               store at start-up
 //   (event_atom, order_id, type)                an event for the order
 //   (cancel_atom, order_id)                     cancel the order's journey
 //   (pause_atom) / (resume_atom)                hold / continue journeys
-//   (stop_atom, bool cancel_in_flight)          cancel running journeys if asked
-//   (count_atom) -> std::size_t                 journeys still running
+//   (stop_atom, bool cancel_in_flight)          cancel every journey if asked
+//   (count_atom) -> std::size_t                 journeys running as actors
+//   (count_atom, passivate_atom) -> std::size_t journeys passivated
 //   (journey_atom, order_id) -> caf::actor      the order's journey actor, if
 //                                               it is running (for inspection)
+// From its journeys:
+//   (passivate_atom, order_id, wake_at, received) -> bool
+//                                               may this journey leave memory?
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -27,6 +37,7 @@ namespace orca {
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 
 caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
                             flow_ptr model, uint32_t version, bool paused);

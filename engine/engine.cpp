@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <future>
+#include <iostream>
 #include <map>
 #include <mutex>
 
@@ -12,6 +13,7 @@
 #include "actors/supervisor.hpp"
 #include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
+#include "persistence/journey_store.hpp"
 #include "persistence/lmdb_store.hpp"
 #include "persistence/records.hpp"
 
@@ -51,6 +53,7 @@ struct Engine::impl final : journey_sink {
   std::unique_ptr<store> db;
   std::unique_ptr<flow_store> flows;
   std::unique_ptr<group_committer> writer;
+  std::unique_ptr<journey_store> journeys;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;
   services_ptr services;
@@ -68,6 +71,9 @@ struct Engine::impl final : journey_sink {
   uint64_t next_subscription = 1;
   std::atomic<int> all_subscribers{0};
   std::atomic<int> terminal_subscribers{0};
+
+  caf::expected<journey_record> record_of(const std::optional<journey_id>& id,
+                                          caf::expected<journey_snapshot> snap);
 
   ~impl() override {
     if (!system)
@@ -155,56 +161,49 @@ struct Engine::impl final : journey_sink {
 
   // -- journey_sink -----------------------------------------------------------
 
-  void save(const journey_snapshot& snapshot) override {
-    write_request req;
-    req.ops.push_back(write_op::put(
-      db->journeys,
-      journey_key(snapshot.order_id, snapshot.flow, snapshot.version),
-      encode(snapshot)));
+  void save(const journey_snapshot& snapshot,
+            const std::vector<journal_entry>& chunk,
+            std::function<void()> durable) override {
     bool wanted = all_subscribers.load() > 0
                   || (terminal_subscribers.load() > 0
                       && is_terminal(snapshot.state));
+    std::function<void(bool)> done;
     if (wanted)
-      req.done = [this, copy = snapshot](const write_result& r) {
-        if (r.applied)
-          notify(copy);
+      done = [this, copy = snapshot, durable = std::move(durable)](bool ok) {
+        if (!ok)
+          return;
+        notify(copy);
+        if (durable)
+          durable();
       };
-    writer->submit(std::move(req));
+    else if (durable)
+      done = [durable = std::move(durable)](bool ok) {
+        if (ok)
+          durable();
+      };
+    journeys->save(snapshot, chunk, std::move(done));
   }
 
-  void journey_died(const std::string& order_id, const std::string& flow,
-                    uint32_t version, const std::string& reason) override {
-    auto result = std::make_shared<journey_snapshot>();
-    auto key = journey_key(order_id, flow, version);
-    auto what = "journeys/" + quote(order_id) + "/" + quote(flow);
-    auto now_ms = now();
-    write_request req;
-    req.ops.push_back(write_op::modify(
-      db->journeys, key,
-      [=](std::optional<std::string_view> current)
-        -> caf::expected<std::optional<std::string>> {
-        journey_snapshot snap;
-        if (current) {
-          if (auto decoded = decode_journey_snapshot(*current, what))
-            snap = std::move(*decoded);
-        }
-        if (is_terminal(snap.state) && current)
-          return std::optional<std::string>{};
-        snap.order_id = order_id;
-        snap.flow = flow;
-        snap.version = version;
-        snap.state = journey_state::failed;
-        snap.error = "the journey's actor died: " + reason;
-        snap.paths.clear();
-        snap.updated_on = now_ms;
-        *result = snap;
-        return std::optional<std::string>{encode(snap)};
-      }));
-    req.done = [this, result](const write_result& r) {
-      if (r.applied && !result->order_id.empty())
-        notify(*result);
-    };
-    writer->submit(std::move(req));
+  void journey_failed(const std::string& order_id, const std::string& flow,
+                      uint32_t version, const std::string& reason) override {
+    warn("journey of order " + quote(order_id) + " on flow " + quote(flow)
+         + " version " + std::to_string(version) + " failed: " + reason);
+    journeys->mark_failed({order_id, flow, version}, reason, now(),
+                          [this](std::optional<journey_snapshot> snap) {
+                            if (snap)
+                              notify(*snap);
+                          });
+  }
+
+  caf::expected<restart_point> load(const std::string& order_id,
+                                    const std::string& flow,
+                                    uint32_t version) override {
+    return journeys->load_for_restart({order_id, flow, version});
+  }
+
+  void warn(const std::string& text) const {
+    if (options.warn)
+      options.warn(text);
   }
 
   void notify(const journey_snapshot& snapshot) {
@@ -279,59 +278,79 @@ struct Engine::impl final : journey_sink {
     return caf::none;
   }
 
-  /// Resumes every journey that had not ended when the store was closed.
+  /// Resumes every journey that had not ended when the store was closed:
+  /// waiting ones stay in the store (passivated) until woken, the others
+  /// restart as actors. A journey whose records cannot be read is marked
+  /// failed with the reason; the others go on.
   caf::error recover_journeys() {
-    auto txn = db->begin_read();
-    if (!txn)
-      return txn.error();
-    std::map<std::string, order_ptr> orders;
-    std::map<std::string, order_record> order_records;
-    std::vector<std::pair<caf::actor, journey_snapshot>> starts;
-    std::vector<std::pair<std::string, order_ptr>> order_of;
-    caf::error failure;
-    auto err = txn->scan(db->journeys, "", [&](std::string_view key,
-                                               std::string_view value) {
-      auto snap = decode_journey_snapshot(value, "journeys/"
-                                                   + std::string{key});
-      if (!snap || is_terminal(snap->state))
+    std::vector<std::pair<journey_id, std::string>> damaged;
+    std::vector<journey_id> restart;
+    std::vector<std::pair<journey_id, int64_t>> sleeping;
+    auto err = journeys->scan(
+      "", [&](const std::optional<journey_id>& id,
+              caf::expected<journey_snapshot> snap) {
+        if (!snap) {
+          if (id)
+            damaged.emplace_back(*id, describe(snap.error()));
+          else
+            warn("skipping an unreadable journey key: "
+                 + describe(snap.error()));
+          return true;
+        }
+        if (is_terminal(snap->state))
+          return true;
+        journey_id jid{snap->order_id, snap->flow, snap->version};
+        if (snap->state == journey_state::waiting
+            && services->passivate_waiting) {
+          int64_t wake_at = 0;
+          for (const auto& p : snap->paths)
+            if (p.phase == path_phase::waiting_event && p.deadline > 0
+                && (wake_at == 0 || p.deadline < wake_at))
+              wake_at = p.deadline;
+          sleeping.emplace_back(std::move(jid), wake_at);
+        } else {
+          restart.push_back(std::move(jid));
+        }
         return true;
-      auto& o = orders[snap->order_id];
-      auto& rec = order_records[snap->order_id];
-      if (!o) {
-        auto bytes = txn->get(db->orders, snap->order_id);
-        if (!bytes || !*bytes)
-          return true;
-        auto decoded = decode_order_record(**bytes,
-                                           "orders/" + quote(snap->order_id));
-        if (!decoded)
-          return true;
-        rec = std::move(*decoded);
-        auto parsed = order::parse(rec.text);
-        if (!parsed)
-          return true;
-        o = std::make_shared<const order>(std::move(*parsed));
-      }
-      // Events acknowledged after the snapshot was taken.
-      for (const auto& type : rec.events)
-        if (std::find(snap->events.begin(), snap->events.end(), type)
-            == snap->events.end())
-          snap->events.push_back(type);
-      if (rec.cancelled)
-        snap->cancel_requested = true;
-      std::lock_guard<std::mutex> guard{mutex};
-      auto sup = supervisor_for(snap->flow, snap->version);
-      if (!sup)
-        return true;
-      starts.emplace_back(*sup, std::move(*snap));
-      order_of.emplace_back(starts.back().second.order_id, o);
-      return true;
-    });
+      });
     if (err)
       return err;
-    for (std::size_t i = 0; i < starts.size(); ++i)
-      caf::anon_send(starts[i].first, start_atom::value, order_of[i].second,
-                     std::move(starts[i].second));
-    (void) failure;
+    for (const auto& [id, why] : damaged)
+      journey_failed(id.order_id, id.flow, id.version,
+                     "its record is damaged: " + why);
+    for (const auto& [id, wake_at] : sleeping) {
+      std::lock_guard<std::mutex> guard{mutex};
+      auto sup = supervisor_for(id.flow, id.version);
+      if (!sup) {
+        journey_failed(id.order_id, id.flow, id.version,
+                       "its flow version cannot be loaded: "
+                         + describe(sup.error()));
+        continue;
+      }
+      caf::anon_send(*sup, passivate_atom::value, id.order_id, wake_at);
+    }
+    for (const auto& id : restart) {
+      auto loaded = journeys->load_for_restart(id);
+      if (!loaded) {
+        journey_failed(id.order_id, id.flow, id.version,
+                       "cannot resume it: " + describe(loaded.error()));
+        continue;
+      }
+      std::lock_guard<std::mutex> guard{mutex};
+      auto sup = supervisor_for(id.flow, id.version);
+      if (!sup) {
+        journey_failed(id.order_id, id.flow, id.version,
+                       "its flow version cannot be loaded: "
+                         + describe(sup.error()));
+        continue;
+      }
+      caf::anon_send(*sup, start_atom::value, loaded->the_order,
+                     std::move(loaded->snapshot));
+      for (const auto& type : loaded->missed_events)
+        caf::anon_send(*sup, event_atom::value, id.order_id, type);
+      if (loaded->missed_cancel)
+        caf::anon_send(*sup, cancel_atom::value, id.order_id);
+    }
     return caf::none;
   }
 };
@@ -346,6 +365,10 @@ Engine::~Engine() = default;
 caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   auto im = std::make_unique<impl>();
   im->options = std::move(options);
+  if (!im->options.warn)
+    im->options.warn = [](const std::string& text) {
+      std::cerr << "orca: warning: " << text << '\n';
+    };
   store::options store_opts;
   store_opts.durable = im->options.durable;
   auto db = store::open(im->options.data_dir, store_opts);
@@ -354,6 +377,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->db = std::move(*db);
   im->flows = std::make_unique<flow_store>(*im->db);
   im->writer = std::make_unique<group_committer>(*im->db);
+  im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
   im->cfg = std::make_unique<caf::actor_system_config>();
   auto threads = im->options.threads;
   if (threads == 0)
@@ -364,6 +388,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->services->time = im->options.time ? im->options.time
                                         : make_system_clock();
   im->services->sink = im.get();
+  im->services->passivate_waiting = im->options.passivate_waiting;
   for (const auto& id : default_provider_ids())
     if (auto err = im->add_provider(id, provider_config{}))
       return err;
@@ -371,7 +396,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
     if (auto err = im->add_provider(id, p))
       return err;
   if (auto err = im->load_flows())
-    return err;
+    im->warn("cannot read every flow: " + describe(err));
   if (auto err = im->recover_journeys())
     return err;
   return std::unique_ptr<Engine>{new Engine(std::move(im))};
@@ -677,43 +702,61 @@ caf::error Engine::cancel(const std::string& order_id) {
 
 // -- journeys -----------------------------------------------------------------
 
-namespace {
-
-template <class F>
-caf::error for_each_journey(store& db, const std::string& prefix, F&& f) {
-  auto txn = db.begin_read();
-  if (!txn)
-    return txn.error();
-  caf::error failure;
-  auto err = txn->scan(db.journeys, prefix,
-                       [&](std::string_view key, std::string_view value) {
-                         auto snap = decode_journey_snapshot(
-                           value, "journeys/" + std::string{key});
-                         if (!snap) {
-                           failure = snap.error();
-                           return false;
-                         }
-                         return f(std::move(*snap));
-                       });
-  return err ? err : failure;
+caf::expected<journey_record> Engine::impl::record_of(
+  const std::optional<journey_id>& id, caf::expected<journey_snapshot> snap) {
+  if (!snap) {
+    // A damaged record is shown as a failed journey that says why.
+    journey_record r;
+    if (id) {
+      r.order_id = id->order_id;
+      r.flow = id->flow;
+      r.version = id->version;
+    }
+    r.state = journey_state::failed;
+    r.error = "the journey's record is damaged: " + describe(snap.error());
+    return r;
+  }
+  std::lock_guard<std::mutex> guard{mutex};
+  auto model = model_for(snap->flow, snap->version);
+  if (!model)
+    return model.error();
+  return make_record(*snap, **model);
 }
-
-} // namespace
 
 caf::expected<std::vector<journey_record>>
 Engine::journeys(const std::string& order_id) {
+  return list_journeys_with(journey_prefix(order_id), {});
+}
+
+caf::expected<std::vector<journey_record>>
+Engine::list_journeys(const journey_query& q) {
+  return list_journeys_with("", q);
+}
+
+caf::expected<std::vector<journey_record>>
+Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
   std::vector<journey_record> result;
   caf::error failure;
-  auto err = for_each_journey(
-    *impl_->db, journey_prefix(order_id), [&](journey_snapshot snap) {
-      std::lock_guard<std::mutex> guard{impl_->mutex};
-      auto model = impl_->model_for(snap.flow, snap.version);
-      if (!model) {
-        failure = model.error();
+  auto err = impl_->journeys->scan(
+    prefix, [&](const std::optional<journey_id>& id,
+                caf::expected<journey_snapshot> snap) {
+      if (snap) {
+        if (q.flow && snap->flow != *q.flow)
+          return true;
+        if (q.state && snap->state != *q.state)
+          return true;
+      }
+      auto record = impl_->record_of(id, std::move(snap));
+      if (!record) {
+        failure = record.error();
         return false;
       }
-      result.push_back(make_record(snap, **model));
-      return true;
+      if (q.state && record->state != *q.state)
+        return true;
+      if (q.flow && record->flow != *q.flow)
+        return true;
+      result.push_back(std::move(*record));
+      return q.limit == 0 || result.size() < q.limit;
     });
   if (err)
     return err;
@@ -722,29 +765,10 @@ Engine::journeys(const std::string& order_id) {
   return result;
 }
 
-caf::expected<std::vector<journey_record>>
-Engine::list_journeys(const journey_query& q) {
-  std::vector<journey_record> result;
-  caf::error failure;
-  auto err = for_each_journey(*impl_->db, "", [&](journey_snapshot snap) {
-    if (q.flow && snap.flow != *q.flow)
-      return true;
-    if (q.state && snap.state != *q.state)
-      return true;
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto model = impl_->model_for(snap.flow, snap.version);
-    if (!model) {
-      failure = model.error();
-      return false;
-    }
-    result.push_back(make_record(snap, **model));
-    return q.limit == 0 || result.size() < q.limit;
-  });
-  if (err)
-    return err;
-  if (failure)
-    return failure;
-  return result;
+caf::expected<std::vector<journal_entry>>
+Engine::journal(const std::string& order_id, const std::string& flow,
+                uint32_t version) {
+  return impl_->journeys->journal({order_id, flow, version});
 }
 
 uint64_t Engine::subscribe(subscriber fn, bool terminal_only) {
@@ -779,6 +803,20 @@ caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
   caf::scoped_actor self{*impl_->system};
   caf::expected<std::size_t> result = std::size_t{0};
   self->request(sup, std::chrono::seconds(10), count_atom::value)
+    .receive([&](std::size_t n) { result = n; },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+caf::expected<std::size_t>
+Engine::passivated_journeys(const std::string& flow, uint32_t version) {
+  auto sup = supervisor_of(flow, version);
+  if (!sup)
+    return std::size_t{0};
+  caf::scoped_actor self{*impl_->system};
+  caf::expected<std::size_t> result = std::size_t{0};
+  self->request(sup, std::chrono::seconds(60), count_atom::value,
+                passivate_atom::value)
     .receive([&](std::size_t n) { result = n; },
              [&](caf::error& err) { result = std::move(err); });
   return result;

@@ -20,6 +20,7 @@
 #include "actors/embedded_provider.hpp"
 #include "engine/node_config.hpp"
 #include "flows/flow_lifecycle.hpp"
+#include "persistence/journal.hpp"
 #include "persistence/journey_record.hpp"
 
 namespace orca {
@@ -35,6 +36,11 @@ struct engine_options {
   bool durable = true;
   /// Simulated providers keep a log of every call (simulated_calls()).
   bool record_provider_calls = false;
+  /// Journeys that wait for an event leave memory until it comes.
+  bool passivate_waiting = true;
+  /// Where the engine reports problems it works around (damaged records);
+  /// standard error if empty.
+  std::function<void(const std::string&)> warn;
 };
 
 enum class submit_status : uint8_t { accepted, duplicate, rejected };
@@ -134,6 +140,11 @@ public:
 
   caf::expected<std::vector<journey_record>> list_journeys(const journey_query& q);
 
+  /// The journal of one journey, oldest entry first.
+  caf::expected<std::vector<journal_entry>>
+  journal(const std::string& order_id, const std::string& flow,
+          uint32_t version);
+
   using subscriber = std::function<void(const journey_record&)>;
 
   /// Calls `fn` with a journey's record every time a change of it is
@@ -142,9 +153,13 @@ public:
   uint64_t subscribe(subscriber fn, bool terminal_only = false);
   void unsubscribe(uint64_t id);
 
-  /// Journeys still running on the supervisor of a flow version.
+  /// Journeys of a flow version running as actors.
   caf::expected<std::size_t> running_journeys(const std::string& flow,
                                               uint32_t version);
+
+  /// Journeys of a flow version that wait in the store (passivated).
+  caf::expected<std::size_t> passivated_journeys(const std::string& flow,
+                                                 uint32_t version);
 
   /// The supervisor actor of a flow version (see actors/supervisor.hpp for
   /// its protocol), or an invalid handle if it is not running.
@@ -166,6 +181,9 @@ public:
   struct impl;
 
 private:
+  caf::expected<std::vector<journey_record>>
+  list_journeys_with(const std::string& prefix, const journey_query& q);
+
   explicit Engine(std::unique_ptr<impl> state);
   std::unique_ptr<impl> impl_;
 };

@@ -37,7 +37,7 @@ enum class record_tag : uint8_t {
   flow_version = 2,
   order = 3,
   journey = 4,
-  journal_entry = 5,
+  journal_entry = 5, ///< a chunk of journal entries
   provider_call = 6,
 };
 

@@ -106,6 +106,9 @@ struct journey_snapshot {
   bool cancel_requested = false;
   std::string error;               ///< why the journey failed, if not a step
   std::vector<path_state> paths;   ///< live paths; the journey's own first
+  /// Paths as they were at the step that failed them (for redrive).
+  std::vector<path_state> failed_paths;
+  uint32_t journal_chunks = 0;     ///< journal chunks written so far
 };
 
 /// The record of one accepted order.

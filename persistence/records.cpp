@@ -55,7 +55,18 @@ template <class Archive>
 void serialize(Archive& ar, journey_snapshot& x) {
   ar(x.order_id, x.flow, x.version, x.state, x.created_on, x.updated_on, x.run,
      x.steps, x.fulfillment_orders, x.invoice_id, x.events, x.cancel_requested,
-     x.error, x.paths);
+     x.error, x.paths, x.failed_paths, x.journal_chunks);
+}
+
+template <class Archive>
+void serialize(Archive& ar, source_group& x) {
+  ar(x.source, x.line_ids);
+}
+
+template <class Archive>
+void serialize(Archive& ar, journal_entry& x) {
+  ar(x.kind, x.at, x.path, x.step, x.attempt, x.outcome, x.state, x.ok,
+     x.text, x.key, x.fulfillment, x.invoice_id);
 }
 
 namespace {
@@ -205,6 +216,20 @@ std::string encode(const order_record& record) {
 std::string encode(const journey_snapshot& snapshot) {
   return detail::seal(format::record_tag::journey,
                       format::journey_record_version, to_payload(snapshot));
+}
+
+std::string encode(const std::vector<journal_entry>& chunk) {
+  return detail::seal(format::record_tag::journal_entry,
+                      format::journal_entry_version, to_payload(chunk));
+}
+
+caf::expected<std::vector<journal_entry>>
+decode_journal_chunk(std::string_view bytes, const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::journal_entry,
+                                format::journal_entry_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<std::vector<journal_entry>>(payload->first, what);
 }
 
 caf::expected<order_record> decode_order_record(std::string_view bytes,

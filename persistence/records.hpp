@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "flows/flow_lifecycle.hpp"
+#include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
 #include "persistence/format.hpp"
 
@@ -25,6 +26,10 @@ decode_flow_version_record(std::string_view bytes, const std::string& what);
 
 std::string encode(const order_record& record);
 std::string encode(const journey_snapshot& snapshot);
+
+std::string encode(const std::vector<journal_entry>& chunk);
+caf::expected<std::vector<journal_entry>>
+decode_journal_chunk(std::string_view bytes, const std::string& what);
 
 caf::expected<order_record> decode_order_record(std::string_view bytes,
                                                 const std::string& what);

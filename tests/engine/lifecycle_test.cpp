@@ -207,7 +207,8 @@ TEST_CASE("republish sends new orders to the new version and running journeys fi
 }
 
 TEST_CASE("a journey whose actor dies is recorded as failed with the reason") {
-  engine_fixture fx{with_notify()};
+  // Without passivation, so that the waiting journey has an actor to kill.
+  engine_fixture fx{with_notify(), false, false};
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
           == submit_status::accepted);

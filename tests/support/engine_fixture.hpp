@@ -79,8 +79,9 @@ struct engine_fixture {
 
   /// real_time: the engine runs on the system clock (for tests with real
   /// network peers); otherwise on `clock`, which only wait_for moves.
-  explicit engine_fixture(node_config config = {}, bool real_time = false)
-    : real_time_(real_time) {
+  explicit engine_fixture(node_config config = {}, bool real_time = false,
+                          bool passivate = true)
+    : real_time_(real_time), passivate_(passivate) {
     open(std::move(config));
   }
 
@@ -93,6 +94,7 @@ struct engine_fixture {
     opts.threads = 2;
     opts.durable = false;
     opts.record_provider_calls = true;
+    opts.passivate_waiting = passivate_;
     auto e = Engine::open(std::move(opts));
     if (!e)
       FAIL("cannot open the engine: " << describe(e.error()));
@@ -185,6 +187,7 @@ struct engine_fixture {
 
 private:
   bool real_time_ = false;
+  bool passivate_ = true;
 };
 
 /// The step named `name` in a record, or nullptr.

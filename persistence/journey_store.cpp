@@ -1,0 +1,192 @@
+#include "persistence/journey_store.hpp"
+
+#include "persistence/format.hpp"
+#include "persistence/records.hpp"
+
+namespace orca {
+
+namespace {
+
+std::string what_journey(const journey_id& id) {
+  return "journeys/" + quote(id.order_id) + "/" + quote(id.flow) + "/"
+         + std::to_string(id.version);
+}
+
+std::string what_order(const std::string& order_id) {
+  return "orders/" + quote(order_id);
+}
+
+} // namespace
+
+std::optional<journey_id> journey_id::from_key(std::string_view key) {
+  auto first = key.find(format::key_separator);
+  if (first == std::string_view::npos || key.size() < first + 1 + 5)
+    return std::nullopt;
+  auto second = key.size() - 5;
+  if (key[second] != format::key_separator || second <= first)
+    return std::nullopt;
+  journey_id id;
+  id.order_id = std::string{key.substr(0, first)};
+  id.flow = std::string{key.substr(first + 1, second - first - 1)};
+  for (std::size_t i = second + 1; i < key.size(); ++i)
+    id.version = (id.version << 8) | static_cast<unsigned char>(key[i]);
+  return id;
+}
+
+void journey_store::save(const journey_snapshot& snapshot,
+                         const std::vector<journal_entry>& chunk,
+                         std::function<void(bool)> done) {
+  write_request req;
+  auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
+  if (!chunk.empty())
+    req.ops.push_back(write_op::put(
+      db_.journal, journal_key(key, snapshot.journal_chunks - 1),
+      encode(chunk)));
+  req.ops.push_back(write_op::put(db_.journeys, std::move(key),
+                                  encode(snapshot)));
+  if (done)
+    req.done = [done = std::move(done)](const write_result& r) {
+      done(r.applied);
+    };
+  writer_.submit(std::move(req));
+}
+
+void journey_store::mark_failed(
+  const journey_id& id, std::string reason, int64_t now,
+  std::function<void(std::optional<journey_snapshot>)> done) {
+  auto result = std::make_shared<std::optional<journey_snapshot>>();
+  write_request req;
+  req.ops.push_back(write_op::modify(
+    db_.journeys, id.key(),
+    [id, reason, now, result](std::optional<std::string_view> current)
+      -> caf::expected<std::optional<std::string>> {
+      journey_snapshot snap;
+      snap.created_on = now;
+      if (current) {
+        auto decoded = decode_journey_snapshot(*current, what_journey(id));
+        if (decoded) {
+          if (is_terminal(decoded->state))
+            return std::optional<std::string>{};
+          snap = std::move(*decoded);
+        }
+      }
+      snap.order_id = id.order_id;
+      snap.flow = id.flow;
+      snap.version = id.version;
+      snap.state = journey_state::failed;
+      snap.error = reason;
+      snap.updated_on = now;
+      *result = snap;
+      return std::optional<std::string>{encode(snap)};
+    }));
+  req.done = [result, done = std::move(done)](const write_result& r) {
+    if (done)
+      done(r.applied ? *result : std::nullopt);
+  };
+  writer_.submit(std::move(req));
+}
+
+caf::expected<journey_snapshot>
+journey_store::load_snapshot(const journey_id& id) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  auto bytes = txn->get(db_.journeys, id.key());
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return make_error(errc::no_such_journey,
+                      "no journey of order " + quote(id.order_id)
+                        + " on flow " + quote(id.flow) + " version "
+                        + std::to_string(id.version));
+  return decode_journey_snapshot(**bytes, what_journey(id));
+}
+
+caf::expected<order_record>
+journey_store::load_order(const std::string& order_id) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  auto bytes = txn->get(db_.orders, order_id);
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return make_error(errc::no_such_order,
+                      "no order " + quote(order_id) + " on this node");
+  return decode_order_record(**bytes, what_order(order_id));
+}
+
+caf::expected<restart_point>
+journey_store::load_for_restart(const journey_id& id) {
+  auto snap = load_snapshot(id);
+  if (!snap)
+    return snap.error();
+  auto rec = load_order(id.order_id);
+  if (!rec)
+    return rec.error();
+  auto parsed = order::parse(rec->text);
+  if (!parsed)
+    return make_error(errc::corrupt_record,
+                      "record " + what_order(id.order_id)
+                        + " holds an order that no longer parses: "
+                        + describe(parsed.error()));
+  restart_point result;
+  for (const auto& type : rec->events)
+    if (type != "cancel_order"
+        && std::find(snap->events.begin(), snap->events.end(), type)
+             == snap->events.end()
+        && std::find(result.missed_events.begin(), result.missed_events.end(),
+                     type)
+             == result.missed_events.end())
+      result.missed_events.push_back(type);
+  result.missed_cancel = rec->cancelled && !snap->cancel_requested;
+  result.the_order = std::make_shared<const order>(std::move(*parsed));
+  result.snapshot = std::move(*snap);
+  return result;
+}
+
+caf::error journey_store::scan(
+  const std::string& prefix,
+  const std::function<bool(const std::optional<journey_id>&,
+                           caf::expected<journey_snapshot>)>& f) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  return txn->scan(db_.journeys, prefix,
+                   [&](std::string_view key, std::string_view value) {
+                     auto id = journey_id::from_key(key);
+                     auto what = id ? what_journey(*id)
+                                    : "journeys/" + quote(key);
+                     return f(id, decode_journey_snapshot(value, what));
+                   });
+}
+
+caf::expected<std::vector<journal_entry>>
+journey_store::journal(const journey_id& id) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  std::vector<journal_entry> result;
+  caf::error failure;
+  auto prefix = id.key();
+  prefix.push_back(format::key_separator);
+  auto err = txn->scan(db_.journal, prefix,
+                       [&](std::string_view key, std::string_view value) {
+                         auto chunk = decode_journal_chunk(
+                           value, "journal/" + quote(key));
+                         if (!chunk) {
+                           failure = chunk.error();
+                           return false;
+                         }
+                         for (auto& e : *chunk)
+                           result.push_back(std::move(e));
+                         return true;
+                       });
+  if (err)
+    return err;
+  if (failure)
+    return failure;
+  return result;
+}
+
+} // namespace orca

@@ -1,0 +1,88 @@
+#pragma once
+
+// Journeys, their orders and their journals in the store: the reads the
+// engine needs and the writes that go through the group committer. Knows
+// records, not actors. Thread-safe.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "persistence/group_commit.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/journey_snapshot.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace orca {
+
+/// A journey's identity, as its key spells it.
+struct journey_id {
+  std::string order_id;
+  std::string flow;
+  uint32_t version = 0;
+
+  std::string key() const {
+    return journey_key(order_id, flow, version);
+  }
+
+  /// The parts of a journey key, if it is one.
+  static std::optional<journey_id> from_key(std::string_view key);
+};
+
+/// What a journey restarts from: its order, its latest snapshot, and what
+/// the order received since that snapshot was taken.
+struct restart_point {
+  order_ptr the_order;
+  journey_snapshot snapshot;
+  std::vector<std::string> missed_events;
+  bool missed_cancel = false;
+};
+
+class journey_store {
+public:
+  /// REQUIRES: both outlive this object.
+  journey_store(store& db, group_committer& writer)
+    : db_(db), writer_(writer) {
+  }
+
+  // -- writes -----------------------------------------------------------------
+
+  /// Writes the snapshot and appends `chunk` to the journal (as chunk
+  /// `snapshot.journal_chunks - 1`) in one request; `done` gets whether it
+  /// was committed.
+  void save(const journey_snapshot& snapshot,
+            const std::vector<journal_entry>& chunk,
+            std::function<void(bool)> done);
+
+  /// Marks a journey failed with `reason`, keeping whatever was persisted of
+  /// it (a damaged record is replaced by a fresh one that says so). `done`
+  /// gets the resulting snapshot if anything changed.
+  void mark_failed(const journey_id& id, std::string reason, int64_t now,
+                   std::function<void(std::optional<journey_snapshot>)> done);
+
+  // -- reads ------------------------------------------------------------------
+
+  caf::expected<journey_snapshot> load_snapshot(const journey_id& id);
+  caf::expected<order_record> load_order(const std::string& order_id);
+
+  caf::expected<restart_point> load_for_restart(const journey_id& id);
+
+  /// Every journey whose key starts with `prefix`, in key order, while `f`
+  /// returns true. A damaged record comes as an error, with its id if the
+  /// key is readable.
+  caf::error
+  scan(const std::string& prefix,
+       const std::function<bool(const std::optional<journey_id>&,
+                                caf::expected<journey_snapshot>)>& f);
+
+  /// The whole journal of a journey, oldest first.
+  caf::expected<std::vector<journal_entry>> journal(const journey_id& id);
+
+private:
+  store& db_;
+  group_committer& writer_;
+};
+
+} // namespace orca
