@@ -380,8 +380,10 @@ void path_runner::on_branch_ended(sequence_id body, bool failed) {
             names.push_back(quote(b.name));
     error = "failed branch: " + join(names, ", ");
   }
-  p_.branches.clear();
+  // The slots stay until the step is complete: a failed element's state at
+  // its step, kept for redrive, must say which branches failed.
   complete(s, outcome, 0, std::move(error));
+  p_.branches.clear();
   run();
 }
 

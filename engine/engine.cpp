@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/journey_protocol.hpp"
+#include "actors/redrive.hpp"
 #include "actors/services.hpp"
 #include "actors/supervisor.hpp"
 #include "persistence/flow_store.hpp"
@@ -74,6 +75,9 @@ struct Engine::impl final : journey_sink {
 
   caf::expected<journey_record> record_of(const std::optional<journey_id>& id,
                                           caf::expected<journey_snapshot> snap);
+
+  caf::expected<journey_id> find_journey(const std::string& order_id,
+                                         const std::optional<std::string>& flow);
 
   ~impl() override {
     if (!system)
@@ -769,6 +773,126 @@ caf::expected<std::vector<journal_entry>>
 Engine::journal(const std::string& order_id, const std::string& flow,
                 uint32_t version) {
   return impl_->journeys->journal({order_id, flow, version});
+}
+
+caf::expected<journey_id>
+Engine::impl::find_journey(const std::string& order_id,
+                           const std::optional<std::string>& flow) {
+  std::vector<journey_id> found;
+  auto err = journeys->scan(journey_prefix(order_id),
+                            [&](const std::optional<journey_id>& id,
+                                const caf::expected<journey_snapshot>&) {
+                              if (id && (!flow || id->flow == *flow))
+                                found.push_back(*id);
+                              return true;
+                            });
+  if (err)
+    return err;
+  if (found.empty())
+    return make_error(errc::no_such_journey,
+                      "order " + quote(order_id) + " has no journey"
+                        + (flow ? " on flow " + quote(*flow) : std::string{}));
+  if (found.size() > 1) {
+    std::string names;
+    for (const auto& id : found)
+      names += (names.empty() ? "" : ", ") + quote(id.flow);
+    return make_error(errc::invalid_argument,
+                      "order " + quote(order_id) + " has journeys on flows "
+                        + names + ": name one");
+  }
+  return found.front();
+}
+
+caf::expected<journey_record>
+Engine::redrive(const std::string& order_id,
+                const std::optional<std::string>& flow) {
+  auto id = impl_->find_journey(order_id, flow);
+  if (!id)
+    return id.error();
+  auto snap = impl_->journeys->load_snapshot(*id);
+  if (!snap)
+    return snap.error();
+  auto next = redrive_point(*snap, impl_->now());
+  if (!next)
+    return next.error();
+  journal_entry mark;
+  mark.kind = journal_kind::redriven;
+  mark.at = impl_->now();
+  mark.state = next->state;
+  ++next->journal_chunks;
+  std::promise<bool> committed;
+  impl_->journeys->save(*next, {mark},
+                        [&committed](bool ok) { committed.set_value(ok); });
+  if (!committed.get_future().get())
+    return make_error(errc::storage_failure,
+                      "the redrive of order " + quote(order_id)
+                        + " could not be written");
+  auto restart = impl_->journeys->load_for_restart(*id);
+  if (!restart)
+    return restart.error();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto sup = impl_->supervisor_for(id->flow, id->version);
+  if (!sup)
+    return sup.error();
+  caf::anon_send(*sup, start_atom::value, restart->the_order,
+                 restart->snapshot);
+  auto model = impl_->model_for(id->flow, id->version);
+  if (!model)
+    return model.error();
+  return make_record(*next, **model);
+}
+
+caf::expected<replay_report>
+Engine::replay(const std::string& order_id,
+               const std::optional<std::string>& flow,
+               std::optional<uint32_t> against_version) {
+  auto id = impl_->find_journey(order_id, flow);
+  if (!id)
+    return id.error();
+  auto snap = impl_->journeys->load_snapshot(*id);
+  if (!snap)
+    return snap.error();
+  auto journal = impl_->journeys->journal(*id);
+  if (!journal)
+    return journal.error();
+  auto rec = impl_->journeys->load_order(order_id);
+  if (!rec)
+    return rec.error();
+  auto parsed = order::parse(rec->text);
+  if (!parsed)
+    return parsed.error();
+  flow_ptr recorded_model;
+  flow_ptr model;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto m = impl_->model_for(id->flow, id->version);
+    if (!m)
+      return m.error();
+    recorded_model = *m;
+    model = recorded_model;
+    if (against_version) {
+      auto other = impl_->model_for(id->flow, *against_version);
+      if (!other)
+        return other.error();
+      model = *other;
+    }
+  }
+  auto result = orca::replay(*recorded_model, *model, *parsed, *journal);
+  replay_report report;
+  report.recorded = make_record(*snap, *recorded_model);
+  report.version = against_version.value_or(id->version);
+  journey_snapshot replayed;
+  replayed.order_id = order_id;
+  replayed.flow = id->flow;
+  replayed.version = report.version;
+  replayed.state = result.state;
+  replayed.steps = result.steps;
+  replayed.fulfillment_orders = result.fulfillment_orders;
+  replayed.invoice_id = result.invoice_id;
+  report.replayed = make_record(replayed, *model);
+  report.timeline = std::move(result.timeline);
+  report.divergence = std::move(result.divergence);
+  return report;
 }
 
 uint64_t Engine::subscribe(subscriber fn, bool terminal_only) {

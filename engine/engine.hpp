@@ -18,6 +18,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/embedded_provider.hpp"
+#include "actors/replay.hpp"
 #include "engine/node_config.hpp"
 #include "flows/flow_lifecycle.hpp"
 #include "persistence/journal.hpp"
@@ -59,6 +60,15 @@ struct journey_query {
   std::optional<std::string> flow;
   std::optional<journey_state> state;
   std::size_t limit = 0; ///< 0: no limit
+};
+
+/// What a replay found: the journey as recorded and as replayed.
+struct replay_report {
+  journey_record recorded;
+  journey_record replayed;   ///< on `version` (the recorded one, or another)
+  uint32_t version = 0;
+  std::vector<journal_entry> timeline; ///< what the replay did
+  std::optional<std::string> divergence;
 };
 
 struct provider_info {
@@ -139,6 +149,19 @@ public:
   caf::expected<std::vector<journey_record>> journeys(const std::string& order_id);
 
   caf::expected<std::vector<journey_record>> list_journeys(const journey_query& q);
+
+  /// Restarts a failed journey from the steps that failed it, with fresh
+  /// attempt counts and new idempotency keys, keeping its history. `flow`
+  /// may be omitted when the order has one journey.
+  caf::expected<journey_record> redrive(const std::string& order_id,
+                                        const std::optional<std::string>& flow);
+
+  /// Runs a journey's journal back through its flow version (or through
+  /// `against_version` of the same flow) with the recorded provider answers,
+  /// sending nothing, and reports where it would diverge.
+  caf::expected<replay_report>
+  replay(const std::string& order_id, const std::optional<std::string>& flow,
+         std::optional<uint32_t> against_version = std::nullopt);
 
   /// The journal of one journey, oldest entry first.
   caf::expected<std::vector<journal_entry>>
