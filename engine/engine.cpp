@@ -271,15 +271,19 @@ struct Engine::impl final : journey_sink {
 
   // -- start-up ---------------------------------------------------------------
 
+  /// Loads every readable flow; a damaged one is reported and left out.
   caf::error load_flows() {
-    auto all = flows->list();
-    if (!all)
-      return all.error();
     std::lock_guard<std::mutex> guard{mutex};
-    for (auto& rec : *all)
-      records[rec.name] = std::move(rec);
+    auto err = flows->scan([this](const std::string& name,
+                                  caf::expected<flow_record> rec) {
+      if (rec)
+        records[name] = std::move(*rec);
+      else
+        warn("flow " + quote(name) + " is left out: " + describe(rec.error()));
+      return true;
+    });
     rebuild_targets();
-    return caf::none;
+    return err;
   }
 
   /// Resumes every journey that had not ended when the store was closed:

@@ -170,6 +170,19 @@ caf::expected<std::vector<flow_record>> flow_store::list() {
   return result;
 }
 
+caf::error flow_store::scan(
+  const std::function<bool(const std::string&, caf::expected<flow_record>)>&
+    f) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  return txn->scan(db_.flows, "",
+                   [&](std::string_view key, std::string_view value) {
+                     std::string name{key};
+                     return f(name, decode_flow_record(value, what_flow(name)));
+                   });
+}
+
 caf::expected<flow_version_record>
 flow_store::version(const std::string& name, uint32_t version) {
   auto txn = db_.begin_read();

@@ -5,6 +5,7 @@
 // flows/flow_lifecycle.hpp, write the record (and a frozen version) back.
 // Thread-safe: LMDB serialises the write transactions.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ public:
 
   caf::expected<flow_record> get(const std::string& name);
   caf::expected<std::vector<flow_record>> list();
+
+  /// Every flow record, or the error that makes it unreadable, by name,
+  /// while `f` returns true.
+  caf::error scan(const std::function<bool(const std::string& name,
+                                           caf::expected<flow_record>)>& f);
   caf::expected<flow_version_record> version(const std::string& name,
                                              uint32_t version);
 
