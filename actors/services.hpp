@@ -17,6 +17,7 @@
 #include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
 #include "persistence/journey_store.hpp"
+#include "persistence/provider_ledger.hpp"
 
 namespace orca {
 
@@ -73,6 +74,7 @@ struct journey_services {
   std::shared_ptr<orca::clock> time;
   provider_directory providers;
   journey_sink* sink = nullptr; ///< owned by the engine
+  provider_ledger* ledger = nullptr; ///< owned by the engine
   /// A journey that waits for events leaves memory (its actors stop) until
   /// an event, a cancel or its wait time-out brings it back.
   bool passivate_waiting = true;

@@ -66,13 +66,20 @@ provider_reply simulated_answer(const provider_request& request) {
 
 namespace {
 
+using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
+
 struct simulated_state {
   services_ptr services;
+  std::string id;
   simulated_config config;
   std::shared_ptr<call_log> log;
   uint64_t next_token = 0;
-  std::unordered_map<uint64_t, caf::response_promise> pending;
-  std::unordered_map<uint64_t, provider_reply> replies;
+  struct pending {
+    caf::response_promise promise;
+    provider_reply reply;
+    std::string key;
+  };
+  std::unordered_map<uint64_t, pending> waiting;
 
   static inline const char* name = "orca.simulated_provider";
 
@@ -103,34 +110,56 @@ struct simulated_state {
 
 using simulated_actor = caf::stateful_actor<simulated_state>;
 
+/// The answer is due: a success is first written to the ledger (if kept),
+/// and delivered once that is durable.
+void settle(simulated_actor* self, uint64_t token) {
+  auto& st = self->state;
+  auto it = st.waiting.find(token);
+  if (it == st.waiting.end())
+    return;
+  if (st.config.ledger && it->second.reply.ok) {
+    auto me = caf::actor_cast<caf::actor>(self);
+    st.services->ledger->perform(st.id, it->second.key, [me, token](bool) {
+      caf::anon_send(me, ledger_atom::value, token);
+    });
+    return;
+  }
+  it->second.promise.deliver(std::move(it->second.reply));
+  st.waiting.erase(it);
+}
+
 caf::behavior simulated(simulated_actor* self, services_ptr services,
-                        simulated_config config,
+                        std::string id, simulated_config config,
                         std::shared_ptr<call_log> log) {
   self->state.services = std::move(services);
+  self->state.id = std::move(id);
   self->state.config = std::move(config);
   self->state.log = std::move(log);
   return {
     [self](const provider_request& request) -> caf::result<provider_reply> {
       auto& st = self->state;
       auto reply = st.answer(request);
-      if (st.config.latency_ms == 0)
+      if (st.config.latency_ms == 0 && !(st.config.ledger && reply.ok))
         return reply;
       auto token = st.next_token++;
-      st.pending.emplace(token, self->make_response_promise());
-      st.replies.emplace(token, std::move(reply));
-      st.services->time->schedule(st.config.latency_ms,
-                                  caf::actor_cast<caf::actor>(self), token);
+      st.waiting.emplace(token, simulated_state::pending{
+                                  self->make_response_promise(),
+                                  std::move(reply), request.idempotency_key});
+      if (st.config.latency_ms > 0)
+        st.services->time->schedule(st.config.latency_ms,
+                                    caf::actor_cast<caf::actor>(self), token);
+      else
+        settle(self, token);
       return caf::delegated<provider_reply>{};
     },
-    [self](timer_atom, uint64_t token) {
+    [self](timer_atom, uint64_t token) { settle(self, token); },
+    [self](ledger_atom, uint64_t token) {
       auto& st = self->state;
-      auto promise = st.pending.find(token);
-      auto reply = st.replies.find(token);
-      if (promise == st.pending.end() || reply == st.replies.end())
+      auto it = st.waiting.find(token);
+      if (it == st.waiting.end())
         return;
-      promise->second.deliver(std::move(reply->second));
-      st.pending.erase(promise);
-      st.replies.erase(reply);
+      it->second.promise.deliver(std::move(it->second.reply));
+      st.waiting.erase(it);
     },
   };
 }
@@ -138,11 +167,11 @@ caf::behavior simulated(simulated_actor* self, services_ptr services,
 } // namespace
 
 caf::actor spawn_simulated_provider(caf::actor_system& system,
-                                    services_ptr services,
+                                    services_ptr services, std::string id,
                                     simulated_config config,
                                     std::shared_ptr<call_log> log) {
-  return system.spawn(simulated, std::move(services), std::move(config),
-                      std::move(log));
+  return system.spawn(simulated, std::move(services), std::move(id),
+                      std::move(config), std::move(log));
 }
 
 } // namespace orca

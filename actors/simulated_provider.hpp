@@ -27,6 +27,10 @@ struct simulated_config {
   uint32_t latency_ms = 0;
   std::optional<predicate> fail_when;
   uint32_t fail_first_attempts = 0;
+  /// Keep a durable ledger of the idempotency keys carried out, and answer
+  /// a key seen before without carrying it out again (see
+  /// persistence/provider_ledger.hpp).
+  bool ledger = false;
 };
 
 /// What a simulated provider was asked, for tests and benchmarks.
@@ -53,9 +57,10 @@ private:
   std::vector<entry> entries_;
 };
 
-/// REQUIRES: `services->time` is set. `log` may be null.
+/// REQUIRES: `services->time` is set (and `services->ledger` if
+/// `config.ledger`). `log` may be null.
 caf::actor spawn_simulated_provider(caf::actor_system& system,
-                                    services_ptr services,
+                                    services_ptr services, std::string id,
                                     simulated_config config,
                                     std::shared_ptr<call_log> log);
 

@@ -55,6 +55,7 @@ struct Engine::impl final : journey_sink {
   std::unique_ptr<flow_store> flows;
   std::unique_ptr<group_committer> writer;
   std::unique_ptr<journey_store> journeys;
+  std::unique_ptr<provider_ledger> ledger;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;
   services_ptr services;
@@ -240,7 +241,8 @@ struct Engine::impl final : journey_sink {
         std::shared_ptr<call_log> log;
         if (options.record_provider_calls)
           log = std::make_shared<call_log>();
-        adapter = spawn_simulated_provider(*system, services, p.simulated, log);
+        adapter = spawn_simulated_provider(*system, services, id, p.simulated,
+                                           log);
         std::lock_guard<std::mutex> guard{mutex};
         logs[id] = log;
         break;
@@ -386,6 +388,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->flows = std::make_unique<flow_store>(*im->db);
   im->writer = std::make_unique<group_committer>(*im->db);
   im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
+  im->ledger = std::make_unique<provider_ledger>(*im->db, *im->writer);
   im->cfg = std::make_unique<caf::actor_system_config>();
   auto threads = im->options.threads;
   if (threads == 0)
@@ -396,6 +399,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->services->time = im->options.time ? im->options.time
                                         : make_system_clock();
   im->services->sink = im.get();
+  im->services->ledger = im->ledger.get();
   im->services->passivate_waiting = im->options.passivate_waiting;
   for (const auto& id : default_provider_ids())
     if (auto err = im->add_provider(id, provider_config{}))
@@ -534,6 +538,11 @@ std::vector<provider_info> Engine::providers() const {
   for (const auto& e : impl_->services->providers.list())
     result.push_back({e.id, e.kind});
   return result;
+}
+
+caf::expected<std::map<std::string, ledger_entry>>
+Engine::provider_ledger_of(const std::string& id) const {
+  return impl_->ledger->entries(id);
 }
 
 std::shared_ptr<call_log> Engine::simulated_calls(const std::string& id) const {

@@ -23,6 +23,7 @@
 #include "flows/flow_lifecycle.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journey_record.hpp"
+#include "persistence/provider_ledger.hpp"
 
 namespace orca {
 
@@ -113,6 +114,11 @@ public:
                                         embedded_function fn,
                                         uint32_t workers = 4);
   std::vector<provider_info> providers() const;
+
+  /// The ledger of the simulated provider `id` (kept when its config says
+  /// "ledger": true): every idempotency key it carried out.
+  caf::expected<std::map<std::string, ledger_entry>>
+  provider_ledger_of(const std::string& id) const;
 
   /// What the simulated provider `id` was asked, or null for other kinds.
   std::shared_ptr<call_log> simulated_calls(const std::string& id) const;

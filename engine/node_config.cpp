@@ -52,11 +52,17 @@ void parse_provider(const std::string& id, const json_value& json,
   if (name == "simulated") {
     diags.reject_unknown_fields(json, where,
                                 {"kind", "latency_ms", "fail_when",
-                                 "fail_first_attempts"});
+                                 "fail_first_attempts", "ledger"});
     p.kind = provider_kind::simulated;
     p.simulated.latency_ms = read_count(json, "latency_ms", where, 0, diags);
     p.simulated.fail_first_attempts =
       read_count(json, "fail_first_attempts", where, 0, diags);
+    if (auto ledger = json.FindMember("ledger"); ledger != json.MemberEnd()) {
+      if (ledger->value.IsBool())
+        p.simulated.ledger = ledger->value.GetBool();
+      else
+        diags.add(field_of(where, "ledger"), "must be true or false");
+    }
     if (auto fail = json.FindMember("fail_when"); fail != json.MemberEnd())
       p.simulated.fail_when =
         parse_predicate(fail->value, field_of(where, "fail_when"), diags);

@@ -59,6 +59,11 @@ void serialize(Archive& ar, journey_snapshot& x) {
 }
 
 template <class Archive>
+void serialize(Archive& ar, ledger_entry& x) {
+  ar(x.performed, x.repeats);
+}
+
+template <class Archive>
 void serialize(Archive& ar, source_group& x) {
   ar(x.source, x.line_ids);
 }
@@ -230,6 +235,20 @@ decode_journal_chunk(std::string_view bytes, const std::string& what) {
   if (!payload)
     return payload.error();
   return from_payload<std::vector<journal_entry>>(payload->first, what);
+}
+
+std::string encode(const ledger_entry& entry) {
+  return detail::seal(format::record_tag::provider_call,
+                      format::provider_call_version, to_payload(entry));
+}
+
+caf::expected<ledger_entry> decode_ledger_entry(std::string_view bytes,
+                                                const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::provider_call,
+                                format::provider_call_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<ledger_entry>(payload->first, what);
 }
 
 caf::expected<order_record> decode_order_record(std::string_view bytes,

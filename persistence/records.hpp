@@ -11,6 +11,7 @@
 #include "flows/flow_lifecycle.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
+#include "persistence/provider_ledger.hpp"
 #include "persistence/format.hpp"
 
 namespace orca {
@@ -28,6 +29,9 @@ std::string encode(const order_record& record);
 std::string encode(const journey_snapshot& snapshot);
 
 std::string encode(const std::vector<journal_entry>& chunk);
+std::string encode(const ledger_entry& entry);
+caf::expected<ledger_entry> decode_ledger_entry(std::string_view bytes,
+                                                const std::string& what);
 caf::expected<std::vector<journal_entry>>
 decode_journal_chunk(std::string_view bytes, const std::string& what);
 

@@ -1,0 +1,172 @@
+// The child process of the crash test: an engine on a data directory that
+// takes a fixed set of orders through two flows, idempotently, however often
+// it is killed and started again. It prints one line per acknowledged order
+// ("ack ID"), then "done" when every journey has ended.
+//
+//   orca_crash_worker DATA_DIR ORDERS
+//
+// Plan for order K-i (made from example order i mod 5): every order runs
+// through "Order to invoice" and "Audit". Orders that wait for shipping get
+// the fulfillment_shipped event, except every fifth of them, which is
+// cancelled once it waits. Fulfillment fails its first two attempts and the
+// audit provider its first one, so steps retry; every simulated provider
+// keeps a ledger of the idempotency keys it carried out.
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "engine/engine.hpp"
+
+namespace {
+
+using namespace orca;
+
+const char* audit_flow = R"({"name": "Audit", "type": "order", "steps": [
+  {"action": "custom", "name": "Record", "provider": "audit",
+   "retry": {"max_attempts": 3, "backoff_ms": 20}}]})";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::vector<std::string> example_orders() {
+  std::vector<std::string> result;
+  std::istringstream lines{
+    read_file(std::string{ORCA_SOURCE_DIR} + "/flows/examples/orders.jsonl")};
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty())
+      result.push_back(line);
+  return result;
+}
+
+std::string order_text(const std::vector<std::string>& examples, std::size_t i) {
+  auto text = examples[i % examples.size()];
+  auto at = text.find("\"id\": \"");
+  auto end = text.find('"', at + 7);
+  return text.substr(0, at + 7) + "K-" + std::to_string(i) + text.substr(end);
+}
+
+/// Example orders 0 (retail), 1 (B2B) and 3 (gift card) wait for shipping.
+bool waits(std::size_t i) {
+  auto kind = i % 5;
+  return kind == 0 || kind == 1 || kind == 3;
+}
+
+bool cancelled(std::size_t i) {
+  return waits(i) && (i / 5) % 5 == 4;
+}
+
+int fail(const std::string& what, const caf::error& err) {
+  std::cerr << "error: " << what << ": " << describe(err) << std::endl;
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: orca_crash_worker DATA_DIR ORDERS\n";
+    return 2;
+  }
+  std::size_t n = std::stoul(argv[2]);
+  engine_options opts;
+  opts.data_dir = argv[1];
+  auto config = node_config::parse(R"({"providers": {
+    "dom": {"kind": "simulated", "ledger": true},
+    "fno": {"kind": "simulated", "ledger": true},
+    "billing": {"kind": "simulated", "ledger": true},
+    "fulfillment": {"kind": "simulated", "ledger": true, "fail_first_attempts": 2},
+    "notify": {"kind": "simulated", "ledger": true},
+    "audit": {"kind": "simulated", "ledger": true, "fail_first_attempts": 1}}})",
+                                   "worker config");
+  if (!config)
+    return fail("config", config.error());
+  opts.config = std::move(*config);
+  auto opened = Engine::open(std::move(opts));
+  if (!opened)
+    return fail("open", opened.error());
+  auto& engine = **opened;
+
+  auto invoice = read_file(std::string{ORCA_SOURCE_DIR}
+                           + "/flows/examples/order-to-invoice.json");
+  for (const auto& text : {invoice, std::string{audit_flow}}) {
+    auto created = engine.create_flow(text, "worker flow");
+    if (!created && created.error() != errc::flow_exists)
+      return fail("create", created.error());
+  }
+  for (const char* name : {"Order to invoice", "Audit"})
+    if (auto v = engine.publish_flow(name); !v)
+      return fail("publish", v.error());
+
+  auto examples = example_orders();
+  constexpr std::size_t batch = 250;
+  for (std::size_t first = 0; first < n; first += batch) {
+    std::vector<std::string> orders;
+    for (std::size_t i = first; i < std::min(n, first + batch); ++i)
+      orders.push_back(order_text(examples, i));
+    auto results = engine.submit_batch(orders);
+    std::vector<std::pair<std::string, std::string>> events;
+    std::string acks;
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const auto& r = results[k];
+      if (r.status == submit_status::rejected)
+        return fail("submit " + r.order_id, make_error(errc::invalid_order, r.error));
+      acks += "ack " + r.order_id + "\n";
+      auto i = first + k;
+      if (waits(i) && !cancelled(i))
+        events.emplace_back(r.order_id, "fulfillment_shipped");
+    }
+    std::cout << acks << std::flush;
+    engine.events_async(std::move(events), [](std::vector<caf::error>) {});
+  }
+
+  // Cancel the planned ones once both their journeys are where the plan
+  // expects them, then wait until every journey has ended.
+  std::set<std::string> to_cancel;
+  for (std::size_t i = 0; i < n; ++i)
+    if (cancelled(i))
+      to_cancel.insert("K-" + std::to_string(i));
+  for (;;) {
+    auto all = engine.list_journeys({});
+    if (!all)
+      return fail("list", all.error());
+    std::map<std::string, std::vector<const journey_record*>> by_order;
+    std::size_t ended = 0;
+    for (const auto& r : *all) {
+      by_order[r.order_id].push_back(&r);
+      if (is_terminal(r.state))
+        ++ended;
+    }
+    if (ended == 2 * n && all->size() == 2 * n) {
+      std::cout << "done" << std::endl;
+      return 0;
+    }
+    std::vector<std::pair<std::string, std::string>> cancels;
+    for (auto it = to_cancel.begin(); it != to_cancel.end();) {
+      const auto& journeys = by_order[*it];
+      bool ready = journeys.size() == 2;
+      for (const auto* r : journeys)
+        if (r->flow == "Audit" ? !is_terminal(r->state)
+                               : r->state != journey_state::waiting
+                                   && !is_terminal(r->state))
+          ready = false;
+      if (ready) {
+        cancels.emplace_back(*it, "cancel_order");
+        it = to_cancel.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!cancels.empty())
+      engine.events_async(std::move(cancels), [](std::vector<caf::error>) {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}

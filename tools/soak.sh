@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Soak: the crash test for longer. Runs the SIGKILL crash test ROUNDS times
+# (default 10), each with a new seed, ORDERS orders (default 50000) and KILLS
+# kills (default 100). Stops at the first failure.
+#
+#   tools/soak.sh [ROUNDS] [ORDERS] [KILLS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-10}
+orders=${2:-50000}
+kills=${3:-100}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target orca_durability_tests orca_crash_worker
+for round in $(seq 1 "$rounds"); do
+  seed=$(( $(date +%s) + round ))
+  echo "soak round $round/$rounds: $orders orders, $kills kills, seed $seed"
+  ORCA_CRASH_ORDERS=$orders ORCA_CRASH_KILLS=$kills ORCA_CRASH_SEED=$seed \
+    ./build/tests/orca_durability_tests
+done
+echo "soak: $rounds rounds passed"
