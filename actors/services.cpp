@@ -30,6 +30,11 @@ std::vector<provider_directory::entry> provider_directory::list() const {
   return result;
 }
 
+void provider_directory::clear() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  entries_.clear();
+}
+
 std::vector<std::string> provider_directory::ids() const {
   std::vector<std::string> result;
   for (const auto& e : list())

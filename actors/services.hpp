@@ -40,6 +40,9 @@ public:
 
   std::vector<std::string> ids() const;
 
+  /// Forgets every provider (at shutdown, after their actors stopped).
+  void clear();
+
 private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;

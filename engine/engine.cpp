@@ -93,14 +93,71 @@ struct Engine::impl final : journey_sink {
     }
     for (const auto& p : services->providers.list())
       caf::anon_send_exit(p.adapter, caf::exit_reason::user_shutdown);
+    if (sweeper)
+      caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     system->await_all_actors_done();
     writer.reset();
+    // The actor system waits for detached actors until the last handle to
+    // them is gone: drop every handle before it goes.
+    sweeper = nullptr;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      supervisors.clear();
+      targets = std::make_shared<target_list>();
+    }
+    services->providers.clear();
     system.reset();
   }
 
   int64_t now() const {
     return services->time->now_ms();
   }
+
+  /// Deletes the journals whose retention is over, a batch at a time.
+  caf::expected<std::size_t> expire_journals() {
+    if (options.journal_retention_ms <= 0)
+      return std::size_t{0};
+    std::size_t total = 0;
+    for (;;) {
+      std::promise<caf::expected<std::size_t>> done;
+      journeys->expire_journals(
+        now() - options.journal_retention_ms, 10000,
+        [&done](caf::expected<std::size_t> n) { done.set_value(std::move(n)); });
+      auto n = done.get_future().get();
+      if (!n)
+        return n.error();
+      total += *n;
+      if (*n == 0)
+        return total;
+    }
+  }
+
+  /// Expires journals now and then every hour, on the engine's clock,
+  /// without waiting for the commits.
+  void start_sweeper() {
+    constexpr uint32_t hour_ms = 3600 * 1000;
+    auto self = this;
+    sweeper = system->spawn([self](caf::event_based_actor* me) -> caf::behavior {
+      self->services->time->schedule(0, caf::actor_cast<caf::actor>(me), 0);
+      return {
+        [self, me](timer_atom, uint64_t) {
+          constexpr std::size_t batch = 10000;
+          auto handle = caf::actor_cast<caf::actor>(me);
+          self->journeys->expire_journals(
+            self->now() - self->options.journal_retention_ms, batch,
+            [self, handle](caf::expected<std::size_t> n) {
+              if (!n)
+                self->warn("cannot expire journals: " + describe(n.error()));
+              // A full batch: there may be more; go on at once.
+              self->services->time->schedule(n && *n == batch ? 0 : hour_ms,
+                                             handle, 0);
+            });
+        },
+      };
+    });
+  }
+
+  caf::actor sweeper;
 
   // -- flow versions and their supervisors (REQUIRES: mutex held) -------------
 
@@ -411,6 +468,8 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
     im->warn("cannot read every flow: " + describe(err));
   if (auto err = im->recover_journeys())
     return err;
+  if (im->options.journal_retention_ms > 0)
+    im->start_sweeper();
   return std::unique_ptr<Engine>{new Engine(std::move(im))};
 }
 
@@ -420,6 +479,10 @@ caf::actor_system& Engine::system() {
 
 void Engine::flush() {
   impl_->writer->flush();
+}
+
+caf::expected<std::size_t> Engine::expire_journals() {
+  return impl_->expire_journals();
 }
 
 Engine::storage_stats Engine::storage() const {

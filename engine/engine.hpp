@@ -40,6 +40,9 @@ struct engine_options {
   bool record_provider_calls = false;
   /// Journeys that wait for an event leave memory until it comes.
   bool passivate_waiting = true;
+  /// How long the journal of an ended journey is kept (then deleted; the
+  /// journey's record stays). 0: forever.
+  int64_t journal_retention_ms = int64_t{30} * 24 * 3600 * 1000;
   /// Where the engine reports problems it works around (damaged records);
   /// standard error if empty.
   std::function<void(const std::string&)> warn;
@@ -196,6 +199,10 @@ public:
 
   /// Blocks until everything queued for the store is committed.
   void flush();
+
+  /// Deletes the journals whose retention is over (the engine also does it
+  /// hourly); returns how many journeys' journals went.
+  caf::expected<std::size_t> expire_journals();
 
   struct storage_stats {
     uint64_t commits = 0;  ///< LMDB transactions committed

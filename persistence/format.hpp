@@ -21,6 +21,7 @@ constexpr const char* db_orders = "orders";
 constexpr const char* db_journeys = "journeys";
 constexpr const char* db_journal = "journal";
 constexpr const char* db_provider_calls = "provider_calls";
+constexpr const char* db_journal_expiry = "journal_expiry";
 
 constexpr unsigned max_databases = 16;
 

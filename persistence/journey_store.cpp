@@ -42,6 +42,14 @@ void journey_store::save(const journey_snapshot& snapshot,
     req.ops.push_back(write_op::put(
       db_.journal, journal_key(key, snapshot.journal_chunks - 1),
       encode(chunk)));
+  if (is_terminal(snapshot.state)) {
+    // The journal of an ended journey is kept until its retention is over.
+    std::string expiry;
+    for (int i = 7; i >= 0; --i)
+      expiry.push_back(static_cast<char>((snapshot.updated_on >> (8 * i)) & 0xFF));
+    expiry += key;
+    req.ops.push_back(write_op::put(db_.journal_expiry, std::move(expiry), ""));
+  }
   req.ops.push_back(write_op::put(db_.journeys, std::move(key),
                                   encode(snapshot)));
   if (done)
@@ -159,6 +167,74 @@ caf::error journey_store::scan(
                                     : "journeys/" + quote(key);
                      return f(id, decode_journey_snapshot(value, what));
                    });
+}
+
+void journey_store::expire_journals(
+  int64_t cutoff, std::size_t limit,
+  std::function<void(caf::expected<std::size_t>)> done) {
+  std::vector<std::string> expired;
+  std::vector<std::string> chunks;
+  {
+    auto txn = db_.begin_read();
+    if (!txn) {
+      done(txn.error());
+      return;
+    }
+    auto err = txn->scan(db_.journal_expiry, "",
+                         [&](std::string_view key, std::string_view) {
+                           if (key.size() < 8 || expired.size() >= limit)
+                             return false;
+                           int64_t ended = 0;
+                           for (int i = 0; i < 8; ++i)
+                             ended = (ended << 8)
+                                     | static_cast<unsigned char>(key[i]);
+                           if (ended >= cutoff)
+                             return false;
+                           expired.emplace_back(key);
+                           return true;
+                         });
+    if (err) {
+      done(err);
+      return;
+    }
+    for (const auto& e : expired) {
+      // A journey redriven since it ended has a later expiry of its own.
+      auto bytes = txn->get(db_.journeys, e.substr(8));
+      if (bytes && *bytes) {
+        auto snap = decode_journey_snapshot(**bytes, "journeys");
+        if (snap && (!is_terminal(snap->state) || snap->updated_on >= cutoff))
+          continue;
+      }
+      auto prefix = e.substr(8);
+      prefix.push_back(format::key_separator);
+      err = txn->scan(db_.journal, prefix,
+                      [&](std::string_view key, std::string_view) {
+                        chunks.emplace_back(key);
+                        return true;
+                      });
+      if (err) {
+        done(err);
+        return;
+      }
+    }
+  }
+  if (expired.empty()) {
+    done(std::size_t{0});
+    return;
+  }
+  write_request req;
+  for (auto& key : chunks)
+    req.ops.push_back(write_op::erase(db_.journal, std::move(key)));
+  auto n = expired.size();
+  for (auto& key : expired)
+    req.ops.push_back(write_op::erase(db_.journal_expiry, std::move(key)));
+  req.done = [n, done = std::move(done)](const write_result& r) {
+    if (r.applied)
+      done(n);
+    else
+      done(caf::expected<std::size_t>{r.error});
+  };
+  writer_.submit(std::move(req));
 }
 
 caf::expected<std::vector<journal_entry>>

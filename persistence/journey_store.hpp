@@ -80,6 +80,12 @@ public:
   /// The whole journal of a journey, oldest first.
   caf::expected<std::vector<journal_entry>> journal(const journey_id& id);
 
+  /// Deletes the journals of journeys that ended before `cutoff` (ms), at
+  /// most `limit` journeys per call; `done` gets how many it deleted once
+  /// that is committed (or an error).
+  void expire_journals(int64_t cutoff, std::size_t limit,
+                       std::function<void(caf::expected<std::size_t>)> done);
+
 private:
   store& db_;
   group_committer& writer_;

@@ -163,6 +163,7 @@ caf::error store::open_databases() {
     {format::db_journeys, &journeys},
     {format::db_journal, &journal},
     {format::db_provider_calls, &provider_calls},
+    {format::db_journal_expiry, &journal_expiry},
   };
   for (auto& db : dbs)
     if (int rc = mdb_dbi_open(txn->native(), db.name, MDB_CREATE, db.handle);

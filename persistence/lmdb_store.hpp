@@ -105,6 +105,7 @@ public:
   MDB_dbi journeys = 0;
   MDB_dbi journal = 0;
   MDB_dbi provider_calls = 0;
+  MDB_dbi journal_expiry = 0;
 
 private:
   store() = default;

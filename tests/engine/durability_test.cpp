@@ -189,3 +189,27 @@ TEST_CASE("the journal records what happened, in order") {
   REQUIRE(last_state != journal->rend());
   CHECK(last_state->state == journey_state::completed);
 }
+
+TEST_CASE("the journal of an ended journey is deleted when its retention is over") {
+  engine_fixture fx{with_notify()};
+  fx.retention_ms = 24 * 3600 * 1000;
+  fx.close();
+  fx.open(with_notify());
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1005")).status
+          == submit_status::accepted);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_terminal("SO-1005", invoice_flow);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+  fx.engine->flush();
+  CHECK(*fx.engine->expire_journals() == 0);
+  CHECK_FALSE(fx.engine->journal("SO-1005", invoice_flow, 1)->empty());
+  fx.clock->advance(24 * 3600 * 1000 + 1);
+  CHECK(*fx.engine->expire_journals() == 1);
+  CHECK(fx.engine->journal("SO-1005", invoice_flow, 1)->empty());
+  // The journey itself stays; a journey still running keeps its journal.
+  CHECK(fx.engine->journeys("SO-1005")->front().state
+        == journey_state::completed);
+  CHECK_FALSE(fx.engine->journal("SO-1001", invoice_flow, 1)->empty());
+}

@@ -76,6 +76,9 @@ struct engine_fixture {
   std::shared_ptr<manual_clock> clock = std::make_shared<manual_clock>();
   journey_watch watch;
   std::unique_ptr<Engine> engine;
+  /// Journal retention; 0 (keep) so that no hourly sweep timer mixes with
+  /// the timers a test counts.
+  int64_t retention_ms = 0;
 
   /// real_time: the engine runs on the system clock (for tests with real
   /// network peers); otherwise on `clock`, which only wait_for moves.
@@ -95,6 +98,7 @@ struct engine_fixture {
     opts.durable = false;
     opts.record_provider_calls = true;
     opts.passivate_waiting = passivate_;
+    opts.journal_retention_ms = retention_ms;
     auto e = Engine::open(std::move(opts));
     if (!e)
       FAIL("cannot open the engine: " << describe(e.error()));
