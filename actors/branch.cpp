@@ -24,6 +24,11 @@ public:
     return "orca.branch";
   }
 
+  void on_exit() override {
+    parent_ = nullptr;
+    path_actor::on_exit();
+  }
+
   caf::behavior make_behavior() override {
     if (path_.phase == path_phase::branching)
       restore_children();

@@ -37,6 +37,11 @@ public:
     return "orca.journey";
   }
 
+  void on_exit() override {
+    supervisor_ = nullptr;
+    path_actor::on_exit();
+  }
+
   caf::behavior make_behavior() override {
     ctx_.journey = caf::actor_cast<caf::actor>(this);
     caf::behavior behavior = path_handlers().or_else(

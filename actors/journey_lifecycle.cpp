@@ -32,6 +32,10 @@ struct lifecycle_def : msm::front::state_machine_def<lifecycle_def> {
   /// Mirrors the active state; every state writes itself here on entry.
   journey_state current = journey_state::received;
 
+  /// Events are never posted from actions, so the machine needs no queue
+  /// (which would cost every journey a std::deque).
+  using no_message_queue = int;
+
   template <journey_state S>
   struct state_of : msm::front::state<> {
     template <class Event, class Fsm>

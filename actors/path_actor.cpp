@@ -24,6 +24,13 @@ path_actor::path_actor(caf::actor_config& cfg, path_context context,
     path_(std::move(path)) {
 }
 
+void path_actor::on_exit() {
+  children_.clear();
+  ctx_.journey = nullptr;
+  ctx_.restored.clear();
+  ctx_.sending.clear();
+}
+
 const flow& path_actor::model() const {
   return *ctx_.model;
 }

@@ -51,6 +51,10 @@ class path_actor : public caf::event_based_actor, protected path_host {
 public:
   path_actor(caf::actor_config& cfg, path_context context, path_state path);
 
+  /// Drops the handles to other path actors: journeys and branches refer to
+  /// each other, and a cycle of handles would keep them in memory forever.
+  void on_exit() override;
+
 protected:
   // -- path_host: the parts every path actor shares ---------------------------
   const flow& model() const override;

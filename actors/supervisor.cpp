@@ -1,5 +1,6 @@
 #include "actors/supervisor.hpp"
 
+#include <memory_resource>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -25,7 +26,12 @@ struct supervisor_state {
   flow_ptr model;
   uint32_t version = 0;
   bool paused = false;
-  std::unordered_map<std::string, journey_slot> journeys; ///< by order id
+  /// The slots live in their own pool, apart from the memory of running
+  /// journeys: a parked journey costs its slot, and the pages its actors
+  /// used go back to the system once they stop (instead of being pinned by
+  /// slots scattered among them).
+  std::pmr::unsynchronized_pool_resource slot_memory;
+  std::pmr::unordered_map<std::string, journey_slot> journeys{&slot_memory};
   std::unordered_map<caf::actor_addr, std::string> orders; ///< by actor
   std::unordered_map<uint64_t, std::string> wake_tokens;
   uint64_t next_token = 1;

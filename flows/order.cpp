@@ -15,6 +15,9 @@ constexpr std::size_t max_lines = 65535;
 caf::expected<order> order::parse(std::string_view text) {
   order result;
   result.text_ = std::string{text};
+  result.pool_ = std::make_unique<rapidjson::MemoryPoolAllocator<>>(
+    text.size() + text.size() / 2 + 256);
+  result.doc_ = json_document{result.pool_.get()};
   auto& doc = result.doc_;
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(result.text_.data(),
                                                 result.text_.size());

@@ -5,6 +5,8 @@
 // shared, read-only, by every journey and branch that works on it.
 
 #include <memory>
+
+#include <rapidjson/allocators.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +56,10 @@ private:
 
   std::string id_;
   std::string text_;
+  /// The parsed document's memory, sized to the order (RapidJSON's default
+  /// pool chunk is 64 KiB, far more than an order needs). Declared before
+  /// doc_, which uses it.
+  std::unique_ptr<rapidjson::MemoryPoolAllocator<>> pool_;
   json_document doc_;
 };
 

@@ -22,6 +22,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <lmdb.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include "engine/engine.hpp"
@@ -31,6 +33,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct options {
+  std::size_t waiting = 0;
   std::size_t orders = 100000;
   std::size_t batch = 256;
   std::size_t window = 8192;
@@ -50,13 +53,170 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
-/// Peak resident set size of this process, in bytes.
-std::size_t peak_rss() {
+/// A field of /proc/self/status in bytes ("VmHWM", "VmRSS", "RssAnon").
+std::size_t status_bytes(const std::string& field) {
   std::ifstream status{"/proc/self/status"};
   std::string line;
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::stoul(line.substr(6)) * 1024;
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stoul(line.substr(field.size() + 1)) * 1024;
+  return 0;
+}
+
+std::size_t peak_rss() {
+  return status_bytes("VmHWM");
+}
+
+std::string make_temp_dir(const char* stem) {
+  std::string pattern = std::string{"/tmp/"} + stem + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("cannot make a temporary directory");
+  return pattern;
+}
+
+void remove_dir(const std::string& dir) {
+  std::string cmd = "rm -rf '" + dir + "'";
+  [[maybe_unused]] int rc = std::system(cmd.c_str());
+}
+
+struct lmdb_ceiling {
+  double puts_per_second = 0;
+  double commits_per_second = 0;
+};
+
+/// The raw LMDB rate on this disk: `batch` puts of `value_size` bytes per
+/// transaction, committed with LMDB's default (synchronous) durability,
+/// for about `seconds`.
+lmdb_ceiling measure_lmdb(std::size_t batch, std::size_t value_size,
+                          double seconds) {
+  auto dir = make_temp_dir("orca-bench-lmdb");
+  MDB_env* env = nullptr;
+  mdb_env_create(&env);
+  mdb_env_set_mapsize(env, std::size_t{16} << 30);
+  lmdb_ceiling result;
+  if (mdb_env_open(env, dir.c_str(), 0, 0644) == MDB_SUCCESS) {
+    std::string value(value_size, 'x');
+    uint64_t key_no = 0;
+    uint64_t puts = 0;
+    uint64_t commits = 0;
+    auto start = clock_type::now();
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(clock_type::now() - start).count();
+    };
+    while (elapsed() < seconds) {
+      MDB_txn* txn = nullptr;
+      mdb_txn_begin(env, nullptr, 0, &txn);
+      MDB_dbi dbi;
+      mdb_dbi_open(txn, nullptr, 0, &dbi);
+      for (std::size_t i = 0; i < batch; ++i) {
+        char key[16];
+        auto k = key_no++;
+        for (int b = 15; b >= 0; --b, k >>= 4)
+          key[b] = "0123456789abcdef"[k & 15];
+        MDB_val kv{sizeof(key), key};
+        MDB_val vv{value.size(), value.data()};
+        mdb_put(txn, dbi, &kv, &vv, 0);
+      }
+      mdb_txn_commit(txn);
+      puts += batch;
+      ++commits;
+    }
+    result.puts_per_second = puts / elapsed();
+    result.commits_per_second = commits / elapsed();
+  }
+  mdb_env_close(env);
+  remove_dir(dir);
+  return result;
+}
+
+/// Parks `n` journeys that wait for an event nobody sends and reports what
+/// each costs in memory, then how long a restart takes to have them all
+/// waiting again.
+int run_waiting(const options& opts) {
+  auto dir = opts.data.empty() ? make_temp_dir("orca-bench-wait") : opts.data;
+  const char* flow = R"({"name": "Park", "type": "order", "steps": [
+    {"action": "custom", "name": "After the event", "provider": "notify",
+     "input_events": ["never"]}]})";
+  auto open_engine = [&] {
+    orca::engine_options eo;
+    eo.data_dir = dir;
+    eo.threads = opts.threads;
+    eo.durable = opts.durable;
+    eo.config.providers["notify"] = orca::provider_config{};
+    auto e = orca::Engine::open(std::move(eo));
+    if (!e)
+      throw std::runtime_error(orca::describe(e.error()));
+    return std::move(*e);
+  };
+  auto engine = open_engine();
+  if (auto c = engine->create_flow(flow, "park flow"); !c)
+    throw std::runtime_error(orca::describe(c.error()));
+  if (auto v = engine->publish_flow("Park"); !v)
+    throw std::runtime_error(orca::describe(v.error()));
+  auto wait_parked = [&](orca::Engine& e, std::size_t n) {
+    for (;;) {
+      auto parked = e.passivated_journeys("Park", 1);
+      if (parked && *parked >= n)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  // The allocator keeps freed memory for reuse; give it back first so that
+  // both figures count what is really held.
+  ::malloc_trim(0);
+  auto baseline_anon = status_bytes("RssAnon");
+  auto baseline_rss = status_bytes("VmRSS");
+  auto start = clock_type::now();
+  const std::size_t n = opts.waiting;
+  std::atomic<std::size_t> acked{0};
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::size_t in_flight = 0;
+  for (std::size_t first = 0; first < n; first += opts.batch) {
+    auto count = std::min(opts.batch, n - first);
+    {
+      std::unique_lock<std::mutex> guard{mutex};
+      cv.wait(guard, [&] { return in_flight + count <= opts.window; });
+      in_flight += count;
+    }
+    std::vector<std::string> batch;
+    for (std::size_t i = first; i < first + count; ++i)
+      batch.push_back(R"({"id": "W-)" + std::to_string(i)
+                      + R"(", "lines": [{"id": "1", "sku": "SKU"}]})");
+    engine->submit_async(std::move(batch),
+                         [&, count](std::vector<orca::submit_result>) {
+                           acked += count;
+                           std::lock_guard<std::mutex> guard{mutex};
+                           in_flight -= count;
+                           cv.notify_all();
+                         });
+  }
+  wait_parked(*engine, n);
+  auto parked_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  ::malloc_trim(0);
+  auto anon = status_bytes("RssAnon");
+  auto rss = status_bytes("VmRSS");
+  fmt::print("orca-bench --waiting: {} journeys waiting for an event\n", n);
+  fmt::print("  parked in       {:>12.2f} s    ({:.0f} orders/s)\n", parked_s,
+             n / parked_s);
+  fmt::print("  heap per journey{:>12.0f} bytes (anonymous RSS {:.1f} -> {:.1f} MiB)\n",
+             double(anon - std::min(anon, baseline_anon)) / n,
+             baseline_anon / 1048576.0, anon / 1048576.0);
+  fmt::print("  RSS per journey {:>12.0f} bytes (with mapped store pages; "
+             "{:.1f} -> {:.1f} MiB)\n",
+             double(rss - std::min(rss, baseline_rss)) / n,
+             baseline_rss / 1048576.0, rss / 1048576.0);
+  engine.reset();
+  auto restart = clock_type::now();
+  auto reopened = open_engine();
+  wait_parked(*reopened, n);
+  auto restart_s =
+    std::chrono::duration<double>(clock_type::now() - restart).count();
+  fmt::print("  restart         {:>12.2f} s    (open until all {} wait again)\n",
+             restart_s, n);
+  reopened.reset();
+  if (opts.data.empty())
+    remove_dir(dir);
   return 0;
 }
 
@@ -97,6 +257,9 @@ int main(int argc, char** argv) {
   opts.flow_file = source_dir + "/flows/examples/order-to-invoice.json";
   opts.orders_file = source_dir + "/flows/examples/orders.jsonl";
   app.add_option("-n,--orders", opts.orders, "orders to run")->capture_default_str();
+  app.add_option("--waiting", opts.waiting,
+                 "instead: park this many journeys waiting for an event and "
+                 "report memory per journey and restart time");
   app.add_option("--batch", opts.batch, "orders per submission")->capture_default_str();
   app.add_option("--window", opts.window, "most orders in flight")->capture_default_str();
   app.add_option("--threads", opts.threads, "actor scheduler threads (0: one per core)")
@@ -106,16 +269,18 @@ int main(int argc, char** argv) {
   app.add_option("--flow", opts.flow_file, "flow file")->capture_default_str();
   app.add_option("--orders-file", opts.orders_file, "example orders")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-
-  bool own_dir = opts.data.empty();
-  if (own_dir) {
-    char pattern[] = "/tmp/orca-bench-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) {
-      std::cerr << "error: cannot make a data directory\n";
+  if (opts.waiting > 0) {
+    try {
+      return run_waiting(opts);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
       return 1;
     }
-    opts.data = pattern;
   }
+
+  bool own_dir = opts.data.empty();
+  if (own_dir)
+    opts.data = make_temp_dir("orca-bench");
   auto baseline_rss = peak_rss();
   orca::engine_options eo;
   eo.data_dir = opts.data;
@@ -240,10 +405,26 @@ int main(int argc, char** argv) {
   for (const auto& [state, count] : states)
     by_state += fmt::format(" {}={}", state, count);
   fmt::print("  journeys       {}\n", by_state);
-  opened->reset();
-  if (own_dir) {
-    std::string cmd = "rm -rf '" + opts.data + "'";
-    [[maybe_unused]] int rc = std::system(cmd.c_str());
+  if (opts.durable) {
+    auto commit_count = commits.commits - commits_before.commits;
+    auto writes = commits.ops - commits_before.ops;
+    auto per_commit = writes / std::max<double>(1, commit_count);
+    auto engine_puts = writes / elapsed;
+    auto raw = measure_lmdb(1000, 300, 2.0);
+    fmt::print("  raw LMDB        {:>12.0f} puts/s      (1000 x 300 B per synced commit: "
+               "the ceiling)\n", raw.puts_per_second);
+    fmt::print("  engine writes   {:>12.0f} puts/s      ({:.1f} per order, "
+               "{:.1f} per commit) = {:.1f}% of the ceiling\n",
+               engine_puts, double(writes) / n, per_commit,
+               100.0 * engine_puts / std::max(1.0, raw.puts_per_second));
+    fmt::print("  order ceiling   {:>12.0f} orders/s    (raw puts/s / writes "
+               "per order); this run: {:.1f}%\n",
+               raw.puts_per_second / (double(writes) / n),
+               100.0 * (n / elapsed)
+                 / std::max(1.0, raw.puts_per_second / (double(writes) / n)));
   }
+  opened->reset();
+  if (own_dir)
+    remove_dir(opts.data);
   return 0;
 }
