@@ -10,6 +10,7 @@
 
 #include "actors/journey_protocol.hpp"
 #include "actors/redrive.hpp"
+#include "actors/remote_provider.hpp"
 #include "actors/services.hpp"
 #include "actors/supervisor.hpp"
 #include "persistence/flow_store.hpp"
@@ -310,6 +311,9 @@ struct Engine::impl final : journey_sink {
         adapter = spawn_http_provider(*system, p.http);
         break;
       }
+      case provider_kind::remote:
+        adapter = spawn_remote_provider(*system, id);
+        break;
       default:
         return make_error(errc::invalid_config,
                           "provider " + quote(id) + ": kind "
@@ -451,6 +455,8 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   im->cfg->set("scheduler.max-threads", threads);
+  if (im->options.configure)
+    im->options.configure(*im->cfg);
   im->system = std::make_unique<caf::actor_system>(*im->cfg);
   im->services = std::make_shared<journey_services>();
   im->services->time = im->options.time ? im->options.time
@@ -593,6 +599,21 @@ caf::error Engine::register_embedded_provider(const std::string& id,
   impl_->replace_provider(id, spawn_embedded_provider(*impl_->system,
                                                       std::move(fn), workers),
                           "embedded");
+  return caf::none;
+}
+
+caf::error Engine::register_remote_provider(const std::string& id,
+                                            caf::actor client) {
+  if (id.empty())
+    return make_error(errc::invalid_argument, "a provider id must not be empty");
+  for (const auto& e : impl_->services->providers.list())
+    if (e.id == id && e.kind == "remote") {
+      caf::anon_send(e.adapter, connect_atom::value, std::move(client));
+      return caf::none;
+    }
+  auto adapter = spawn_remote_provider(*impl_->system, id);
+  caf::anon_send(adapter, connect_atom::value, std::move(client));
+  impl_->replace_provider(id, adapter, "remote");
   return caf::none;
 }
 
@@ -851,6 +872,19 @@ Engine::journal(const std::string& order_id, const std::string& flow,
   return impl_->journeys->journal({order_id, flow, version});
 }
 
+caf::expected<std::vector<timeline_entry>>
+Engine::timeline(const std::string& order_id, const std::string& flow,
+                 uint32_t version) {
+  auto entries = impl_->journeys->journal({order_id, flow, version});
+  if (!entries)
+    return entries.error();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto model = impl_->model_for(flow, version);
+  if (!model)
+    return model.error();
+  return make_timeline(*entries, **model);
+}
+
 caf::expected<journey_id>
 Engine::impl::find_journey(const std::string& order_id,
                            const std::optional<std::string>& flow) {
@@ -1006,6 +1040,29 @@ caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
     .receive([&](std::size_t n) { result = n; },
              [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+caf::expected<journey_counts> Engine::count_journeys() {
+  std::vector<caf::actor> sups;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    sups = impl_->all_supervisors();
+  }
+  journey_counts counts;
+  caf::scoped_actor self{*impl_->system};
+  for (const auto& sup : sups) {
+    caf::error failure;
+    self->request(sup, std::chrono::seconds(10), count_atom::value)
+      .receive([&](std::size_t n) { counts.running += n; },
+               [&](caf::error& err) { failure = std::move(err); });
+    self->request(sup, std::chrono::seconds(10), count_atom::value,
+                  passivate_atom::value)
+      .receive([&](std::size_t n) { counts.passivated += n; },
+               [&](caf::error& err) { failure = std::move(err); });
+    if (failure)
+      return failure;
+  }
+  return counts;
 }
 
 caf::expected<std::size_t>

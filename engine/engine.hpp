@@ -20,6 +20,7 @@
 #include "actors/embedded_provider.hpp"
 #include "actors/replay.hpp"
 #include "engine/node_config.hpp"
+#include "engine/timeline.hpp"
 #include "flows/flow_lifecycle.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journey_record.hpp"
@@ -46,6 +47,9 @@ struct engine_options {
   /// Where the engine reports problems it works around (damaged records);
   /// standard error if empty.
   std::function<void(const std::string&)> warn;
+  /// Called with the actor system's config before the system starts, e.g.
+  /// to load CAF's middleman and register message types (orcad does).
+  std::function<void(caf::actor_system_config&)> configure;
 };
 
 enum class submit_status : uint8_t { accepted, duplicate, rejected };
@@ -78,6 +82,12 @@ struct replay_report {
 struct provider_info {
   std::string id;
   std::string kind;
+};
+
+/// How many journeys of all flows run as actors and wait in the store.
+struct journey_counts {
+  uint64_t running = 0;
+  uint64_t passivated = 0;
 };
 
 class Engine {
@@ -117,6 +127,11 @@ public:
                                         embedded_function fn,
                                         uint32_t workers = 4);
   std::vector<provider_info> providers() const;
+
+  /// Makes `client` (a remote actor client) the provider `id`: calls go to it
+  /// until it goes away or another client registers as `id`.
+  caf::error register_remote_provider(const std::string& id,
+                                      caf::actor client);
 
   /// The ledger of the simulated provider `id` (kept when its config says
   /// "ledger": true): every idempotency key it carried out.
@@ -172,6 +187,11 @@ public:
   replay(const std::string& order_id, const std::optional<std::string>& flow,
          std::optional<uint32_t> against_version = std::nullopt);
 
+  /// The journal of a journey as a timeline (step names resolved).
+  caf::expected<std::vector<timeline_entry>>
+  timeline(const std::string& order_id, const std::string& flow,
+           uint32_t version);
+
   /// The journal of one journey, oldest entry first.
   caf::expected<std::vector<journal_entry>>
   journal(const std::string& order_id, const std::string& flow,
@@ -196,6 +216,8 @@ public:
   /// The supervisor actor of a flow version (see actors/supervisor.hpp for
   /// its protocol), or an invalid handle if it is not running.
   caf::actor supervisor_of(const std::string& flow, uint32_t version);
+
+  caf::expected<journey_counts> count_journeys();
 
   /// Blocks until everything queued for the store is committed.
   void flush();

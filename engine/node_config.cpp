@@ -80,10 +80,14 @@ void parse_provider(const std::string& id, const json_value& json,
     }
     p.http.timeout_ms = read_count(json, "timeout_ms", where, 10000, diags);
     p.http.workers = read_count(json, "workers", where, 4, diags);
+  } else if (name == "remote") {
+    // Calls fail until a remote provider client registers under this id.
+    diags.reject_unknown_fields(json, where, {"kind"});
+    p.kind = provider_kind::remote;
   } else {
     diags.add(field_of(where, "kind"),
               "unknown provider kind " + quote(name)
-                + " (a config file may name: simulated, http)");
+                + " (a config file may name: simulated, http, remote)");
     return;
   }
   config.providers[id] = std::move(p);

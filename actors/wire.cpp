@@ -1,0 +1,41 @@
+#include "actors/wire.hpp"
+
+namespace orca {
+
+wire_provider_request to_wire(const provider_request& request) {
+  wire_provider_request w;
+  w.idempotency_key = request.idempotency_key;
+  w.provider = request.provider;
+  w.action = to_string(request.action);
+  w.flow = request.flow;
+  w.version = request.version;
+  w.step = request.step;
+  w.attempt = request.attempt;
+  if (request.order)
+    w.order = request.order->text();
+  w.lines = request.line_ids;
+  w.fulfillment_orders = request.fulfillment_orders;
+  return w;
+}
+
+provider_reply from_wire(const wire_provider_reply& reply) {
+  provider_reply r;
+  r.ok = reply.ok;
+  r.error = reply.error;
+  r.fulfillment = reply.fulfillment;
+  if (!reply.invoice_id.empty())
+    r.invoice_id = reply.invoice_id;
+  return r;
+}
+
+void register_wire_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<fulfillment_order>("orca::fulfillment_order");
+  cfg.add_message_type<source_group>("orca::source_group");
+  cfg.add_message_type<step_entry>("orca::step_entry");
+  cfg.add_message_type<journey_record>("orca::journey_record");
+  cfg.add_message_type<flow_record>("orca::flow_record");
+  cfg.add_message_type<wire_provider_request>("orca::wire_provider_request");
+  cfg.add_message_type<wire_provider_reply>("orca::wire_provider_reply");
+}
+
+} // namespace orca
