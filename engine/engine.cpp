@@ -647,6 +647,7 @@ void Engine::submit_async(std::vector<std::string> orders,
   for (std::size_t i = 0; i < orders.size(); ++i) {
     auto parsed = order::parse(orders[i]);
     if (!parsed) {
+      (*results)[i].order_id = order_id_of(orders[i]);
       (*results)[i].status = submit_status::rejected;
       (*results)[i].error = describe(parsed.error());
       continue;
@@ -1000,7 +1001,7 @@ Engine::replay(const std::string& order_id,
   replayed.fulfillment_orders = result.fulfillment_orders;
   replayed.invoice_id = result.invoice_id;
   report.replayed = make_record(replayed, *model);
-  report.timeline = std::move(result.timeline);
+  report.timeline = make_timeline(result.timeline, *model);
   report.divergence = std::move(result.divergence);
   return report;
 }

@@ -75,7 +75,7 @@ struct replay_report {
   journey_record recorded;
   journey_record replayed;   ///< on `version` (the recorded one, or another)
   uint32_t version = 0;
-  std::vector<journal_entry> timeline; ///< what the replay did
+  std::vector<timeline_entry> timeline; ///< what the replay did
   std::optional<std::string> divergence;
 };
 

@@ -61,6 +61,8 @@ using provider_register_atom = caf::atom_constant<caf::atom("pregister")>;
 using node_status_atom = caf::atom_constant<caf::atom("nstatus")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using journey_update_atom = caf::atom_constant<caf::atom("jupdate")>;
+/// From the process that published the node: the address it listens on.
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
 
 /// A flow as `flow show` presents it: its record, one version's text and
 /// the versions there are.

@@ -31,7 +31,7 @@ std::string describe_entry(const journal_entry& e) {
     case journal_kind::step_started: return "started";
     case journal_kind::step_ended: {
       std::string text = to_string(e.outcome);
-      if (e.outcome != step_outcome::skipped)
+      if (e.outcome != step_outcome::skipped && e.attempt > 0)
         text += " after " + std::to_string(e.attempt) + " attempt"
                 + (e.attempt == 1 ? "" : "s");
       if (!e.text.empty())

@@ -73,6 +73,17 @@ caf::expected<order> order::parse(std::string_view text) {
   return result;
 }
 
+std::string order_id_of(std::string_view text) {
+  json_document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return {};
+  auto id = doc.FindMember("id");
+  if (id == doc.MemberEnd() || !id->value.IsString())
+    return {};
+  return std::string{view_of(id->value)};
+}
+
 line_set all_lines(const order& o) {
   line_set result(o.line_count());
   for (std::size_t i = 0; i < result.size(); ++i)

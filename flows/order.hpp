@@ -65,6 +65,10 @@ private:
 
 using order_ptr = std::shared_ptr<const order>;
 
+/// The `id` of an order's text if it has a readable one (for reporting an
+/// order that did not parse), else "".
+std::string order_id_of(std::string_view text);
+
 /// Index of a line within its order.
 using line_index = uint16_t;
 

@@ -51,10 +51,16 @@ journey_record make_record(const journey_snapshot& snapshot, const flow& f) {
 std::string to_json(const journey_record& r) {
   rapidjson::StringBuffer buffer;
   json_writer w{buffer};
+  w.StartObject();
+  write_members(w, r);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void write_members(json_writer& w, const journey_record& r) {
   auto str = [&](std::string_view s) {
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   };
-  w.StartObject();
   w.Key("order_id");
   str(r.order_id);
   w.Key("flow");
@@ -123,8 +129,6 @@ std::string to_json(const journey_record& r) {
       str(type);
     w.EndArray();
   }
-  w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
 }
 
 } // namespace orca

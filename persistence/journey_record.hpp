@@ -44,4 +44,8 @@ journey_record make_record(const journey_snapshot& snapshot, const flow& f);
 /// `updated_on`, and `error` / `waiting_for` when they apply.
 std::string to_json(const journey_record& record);
 
+/// The members of that object, for a writer inside StartObject/EndObject
+/// (so that callers can add fields of their own, such as a timeline).
+void write_members(json_writer& w, const journey_record& record);
+
 } // namespace orca

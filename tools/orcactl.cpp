@@ -1,29 +1,95 @@
-// orcactl: Orca's admin console (SPEC §6).
+// orcactl: Orca's admin console, a remote actor client of an orcad node
+// (SPEC §6). `flow validate` works offline; every other command talks to the
+// node given by --node (default 127.0.0.1:4710).
 //
-// Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 invalid input.
+// Exit codes: 0 success, 1 runtime failure (node unreachable, time-out, an
+// operation the node refused), 2 usage error, 3 invalid input (a flow, or at
+// least one submitted order, rejected).
 
+#include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include "engine/client.hpp"
 #include "flows/flow.hpp"
+#include "flows/flow_diagram.hpp"
 #include "flows/flow_text.hpp"
+#include "tools/orcactl_output.hpp"
 
 namespace {
 
+using namespace orca;
+
 constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_invalid = 3;
 
 struct options {
   std::string node = "127.0.0.1:4710";
   bool json = false;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   std::string file;
+  std::string name;
+  std::string order_id;
+  std::string event_type;
+  std::string flow;
+  std::string state;
+  std::string format = "dot";
+  std::size_t limit = 0;
+  uint32_t version = 0;
+  uint32_t against = 0;
+  bool cancel_in_flight = false;
+  bool wait = false;
+  double timeout = 60;
 };
 
-bool read_file(const std::string& path, std::string& out) {
+/// Prints each line of an error's message as an `error:` line.
+void print_error(const std::string& message) {
+  std::istringstream lines{message};
+  std::string line;
+  while (std::getline(lines, line))
+    std::cerr << "error: " << line << "\n";
+}
+
+int exit_code_for(const caf::error& err) {
+  switch (static_cast<errc>(orca_code(err))) {
+    case errc::invalid_json:
+    case errc::invalid_flow:
+    case errc::invalid_order:
+    case errc::invalid_config:
+    case errc::unknown_provider:
+    case errc::flow_exists:
+      return exit_invalid;
+    case errc::invalid_argument:
+      return exit_usage;
+    default:
+      return exit_failure;
+  }
+}
+
+int fail(const caf::error& err) {
+  print_error(describe(err));
+  return exit_code_for(err);
+}
+
+bool read_input(const std::string& path, std::string& out) {
+  if (path == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    out = buffer.str();
+    return true;
+  }
   std::ifstream in{path, std::ios::binary};
   if (!in)
     return false;
@@ -35,30 +101,326 @@ bool read_file(const std::string& path, std::string& out) {
 
 int flow_validate(const options& opts) {
   std::string text;
-  if (!read_file(opts.file, text)) {
+  if (!read_input(opts.file, text)) {
     std::cerr << "error: " << opts.file << ": cannot read the file\n";
     return exit_usage;
   }
-  auto parsed = orca::parse_flow(text);
+  auto parsed = parse_flow(text);
   if (opts.json) {
-    std::string line = "{\"file\":" + orca::quote(opts.file)
+    std::string line = "{\"file\":" + quote(opts.file)
                        + ",\"valid\":" + (parsed.errors.empty() ? "true" : "false");
     if (parsed.model)
-      line += ",\"name\":" + orca::quote(parsed.model->name)
+      line += ",\"name\":" + quote(parsed.model->name)
               + ",\"steps\":" + std::to_string(parsed.model->steps.size());
     line += ",\"errors\":[";
     bool first = true;
     for (const auto& d : parsed.errors.lines(opts.file)) {
-      line += (first ? "" : ",") + orca::quote(d);
+      line += (first ? "" : ",") + quote(d);
       first = false;
     }
     std::cout << line << "]}\n";
   } else if (parsed.model) {
-    std::cout << opts.file << ": valid\n" << orca::render_tree(*parsed.model);
+    std::cout << opts.file << ": valid\n" << render_tree(*parsed.model);
   }
   for (const auto& d : parsed.errors.lines(opts.file))
     std::cerr << "error: " << d << '\n';
   return parsed.errors.empty() ? exit_ok : exit_invalid;
+}
+
+caf::expected<std::unique_ptr<client>> connect(const options& opts) {
+  client_options co;
+  if (auto err = parse_endpoint(opts.node, co.host, co.port))
+    return make_error(errc::invalid_argument, "--node " + describe(err));
+  co.tls_cert = opts.tls_cert;
+  co.tls_key = opts.tls_key;
+  co.tls_ca = opts.tls_ca;
+  return client::connect(std::move(co));
+}
+
+void print_flow(const options& opts, const flow_record& f) {
+  std::cout << (opts.json ? ctl::flow_json(f) + "\n" : ctl::flow_line(f));
+}
+
+int flow_command(client& c, const options& opts, const std::string& what) {
+  if (what == "create" || what == "update") {
+    std::string text;
+    if (!read_input(opts.file, text)) {
+      std::cerr << "error: " << opts.file << ": cannot read the file\n";
+      return exit_usage;
+    }
+    auto f = what == "create" ? c.create_flow(text, opts.file)
+                              : c.update_flow(text, opts.file);
+    if (!f)
+      return fail(f.error());
+    print_flow(opts, *f);
+    return exit_ok;
+  }
+  if (what == "publish") {
+    auto v = c.publish_flow(opts.name);
+    if (!v)
+      return fail(v.error());
+    if (opts.json)
+      std::cout << "{\"name\":" << quote(opts.name) << ",\"version\":" << *v
+                << "}\n";
+    else
+      std::cout << "flow " << quote(opts.name) << ": Published, version " << *v
+                << "\n";
+    return exit_ok;
+  }
+  if (what == "stop" || what == "pause" || what == "resume") {
+    auto f = what == "stop"    ? c.stop_flow(opts.name, opts.cancel_in_flight)
+             : what == "pause" ? c.pause_flow(opts.name)
+                               : c.resume_flow(opts.name);
+    if (!f)
+      return fail(f.error());
+    print_flow(opts, *f);
+    return exit_ok;
+  }
+  if (what == "list") {
+    auto flows = c.list_flows();
+    if (!flows)
+      return fail(flows.error());
+    if (opts.json)
+      for (const auto& f : *flows)
+        std::cout << ctl::flow_json(f) << "\n";
+    else
+      std::cout << ctl::flows_table(*flows);
+    return exit_ok;
+  }
+  auto detail = c.show_flow(opts.name, opts.version);
+  if (!detail)
+    return fail(detail.error());
+  auto parsed = parse_flow(detail->definition);
+  if (what == "show") {
+    if (opts.json) {
+      std::cout << ctl::flow_detail_json(*detail) << "\n";
+      return exit_ok;
+    }
+    std::cout << ctl::flow_line(detail->record);
+    std::cout << (detail->version > 0
+                    ? "version " + std::to_string(detail->version)
+                    : std::string{"draft"})
+              << ":\n";
+    if (parsed.model)
+      std::cout << render_tree(*parsed.model);
+    return exit_ok;
+  }
+  // export
+  auto format = diagram_format_from(opts.format);
+  if (!format) {
+    std::cerr << "error: --format " << quote(opts.format)
+              << ": expected dot or mermaid\n";
+    return exit_usage;
+  }
+  if (!parsed.model) {
+    print_error("flow " + quote(opts.name) + " does not parse: "
+                + parsed.errors.lines("")[0]);
+    return exit_failure;
+  }
+  auto diagram = render_diagram(*parsed.model, *format);
+  if (opts.json)
+    std::cout << "{\"name\":" << quote(opts.name) << ",\"version\":"
+              << detail->version << ",\"format\":" << quote(opts.format)
+              << ",\"diagram\":" << quote(diagram) << "}\n";
+  else
+    std::cout << diagram;
+  return exit_ok;
+}
+
+/// Settled: nothing more will happen without an event, a resume or a redrive.
+bool settled(journey_state s) {
+  return is_terminal(s) || s == journey_state::waiting
+         || s == journey_state::paused;
+}
+
+int order_submit(client& c, const options& opts) {
+  std::string text;
+  if (!read_input(opts.file, text)) {
+    std::cerr << "error: " << opts.file << ": cannot read the file\n";
+    return exit_usage;
+  }
+  std::vector<std::string> orders;
+  std::vector<std::size_t> line_numbers;
+  {
+    std::istringstream lines{text};
+    std::string line;
+    std::size_t number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos)
+        continue;
+      orders.push_back(line);
+      line_numbers.push_back(number);
+    }
+  }
+  // With --wait, listen before submitting so that no update is missed.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::pair<std::string, std::string>, journey_record> latest;
+  if (opts.wait) {
+    auto err = c.subscribe({}, [&](const journey_record& r) {
+      std::lock_guard<std::mutex> guard{mutex};
+      latest[{r.order_id, r.flow}] = r;
+      changed.notify_all();
+    });
+    if (err)
+      return fail(err);
+  }
+  bool tty = ::isatty(STDERR_FILENO) != 0 && orders.size() > 1000;
+  auto progress = [&](std::size_t done) {
+    if (tty)
+      std::cerr << "\rsubmitted " << done << "/" << orders.size() << std::flush;
+  };
+  auto results = c.submit_pipelined(orders, 500, 8, progress);
+  if (tty)
+    std::cerr << "\n";
+  if (!results)
+    return fail(results.error());
+  bool rejected = false;
+  std::size_t accepted = 0;
+  std::size_t duplicates = 0;
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    const auto& r = (*results)[i];
+    if (opts.json)
+      std::cout << ctl::submit_json(r) << "\n";
+    else if (!opts.wait && orders.size() <= 1000)
+      std::cout << r.status << " "
+                << (r.order_id.empty() ? "(no id)" : r.order_id) << "\n";
+    if (r.status == "rejected") {
+      rejected = true;
+      std::cerr << "error: " << opts.file << ":" << line_numbers[i] << ": "
+                << r.error << "\n";
+    } else if (r.status == "accepted") {
+      ++accepted;
+    } else {
+      ++duplicates;
+    }
+  }
+  if (!opts.json && (opts.wait || orders.size() > 1000))
+    std::cout << accepted << " accepted, " << duplicates << " duplicate, "
+              << (results->size() - accepted - duplicates) << " rejected\n";
+  int code = rejected ? exit_invalid : exit_ok;
+  if (!opts.wait)
+    return code;
+
+  // The journeys of the accepted orders, as the node knows them now.
+  std::set<std::string> ids;
+  for (const auto& r : *results)
+    if (r.status != "rejected")
+      ids.insert(r.order_id);
+  std::map<std::pair<std::string, std::string>, journey_record> expected;
+  for (const auto& id : ids) {
+    auto views = c.show_journeys(id, "");
+    if (!views)
+      continue; // no published flow took it
+    for (auto& v : *views)
+      expected[{v.record.order_id, v.record.flow}] = v.record;
+  }
+  auto deadline = std::chrono::steady_clock::now()
+                  + std::chrono::milliseconds(static_cast<int64_t>(opts.timeout * 1000));
+  bool timed_out = false;
+  {
+    std::unique_lock<std::mutex> guard{mutex};
+    auto all_settled = [&] {
+      for (auto& [key, record] : expected) {
+        auto it = latest.find(key);
+        if (it != latest.end())
+          record = it->second;
+        if (!settled(record.state))
+          return false;
+      }
+      return true;
+    };
+    timed_out = !changed.wait_until(guard, deadline, all_settled);
+  }
+  for (const auto& [key, record] : expected) {
+    if (opts.json)
+      std::cout << ctl::journey_json(record) << "\n";
+    else
+      std::cout << ctl::journey_text(record);
+  }
+  if (timed_out) {
+    std::cerr << "error: not every journey settled within " << opts.timeout
+              << " s\n";
+    return exit_failure;
+  }
+  return code;
+}
+
+int order_event(client& c, const options& opts, const std::string& type) {
+  if (auto err = c.event(opts.order_id, type))
+    return fail(err);
+  if (opts.json)
+    std::cout << "{\"order_id\":" << quote(opts.order_id) << ",\"event\":"
+              << quote(type) << ",\"status\":\"recorded\"}\n";
+  else
+    std::cout << "event " << type << " recorded for order " << opts.order_id
+              << "\n";
+  return exit_ok;
+}
+
+int journey_command(client& c, const options& opts, const std::string& what) {
+  if (what == "list") {
+    wire_query q{opts.flow, opts.state, opts.limit};
+    auto journeys = c.list_journeys(q);
+    if (!journeys)
+      return fail(journeys.error());
+    if (opts.json)
+      for (const auto& r : *journeys)
+        std::cout << ctl::journey_json(r) << "\n";
+    else
+      std::cout << ctl::journeys_table(*journeys);
+    return exit_ok;
+  }
+  if (what == "show") {
+    auto views = c.show_journeys(opts.order_id, opts.flow);
+    if (!views)
+      return fail(views.error());
+    for (const auto& v : *views) {
+      if (opts.json) {
+        std::cout << ctl::journey_json(v.record, &v.timeline) << "\n";
+      } else {
+        std::cout << ctl::journey_text(v.record) << "\n"
+                  << ctl::timeline_text(v.timeline) << "\n";
+      }
+    }
+    return exit_ok;
+  }
+  if (what == "replay") {
+    bool tty = ::isatty(STDERR_FILENO) != 0;
+    if (tty && !opts.json)
+      std::cerr << "replaying " << opts.order_id << "..." << std::flush;
+    auto view = c.replay(opts.order_id, opts.flow, opts.against);
+    if (tty && !opts.json)
+      std::cerr << "\r" << std::string(40, ' ') << "\r";
+    if (!view)
+      return fail(view.error());
+    if (opts.json) {
+      std::cout << ctl::replay_json(*view) << "\n";
+      return exit_ok;
+    }
+    std::cout << "replay of order " << quote(view->recorded.order_id)
+              << " on flow " << quote(view->recorded.flow) << ", version "
+              << view->version << " (recorded on version "
+              << view->recorded.version << ")\n"
+              << "  recorded: " << to_string(view->recorded.state)
+              << "; replayed: " << to_string(view->replayed.state) << "\n";
+    if (view->diverges)
+      std::cout << "  diverges: " << view->divergence << "\n";
+    else
+      std::cout << "  no divergence: the replay gives the recorded steps\n";
+    std::cout << "\n" << ctl::timeline_text(view->timeline);
+    return exit_ok;
+  }
+  // redrive
+  auto r = c.redrive(opts.order_id, opts.flow);
+  if (!r)
+    return fail(r.error());
+  if (opts.json)
+    std::cout << ctl::journey_json(*r) << "\n";
+  else
+    std::cout << "redriven: " << ctl::journey_text(*r);
+  return exit_ok;
 }
 
 } // namespace
@@ -70,13 +432,70 @@ int main(int argc, char** argv) {
   app.add_option("--node", opts.node, "node address HOST:PORT")
     ->capture_default_str();
   app.add_flag("--json", opts.json, "print JSON Lines instead of tables");
+  app.add_option("--tls-cert", opts.tls_cert, "client certificate (PEM)");
+  app.add_option("--tls-key", opts.tls_key, "client private key (PEM)");
+  app.add_option("--tls-ca", opts.tls_ca, "CA that signed the node (PEM)");
 
   auto* flow = app.add_subcommand("flow", "manage orchestration flows");
   flow->require_subcommand(1);
-  auto* validate = flow->add_subcommand("validate",
-                                        "check a flow file offline and print "
-                                        "its steps");
+  auto* validate = flow->add_subcommand("validate", "check a flow file offline");
   validate->add_option("FILE", opts.file, "flow definition (JSON)")->required();
+  auto* create = flow->add_subcommand("create", "create a flow from a file");
+  create->add_option("FILE", opts.file, "flow definition (JSON)")->required();
+  auto* update = flow->add_subcommand("update", "replace a flow's draft");
+  update->add_option("FILE", opts.file, "flow definition (JSON)")->required();
+  std::map<std::string, CLI::App*> by_name;
+  for (const char* name : {"publish", "stop", "pause", "resume", "show", "export"}) {
+    auto* sub = flow->add_subcommand(name, std::string{name} + " a flow");
+    sub->add_option("NAME", opts.name, "flow name")->required();
+    by_name[name] = sub;
+  }
+  by_name["stop"]->add_flag("--cancel-in-flight", opts.cancel_in_flight,
+                            "cancel journeys still running");
+  by_name["show"]->add_option("--version", opts.version, "a frozen version");
+  by_name["export"]->add_option("--version", opts.version, "a frozen version");
+  by_name["export"]->add_option("--format", opts.format, "dot or mermaid")
+    ->capture_default_str();
+  auto* flow_list = flow->add_subcommand("list", "list flows");
+
+  auto* order = app.add_subcommand("order", "submit orders and events");
+  order->require_subcommand(1);
+  auto* submit = order->add_subcommand("submit", "submit orders (JSON Lines)");
+  submit->add_option("FILE", opts.file, "orders file, or - for standard input")
+    ->required();
+  auto* wait = submit->add_flag("--wait", opts.wait,
+                                "print each journey once it settles");
+  submit->add_option("--timeout", opts.timeout, "seconds to wait")
+    ->needs(wait)
+    ->capture_default_str();
+  auto* event = order->add_subcommand("event", "send an event for an order");
+  event->add_option("ORDER_ID", opts.order_id)->required();
+  event->add_option("EVENT_TYPE", opts.event_type)->required();
+  auto* cancel = order->add_subcommand("cancel", "cancel an order's journeys");
+  cancel->add_option("ORDER_ID", opts.order_id)->required();
+
+  auto* journey = app.add_subcommand("journey", "inspect journeys");
+  journey->require_subcommand(1);
+  auto* jlist = journey->add_subcommand("list", "list journeys");
+  jlist->add_option("--flow", opts.flow, "only this flow");
+  jlist->add_option("--state", opts.state, "only this state");
+  jlist->add_option("--limit", opts.limit, "at most this many");
+  std::map<std::string, CLI::App*> jsubs;
+  for (const char* name : {"show", "replay", "redrive"}) {
+    auto* sub = journey->add_subcommand(name, std::string{name} + " a journey");
+    sub->add_option("ORDER_ID", opts.order_id)->required();
+    sub->add_option("--flow", opts.flow, "the flow, when the order has several");
+    jsubs[name] = sub;
+  }
+  jsubs["replay"]->add_option("--against-version", opts.against,
+                              "replay on this version of the flow instead");
+
+  auto* provider = app.add_subcommand("provider", "providers");
+  provider->require_subcommand(1);
+  auto* plist = provider->add_subcommand("list", "list providers");
+  auto* node = app.add_subcommand("node", "the node");
+  node->require_subcommand(1);
+  auto* status = node->add_subcommand("status", "the node's status");
 
   try {
     app.parse(argc, argv);
@@ -88,5 +507,48 @@ int main(int argc, char** argv) {
   }
   if (validate->parsed())
     return flow_validate(opts);
+
+  auto c = connect(opts);
+  if (!c)
+    return fail(c.error());
+  auto& cl = **c;
+  if (create->parsed())
+    return flow_command(cl, opts, "create");
+  if (update->parsed())
+    return flow_command(cl, opts, "update");
+  if (flow_list->parsed())
+    return flow_command(cl, opts, "list");
+  for (const auto& [name, sub] : by_name)
+    if (sub->parsed())
+      return flow_command(cl, opts, name);
+  if (submit->parsed())
+    return order_submit(cl, opts);
+  if (event->parsed())
+    return order_event(cl, opts, opts.event_type);
+  if (cancel->parsed())
+    return order_event(cl, opts, "cancel_order");
+  if (jlist->parsed())
+    return journey_command(cl, opts, "list");
+  for (const auto& [name, sub] : jsubs)
+    if (sub->parsed())
+      return journey_command(cl, opts, name);
+  if (plist->parsed()) {
+    auto providers = cl.providers();
+    if (!providers)
+      return fail(providers.error());
+    if (opts.json)
+      for (const auto& p : *providers)
+        std::cout << ctl::provider_json(p) << "\n";
+    else
+      std::cout << ctl::providers_table(*providers);
+    return exit_ok;
+  }
+  if (status->parsed()) {
+    auto s = cl.status();
+    if (!s)
+      return fail(s.error());
+    std::cout << (opts.json ? ctl::status_json(*s) + "\n" : ctl::status_text(*s));
+    return exit_ok;
+  }
   return exit_usage;
 }

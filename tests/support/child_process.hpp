@@ -4,6 +4,7 @@
 // thread, for tests that kill processes.
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <mutex>
 #include <string>
@@ -17,13 +18,15 @@ namespace orca::test {
 
 class child_process {
 public:
-  explicit child_process(const std::vector<std::string>& args) {
+  /// capture_stderr: read standard error instead of standard output.
+  explicit child_process(const std::vector<std::string>& args,
+                         bool capture_stderr = false) {
     int fds[2];
     if (::pipe(fds) != 0)
       throw std::runtime_error("pipe failed");
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
+      ::dup2(fds[1], capture_stderr ? STDERR_FILENO : STDOUT_FILENO);
       ::close(fds[0]);
       ::close(fds[1]);
       std::vector<char*> argv;
@@ -68,6 +71,23 @@ public:
   std::vector<std::string> lines() const {
     std::lock_guard<std::mutex> guard{mutex_};
     return lines_;
+  }
+
+  /// Waits (up to `limit`) for a line containing `text`; returns it or "".
+  std::string wait_for_line(const std::string& text,
+                            std::chrono::milliseconds limit
+                            = std::chrono::seconds(15)) const {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> guard{mutex_};
+        for (const auto& l : lines_)
+          if (l.find(text) != std::string::npos)
+            return l;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return {};
   }
 
   bool has_line(const std::string& line) const {

@@ -1,0 +1,288 @@
+#include "engine/client.hpp"
+
+#include <deque>
+#include <future>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+
+namespace orca {
+
+caf::error parse_endpoint(const std::string& text, std::string& host,
+                          uint16_t& port) {
+  auto colon = text.rfind(':');
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::invalid_argument,
+                      quote(text) + ": " + why + " (expected HOST:PORT)");
+  };
+  if (colon == std::string::npos || colon == 0)
+    return bad("no host and port");
+  auto digits = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5
+      || digits.find_first_not_of("0123456789") != std::string::npos)
+    return bad("the port is not a number");
+  auto value = std::stoul(digits);
+  if (value > 65535)
+    return bad("the port is above 65535");
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  port = static_cast<uint16_t>(value);
+  return caf::none;
+}
+
+struct client::impl {
+  client_options options;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor node;
+  std::vector<caf::actor> helpers; ///< subscribers and provider servers
+
+  ~impl() {
+    for (const auto& h : helpers)
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    helpers.clear();
+    node = nullptr;
+  }
+
+  caf::error unreachable(const caf::error& err) const {
+    return make_error(errc::node_unreachable,
+                      "node " + options.host + ":"
+                        + std::to_string(options.port)
+                        + " did not answer: " + describe(err));
+  }
+
+  /// Sends a request and waits for its one answer of type T.
+  template <class T, class... Ts>
+  caf::expected<T> call(Ts&&... xs) {
+    caf::scoped_actor self{*system};
+    caf::expected<T> result{caf::error{}};
+    self->request(node, options.timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& err) {
+                 // Errors of ours come from the node; anything else means
+                 // the node could not be reached or did not answer.
+                 result = orca_code(err) != 0 ? std::move(err)
+                                              : unreachable(err);
+               });
+    return result;
+  }
+};
+
+client::client(std::unique_ptr<impl> state) : impl_(std::move(state)) {
+}
+
+client::~client() = default;
+
+caf::expected<std::unique_ptr<client>> client::connect(client_options opts) {
+  auto im = std::make_unique<impl>();
+  im->options = std::move(opts);
+  auto& o = im->options;
+  bool tls = !o.tls_cert.empty() || !o.tls_key.empty() || !o.tls_ca.empty();
+  if (tls && (o.tls_cert.empty() || o.tls_key.empty() || o.tls_ca.empty()))
+    return make_error(errc::invalid_argument,
+                      "TLS needs all of --tls-cert, --tls-key and --tls-ca");
+  im->cfg.load<caf::io::middleman>();
+  if (tls) {
+    im->cfg.load<caf::openssl::manager>();
+    im->cfg.openssl_certificate = o.tls_cert;
+    im->cfg.openssl_key = o.tls_key;
+    im->cfg.openssl_cafile = o.tls_ca;
+  }
+  im->cfg.set("scheduler.max-threads", 2);
+  im->cfg.set("logger.verbosity", caf::atom("quiet"));
+  register_node_types(im->cfg);
+  im->system = std::make_unique<caf::actor_system>(im->cfg);
+  auto node = tls ? caf::openssl::remote_actor(*im->system, o.host, o.port)
+                  : im->system->middleman().remote_actor(o.host, o.port);
+  if (!node)
+    return make_error(errc::node_unreachable,
+                      "cannot reach node " + o.host + ":" + std::to_string(o.port)
+                        + ": " + describe(node.error()));
+  im->node = std::move(*node);
+  return std::unique_ptr<client>{new client(std::move(im))};
+}
+
+caf::expected<flow_record> client::create_flow(const std::string& json,
+                                               const std::string& origin) {
+  return impl_->call<flow_record>(flow_create_atom::value, json, origin);
+}
+
+caf::expected<flow_record> client::update_flow(const std::string& json,
+                                               const std::string& origin) {
+  return impl_->call<flow_record>(flow_update_atom::value, json, origin);
+}
+
+caf::expected<uint32_t> client::publish_flow(const std::string& name) {
+  return impl_->call<uint32_t>(flow_publish_atom::value, name);
+}
+
+caf::expected<flow_record> client::stop_flow(const std::string& name,
+                                             bool cancel_in_flight) {
+  return impl_->call<flow_record>(flow_stop_atom::value, name,
+                                  cancel_in_flight);
+}
+
+caf::expected<flow_record> client::pause_flow(const std::string& name) {
+  return impl_->call<flow_record>(flow_pause_atom::value, name);
+}
+
+caf::expected<flow_record> client::resume_flow(const std::string& name) {
+  return impl_->call<flow_record>(flow_resume_atom::value, name);
+}
+
+caf::expected<std::vector<flow_record>> client::list_flows() {
+  return impl_->call<std::vector<flow_record>>(flow_list_atom::value);
+}
+
+caf::expected<flow_detail> client::show_flow(const std::string& name,
+                                             uint32_t version) {
+  return impl_->call<flow_detail>(flow_show_atom::value, name, version);
+}
+
+caf::expected<std::vector<submit_outcome>>
+client::submit(const std::vector<std::string>& orders) {
+  return impl_->call<std::vector<submit_outcome>>(order_submit_atom::value,
+                                                  orders);
+}
+
+caf::expected<std::vector<submit_outcome>>
+client::submit_pipelined(const std::vector<std::string>& orders,
+                         std::size_t batch, std::size_t window,
+                         const std::function<void(std::size_t)>& progress) {
+  batch = std::max<std::size_t>(1, batch);
+  window = std::max<std::size_t>(1, window);
+  caf::scoped_actor self{*impl_->system};
+  std::vector<submit_outcome> results;
+  results.reserve(orders.size());
+  using handle = decltype(self->request(impl_->node, impl_->options.timeout,
+                                        order_submit_atom::value,
+                                        std::vector<std::string>{}));
+  std::deque<handle> in_flight;
+  std::size_t next = 0;
+  caf::error failure;
+  auto send_next = [&] {
+    auto end = std::min(orders.size(), next + batch);
+    std::vector<std::string> chunk(orders.begin() + next, orders.begin() + end);
+    next = end;
+    in_flight.push_back(self->request(impl_->node, impl_->options.timeout,
+                                      order_submit_atom::value,
+                                      std::move(chunk)));
+  };
+  while (next < orders.size() && in_flight.size() < window)
+    send_next();
+  while (!in_flight.empty() && !failure) {
+    // Answers come back in the order the batches went out.
+    in_flight.front().receive(
+      [&](std::vector<submit_outcome>& out) {
+        for (auto& o : out)
+          results.push_back(std::move(o));
+      },
+      [&](caf::error& err) {
+        failure = orca_code(err) != 0 ? std::move(err)
+                                      : impl_->unreachable(err);
+      });
+    in_flight.pop_front();
+    if (progress)
+      progress(results.size());
+    if (next < orders.size() && !failure)
+      send_next();
+  }
+  if (failure)
+    return failure;
+  return results;
+}
+
+caf::error client::event(const std::string& order_id, const std::string& type) {
+  auto r = impl_->call<caf::atom_value>(order_event_atom::value, order_id, type);
+  return r ? caf::none : r.error();
+}
+
+caf::expected<std::vector<journey_record>>
+client::list_journeys(const wire_query& q) {
+  return impl_->call<std::vector<journey_record>>(journey_list_atom::value, q);
+}
+
+caf::expected<std::vector<journey_view>>
+client::show_journeys(const std::string& order_id, const std::string& flow) {
+  return impl_->call<std::vector<journey_view>>(journey_show_atom::value,
+                                                order_id, flow);
+}
+
+caf::expected<replay_view> client::replay(const std::string& order_id,
+                                          const std::string& flow,
+                                          uint32_t against) {
+  return impl_->call<replay_view>(journey_replay_atom::value, order_id, flow,
+                                  against);
+}
+
+caf::expected<journey_record> client::redrive(const std::string& order_id,
+                                              const std::string& flow) {
+  return impl_->call<journey_record>(journey_redrive_atom::value, order_id,
+                                     flow);
+}
+
+caf::expected<std::vector<provider_view>> client::providers() {
+  return impl_->call<std::vector<provider_view>>(provider_list_atom::value);
+}
+
+caf::expected<node_status> client::status() {
+  return impl_->call<node_status>(node_status_atom::value);
+}
+
+caf::error client::subscribe(const std::vector<std::string>& order_ids,
+                             std::function<void(const journey_record&)> fn) {
+  // The node sends updates to whoever subscribed: the listener asks itself.
+  auto acked = std::make_shared<std::promise<caf::error>>();
+  auto result = acked->get_future();
+  auto listener = impl_->system->spawn(
+    [fn = std::move(fn), node = impl_->node, order_ids, acked,
+     timeout = impl_->options.timeout](caf::event_based_actor* self)
+      -> caf::behavior {
+      self->request(node, timeout, subscribe_atom::value, order_ids)
+        .then([acked](caf::atom_value) { acked->set_value(caf::none); },
+              [acked](caf::error& err) { acked->set_value(err); });
+      return {
+        [fn](journey_update_atom, const journey_record& r) { fn(r); },
+      };
+    });
+  impl_->helpers.push_back(listener);
+  auto err = result.get();
+  if (err)
+    return orca_code(err) != 0 ? err : impl_->unreachable(err);
+  return caf::none;
+}
+
+caf::error client::serve_provider(const std::string& id, provider_function fn) {
+  // The node calls whoever registered: the server registers itself. It is
+  // detached, so `fn` may block.
+  auto acked = std::make_shared<std::promise<caf::error>>();
+  auto result = acked->get_future();
+  auto server = impl_->system->spawn<caf::detached>(
+    [fn = std::move(fn), node = impl_->node, id, acked,
+     timeout = impl_->options.timeout](caf::event_based_actor* self)
+      -> caf::behavior {
+      self->request(node, timeout, provider_register_atom::value, id)
+        .then([acked](caf::atom_value) { acked->set_value(caf::none); },
+              [acked](caf::error& err) { acked->set_value(err); });
+      return {
+        [fn](provider_call_atom, const wire_provider_request& req) {
+          try {
+            return fn(req);
+          } catch (const std::exception& e) {
+            wire_provider_reply r;
+            r.error = std::string{"the remote provider threw: "} + e.what();
+            return r;
+          }
+        },
+      };
+    });
+  impl_->helpers.push_back(server);
+  auto err = result.get();
+  if (err)
+    return orca_code(err) != 0 ? err : impl_->unreachable(err);
+  return caf::none;
+}
+
+} // namespace orca

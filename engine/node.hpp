@@ -1,0 +1,27 @@
+#pragma once
+
+// The node actor: the remote face of an Engine, serving the protocol of
+// engine/node_protocol.hpp to remote actor clients. orcad publishes it with
+// CAF's middleman. It is detached (its own thread), so the engine calls it
+// makes may block; submissions and events go through the engine's
+// asynchronous calls and are answered when they are committed.
+
+#include <string>
+
+#include <caf/actor.hpp>
+
+#include "engine/engine.hpp"
+
+namespace orca {
+
+struct node_identity {
+  std::string listen;   ///< HOST:PORT it is published on
+  std::string data_dir;
+  int64_t started_on = 0;
+};
+
+/// REQUIRES: `engine` outlives the actor; the engine's actor system has the
+/// node types registered (register_node_types).
+caf::actor spawn_node(Engine& engine, node_identity identity);
+
+} // namespace orca

@@ -1,0 +1,103 @@
+#pragma once
+
+// A real orcad process on a free port of 127.0.0.1 and a fresh data
+// directory, and orcactl runs against it.
+
+#include <string>
+#include <vector>
+
+#include "support/child_process.hpp"
+#include "support/files.hpp"
+#include "support/run.hpp"
+
+namespace orca::test {
+
+class node_process {
+public:
+  /// Starts orcad with `config` (a node config file's text, "" for none)
+  /// and `extra` arguments; fails the test if it does not come up.
+  explicit node_process(const std::string& config = "",
+                        std::vector<std::string> extra = {},
+                        const temp_dir* data = nullptr)
+    : data_(data ? data : &own_) {
+    start(config, std::move(extra));
+  }
+
+  ~node_process() {
+    stop();
+  }
+
+  void start(const std::string& config, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{ORCAD_PATH, "--data", data_->file("data"),
+                                  "--listen", "127.0.0.1:0"};
+    if (!config.empty()) {
+      data_->write("node.json", config);
+      args.push_back("--config");
+      args.push_back(data_->file("node.json"));
+    }
+    for (auto& a : extra)
+      args.push_back(std::move(a));
+    process_ = std::make_unique<child_process>(args, true);
+    auto line = process_->wait_for_line("listening on ");
+    if (line.empty())
+      throw std::runtime_error("orcad did not start");
+    auto at = line.find("listening on ") + 13;
+    address_ = line.substr(at, line.find_first_of(" ", at) - at);
+  }
+
+  /// Stops the node with SIGTERM; returns its exit code.
+  int stop() {
+    if (!process_)
+      return -1;
+    process_->kill(SIGTERM);
+    auto code = process_->wait();
+    log_ = process_->lines();
+    process_.reset();
+    return code;
+  }
+
+  void kill() {
+    if (process_) {
+      process_->kill(SIGKILL);
+      process_->wait();
+      process_.reset();
+    }
+  }
+
+  const std::string& address() const {
+    return address_;
+  }
+
+  const std::vector<std::string>& log() const {
+    return log_;
+  }
+
+  /// Runs orcactl against this node.
+  run_result ctl(std::vector<std::string> args, const std::string& input = "",
+                 std::vector<std::string> before = {}) const {
+    std::vector<std::string> all{ORCACTL_PATH, "--node", address_};
+    for (auto& b : before)
+      all.push_back(std::move(b));
+    for (auto& a : args)
+      all.push_back(std::move(a));
+    return run(all, input);
+  }
+
+  run_result ctl_json(std::vector<std::string> args,
+                      const std::string& input = "") const {
+    return ctl(std::move(args), input, {"--json"});
+  }
+
+  const temp_dir& dir() const {
+    return *data_;
+  }
+
+private:
+  temp_dir own_;
+  const temp_dir* data_;
+  std::unique_ptr<child_process> process_;
+  std::string address_;
+  std::vector<std::string> log_;
+};
+
+} // namespace orca::test

@@ -1,0 +1,332 @@
+// End to end: a real orcad process on a free port, driven by orcactl
+// through every command of SPEC §6, checking exit codes, error lines and
+// the JSON records of §5.
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "flows/json.hpp"
+#include "support/node_process.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+const char* notify_config = R"({"providers": {"notify": {"kind": "simulated"}}})";
+
+std::string example_file(const std::string& name) {
+  return example_path(name);
+}
+
+/// Every line of `out` as a JSON object; fails the test on one that is not.
+std::vector<json_document> json_lines(const run_result& r) {
+  std::vector<json_document> docs;
+  for (const auto& line : r.lines()) {
+    if (line.empty())
+      continue;
+    json_document doc;
+    doc.Parse(line.c_str());
+    INFO(line);
+    REQUIRE_FALSE(doc.HasParseError());
+    REQUIRE(doc.IsObject());
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
+/// Checks that `doc` is a journey record with the fields of SPEC §5.
+void check_journey_record(const json_document& doc) {
+  REQUIRE(doc.HasMember("order_id"));
+  CHECK(doc["order_id"].IsString());
+  CHECK(doc["flow"].IsString());
+  CHECK(doc["version"].IsUint());
+  CHECK(doc["state"].IsString());
+  REQUIRE(doc["steps"].IsArray());
+  for (const auto& s : doc["steps"].GetArray()) {
+    CHECK(s["name"].IsString());
+    CHECK((s.HasMember("action") || s.HasMember("element")));
+    CHECK(s["path"].IsString());
+    CHECK(s["outcome"].IsString());
+    CHECK(s["attempts"].IsUint());
+    CHECK((s["error"].IsNull() || s["error"].IsString()));
+  }
+  REQUIRE(doc["fulfillment_orders"].IsArray());
+  for (const auto& fo : doc["fulfillment_orders"].GetArray()) {
+    CHECK(fo["id"].IsString());
+    CHECK(fo["source"].IsString());
+    CHECK(fo["lines"].IsArray());
+    CHECK(fo["sent"].IsBool());
+  }
+  CHECK((doc["invoice_id"].IsNull() || doc["invoice_id"].IsString()));
+}
+
+void publish_examples(const node_process& node) {
+  for (auto [file, name] : {std::pair{"order-to-invoice.json", "Order to invoice"},
+                            std::pair{"test-order-flow-sample.json",
+                                      "Test Order flow sample"}}) {
+    REQUIRE(node.ctl({"flow", "create", example_file(file)}).exit_code == 0);
+    REQUIRE(node.ctl({"flow", "publish", name}).exit_code == 0);
+  }
+}
+
+/// Waits until `journey show` of an order on a flow reports `state`.
+void wait_state(const node_process& node, const std::string& order,
+                const std::string& flow, const std::string& state) {
+  for (int i = 0; i < 500; ++i) {
+    auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
+    if (r.exit_code == 0 && r.out.find("\"state\":\"" + state + "\"")
+                              != std::string::npos)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("journey " << order << " on " << flow << " never became " << state);
+}
+
+} // namespace
+
+TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
+  node_process node{notify_config};
+  auto file = example_file("order-to-invoice.json");
+  auto created = node.ctl({"flow", "create", file});
+  CHECK(created.exit_code == 0);
+  CHECK(created.out == "flow \"Order to invoice\": Unpublished, draft of version 1\n");
+  SECTION("creating it twice is invalid input") {
+    auto again = node.ctl({"flow", "create", file});
+    CHECK(again.exit_code == 3);
+    CHECK(again.err.rfind("error: " + file + ": name: a flow named", 0) == 0);
+  }
+  SECTION("a flow with errors is refused with one error line each") {
+    node.dir().write("bad.json", R"({"name": "Bad", "type": "return", "stepz": 1,
+      "steps": [{"action": "custom", "name": "C"}]})");
+    auto bad = node.ctl({"flow", "create", node.dir().file("bad.json")});
+    CHECK(bad.exit_code == 3);
+    CHECK(bad.err.find("error: " + node.dir().file("bad.json") + ": stepz: unknown field")
+          != std::string::npos);
+    CHECK(bad.err.find("error: " + node.dir().file("bad.json")
+                       + ": steps[0] \"C\": a custom action needs a \"provider\"")
+          != std::string::npos);
+  }
+  auto published = node.ctl({"flow", "publish", "Order to invoice"});
+  CHECK(published.exit_code == 0);
+  CHECK(published.out == "flow \"Order to invoice\": Published, version 1\n");
+  auto refused = node.ctl({"flow", "update", file});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("stop it before updating it") != std::string::npos);
+  CHECK(node.ctl({"flow", "pause", "Order to invoice"}).exit_code == 0);
+  CHECK(node.ctl({"flow", "resume", "Order to invoice"}).exit_code == 0);
+  auto not_paused = node.ctl({"flow", "resume", "Order to invoice"});
+  CHECK(not_paused.exit_code == 1);
+  CHECK(not_paused.err == "error: flow \"Order to invoice\" is not paused\n");
+  CHECK(node.ctl({"flow", "stop", "Order to invoice"}).exit_code == 0);
+  CHECK(node.ctl({"flow", "update", file}).exit_code == 0);
+  auto v2 = node.ctl_json({"flow", "publish", "Order to invoice"});
+  CHECK(v2.exit_code == 0);
+  CHECK(v2.out == "{\"name\":\"Order to invoice\",\"version\":2}\n");
+
+  auto list = node.ctl({"flow", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.rfind("NAME", 0) == 0);
+  CHECK(list.out.find("Order to invoice  Published  no      2") != std::string::npos);
+  auto list_json = json_lines(node.ctl_json({"flow", "list"}));
+  REQUIRE(list_json.size() == 1);
+  CHECK(view_of(list_json[0]["status"]) == "Published");
+  CHECK(list_json[0]["latest_version"].GetUint() == 2);
+
+  auto show = node.ctl({"flow", "show", "Order to invoice", "--version", "1"});
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("version 1:") != std::string::npos);
+  CHECK(show.out.find("└── Valid?: condition_merge") != std::string::npos);
+  auto show_json = json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
+  REQUIRE(show_json.size() == 1);
+  CHECK(show_json[0]["version"].GetUint() == 2);
+  CHECK(show_json[0]["versions"].Size() == 2);
+  CHECK(view_of(show_json[0]["definition"]["name"]) == "Order to invoice");
+  auto missing = node.ctl({"flow", "show", "Order to invoice", "--version", "7"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("has no version 7") != std::string::npos);
+
+  auto dot = node.ctl({"flow", "export", "Order to invoice"});
+  CHECK(dot.exit_code == 0);
+  CHECK(dot.out.rfind("digraph \"Order to invoice\" {", 0) == 0);
+  CHECK(dot.out.find("[label=\"yes\"]") != std::string::npos);
+  auto mermaid = node.ctl({"flow", "export", "Order to invoice", "--format", "mermaid"});
+  CHECK(mermaid.exit_code == 0);
+  CHECK(mermaid.out.rfind("flowchart TD", 0) == 0);
+  CHECK(node.ctl({"flow", "export", "Order to invoice", "--format", "png"}).exit_code == 2);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("orders submitted with orcactl run and their journeys read back as records") {
+  node_process node{notify_config};
+  publish_examples(node);
+  auto submitted = node.ctl_json({"order", "submit", example_file("orders.jsonl")});
+  CHECK(submitted.exit_code == 0);
+  auto outcomes = json_lines(submitted);
+  REQUIRE(outcomes.size() == 5);
+  for (const auto& o : outcomes) {
+    CHECK(view_of(o["status"]) == "accepted");
+    CHECK(o["error"].IsNull());
+  }
+
+  SECTION("a duplicate is reported, a malformed order rejected, the rest accepted") {
+    std::string input =
+      "{\"id\": \"SO-1001\", \"lines\": []}\n"
+      "{\"id\": \"NEW-1\", \"lines\": [{\"id\": \"1\"}, {\"id\": \"1\"}]}\n"
+      "\n"
+      "{\"id\": \"NEW-2\", \"lines\": []}\n";
+    auto r = node.ctl({"order", "submit", "-"}, input);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out == "duplicate SO-1001\nrejected NEW-1\naccepted NEW-2\n");
+    CHECK(r.err == "error: -:2: order \"NEW-1\": lines[1].id: duplicate line id \"1\"\n");
+  }
+
+  SECTION("journey list filters by flow and state and prints section 5 records") {
+    wait_state(node, "SO-1001", "Order to invoice", "waiting");
+    wait_state(node, "SO-1005", "Order to invoice", "completed");
+    auto all = json_lines(node.ctl_json({"journey", "list"}));
+    CHECK(all.size() == 10);
+    for (const auto& doc : all)
+      check_journey_record(doc);
+    auto failed = json_lines(node.ctl_json(
+      {"journey", "list", "--flow", "Order to invoice", "--state", "failed"}));
+    REQUIRE(failed.size() == 1);
+    CHECK(view_of(failed[0]["order_id"]) == "SO-1003");
+    CHECK(json_lines(node.ctl_json({"journey", "list", "--limit", "3"})).size() == 3);
+    auto table = node.ctl({"journey", "list", "--state", "waiting"});
+    CHECK(table.exit_code == 0);
+    CHECK(table.out.rfind("ORDER", 0) == 0);
+    CHECK(node.ctl({"journey", "list", "--state", "sleepy"}).exit_code == 2);
+  }
+
+  SECTION("journey show prints the record and its timeline") {
+    wait_state(node, "SO-1001", "Order to invoice", "waiting");
+    auto event = node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"});
+    CHECK(event.exit_code == 0);
+    CHECK(event.out == "event fulfillment_shipped recorded for order SO-1001\n");
+    wait_state(node, "SO-1001", "Order to invoice", "completed");
+    auto shown = json_lines(node.ctl_json({"journey", "show", "SO-1001"}));
+    REQUIRE(shown.size() == 2);
+    for (const auto& doc : shown) {
+      check_journey_record(doc);
+      REQUIRE(doc["timeline"].IsArray());
+      CHECK(doc["timeline"].Size() > 3);
+    }
+    auto text = node.ctl({"journey", "show", "SO-1001", "--flow", "Order to invoice"});
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("order \"SO-1001\" on flow \"Order to invoice\" version 1: completed")
+          != std::string::npos);
+    CHECK(text.out.find("invoice INV-SO-1001") != std::string::npos);
+    CHECK(text.out.find("event \"fulfillment_shipped\"") != std::string::npos);
+    auto none = node.ctl({"journey", "show", "NOPE"});
+    CHECK(none.exit_code == 1);
+    CHECK(none.err == "error: order \"NOPE\" has no journey\n");
+  }
+
+  SECTION("cancel ends a waiting journey") {
+    wait_state(node, "SO-1004", "Order to invoice", "waiting");
+    CHECK(node.ctl({"order", "cancel", "SO-1004"}).exit_code == 0);
+    wait_state(node, "SO-1004", "Order to invoice", "cancelled");
+    auto unknown = node.ctl({"order", "event", "NOPE", "x"});
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err == "error: no order \"NOPE\" on this node\n");
+  }
+
+  SECTION("replay and redrive") {
+    wait_state(node, "SO-1003", "Order to invoice", "failed");
+    auto replayed = json_lines(node.ctl_json(
+      {"journey", "replay", "SO-1003", "--flow", "Order to invoice"}));
+    REQUIRE(replayed.size() == 1);
+    CHECK_FALSE(replayed[0]["diverges"].GetBool());
+    CHECK(view_of(replayed[0]["replayed_state"]) == "failed");
+    auto text = node.ctl({"journey", "replay", "SO-1003", "--flow", "Order to invoice"});
+    CHECK(text.out.find("no divergence") != std::string::npos);
+    auto several = node.ctl({"journey", "replay", "SO-1003"});
+    CHECK(several.exit_code == 2);
+    CHECK(several.err.find("has journeys on flows") != std::string::npos);
+    auto redriven = node.ctl({"journey", "redrive", "SO-1003", "--flow", "Order to invoice"});
+    CHECK(redriven.exit_code == 0);
+    CHECK(redriven.out.rfind("redriven: ", 0) == 0);
+    wait_state(node, "SO-1003", "Order to invoice", "failed");
+    auto not_failed = node.ctl({"journey", "redrive", "SO-1005", "--flow", "Order to invoice"});
+    CHECK(not_failed.exit_code == 1);
+    CHECK(not_failed.err.find("not failed") != std::string::npos);
+  }
+
+  SECTION("provider list and node status") {
+    auto providers = json_lines(node.ctl_json({"provider", "list"}));
+    REQUIRE(providers.size() == 5);
+    CHECK(view_of(providers[0]["id"]) == "billing");
+    auto status = json_lines(node.ctl_json({"node", "status"}));
+    REQUIRE(status.size() == 1);
+    CHECK(view_of(status[0]["listen"]) == node.address());
+    CHECK(status[0]["flows"].GetUint() == 2);
+    CHECK(node.ctl({"node", "status"}).out.rfind("node " + node.address(), 0) == 0);
+  }
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("order submit --wait prints each journey once it settles, or exits 1 at the time-out") {
+  node_process node{R"({"providers": {"notify": {"kind": "simulated"},
+    "slow": {"kind": "simulated", "latency_ms": 60000}}})"};
+  publish_examples(node);
+  auto r = node.ctl_json({"order", "submit", example_file("orders.jsonl"), "--wait",
+                          "--timeout", "20"});
+  CHECK(r.exit_code == 0);
+  auto docs = json_lines(r);
+  // Five submission results, then one record per journey.
+  REQUIRE(docs.size() == 5 + 10);
+  for (std::size_t i = 5; i < docs.size(); ++i) {
+    check_journey_record(docs[i]);
+    auto state = std::string{view_of(docs[i]["state"])};
+    CHECK((state == "waiting" || state == "completed" || state == "failed"
+           || state == "skipped"));
+  }
+  node.dir().write("slow.json", R"({"name": "Slow", "type": "order", "steps": [
+    {"action": "custom", "name": "Wait long", "provider": "slow"}]})");
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("slow.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Slow"}).exit_code == 0);
+  auto slow = node.ctl({"order", "submit", "-", "--wait", "--timeout", "1"},
+                       "{\"id\": \"S-1\", \"lines\": []}\n");
+  CHECK(slow.exit_code == 1);
+  CHECK(slow.err.find("error: not every journey settled within 1 s") != std::string::npos);
+  CHECK(slow.out.find("order \"S-1\" on flow \"Slow\" version 1: running")
+        != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2 and an unreachable node exits 1") {
+  auto ctl = [](std::vector<std::string> args) {
+    args.insert(args.begin(), ORCACTL_PATH);
+    return run(args);
+  };
+  CHECK(ctl({"flow"}).exit_code == 2);
+  CHECK(ctl({"order", "submit"}).exit_code == 2);
+  CHECK(ctl({"journey", "show"}).exit_code == 2);
+  CHECK(ctl({"--node", "nowhere", "flow", "list"}).exit_code == 2);
+  CHECK(ctl({"order", "submit", "x.jsonl", "--timeout", "3"}).exit_code == 2);
+  auto unreachable = ctl({"--node", "127.0.0.1:1", "flow", "list"});
+  CHECK(unreachable.exit_code == 1);
+  CHECK(unreachable.err.rfind("error: cannot reach node 127.0.0.1:1", 0) == 0);
+  auto orcad = run({ORCAD_PATH, "--data", "/tmp/x", "--listen", "0.0.0.0:0"});
+  CHECK(orcad.exit_code == 2);
+  CHECK(orcad.err.find("requires TLS") != std::string::npos);
+  CHECK(run({ORCAD_PATH}).exit_code == 2);
+}
+
+TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
+  temp_dir data;
+  {
+    node_process node{notify_config, {}, &data};
+    publish_examples(node);
+    CHECK(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code == 0);
+    CHECK(node.stop() == 0);
+  }
+  node_process again{notify_config, {}, &data};
+  auto all = json_lines(again.ctl_json({"journey", "list"}));
+  CHECK(all.size() == 10);
+  auto flows = json_lines(again.ctl_json({"flow", "list"}));
+  CHECK(flows.size() == 2);
+  REQUIRE(again.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
+  wait_state(again, "SO-1001", "Order to invoice", "completed");
+}

@@ -1,0 +1,176 @@
+// orcad: the Orca service node (SPEC §6).
+//
+//   orcad --data DIR [--listen HOST:PORT] [--config FILE]
+//         [--tls-cert FILE --tls-key FILE --tls-ca FILE]
+//
+// Keeps its data in an LMDB environment in DIR, publishes the node actor on
+// HOST:PORT (default 127.0.0.1:4710; port 0 picks a free one) for remote
+// actor clients, logs to standard error and stops cleanly on SIGINT or
+// SIGTERM. Listening on anything but loopback requires TLS with client
+// certificates.
+//
+// Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage error, 3 invalid
+// config file.
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/client.hpp"
+#include "engine/engine.hpp"
+#include "engine/node.hpp"
+#include "engine/node_protocol.hpp"
+
+namespace {
+
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_invalid = 3;
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1"
+         || host.rfind("127.", 0) == 0;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"orcad: the Orca service node"};
+  std::string data;
+  std::string listen = "127.0.0.1:4710";
+  std::string config_file;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  app.add_option("--data", data, "data directory (LMDB environment)")
+    ->required();
+  app.add_option("--listen", listen, "HOST:PORT to listen on")
+    ->capture_default_str();
+  app.add_option("--config", config_file, "node config file (providers)");
+  app.add_option("--tls-cert", tls_cert, "node certificate (PEM)");
+  app.add_option("--tls-key", tls_key, "node private key (PEM)");
+  app.add_option("--tls-ca", tls_ca, "CA that signs client certificates (PEM)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return exit_usage;
+  }
+  auto log = spdlog::stderr_color_mt("orcad");
+  log->set_pattern("%Y-%m-%d %H:%M:%S.%e orcad %l: %v");
+
+  std::string host;
+  uint16_t port = 0;
+  if (auto err = orca::parse_endpoint(listen, host, port)) {
+    std::cerr << "error: --listen " << orca::describe(err) << "\n";
+    return exit_usage;
+  }
+  bool tls = !tls_cert.empty() || !tls_key.empty() || !tls_ca.empty();
+  if (tls && (tls_cert.empty() || tls_key.empty() || tls_ca.empty())) {
+    std::cerr << "error: TLS needs all of --tls-cert, --tls-key and --tls-ca\n";
+    return exit_usage;
+  }
+  if (!tls && !is_loopback(host)) {
+    std::cerr << "error: --listen " << listen
+              << ": listening beyond loopback requires TLS with client "
+                 "certificates (--tls-cert, --tls-key, --tls-ca)\n";
+    return exit_usage;
+  }
+
+  orca::engine_options opts;
+  opts.data_dir = data;
+  if (!config_file.empty()) {
+    std::string text;
+    if (!read_file(config_file, text)) {
+      std::cerr << "error: " << config_file << ": cannot read the file\n";
+      return exit_usage;
+    }
+    auto config = orca::node_config::parse(text, config_file);
+    if (!config) {
+      std::istringstream lines{orca::describe(config.error())};
+      std::string line;
+      while (std::getline(lines, line))
+        std::cerr << "error: " << line << "\n";
+      return exit_invalid;
+    }
+    opts.config = std::move(*config);
+  }
+  opts.warn = [log](const std::string& text) { log->warn("{}", text); };
+  opts.configure = [&](caf::actor_system_config& cfg) {
+    cfg.load<caf::io::middleman>();
+    if (tls) {
+      cfg.load<caf::openssl::manager>();
+      cfg.openssl_certificate = tls_cert;
+      cfg.openssl_key = tls_key;
+      cfg.openssl_cafile = tls_ca;
+    }
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    orca::register_node_types(cfg);
+  };
+
+  // Block the stop signals before any thread starts, so that only the main
+  // thread takes them (with sigwait).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto started_on = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  auto engine = orca::Engine::open(std::move(opts));
+  if (!engine) {
+    log->error("cannot open {}: {}", data, orca::describe(engine.error()));
+    return exit_failure;
+  }
+  auto& sys = (*engine)->system();
+  orca::node_identity identity{"", data, started_on};
+  auto node = orca::spawn_node(**engine, identity);
+  auto published = tls ? caf::openssl::publish(node, port, host.c_str(), true)
+                       : sys.middleman().publish(node, port, host.c_str(), true);
+  if (!published) {
+    log->error("cannot listen on {}: {}", listen,
+               orca::describe(published.error()));
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return exit_failure;
+  }
+  auto actual = host + ":" + std::to_string(*published);
+  // The node learns the address it got (the port may have been 0).
+  caf::anon_send(node, orca::listen_atom::value, actual);
+  log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
+            data);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log->info("stopping on {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!tls)
+    sys.middleman().unpublish(node, *published);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  // The actor system waits for the (detached) node until its last handle
+  // is gone.
+  node = nullptr;
+  engine->reset(); // commits what is queued, stops every actor
+  log->info("stopped");
+  return 0;
+}
