@@ -16,12 +16,17 @@ group_committer::~group_committer() {
 }
 
 void group_committer::submit(write_request request) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     queue_.push_back(std::move(request));
     ++submitted_;
+    // Only a sleeping writer needs waking; a busy one takes the queue when
+    // its commit is done.
+    wake = idle_;
   }
-  wake_.notify_one();
+  if (wake)
+    wake_.notify_one();
 }
 
 void group_committer::flush() {
@@ -40,7 +45,9 @@ void group_committer::run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> guard{mutex_};
+      idle_ = true;
       wake_.wait(guard, [&] { return stopping_ || !queue_.empty(); });
+      idle_ = false;
       if (queue_.empty() && stopping_)
         return;
       batch.swap(queue_);

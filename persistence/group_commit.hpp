@@ -102,6 +102,7 @@ private:
   uint64_t submitted_ = 0;
   uint64_t completed_ = 0;
   bool stopping_ = false;
+  bool idle_ = false; ///< the writer waits for work
   stats stats_;
   std::thread thread_;
 };

@@ -1,10 +1,52 @@
 #!/usr/bin/env bash
-# The main job: builds Orca and validates and prints the example flows.
+# The main job: builds Orca, starts an orcad node on a fresh LMDB directory
+# (./data/demo), publishes the example flows, submits the example orders,
+# sends the shipping events, shows the journeys and a picture of the flow,
+# and stops the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target orcactl
-for flow in flows/examples/*.json; do
-  ./build/tools/orcactl flow validate "$flow"
-  echo
+cmake --build build --target orcad orcactl
+
+data=data/demo
+rm -rf "$data"
+mkdir -p "$data"
+cat > "$data/node.json" <<'JSON'
+{"providers": {"notify": {"kind": "simulated"}}}
+JSON
+
+log="$data/orcad.log"
+./build/tools/orcad --data "$data/lmdb" --listen 127.0.0.1:0 \
+  --config "$data/node.json" 2> "$log" &
+node_pid=$!
+trap 'kill -TERM $node_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$log" && break
+  sleep 0.1
 done
+address=$(grep -o 'listening on [^ ]*' "$log" | head -1 | cut -d' ' -f3)
+ctl() { ./build/tools/orcactl --node "$address" "$@"; }
+step() { printf '\n\033[1m$ orcactl %s\033[0m\n' "$*"; ctl "$@"; }
+
+echo "orcad is listening on $address, data in $data/lmdb"
+step flow create flows/examples/order-to-invoice.json
+step flow publish "Order to invoice"
+step flow create flows/examples/test-order-flow-sample.json
+step flow publish "Test Order flow sample"
+step flow list
+step order submit flows/examples/orders.jsonl --wait --timeout 30
+for order in SO-1001 SO-1002 SO-1004; do
+  step order event "$order" fulfillment_shipped
+done
+sleep 0.5
+step journey list
+step journey show SO-1001 --flow "Order to invoice"
+step flow export "Order to invoice" --format dot
+step node status
+
+kill -TERM "$node_pid"
+wait "$node_pid"
+trap - EXIT
+echo
+echo "orcad stopped; its log:"
+cat "$log"

@@ -26,13 +26,18 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <caf/io/all.hpp>
+
+#include "engine/client.hpp"
 #include "engine/engine.hpp"
+#include "engine/node.hpp"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
 struct options {
+  bool remote = false;
   std::size_t waiting = 0;
   std::size_t orders = 100000;
   std::size_t batch = 256;
@@ -168,29 +173,34 @@ int run_waiting(const options& opts) {
   auto baseline_rss = status_bytes("VmRSS");
   auto start = clock_type::now();
   const std::size_t n = opts.waiting;
-  std::atomic<std::size_t> acked{0};
+  // At most --window journeys between submission and waiting: parking a
+  // million journeys is a test of holding them, not of a million at once.
   std::mutex mutex;
   std::condition_variable cv;
-  std::size_t in_flight = 0;
+  std::size_t submitted = 0;
+  std::size_t waiting = 0;
+  auto subscription = engine->subscribe([&](const orca::journey_record& r) {
+    if (r.state != orca::journey_state::waiting)
+      return;
+    std::lock_guard<std::mutex> guard{mutex};
+    ++waiting;
+    cv.notify_all();
+  });
   for (std::size_t first = 0; first < n; first += opts.batch) {
     auto count = std::min(opts.batch, n - first);
     {
       std::unique_lock<std::mutex> guard{mutex};
-      cv.wait(guard, [&] { return in_flight + count <= opts.window; });
-      in_flight += count;
+      cv.wait(guard, [&] { return submitted - waiting + count <= opts.window; });
+      submitted += count;
     }
     std::vector<std::string> batch;
     for (std::size_t i = first; i < first + count; ++i)
       batch.push_back(R"({"id": "W-)" + std::to_string(i)
                       + R"(", "lines": [{"id": "1", "sku": "SKU"}]})");
     engine->submit_async(std::move(batch),
-                         [&, count](std::vector<orca::submit_result>) {
-                           acked += count;
-                           std::lock_guard<std::mutex> guard{mutex};
-                           in_flight -= count;
-                           cv.notify_all();
-                         });
+                         [](std::vector<orca::submit_result>) {});
   }
+  engine->unsubscribe(subscription);
   wait_parked(*engine, n);
   auto parked_s = std::chrono::duration<double>(clock_type::now() - start).count();
   ::malloc_trim(0);
@@ -248,6 +258,70 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[index];
 }
 
+/// Submits the orders through the client library to a node published on
+/// loopback, in batches with several in flight, and reports the rate at
+/// which the node acknowledged them (each acknowledgement is durable).
+int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
+  auto dir = opts.data.empty() ? make_temp_dir("orca-bench-remote") : opts.data;
+  orca::engine_options eo;
+  eo.data_dir = dir;
+  eo.threads = opts.threads;
+  eo.durable = opts.durable;
+  eo.config.providers["notify"] = orca::provider_config{};
+  eo.configure = [](caf::actor_system_config& cfg) {
+    cfg.load<caf::io::middleman>();
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    orca::register_node_types(cfg);
+  };
+  auto engine = orca::Engine::open(std::move(eo));
+  if (!engine)
+    throw std::runtime_error(orca::describe(engine.error()));
+  auto flow_text = read_file(opts.flow_file);
+  if (auto c = (*engine)->create_flow(flow_text, opts.flow_file); !c)
+    throw std::runtime_error(orca::describe(c.error()));
+  if (auto v = (*engine)->publish_flow("Order to invoice"); !v)
+    throw std::runtime_error(orca::describe(v.error()));
+  auto node = orca::spawn_node(**engine, {"127.0.0.1", dir, 0});
+  auto port = (*engine)->system().middleman().publish(node, 0, "127.0.0.1", true);
+  if (!port)
+    throw std::runtime_error(orca::describe(port.error()));
+  orca::client_options co;
+  co.port = *port;
+  auto client = orca::client::connect(co);
+  if (!client)
+    throw std::runtime_error(orca::describe(client.error()));
+  std::vector<std::string> orders;
+  orders.reserve(opts.orders);
+  for (std::size_t i = 0; i < opts.orders; ++i)
+    orders.push_back(make_order(tmpl, i));
+  auto start = clock_type::now();
+  auto results = (*client)->submit_pipelined(orders, opts.batch,
+                                             std::max<std::size_t>(1, opts.window / opts.batch),
+                                             {});
+  auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  if (!results)
+    throw std::runtime_error(orca::describe(results.error()));
+  std::size_t accepted = 0;
+  for (const auto& r : *results)
+    if (r.status == "accepted")
+      ++accepted;
+  fmt::print("orca-bench --remote: {} orders through the client library to a "
+             "node on 127.0.0.1:{} ({})\n",
+             opts.orders, *port, opts.durable ? "durable: fsync per commit" : "no fsync");
+  fmt::print("  submitted       {:>12.0f} orders/s   ({:.2f} s; batches of {}, up to "
+             "{} in flight; {} accepted)\n",
+             opts.orders / elapsed, elapsed, opts.batch,
+             std::max<std::size_t>(1, opts.window / opts.batch), accepted);
+  client->reset();
+  (*engine)->system().middleman().unpublish(node, *port);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  node = nullptr;
+  engine->reset();
+  if (opts.data.empty())
+    remove_dir(dir);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -257,6 +331,9 @@ int main(int argc, char** argv) {
   opts.flow_file = source_dir + "/flows/examples/order-to-invoice.json";
   opts.orders_file = source_dir + "/flows/examples/orders.jsonl";
   app.add_option("-n,--orders", opts.orders, "orders to run")->capture_default_str();
+  app.add_flag("--remote", opts.remote,
+               "instead: submit through the client library over loopback and "
+               "report the acknowledged orders/s");
   app.add_option("--waiting", opts.waiting,
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
@@ -278,6 +355,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (opts.remote) {
+    try {
+      return run_remote(opts, templates(opts.orders_file));
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return 1;
+    }
+  }
   bool own_dir = opts.data.empty();
   if (own_dir)
     opts.data = make_temp_dir("orca-bench");
