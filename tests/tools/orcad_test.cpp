@@ -254,6 +254,41 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     CHECK(not_failed.err.find("not failed") != std::string::npos);
   }
 
+  SECTION("replay against a changed version reports where it diverges") {
+    wait_state(node, "SO-1005", "Order to invoice", "completed");
+    REQUIRE(node.ctl({"flow", "stop", "Order to invoice"}).exit_code == 0);
+    auto text = read_text(example_file("order-to-invoice.json"));
+    auto rule = std::string{R"("op": "gt", "value": 0})"};
+    text.replace(text.find(rule), rule.size(), R"("op": "ge", "value": 0})");
+    node.dir().write("v2.json", text);
+    REQUIRE(node.ctl({"flow", "update", node.dir().file("v2.json")}).exit_code == 0);
+    REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
+    auto r = node.ctl({"journey", "replay", "SO-1005", "--flow", "Order to invoice",
+                       "--against-version", "2"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("version 2 (recorded on version 1)") != std::string::npos);
+    CHECK(r.out.find("diverges: step 2 at the top level: recorded \"Check lines\" "
+                     "failed") != std::string::npos);
+    auto same = json_lines(node.ctl_json({"journey", "replay", "SO-1001", "--flow",
+                                          "Order to invoice", "--against-version", "1"}));
+    REQUIRE(same.size() == 1);
+    CHECK_FALSE(same[0]["diverges"].GetBool());
+    CHECK(node.ctl({"journey", "replay", "SO-1001", "--flow", "Order to invoice",
+                    "--against-version", "9"}).exit_code == 1);
+  }
+
+  SECTION("stop with --cancel-in-flight cancels the journeys still running") {
+    wait_state(node, "SO-1002", "Order to invoice", "waiting");
+    auto stopped = node.ctl({"flow", "stop", "Order to invoice", "--cancel-in-flight"});
+    CHECK(stopped.exit_code == 0);
+    CHECK(stopped.out == "flow \"Order to invoice\": Unpublished, version 1\n");
+    wait_state(node, "SO-1002", "Order to invoice", "cancelled");
+    wait_state(node, "SO-1001", "Order to invoice", "cancelled");
+    auto again = node.ctl({"flow", "stop", "Order to invoice"});
+    CHECK(again.exit_code == 1);
+    CHECK(again.err == "error: flow \"Order to invoice\" is not published\n");
+  }
+
   SECTION("provider list and node status") {
     auto providers = json_lines(node.ctl_json({"provider", "list"}));
     REQUIRE(providers.size() == 5);
