@@ -31,6 +31,7 @@
 #include "engine/client.hpp"
 #include "engine/engine.hpp"
 #include "engine/node.hpp"
+#include "tools/tool_support.hpp"
 
 namespace {
 
@@ -50,12 +51,10 @@ struct options {
 };
 
 std::string read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
+  std::string text;
+  if (!orca::tools::read_input(path, text))
     throw std::runtime_error("cannot read " + path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return text;
 }
 
 /// A field of /proc/self/status in bytes ("VmHWM", "VmRSS", "RssAnon").

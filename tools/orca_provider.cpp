@@ -10,13 +10,13 @@
 //
 // Prints "serving ID" once registered, then one line per call.
 
-#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "actors/simulated_provider.hpp"
 #include "engine/client.hpp"
+#include "tools/tool_support.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"orca-provider: serve a provider for an orcad node"};
@@ -43,11 +43,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: --node " << orca::describe(err) << "\n";
     return 2;
   }
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto stop_signals = orca::tools::block_stop_signals();
 
   auto c = orca::client::connect(co);
   if (!c) {
@@ -89,7 +85,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "serving " << id << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  orca::tools::wait_for_signal(stop_signals);
   return 0;
 }

@@ -23,6 +23,7 @@
 #include "flows/flow_diagram.hpp"
 #include "flows/flow_text.hpp"
 #include "tools/orcactl_output.hpp"
+#include "tools/tool_support.hpp"
 
 namespace {
 
@@ -83,25 +84,9 @@ int fail(const caf::error& err) {
   return exit_code_for(err);
 }
 
-bool read_input(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    out = buffer.str();
-    return true;
-  }
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return true;
-}
-
 int flow_validate(const options& opts) {
   std::string text;
-  if (!read_input(opts.file, text)) {
+  if (!tools::read_input(opts.file, text)) {
     std::cerr << "error: " << opts.file << ": cannot read the file\n";
     return exit_usage;
   }
@@ -144,7 +129,7 @@ void print_flow(const options& opts, const flow_record& f) {
 int flow_command(client& c, const options& opts, const std::string& what) {
   if (what == "create" || what == "update") {
     std::string text;
-    if (!read_input(opts.file, text)) {
+    if (!tools::read_input(opts.file, text)) {
       std::cerr << "error: " << opts.file << ": cannot read the file\n";
       return exit_usage;
     }
@@ -235,7 +220,7 @@ bool settled(journey_state s) {
 
 int order_submit(client& c, const options& opts) {
   std::string text;
-  if (!read_input(opts.file, text)) {
+  if (!tools::read_input(opts.file, text)) {
     std::cerr << "error: " << opts.file << ": cannot read the file\n";
     return exit_usage;
   }

@@ -12,8 +12,6 @@
 // Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage error, 3 invalid
 // config file.
 
-#include <csignal>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -28,6 +26,7 @@
 #include "engine/engine.hpp"
 #include "engine/node.hpp"
 #include "engine/node_protocol.hpp"
+#include "tools/tool_support.hpp"
 
 namespace {
 
@@ -38,16 +37,6 @@ constexpr int exit_invalid = 3;
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1"
          || host.rfind("127.", 0) == 0;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return true;
 }
 
 } // namespace
@@ -101,7 +90,7 @@ int main(int argc, char** argv) {
   opts.data_dir = data;
   if (!config_file.empty()) {
     std::string text;
-    if (!read_file(config_file, text)) {
+    if (!orca::tools::read_input(config_file, text)) {
       std::cerr << "error: " << config_file << ": cannot read the file\n";
       return exit_usage;
     }
@@ -128,13 +117,8 @@ int main(int argc, char** argv) {
     orca::register_node_types(cfg);
   };
 
-  // Block the stop signals before any thread starts, so that only the main
-  // thread takes them (with sigwait).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so that only the main thread takes them.
+  auto stop_signals = orca::tools::block_stop_signals();
 
   auto started_on = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -161,8 +145,7 @@ int main(int argc, char** argv) {
   log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
             data);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  auto sig = orca::tools::wait_for_signal(stop_signals);
   log->info("stopping on {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (!tls)
     sys.middleman().unpublish(node, *published);
