@@ -40,7 +40,7 @@ std::unique_ptr<child_process> start_provider(const node_process& node) {
 
 } // namespace
 
-TEST_CASE("a remote provider process serves custom actions; killed, they retry; back, they finish") {
+TEST_CASE("a remote provider process serves custom actions, which retry while it is gone and finish once it is back") {
   node_process node{R"({"providers": {"notify": {"kind": "remote"}}})"};
   node.dir().write("remote.json", remote_flow);
   REQUIRE(node.ctl({"flow", "create", node.dir().file("remote.json")}).exit_code == 0);
