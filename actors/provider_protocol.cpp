@@ -2,14 +2,14 @@
 
 #include <rapidjson/document.h>
 
+#include "persistence/journey_record.hpp"
+
 namespace orca {
 
 std::string to_json(const provider_request& request) {
   rapidjson::StringBuffer buffer;
   json_writer w{buffer};
-  auto str = [&](std::string_view s) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  };
+  auto str = [&](std::string_view s) { write_string(w, s); };
   w.StartObject();
   w.Key("idempotency_key");
   str(request.idempotency_key);
@@ -38,19 +38,8 @@ std::string to_json(const provider_request& request) {
   w.EndArray();
   w.Key("fulfillment_orders");
   w.StartArray();
-  for (const auto& fo : request.fulfillment_orders) {
-    w.StartObject();
-    w.Key("id");
-    str(fo.id);
-    w.Key("source");
-    str(fo.source);
-    w.Key("lines");
-    w.StartArray();
-    for (const auto& line : fo.lines)
-      str(line);
-    w.EndArray();
-    w.EndObject();
-  }
+  for (const auto& fo : request.fulfillment_orders)
+    write_fulfillment_order(w, fo, false);
   w.EndArray();
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};

@@ -215,6 +215,36 @@ struct Engine::impl final : journey_sink {
     return result;
   }
 
+  /// Takes a pause or resume the store has made into the running engine and
+  /// tells every supervisor of the flow.
+  template <class Atom>
+  caf::error adopt(const std::string& name, caf::expected<flow_record> rec,
+                   Atom change) {
+    if (!rec)
+      return rec.error();
+    std::lock_guard<std::mutex> guard{mutex};
+    records[name] = *rec;
+    for (const auto& sup : supervisors_of(name))
+      caf::anon_send(sup, change);
+    return caf::none;
+  }
+
+  /// How many journeys `sup` holds in memory or, with `passivated`, has
+  /// passivated to the store.
+  caf::expected<std::size_t> count_on(const caf::actor& sup, bool passivated,
+                                      std::chrono::seconds limit) {
+    caf::scoped_actor self{*system};
+    caf::expected<std::size_t> result = std::size_t{0};
+    auto on_count = [&](std::size_t n) { result = n; };
+    auto on_error = [&](caf::error& err) { result = std::move(err); };
+    if (passivated)
+      self->request(sup, limit, count_atom::value, passivate_atom::value)
+        .receive(on_count, on_error);
+    else
+      self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+    return result;
+  }
+
   std::vector<caf::actor> all_supervisors() const {
     std::vector<caf::actor> result;
     for (const auto& kv : supervisors)
@@ -545,25 +575,13 @@ caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
 }
 
 caf::error Engine::pause_flow(const std::string& name) {
-  auto rec = impl_->flows->pause(name, impl_->now());
-  if (!rec)
-    return rec.error();
-  std::lock_guard<std::mutex> guard{impl_->mutex};
-  impl_->records[name] = *rec;
-  for (const auto& sup : impl_->supervisors_of(name))
-    caf::anon_send(sup, pause_atom::value);
-  return caf::none;
+  return impl_->adopt(name, impl_->flows->pause(name, impl_->now()),
+                      pause_atom::value);
 }
 
 caf::error Engine::resume_flow(const std::string& name) {
-  auto rec = impl_->flows->resume(name, impl_->now());
-  if (!rec)
-    return rec.error();
-  std::lock_guard<std::mutex> guard{impl_->mutex};
-  impl_->records[name] = *rec;
-  for (const auto& sup : impl_->supervisors_of(name))
-    caf::anon_send(sup, resume_atom::value);
-  return caf::none;
+  return impl_->adopt(name, impl_->flows->resume(name, impl_->now()),
+                      resume_atom::value);
 }
 
 caf::expected<std::vector<flow_record>> Engine::list_flows() {
@@ -1035,12 +1053,7 @@ caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  caf::scoped_actor self{*impl_->system};
-  caf::expected<std::size_t> result = std::size_t{0};
-  self->request(sup, std::chrono::seconds(10), count_atom::value)
-    .receive([&](std::size_t n) { result = n; },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
+  return impl_->count_on(sup, false, std::chrono::seconds(10));
 }
 
 caf::expected<journey_counts> Engine::count_journeys() {
@@ -1050,18 +1063,15 @@ caf::expected<journey_counts> Engine::count_journeys() {
     sups = impl_->all_supervisors();
   }
   journey_counts counts;
-  caf::scoped_actor self{*impl_->system};
   for (const auto& sup : sups) {
-    caf::error failure;
-    self->request(sup, std::chrono::seconds(10), count_atom::value)
-      .receive([&](std::size_t n) { counts.running += n; },
-               [&](caf::error& err) { failure = std::move(err); });
-    self->request(sup, std::chrono::seconds(10), count_atom::value,
-                  passivate_atom::value)
-      .receive([&](std::size_t n) { counts.passivated += n; },
-               [&](caf::error& err) { failure = std::move(err); });
-    if (failure)
-      return failure;
+    auto running = impl_->count_on(sup, false, std::chrono::seconds(10));
+    if (!running)
+      return running.error();
+    auto passivated = impl_->count_on(sup, true, std::chrono::seconds(10));
+    if (!passivated)
+      return passivated.error();
+    counts.running += *running;
+    counts.passivated += *passivated;
   }
   return counts;
 }
@@ -1071,13 +1081,7 @@ Engine::passivated_journeys(const std::string& flow, uint32_t version) {
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  caf::scoped_actor self{*impl_->system};
-  caf::expected<std::size_t> result = std::size_t{0};
-  self->request(sup, std::chrono::seconds(60), count_atom::value,
-                passivate_atom::value)
-    .receive([&](std::size_t n) { result = n; },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
+  return impl_->count_on(sup, true, std::chrono::seconds(60));
 }
 
 } // namespace orca

@@ -48,6 +48,11 @@ std::string to_json_text(const json_value& value);
 /// `text` as a JSON string literal with quotes, for error messages.
 std::string quote(std::string_view text);
 
+/// Writes `s` as a JSON string (it may hold NUL bytes).
+inline void write_string(json_writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
 /// The string value of a RapidJSON string as a view.
 inline std::string_view view_of(const json_value& value) {
   return {value.GetString(), value.GetStringLength()};

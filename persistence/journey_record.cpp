@@ -57,10 +57,27 @@ std::string to_json(const journey_record& r) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+void write_fulfillment_order(json_writer& w, const fulfillment_order& fo,
+                             bool with_sent) {
+  w.StartObject();
+  w.Key("id");
+  write_string(w, fo.id);
+  w.Key("source");
+  write_string(w, fo.source);
+  w.Key("lines");
+  w.StartArray();
+  for (const auto& line : fo.lines)
+    write_string(w, line);
+  w.EndArray();
+  if (with_sent) {
+    w.Key("sent");
+    w.Bool(fo.sent);
+  }
+  w.EndObject();
+}
+
 void write_members(json_writer& w, const journey_record& r) {
-  auto str = [&](std::string_view s) {
-    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  };
+  auto str = [&](std::string_view s) { write_string(w, s); };
   w.Key("order_id");
   str(r.order_id);
   w.Key("flow");
@@ -93,21 +110,8 @@ void write_members(json_writer& w, const journey_record& r) {
   w.EndArray();
   w.Key("fulfillment_orders");
   w.StartArray();
-  for (const auto& fo : r.fulfillment_orders) {
-    w.StartObject();
-    w.Key("id");
-    str(fo.id);
-    w.Key("source");
-    str(fo.source);
-    w.Key("lines");
-    w.StartArray();
-    for (const auto& line : fo.lines)
-      str(line);
-    w.EndArray();
-    w.Key("sent");
-    w.Bool(fo.sent);
-    w.EndObject();
-  }
+  for (const auto& fo : r.fulfillment_orders)
+    write_fulfillment_order(w, fo, true);
   w.EndArray();
   w.Key("invoice_id");
   if (r.invoice_id)

@@ -44,6 +44,11 @@ journey_record make_record(const journey_snapshot& snapshot, const flow& f);
 /// `updated_on`, and `error` / `waiting_for` when they apply.
 std::string to_json(const journey_record& record);
 
+/// One fulfillment order as a JSON object: id, source, lines and, if
+/// `with_sent`, whether it was sent.
+void write_fulfillment_order(json_writer& w, const fulfillment_order& fo,
+                             bool with_sent);
+
 /// The members of that object, for a writer inside StartObject/EndObject
 /// (so that callers can add fields of their own, such as a timeline).
 void write_members(json_writer& w, const journey_record& record);
