@@ -31,14 +31,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", co.tls_cert, "client certificate (PEM)");
   app.add_option("--tls-key", co.tls_key, "client private key (PEM)");
   app.add_option("--tls-ca", co.tls_ca, "CA that signed the node (PEM)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
+  if (auto code = orca::tools::parse_command_line(app, argc, argv))
+    return *code;
   if (auto err = orca::parse_endpoint(node, co.host, co.port)) {
     std::cerr << "error: --node " << orca::describe(err) << "\n";
     return 2;

@@ -482,14 +482,8 @@ int main(int argc, char** argv) {
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "the node's status");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return exit_usage;
-  }
+  if (auto code = orca::tools::parse_command_line(app, argc, argv))
+    return *code;
   if (validate->parsed())
     return flow_validate(opts);
 

@@ -57,14 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "node certificate (PEM)");
   app.add_option("--tls-key", tls_key, "node private key (PEM)");
   app.add_option("--tls-ca", tls_ca, "CA that signs client certificates (PEM)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return exit_usage;
-  }
+  if (auto code = orca::tools::parse_command_line(app, argc, argv))
+    return *code;
   auto log = spdlog::stderr_color_mt("orcad");
   log->set_pattern("%Y-%m-%d %H:%M:%S.%e orcad %l: %v");
 

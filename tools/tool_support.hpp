@@ -1,16 +1,24 @@
 #pragma once
 
 // What Orca's command-line tools share: reading an input file (or standard
-// input for "-"), and taking SIGINT/SIGTERM on the main thread only.
+// input for "-"), parsing the command line, and taking SIGINT/SIGTERM on the main thread only.
 
 #include <csignal>
+#include <optional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 namespace orca::tools {
 
 /// Reads the whole of `path` ("-": standard input) into `out`; false if it
 /// cannot be read.
 bool read_input(const std::string& path, std::string& out);
+
+/// Parses the command line into `app`. Returns the exit code when the tool
+/// should stop here: 0 after printing help, 2 (usage) after printing an
+/// `error:` line; nothing when it should go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 /// Blocks SIGINT and SIGTERM in the calling thread and in every thread it
 /// starts from now on. Call first in main, before any thread starts.
