@@ -1,0 +1,378 @@
+#include "engine/engine_impl.hpp"
+
+#include <future>
+
+#include "actors/remote_provider.hpp"
+#include "actors/supervisor.hpp"
+
+namespace orca {
+
+Engine::impl::~impl() {
+  if (!system)
+    return;
+  // Let queued intakes finish (their callbacks start journeys), then stop
+  // every actor, then commit the snapshots they left.
+  writer->flush();
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    for (const auto& kv : supervisors)
+      caf::anon_send_exit(kv.second, caf::exit_reason::user_shutdown);
+  }
+  for (const auto& p : services->providers.list())
+    caf::anon_send_exit(p.adapter, caf::exit_reason::user_shutdown);
+  if (sweeper)
+    caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
+  system->await_all_actors_done();
+  writer.reset();
+  // The actor system waits for detached actors until the last handle to
+  // them is gone: drop every handle before it goes.
+  sweeper = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    supervisors.clear();
+    targets = std::make_shared<target_list>();
+  }
+  services->providers.clear();
+  system.reset();
+}
+
+caf::expected<std::size_t> Engine::impl::expire_journals() {
+  if (options.journal_retention_ms <= 0)
+    return std::size_t{0};
+  std::size_t total = 0;
+  for (;;) {
+    std::promise<caf::expected<std::size_t>> done;
+    journeys->expire_journals(
+      now() - options.journal_retention_ms, 10000,
+      [&done](caf::expected<std::size_t> n) { done.set_value(std::move(n)); });
+    auto n = done.get_future().get();
+    if (!n)
+      return n.error();
+    total += *n;
+    if (*n == 0)
+      return total;
+  }
+}
+
+void Engine::impl::start_sweeper() {
+  constexpr uint32_t hour_ms = 3600 * 1000;
+  auto self = this;
+  sweeper = system->spawn([self](caf::event_based_actor* me) -> caf::behavior {
+    self->services->time->schedule(0, caf::actor_cast<caf::actor>(me), 0);
+    return {
+      [self, me](timer_atom, uint64_t) {
+        constexpr std::size_t batch = 10000;
+        auto handle = caf::actor_cast<caf::actor>(me);
+        self->journeys->expire_journals(
+          self->now() - self->options.journal_retention_ms, batch,
+          [self, handle](caf::expected<std::size_t> n) {
+            if (!n)
+              self->warn("cannot expire journals: " + describe(n.error()));
+            // A full batch: there may be more; go on at once.
+            self->services->time->schedule(n && *n == batch ? 0 : hour_ms,
+                                           handle, 0);
+          });
+      },
+    };
+  });
+}
+
+caf::expected<flow_ptr> Engine::impl::model_for(const std::string& name,
+                                                uint32_t version) {
+  auto key = version_key{name, version};
+  if (auto it = models.find(key); it != models.end())
+    return it->second;
+  auto frozen = flows->version(name, version);
+  if (!frozen)
+    return frozen.error();
+  auto parsed = parse_flow_or_error(frozen->definition,
+                                    "flow " + quote(name) + " version "
+                                      + std::to_string(version));
+  if (!parsed)
+    return parsed.error();
+  models.emplace(key, *parsed);
+  return *parsed;
+}
+
+caf::expected<caf::actor> Engine::impl::supervisor_for(const std::string& name,
+                                                       uint32_t version) {
+  auto key = version_key{name, version};
+  if (auto it = supervisors.find(key); it != supervisors.end())
+    return it->second;
+  auto model = model_for(name, version);
+  if (!model)
+    return model.error();
+  auto rec = records.find(name);
+  bool paused = rec != records.end() && rec->second.paused;
+  auto sup = spawn_supervisor(*system, services, *model, version, paused);
+  supervisors.emplace(key, sup);
+  return sup;
+}
+
+void Engine::impl::rebuild_targets() {
+  auto next = std::make_shared<target_list>();
+  for (const auto& [name, rec] : records) {
+    if (rec.status != flow_status::published)
+      continue;
+    auto sup = supervisor_for(name, rec.latest_version);
+    if (sup)
+      next->push_back({name, rec.latest_version, *sup});
+  }
+  std::atomic_store(&targets,
+                    std::shared_ptr<const target_list>{std::move(next)});
+}
+
+caf::expected<std::size_t>
+Engine::impl::count_on(const caf::actor& sup, bool passivated,
+                       std::chrono::seconds limit) {
+  caf::scoped_actor self{*system};
+  caf::expected<std::size_t> result = std::size_t{0};
+  auto on_count = [&](std::size_t n) { result = n; };
+  auto on_error = [&](caf::error& err) { result = std::move(err); };
+  if (passivated)
+    self->request(sup, limit, count_atom::value, passivate_atom::value)
+      .receive(on_count, on_error);
+  else
+    self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+  return result;
+}
+
+void Engine::impl::save(const journey_snapshot& snapshot,
+                        const std::vector<journal_entry>& chunk,
+                        std::function<void()> durable) {
+  bool wanted = all_subscribers.load() > 0
+                || (terminal_subscribers.load() > 0
+                    && is_terminal(snapshot.state));
+  std::function<void(bool)> done;
+  if (wanted)
+    done = [this, copy = snapshot, durable = std::move(durable)](bool ok) {
+      if (!ok)
+        return;
+      notify(copy);
+      if (durable)
+        durable();
+    };
+  else if (durable)
+    done = [durable = std::move(durable)](bool ok) {
+      if (ok)
+        durable();
+    };
+  journeys->save(snapshot, chunk, std::move(done));
+}
+
+void Engine::impl::journey_failed(const std::string& order_id,
+                                  const std::string& flow, uint32_t version,
+                                  const std::string& reason) {
+  warn("journey of order " + quote(order_id) + " on flow " + quote(flow)
+       + " version " + std::to_string(version) + " failed: " + reason);
+  journeys->mark_failed({order_id, flow, version}, reason, now(),
+                        [this](std::optional<journey_snapshot> snap) {
+                          if (snap)
+                            notify(*snap);
+                        });
+}
+
+caf::expected<restart_point> Engine::impl::load(const std::string& order_id,
+                                                const std::string& flow,
+                                                uint32_t version) {
+  return journeys->load_for_restart({order_id, flow, version});
+}
+
+void Engine::impl::notify(const journey_snapshot& snapshot) {
+  flow_ptr model;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto m = model_for(snapshot.flow, snapshot.version);
+    if (!m)
+      return;
+    model = *m;
+  }
+  auto record = make_record(snapshot, *model);
+  std::vector<subscription> copy;
+  {
+    std::lock_guard<std::mutex> guard{subscribers_mutex};
+    for (const auto& kv : subscribers)
+      copy.push_back(kv.second);
+  }
+  for (const auto& s : copy)
+    if (!s.terminal_only || is_terminal(record.state))
+      s.fn(record);
+}
+
+caf::error Engine::impl::add_provider(const std::string& id,
+                                      const provider_config& p) {
+  caf::actor adapter;
+  switch (p.kind) {
+    case provider_kind::simulated: {
+      std::shared_ptr<call_log> log;
+      if (options.record_provider_calls)
+        log = std::make_shared<call_log>();
+      adapter = spawn_simulated_provider(*system, services, id, p.simulated,
+                                         log);
+      std::lock_guard<std::mutex> guard{mutex};
+      logs[id] = log;
+      break;
+    }
+    case provider_kind::http: {
+      if (auto url = parse_http_url(p.http.url); !url)
+        return url.error();
+      adapter = spawn_http_provider(*system, p.http);
+      break;
+    }
+    case provider_kind::remote:
+      adapter = spawn_remote_provider(*system, id);
+      break;
+    default:
+      return make_error(errc::invalid_config,
+                        "provider " + quote(id) + ": kind "
+                          + to_string(p.kind)
+                          + " cannot be registered from a config");
+  }
+  replace_provider(id, adapter, to_string(p.kind));
+  return caf::none;
+}
+
+void Engine::impl::replace_provider(const std::string& id, caf::actor adapter,
+                                    const char* kind) {
+  auto old = services->providers.find(id);
+  services->providers.add(id, std::move(adapter), kind);
+  if (old)
+    caf::anon_send_exit(old, caf::exit_reason::user_shutdown);
+}
+
+caf::error Engine::impl::load_flows() {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto err = flows->scan([this](const std::string& name,
+                                caf::expected<flow_record> rec) {
+    if (rec)
+      records[name] = std::move(*rec);
+    else
+      warn("flow " + quote(name) + " is left out: " + describe(rec.error()));
+    return true;
+  });
+  rebuild_targets();
+  return err;
+}
+
+caf::error Engine::impl::recover_journeys() {
+  std::vector<std::pair<journey_id, std::string>> damaged;
+  std::vector<journey_id> restart;
+  std::vector<std::pair<journey_id, int64_t>> sleeping;
+  auto err = journeys->scan(
+    "", [&](const std::optional<journey_id>& id,
+            caf::expected<journey_snapshot> snap) {
+      if (!snap) {
+        if (id)
+          damaged.emplace_back(*id, describe(snap.error()));
+        else
+          warn("skipping an unreadable journey key: "
+               + describe(snap.error()));
+        return true;
+      }
+      if (is_terminal(snap->state))
+        return true;
+      journey_id jid{snap->order_id, snap->flow, snap->version};
+      if (snap->state == journey_state::waiting
+          && services->passivate_waiting) {
+        int64_t wake_at = 0;
+        for (const auto& p : snap->paths)
+          if (p.phase == path_phase::waiting_event && p.deadline > 0
+              && (wake_at == 0 || p.deadline < wake_at))
+            wake_at = p.deadline;
+        sleeping.emplace_back(std::move(jid), wake_at);
+      } else {
+        restart.push_back(std::move(jid));
+      }
+      return true;
+    });
+  if (err)
+    return err;
+  for (const auto& [id, why] : damaged)
+    journey_failed(id.order_id, id.flow, id.version,
+                   "its record is damaged: " + why);
+  for (const auto& [id, wake_at] : sleeping) {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto sup = supervisor_for(id.flow, id.version);
+    if (!sup) {
+      journey_failed(id.order_id, id.flow, id.version,
+                     "its flow version cannot be loaded: "
+                       + describe(sup.error()));
+      continue;
+    }
+    caf::anon_send(*sup, passivate_atom::value, id.order_id, wake_at);
+  }
+  for (const auto& id : restart) {
+    auto loaded = journeys->load_for_restart(id);
+    if (!loaded) {
+      journey_failed(id.order_id, id.flow, id.version,
+                     "cannot resume it: " + describe(loaded.error()));
+      continue;
+    }
+    std::lock_guard<std::mutex> guard{mutex};
+    auto sup = supervisor_for(id.flow, id.version);
+    if (!sup) {
+      journey_failed(id.order_id, id.flow, id.version,
+                     "its flow version cannot be loaded: "
+                       + describe(sup.error()));
+      continue;
+    }
+    caf::anon_send(*sup, start_atom::value, loaded->the_order,
+                   std::move(loaded->snapshot));
+    for (const auto& type : loaded->missed_events)
+      caf::anon_send(*sup, event_atom::value, id.order_id, type);
+    if (loaded->missed_cancel)
+      caf::anon_send(*sup, cancel_atom::value, id.order_id);
+  }
+  return caf::none;
+}
+
+caf::expected<journey_record> Engine::impl::record_of(
+  const std::optional<journey_id>& id, caf::expected<journey_snapshot> snap) {
+  if (!snap) {
+    // A damaged record is shown as a failed journey that says why.
+    journey_record r;
+    if (id) {
+      r.order_id = id->order_id;
+      r.flow = id->flow;
+      r.version = id->version;
+    }
+    r.state = journey_state::failed;
+    r.error = "the journey's record is damaged: " + describe(snap.error());
+    return r;
+  }
+  std::lock_guard<std::mutex> guard{mutex};
+  auto model = model_for(snap->flow, snap->version);
+  if (!model)
+    return model.error();
+  return make_record(*snap, **model);
+}
+
+caf::expected<journey_id>
+Engine::impl::find_journey(const std::string& order_id,
+                           const std::optional<std::string>& flow) {
+  std::vector<journey_id> found;
+  auto err = journeys->scan(journey_prefix(order_id),
+                            [&](const std::optional<journey_id>& id,
+                                const caf::expected<journey_snapshot>&) {
+                              if (id && (!flow || id->flow == *flow))
+                                found.push_back(*id);
+                              return true;
+                            });
+  if (err)
+    return err;
+  if (found.empty())
+    return make_error(errc::no_such_journey,
+                      "order " + quote(order_id) + " has no journey"
+                        + (flow ? " on flow " + quote(*flow) : std::string{}));
+  if (found.size() > 1) {
+    std::string names;
+    for (const auto& id : found)
+      names += (names.empty() ? "" : ", ") + quote(id.flow);
+    return make_error(errc::invalid_argument,
+                      "order " + quote(order_id) + " has journeys on flows "
+                        + names + ": name one");
+  }
+  return found.front();
+}
+
+} // namespace orca

@@ -1,0 +1,185 @@
+#pragma once
+
+// The state behind orca::Engine, private to engine/: the stores, the actor
+// system, the flow versions with their supervisors, and the subscribers.
+// engine.cpp opens it and runs flows and orders; engine_impl.cpp holds its
+// own functions (start-up, recovery, snapshots, providers);
+// engine_journeys.cpp answers queries, replay and redrive from it.
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include <caf/all.hpp>
+
+#include "actors/journey_protocol.hpp"
+#include "actors/services.hpp"
+#include "engine/engine.hpp"
+#include "persistence/flow_store.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/journey_store.hpp"
+#include "persistence/lmdb_store.hpp"
+
+namespace orca {
+
+namespace engine_detail {
+
+using version_key = std::pair<std::string, uint32_t>;
+
+/// A flow version that new orders go to.
+struct intake_target {
+  std::string flow;
+  uint32_t version = 0;
+  caf::actor supervisor;
+};
+
+using target_list = std::vector<intake_target>;
+
+struct subscription {
+  Engine::subscriber fn;
+  bool terminal_only = false;
+};
+
+} // namespace engine_detail
+
+struct Engine::impl final : journey_sink {
+  using version_key = engine_detail::version_key;
+  using target_list = engine_detail::target_list;
+  using subscription = engine_detail::subscription;
+
+  engine_options options;
+  std::unique_ptr<store> db;
+  std::unique_ptr<flow_store> flows;
+  std::unique_ptr<group_committer> writer;
+  std::unique_ptr<journey_store> journeys;
+  std::unique_ptr<provider_ledger> ledger;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> system;
+  services_ptr services;
+  caf::actor sweeper;
+
+  // Guards the maps below.
+  mutable std::mutex mutex;
+  std::map<version_key, flow_ptr> models;
+  std::map<version_key, caf::actor> supervisors;
+  std::map<std::string, flow_record> records;
+  std::map<std::string, std::shared_ptr<call_log>> logs;
+  std::shared_ptr<const target_list> targets = std::make_shared<target_list>();
+
+  std::mutex subscribers_mutex;
+  std::map<uint64_t, subscription> subscribers;
+  uint64_t next_subscription = 1;
+  std::atomic<int> all_subscribers{0};
+  std::atomic<int> terminal_subscribers{0};
+
+  /// Lets queued intakes finish, stops every actor, then commits the
+  /// snapshots they left.
+  ~impl() override;
+
+  int64_t now() const {
+    return services->time->now_ms();
+  }
+
+  void warn(const std::string& text) const {
+    if (options.warn)
+      options.warn(text);
+  }
+
+  // -- start-up ---------------------------------------------------------------
+
+  /// Loads every readable flow; a damaged one is reported and left out.
+  caf::error load_flows();
+
+  /// Resumes every journey that had not ended when the store was closed:
+  /// waiting ones stay in the store (passivated) until woken, the others
+  /// restart as actors. A journey whose records cannot be read is marked
+  /// failed with the reason; the others go on.
+  caf::error recover_journeys();
+
+  /// Deletes the journals whose retention is over, a batch at a time.
+  caf::expected<std::size_t> expire_journals();
+
+  /// Expires journals now and then every hour, on the engine's clock,
+  /// without waiting for the commits.
+  void start_sweeper();
+
+  // -- flow versions and their supervisors (REQUIRES: mutex held) -------------
+
+  caf::expected<flow_ptr> model_for(const std::string& name, uint32_t version);
+
+  caf::expected<caf::actor> supervisor_for(const std::string& name,
+                                           uint32_t version);
+
+  /// Points intake at the latest version of every published flow.
+  void rebuild_targets();
+
+  std::vector<caf::actor> supervisors_of(const std::string& name) const {
+    std::vector<caf::actor> result;
+    for (const auto& [key, sup] : supervisors)
+      if (key.first == name)
+        result.push_back(sup);
+    return result;
+  }
+
+  std::vector<caf::actor> all_supervisors() const {
+    std::vector<caf::actor> result;
+    for (const auto& kv : supervisors)
+      result.push_back(kv.second);
+    return result;
+  }
+
+  /// Takes a pause or resume the store has made into the running engine and
+  /// tells every supervisor of the flow.
+  template <class Atom>
+  caf::error adopt(const std::string& name, caf::expected<flow_record> rec,
+                   Atom change) {
+    if (!rec)
+      return rec.error();
+    std::lock_guard<std::mutex> guard{mutex};
+    records[name] = *rec;
+    for (const auto& sup : supervisors_of(name))
+      caf::anon_send(sup, change);
+    return caf::none;
+  }
+
+  /// How many journeys `sup` holds in memory or, with `passivated`, has
+  /// passivated to the store.
+  caf::expected<std::size_t> count_on(const caf::actor& sup, bool passivated,
+                                      std::chrono::seconds limit);
+
+  // -- journey_sink -----------------------------------------------------------
+
+  void save(const journey_snapshot& snapshot,
+            const std::vector<journal_entry>& chunk,
+            std::function<void()> durable) override;
+
+  void journey_failed(const std::string& order_id, const std::string& flow,
+                      uint32_t version, const std::string& reason) override;
+
+  caf::expected<restart_point> load(const std::string& order_id,
+                                    const std::string& flow,
+                                    uint32_t version) override;
+
+  /// Hands the record of `snapshot` to the subscribers that want it.
+  void notify(const journey_snapshot& snapshot);
+
+  // -- providers --------------------------------------------------------------
+
+  caf::error add_provider(const std::string& id, const provider_config& p);
+
+  void replace_provider(const std::string& id, caf::actor adapter,
+                        const char* kind);
+
+  // -- journeys ---------------------------------------------------------------
+
+  /// The record of a journey; a damaged one is shown as failed, saying why.
+  caf::expected<journey_record> record_of(const std::optional<journey_id>& id,
+                                          caf::expected<journey_snapshot> snap);
+
+  /// The one journey of `order_id` (on `flow`, if given).
+  caf::expected<journey_id>
+  find_journey(const std::string& order_id,
+               const std::optional<std::string>& flow);
+};
+
+} // namespace orca

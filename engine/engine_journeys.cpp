@@ -1,0 +1,225 @@
+#include "engine/engine_impl.hpp"
+
+#include <future>
+
+#include "actors/redrive.hpp"
+#include "actors/replay.hpp"
+
+namespace orca {
+
+// -- journeys -----------------------------------------------------------------
+
+caf::expected<std::vector<journey_record>>
+Engine::journeys(const std::string& order_id) {
+  return list_journeys_with(journey_prefix(order_id), {});
+}
+
+caf::expected<std::vector<journey_record>>
+Engine::list_journeys(const journey_query& q) {
+  return list_journeys_with("", q);
+}
+
+caf::expected<std::vector<journey_record>>
+Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
+  std::vector<journey_record> result;
+  caf::error failure;
+  auto err = impl_->journeys->scan(
+    prefix, [&](const std::optional<journey_id>& id,
+                caf::expected<journey_snapshot> snap) {
+      if (snap) {
+        if (q.flow && snap->flow != *q.flow)
+          return true;
+        if (q.state && snap->state != *q.state)
+          return true;
+      }
+      auto record = impl_->record_of(id, std::move(snap));
+      if (!record) {
+        failure = record.error();
+        return false;
+      }
+      if (q.state && record->state != *q.state)
+        return true;
+      if (q.flow && record->flow != *q.flow)
+        return true;
+      result.push_back(std::move(*record));
+      return q.limit == 0 || result.size() < q.limit;
+    });
+  if (err)
+    return err;
+  if (failure)
+    return failure;
+  return result;
+}
+
+caf::expected<std::vector<journal_entry>>
+Engine::journal(const std::string& order_id, const std::string& flow,
+                uint32_t version) {
+  return impl_->journeys->journal({order_id, flow, version});
+}
+
+caf::expected<std::vector<timeline_entry>>
+Engine::timeline(const std::string& order_id, const std::string& flow,
+                 uint32_t version) {
+  auto entries = impl_->journeys->journal({order_id, flow, version});
+  if (!entries)
+    return entries.error();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto model = impl_->model_for(flow, version);
+  if (!model)
+    return model.error();
+  return make_timeline(*entries, **model);
+}
+
+caf::expected<journey_record>
+Engine::redrive(const std::string& order_id,
+                const std::optional<std::string>& flow) {
+  auto id = impl_->find_journey(order_id, flow);
+  if (!id)
+    return id.error();
+  auto snap = impl_->journeys->load_snapshot(*id);
+  if (!snap)
+    return snap.error();
+  auto next = redrive_point(*snap, impl_->now());
+  if (!next)
+    return next.error();
+  journal_entry mark;
+  mark.kind = journal_kind::redriven;
+  mark.at = impl_->now();
+  mark.state = next->state;
+  ++next->journal_chunks;
+  std::promise<bool> committed;
+  impl_->journeys->save(*next, {mark},
+                        [&committed](bool ok) { committed.set_value(ok); });
+  if (!committed.get_future().get())
+    return make_error(errc::storage_failure,
+                      "the redrive of order " + quote(order_id)
+                        + " could not be written");
+  auto restart = impl_->journeys->load_for_restart(*id);
+  if (!restart)
+    return restart.error();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto sup = impl_->supervisor_for(id->flow, id->version);
+  if (!sup)
+    return sup.error();
+  caf::anon_send(*sup, start_atom::value, restart->the_order,
+                 restart->snapshot);
+  auto model = impl_->model_for(id->flow, id->version);
+  if (!model)
+    return model.error();
+  return make_record(*next, **model);
+}
+
+caf::expected<replay_report>
+Engine::replay(const std::string& order_id,
+               const std::optional<std::string>& flow,
+               std::optional<uint32_t> against_version) {
+  auto id = impl_->find_journey(order_id, flow);
+  if (!id)
+    return id.error();
+  auto snap = impl_->journeys->load_snapshot(*id);
+  if (!snap)
+    return snap.error();
+  auto journal = impl_->journeys->journal(*id);
+  if (!journal)
+    return journal.error();
+  auto rec = impl_->journeys->load_order(order_id);
+  if (!rec)
+    return rec.error();
+  auto parsed = order::parse(rec->text);
+  if (!parsed)
+    return parsed.error();
+  flow_ptr recorded_model;
+  flow_ptr model;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto m = impl_->model_for(id->flow, id->version);
+    if (!m)
+      return m.error();
+    recorded_model = *m;
+    model = recorded_model;
+    if (against_version) {
+      auto other = impl_->model_for(id->flow, *against_version);
+      if (!other)
+        return other.error();
+      model = *other;
+    }
+  }
+  auto result = orca::replay(*recorded_model, *model, *parsed, *journal);
+  replay_report report;
+  report.recorded = make_record(*snap, *recorded_model);
+  report.version = against_version.value_or(id->version);
+  journey_snapshot replayed;
+  replayed.order_id = order_id;
+  replayed.flow = id->flow;
+  replayed.version = report.version;
+  replayed.state = result.state;
+  replayed.steps = result.steps;
+  replayed.fulfillment_orders = result.fulfillment_orders;
+  replayed.invoice_id = result.invoice_id;
+  report.replayed = make_record(replayed, *model);
+  report.timeline = make_timeline(result.timeline, *model);
+  report.divergence = std::move(result.divergence);
+  return report;
+}
+
+uint64_t Engine::subscribe(subscriber fn, bool terminal_only) {
+  std::lock_guard<std::mutex> guard{impl_->subscribers_mutex};
+  auto id = impl_->next_subscription++;
+  impl_->subscribers[id] = {std::move(fn), terminal_only};
+  ++(terminal_only ? impl_->terminal_subscribers : impl_->all_subscribers);
+  return id;
+}
+
+void Engine::unsubscribe(uint64_t id) {
+  std::lock_guard<std::mutex> guard{impl_->subscribers_mutex};
+  auto it = impl_->subscribers.find(id);
+  if (it == impl_->subscribers.end())
+    return;
+  --(it->second.terminal_only ? impl_->terminal_subscribers
+                              : impl_->all_subscribers);
+  impl_->subscribers.erase(it);
+}
+
+caf::actor Engine::supervisor_of(const std::string& flow, uint32_t version) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto it = impl_->supervisors.find({flow, version});
+  return it == impl_->supervisors.end() ? caf::actor{} : it->second;
+}
+
+caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
+                                                    uint32_t version) {
+  auto sup = supervisor_of(flow, version);
+  if (!sup)
+    return std::size_t{0};
+  return impl_->count_on(sup, false, std::chrono::seconds(10));
+}
+
+caf::expected<journey_counts> Engine::count_journeys() {
+  std::vector<caf::actor> sups;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    sups = impl_->all_supervisors();
+  }
+  journey_counts counts;
+  for (const auto& sup : sups) {
+    auto running = impl_->count_on(sup, false, std::chrono::seconds(10));
+    if (!running)
+      return running.error();
+    auto passivated = impl_->count_on(sup, true, std::chrono::seconds(10));
+    if (!passivated)
+      return passivated.error();
+    counts.running += *running;
+    counts.passivated += *passivated;
+  }
+  return counts;
+}
+
+caf::expected<std::size_t>
+Engine::passivated_journeys(const std::string& flow, uint32_t version) {
+  auto sup = supervisor_of(flow, version);
+  if (!sup)
+    return std::size_t{0};
+  return impl_->count_on(sup, true, std::chrono::seconds(60));
+}
+
+} // namespace orca
