@@ -4,11 +4,11 @@
 #include <ostream>
 #include <streambuf>
 
-#include <boost/crc.hpp>
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/optional.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
+#include <zlib.h>
 
 namespace orca {
 
@@ -118,10 +118,11 @@ uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
   return x;
 }
 
-uint32_t crc32(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+/// CRC-32 (IEEE 802.3, as in zip and PNG) with zlib's word-at-a-time code.
+uint32_t checksum_of(std::string_view bytes) {
+  return static_cast<uint32_t>(
+    ::crc32(0, reinterpret_cast<const Bytef*>(bytes.data()),
+            static_cast<uInt>(bytes.size())));
 }
 
 template <class T>
@@ -162,7 +163,7 @@ std::string seal(format::record_tag tag, uint16_t version,
   out.reserve(format::record_header_size + payload.size());
   put_le(out, static_cast<uint8_t>(tag), 1);
   put_le(out, version, 2);
-  put_le(out, crc32(payload), 4);
+  put_le(out, checksum_of(payload), 4);
   put_le(out, payload.size(), 4);
   out.append(payload);
   return out;
@@ -196,7 +197,7 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
     return damaged("payload of " + std::to_string(payload.size())
                    + " bytes where the header says " + std::to_string(length)
                    + " (truncated?)");
-  if (crc32(payload) != checksum)
+  if (checksum_of(payload) != checksum)
     return damaged("checksum mismatch");
   return std::make_pair(payload, version);
 }

@@ -10,6 +10,7 @@ packages=(
   libcereal-dev              # snapshot and record serialisation
   rapidjson-dev              # JSON for flows, orders, configs and records
   liblmdb-dev lmdb-utils     # the embedded store
+  zlib1g-dev                 # CRC-32 of every stored record
   catch2                     # tests (v2)
   libcli11-dev               # command-line parsing for orcad, orcactl, orca-bench
   libfmt-dev                 # formatting
