@@ -47,6 +47,9 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   im->cfg->set("scheduler.max-threads", threads);
+  bool sharing = im->options.scheduler == engine_options::scheduling::sharing;
+  im->cfg->set("scheduler.policy",
+               sharing ? caf::atom("sharing") : caf::atom("stealing"));
   if (im->options.configure)
     im->options.configure(*im->cfg);
   im->system = std::make_unique<caf::actor_system>(*im->cfg);

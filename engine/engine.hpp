@@ -35,6 +35,11 @@ struct engine_options {
   std::shared_ptr<orca::clock> time;
   /// Threads of the actor scheduler; 0: one per core.
   std::size_t threads = 0;
+  /// How the scheduler's threads find work: work stealing (CAF's default:
+  /// idle threads poll each other's queues) or one shared queue that idle
+  /// threads sleep on (leaves the CPU to the commit thread when idle).
+  enum class scheduling : uint8_t { stealing, sharing };
+  scheduling scheduler = scheduling::stealing;
   /// false: commits skip fsync (benchmarks of the engine without the disk).
   bool durable = true;
   /// Simulated providers keep a log of every call (simulated_calls()).

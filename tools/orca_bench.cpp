@@ -44,6 +44,8 @@ struct options {
   std::size_t batch = 256;
   std::size_t window = 8192;
   std::size_t threads = 0;
+  orca::engine_options::scheduling scheduler
+    = orca::engine_options::scheduling::stealing;
   bool durable = false;
   std::string data;
   std::string flow_file;
@@ -145,6 +147,7 @@ int run_waiting(const options& opts) {
     orca::engine_options eo;
     eo.data_dir = dir;
     eo.threads = opts.threads;
+  eo.scheduler = opts.scheduler;
     eo.durable = opts.durable;
     eo.config.providers["notify"] = orca::provider_config{};
     auto e = orca::Engine::open(std::move(eo));
@@ -265,6 +268,7 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   orca::engine_options eo;
   eo.data_dir = dir;
   eo.threads = opts.threads;
+  eo.scheduler = opts.scheduler;
   eo.durable = opts.durable;
   eo.config.providers["notify"] = orca::provider_config{};
   eo.configure = [](caf::actor_system_config& cfg) {
@@ -340,6 +344,13 @@ int main(int argc, char** argv) {
   app.add_option("--window", opts.window, "most orders in flight")->capture_default_str();
   app.add_option("--threads", opts.threads, "actor scheduler threads (0: one per core)")
     ->capture_default_str();
+  app.add_option("--scheduler", opts.scheduler,
+                 "how actor threads find work: stealing or sharing")
+    ->transform(CLI::CheckedTransformer(
+      std::map<std::string, orca::engine_options::scheduling>{
+        {"stealing", orca::engine_options::scheduling::stealing},
+        {"sharing", orca::engine_options::scheduling::sharing}}))
+    ->capture_default_str();
   app.add_flag("--durable", opts.durable, "fsync every commit");
   app.add_option("--data", opts.data, "data directory (default: a fresh one under /tmp)");
   app.add_option("--flow", opts.flow_file, "flow file")->capture_default_str();
@@ -369,6 +380,7 @@ int main(int argc, char** argv) {
   orca::engine_options eo;
   eo.data_dir = opts.data;
   eo.threads = opts.threads;
+  eo.scheduler = opts.scheduler;
   eo.durable = opts.durable;
   eo.config.providers["notify"] = orca::provider_config{};
   auto opened = orca::Engine::open(std::move(eo));
