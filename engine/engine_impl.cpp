@@ -290,16 +290,21 @@ caf::error Engine::impl::recover_journeys() {
   for (const auto& [id, why] : damaged)
     journey_failed(id.order_id, id.flow, id.version,
                    "its record is damaged: " + why);
+  // The supervisor of a journey's flow version; if that version cannot be
+  // loaded, the journey fails with the reason (REQUIRES: mutex held).
+  auto supervisor_or_fail = [this](const journey_id& id) {
+    auto sup = supervisor_for(id.flow, id.version);
+    if (sup)
+      return *sup;
+    journey_failed(id.order_id, id.flow, id.version,
+                   "its flow version cannot be loaded: "
+                     + describe(sup.error()));
+    return caf::actor{};
+  };
   for (const auto& [id, wake_at] : sleeping) {
     std::lock_guard<std::mutex> guard{mutex};
-    auto sup = supervisor_for(id.flow, id.version);
-    if (!sup) {
-      journey_failed(id.order_id, id.flow, id.version,
-                     "its flow version cannot be loaded: "
-                       + describe(sup.error()));
-      continue;
-    }
-    caf::anon_send(*sup, passivate_atom::value, id.order_id, wake_at);
+    if (auto sup = supervisor_or_fail(id))
+      caf::anon_send(sup, passivate_atom::value, id.order_id, wake_at);
   }
   for (const auto& id : restart) {
     auto loaded = journeys->load_for_restart(id);
@@ -309,19 +314,15 @@ caf::error Engine::impl::recover_journeys() {
       continue;
     }
     std::lock_guard<std::mutex> guard{mutex};
-    auto sup = supervisor_for(id.flow, id.version);
-    if (!sup) {
-      journey_failed(id.order_id, id.flow, id.version,
-                     "its flow version cannot be loaded: "
-                       + describe(sup.error()));
+    auto sup = supervisor_or_fail(id);
+    if (!sup)
       continue;
-    }
-    caf::anon_send(*sup, start_atom::value, loaded->the_order,
+    caf::anon_send(sup, start_atom::value, loaded->the_order,
                    std::move(loaded->snapshot));
     for (const auto& type : loaded->missed_events)
-      caf::anon_send(*sup, event_atom::value, id.order_id, type);
+      caf::anon_send(sup, event_atom::value, id.order_id, type);
     if (loaded->missed_cancel)
-      caf::anon_send(*sup, cancel_atom::value, id.order_id);
+      caf::anon_send(sup, cancel_atom::value, id.order_id);
   }
   return caf::none;
 }
