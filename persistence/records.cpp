@@ -48,7 +48,8 @@ void serialize(Archive& ar, branch_slot& x) {
 template <class Archive>
 void serialize(Archive& ar, path_state& x) {
   ar(x.seq, x.position, x.phase, x.previous, x.held, x.failed, x.cancelled,
-     x.attempts, x.token, x.deadline, x.lines, x.branches, x.sending, x.last_error);
+     x.attempts, x.token, x.deadline, x.lines, x.branches, x.sending,
+     x.last_error);
 }
 
 template <class Archive>
@@ -125,16 +126,32 @@ uint32_t checksum_of(std::string_view bytes) {
             static_cast<uInt>(bytes.size())));
 }
 
+/// Fills in the header before a payload that already follows it in `out`.
+void write_header(std::string& out, format::record_tag tag, uint16_t version) {
+  auto payload = std::string_view{out}.substr(format::record_header_size);
+  std::string header;
+  put_le(header, static_cast<uint8_t>(tag), 1);
+  put_le(header, version, 2);
+  put_le(header, checksum_of(payload), 4);
+  put_le(header, payload.size(), 4);
+  out.replace(0, header.size(), header);
+}
+
+/// A record of `x`: the cereal payload is written straight after room for
+/// the header, so that the record needs no second buffer.
 template <class T>
-std::string to_payload(const T& x) {
-  std::string payload;
+std::string sealed(format::record_tag tag, uint16_t version, const T& x) {
+  std::string out;
+  out.reserve(512);
+  out.resize(format::record_header_size);
   {
-    string_sink sink{payload};
+    string_sink sink{out};
     std::ostream os{&sink};
     cereal::BinaryOutputArchive ar{os};
     ar(x);
   }
-  return payload;
+  write_header(out, tag, version);
+  return out;
 }
 
 template <class T>
@@ -159,13 +176,9 @@ namespace detail {
 
 std::string seal(format::record_tag tag, uint16_t version,
                  std::string_view payload) {
-  std::string out;
-  out.reserve(format::record_header_size + payload.size());
-  put_le(out, static_cast<uint8_t>(tag), 1);
-  put_le(out, version, 2);
-  put_le(out, checksum_of(payload), 4);
-  put_le(out, payload.size(), 4);
+  std::string out(format::record_header_size, '\0');
   out.append(payload);
+  write_header(out, tag, version);
   return out;
 }
 
@@ -205,28 +218,27 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
 } // namespace detail
 
 std::string encode(const flow_record& record) {
-  return detail::seal(format::record_tag::flow, format::flow_record_version,
-                      to_payload(record));
+  return sealed(format::record_tag::flow, format::flow_record_version, record);
 }
 
 std::string encode(const flow_version_record& record) {
-  return detail::seal(format::record_tag::flow_version,
-                      format::flow_version_record_version, to_payload(record));
+  return sealed(format::record_tag::flow_version,
+                format::flow_version_record_version, record);
 }
 
 std::string encode(const order_record& record) {
-  return detail::seal(format::record_tag::order, format::order_record_version,
-                      to_payload(record));
+  return sealed(format::record_tag::order, format::order_record_version,
+                record);
 }
 
 std::string encode(const journey_snapshot& snapshot) {
-  return detail::seal(format::record_tag::journey,
-                      format::journey_record_version, to_payload(snapshot));
+  return sealed(format::record_tag::journey,
+                format::journey_record_version, snapshot);
 }
 
 std::string encode(const std::vector<journal_entry>& chunk) {
-  return detail::seal(format::record_tag::journal_entry,
-                      format::journal_entry_version, to_payload(chunk));
+  return sealed(format::record_tag::journal_entry,
+                format::journal_entry_version, chunk);
 }
 
 caf::expected<std::vector<journal_entry>>
@@ -239,8 +251,8 @@ decode_journal_chunk(std::string_view bytes, const std::string& what) {
 }
 
 std::string encode(const ledger_entry& entry) {
-  return detail::seal(format::record_tag::provider_call,
-                      format::provider_call_version, to_payload(entry));
+  return sealed(format::record_tag::provider_call,
+                format::provider_call_version, entry);
 }
 
 caf::expected<ledger_entry> decode_ledger_entry(std::string_view bytes,
