@@ -4,7 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "flows/json.hpp"
 #include "support/node_process.hpp"
@@ -364,4 +370,53 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   CHECK(flows.size() == 2);
   REQUIRE(again.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
   wait_state(again, "SO-1001", "Order to invoice", "completed");
+}
+
+namespace {
+
+/// Connects to `address` (HOST:PORT), writes `bytes`, waits a little for
+/// the node to read them, and hangs up.
+void send_raw(const std::string& address, const std::string& bytes) {
+  auto colon = address.rfind(':');
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  auto port = std::stoi(address.substr(colon + 1));
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  auto host = address.substr(0, colon);
+  REQUIRE(inet_pton(AF_INET, host.c_str(), &to.sin_addr) == 1);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0);
+  // The node may hang up first; a failed write is fine.
+  (void) ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::close(fd);
+}
+
+} // namespace
+
+TEST_CASE("garbage on the node's port is refused and the node goes on") {
+  node_process node{notify_config};
+  publish_examples(node);
+  REQUIRE(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code == 0);
+
+  std::mt19937 gen{42};
+  std::string noise(8192, '\0');
+  for (auto& c : noise)
+    c = static_cast<char>(gen());
+  // A length field far beyond anything the node should allocate.
+  auto huge_length = std::string("\x7f\xff\xff\xff", 4) + noise.substr(0, 64);
+  const std::vector<std::string> attacks{
+    noise, std::string(64, '\0'), std::string(64, '\xff') + huge_length,
+    "GET / HTTP/1.1\r\nHost: orca\r\n\r\n", huge_length, ""};
+  for (const auto& bytes : attacks)
+    send_raw(node.address(), bytes);
+
+  auto status = node.ctl({"node", "status"});
+  CHECK(status.exit_code == 0);
+  auto all = json_lines(node.ctl_json({"journey", "list"}));
+  CHECK(all.size() == 10);
+  REQUIRE(node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
+  wait_state(node, "SO-1001", "Order to invoice", "completed");
+  CHECK(node.stop() == 0);
 }
