@@ -79,7 +79,12 @@ caf::actor_system& Engine::system() {
 }
 
 void Engine::flush() {
-  impl_->writer->flush();
+  if (impl_->writer)
+    impl_->writer->flush();
+}
+
+void Engine::stop() {
+  impl_->stop();
 }
 
 caf::expected<std::size_t> Engine::expire_journals() {

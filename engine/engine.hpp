@@ -227,6 +227,12 @@ public:
   /// Blocks until everything queued for the store is committed.
   void flush();
 
+  /// Commits what is queued and stops every actor, so that everything
+  /// accepted is in the store; the engine takes no more work. What is left
+  /// is tearing down the actor system, which the destructor does. A process
+  /// about to exit may skip that (std::_Exit) once stop() has returned.
+  void stop();
+
   /// Deletes the journals whose retention is over (the engine also does it
   /// hourly); returns how many journeys' journals went.
   caf::expected<std::size_t> expire_journals();

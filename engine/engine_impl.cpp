@@ -7,9 +7,10 @@
 
 namespace orca {
 
-Engine::impl::~impl() {
-  if (!system)
+void Engine::impl::stop() {
+  if (stopped || !system)
     return;
+  stopped = true;
   // Let queued intakes finish (their callbacks start journeys), then stop
   // every actor, then commit the snapshots they left.
   writer->flush();
@@ -24,6 +25,12 @@ Engine::impl::~impl() {
     caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   system->await_all_actors_done();
   writer.reset();
+}
+
+Engine::impl::~impl() {
+  if (!system)
+    return;
+  stop();
   // The actor system waits for detached actors until the last handle to
   // them is gone: drop every handle before it goes.
   sweeper = nullptr;

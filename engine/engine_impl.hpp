@@ -73,7 +73,11 @@ struct Engine::impl final : journey_sink {
   std::atomic<int> terminal_subscribers{0};
 
   /// Lets queued intakes finish, stops every actor, then commits the
-  /// snapshots they left.
+  /// snapshots they left. Once only.
+  void stop();
+  bool stopped = false;
+
+  /// stop(), then tears down the actor system.
   ~impl() override;
 
   int64_t now() const {
