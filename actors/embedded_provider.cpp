@@ -11,7 +11,7 @@ caf::behavior embedded_worker(caf::event_based_actor*,
   return {
     [fn](const provider_request& request) {
       try {
-        return (*fn)(request);
+        return checked((*fn)(request));
       } catch (const std::exception& e) {
         return provider_reply::failure(std::string{"the provider threw: "}
                                        + e.what());

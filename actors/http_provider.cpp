@@ -35,9 +35,9 @@ using error_code = boost::system::error_code;
 /// How much of a non-2xx answer's body goes into the error message.
 constexpr std::size_t error_body_bytes = 200;
 
-/// Larger answers are refused rather than buffered: no provider answer that
-/// Orca understands comes anywhere near this.
-constexpr std::uint64_t max_answer_bytes = 8 * 1024 * 1024;
+/// Larger answers are refused rather than buffered (SPEC §8): no provider
+/// answer that Orca understands comes anywhere near this.
+const std::uint64_t max_answer_bytes = default_limits().answer_bytes;
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size())

@@ -45,9 +45,42 @@ std::string to_json(const provider_request& request) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-provider_reply reply_from_json(action_kind action, std::string_view body) {
+provider_reply checked(provider_reply reply, const limits& lim) {
+  constexpr std::size_t max_error_bytes = 1024;
+  if (reply.error.size() > max_error_bytes) {
+    reply.error.resize(max_error_bytes);
+    reply.error += "...";
+  }
+  if (!reply.ok)
+    return reply;
+  auto refuse = [&](const std::string& what, std::string_view value) {
+    return provider_reply::failure("the provider's answer has a bad " + what
+                                   + ": " + name_problem(value, lim.name_bytes));
+  };
+  for (const auto& group : reply.fulfillment) {
+    if (!name_problem(group.source, lim.name_bytes).empty())
+      return refuse("fulfillment source", group.source);
+    for (const auto& line : group.line_ids)
+      if (!name_problem(line, lim.name_bytes).empty())
+        return refuse("line id", line);
+  }
+  if (reply.invoice_id
+      && !name_problem(*reply.invoice_id, lim.name_bytes).empty())
+    return refuse("invoice_id", *reply.invoice_id);
+  return reply;
+}
+
+provider_reply reply_from_json(action_kind action, std::string_view body,
+                               const limits& lim) {
+  if (body.size() > lim.answer_bytes)
+    return provider_reply::failure(
+      describe(too_large("the provider's answer", body.size(),
+                         lim.answer_bytes)));
+  if (nests_deeper_than(body, lim.json_depth))
+    return provider_reply::failure(
+      describe(too_deep("the provider's answer", lim.json_depth)));
   json_document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<json_parse_flags>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject())
     return provider_reply::failure("the provider's answer is not a JSON object");
   provider_reply reply;
@@ -81,7 +114,7 @@ provider_reply reply_from_json(action_kind action, std::string_view body) {
         "the billing provider's answer has no \"invoice_id\" string");
     reply.invoice_id = std::string{view_of(id->value)};
   }
-  return reply;
+  return checked(std::move(reply), lim);
 }
 
 } // namespace orca

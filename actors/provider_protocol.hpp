@@ -59,7 +59,18 @@ std::string to_json(const provider_request& request);
 /// Reads a provider's JSON answer for `action`: send_to_dom needs
 /// {"fulfillment_orders": [{"source", "lines": [ids]}]}, send_to_invoice
 /// {"invoice_id"}; other fields are ignored, `{}` is a plain success.
-provider_reply reply_from_json(action_kind action, std::string_view body);
+/// Refuses a body over `lim.answer_bytes` or nested deeper than
+/// `lim.json_depth` (a failed attempt that names the limit), and checks the
+/// reply it reads as `checked` does.
+provider_reply reply_from_json(action_kind action, std::string_view body,
+                               const limits& lim = default_limits());
+
+/// A reply from outside (an http, remote or embedded provider) as the
+/// journey may take it: a source or invoice id that is no valid name under
+/// `lim` turns it into a failure that says why, and an error text is cut to
+/// a readable length.
+provider_reply checked(provider_reply reply,
+                       const limits& lim = default_limits());
 
 } // namespace orca
 

@@ -25,7 +25,7 @@ provider_reply from_wire(const wire_provider_reply& reply) {
   r.fulfillment = reply.fulfillment;
   if (!reply.invoice_id.empty())
     r.invoice_id = reply.invoice_id;
-  return r;
+  return checked(std::move(r));
 }
 
 void register_wire_types(caf::actor_system_config& cfg) {

@@ -38,7 +38,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   if (!db)
     return db.error();
   im->db = std::move(*db);
-  im->flows = std::make_unique<flow_store>(*im->db);
+  im->flows = std::make_unique<flow_store>(*im->db, im->options.config.limits);
   im->writer = std::make_unique<group_committer>(*im->db);
   im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
   im->ledger = std::make_unique<provider_ledger>(*im->db, *im->writer);
@@ -192,13 +192,23 @@ caf::error Engine::register_embedded_provider(const std::string& id,
 
 caf::error Engine::register_remote_provider(const std::string& id,
                                             caf::actor client) {
-  if (id.empty())
-    return make_error(errc::invalid_argument, "a provider id must not be empty");
-  for (const auto& e : impl_->services->providers.list())
-    if (e.id == id && e.kind == "remote") {
-      caf::anon_send(e.adapter, connect_atom::value, std::move(client));
-      return caf::none;
-    }
+  if (auto err = check_name(id, "provider id",
+                            impl_->options.config.limits.name_bytes))
+    return err;
+  // A client may serve an id configured as remote, or one nobody has:
+  // never take over a provider the node runs itself.
+  for (const auto& e : impl_->services->providers.list()) {
+    if (e.id != id)
+      continue;
+    if (e.kind != "remote")
+      return make_error(errc::provider_taken,
+                        "provider " + quote(id) + " is a " + e.kind
+                          + " provider of this node; a client may serve only "
+                            "providers configured as remote (or not "
+                            "configured)");
+    caf::anon_send(e.adapter, connect_atom::value, std::move(client));
+    return caf::none;
+  }
   auto adapter = spawn_remote_provider(*impl_->system, id);
   caf::anon_send(adapter, connect_atom::value, std::move(client));
   impl_->replace_provider(id, adapter, "remote");
@@ -232,10 +242,11 @@ void Engine::submit_async(std::vector<std::string> orders,
   auto now = impl_->now();
   std::vector<write_request> requests;
   std::vector<std::size_t> positions;
+  const auto& lim = impl_->options.config.limits;
   for (std::size_t i = 0; i < orders.size(); ++i) {
-    auto parsed = order::parse(orders[i]);
+    auto parsed = order::parse(orders[i], lim);
     if (!parsed) {
-      (*results)[i].order_id = order_id_of(orders[i]);
+      (*results)[i].order_id = order_id_of(orders[i], lim.name_bytes);
       (*results)[i].status = submit_status::rejected;
       (*results)[i].error = describe(parsed.error());
       continue;
@@ -332,9 +343,13 @@ void Engine::events_async(
       if (--*remaining == 0)
         (*finish)(std::move(*results));
     };
-    if (type.empty()) {
-      complete(make_error(errc::invalid_argument,
-                          "an event type must not be empty"));
+    const auto& lim = impl_->options.config.limits;
+    if (auto err = check_name(order_id, "order id", lim.name_bytes)) {
+      complete(std::move(err));
+      continue;
+    }
+    if (auto err = check_name(type, "event type", lim.name_bytes)) {
+      complete(std::move(err));
       continue;
     }
     auto what = "orders/" + quote(order_id);

@@ -134,7 +134,9 @@ public:
   std::vector<provider_info> providers() const;
 
   /// Makes `client` (a remote actor client) the provider `id`: calls go to it
-  /// until it goes away or another client registers as `id`.
+  /// until it goes away or another client registers as `id`. An id the node
+  /// runs as another kind (simulated, http, embedded) is refused with
+  /// errc::provider_taken.
   caf::error register_remote_provider(const std::string& id,
                                       caf::actor client);
 

@@ -93,10 +93,60 @@ void parse_provider(const std::string& id, const json_value& json,
   config.providers[id] = std::move(p);
 }
 
+void parse_limits(const json_value& json, limits& lim, diagnostics& diags) {
+  if (!json.IsObject()) {
+    diags.add("limits", "must be an object of limit name -> number");
+    return;
+  }
+  struct named_limit {
+    const char* name;
+    std::size_t* size;
+    uint32_t* count;
+  };
+  const named_limit known[] = {
+    {"name_bytes", &lim.name_bytes, nullptr},
+    {"order_bytes", &lim.order_bytes, nullptr},
+    {"order_lines", &lim.order_lines, nullptr},
+    {"flow_bytes", &lim.flow_bytes, nullptr},
+    {"flow_steps", &lim.flow_steps, nullptr},
+    {"json_depth", &lim.json_depth, nullptr},
+    {"max_attempts", nullptr, &lim.max_attempts},
+    {"answer_bytes", &lim.answer_bytes, nullptr},
+    {"orders_in_flight", &lim.orders_in_flight, nullptr},
+    {"batch_orders", &lim.batch_orders, nullptr},
+  };
+  for (auto it = json.MemberBegin(); it != json.MemberEnd(); ++it) {
+    auto name = view_of(it->name);
+    auto where = field_of("limits", std::string{name});
+    const named_limit* match = nullptr;
+    for (const auto& k : known)
+      if (name == k.name)
+        match = &k;
+    if (match == nullptr) {
+      std::string names;
+      for (const auto& k : known)
+        names += (names.empty() ? "" : ", ") + std::string{k.name};
+      diags.add(where, "unknown limit (known: " + names + ")");
+    } else if (!it->value.IsUint() || it->value.GetUint() == 0) {
+      diags.add(where, "must be a whole number from 1 to 4294967295");
+    } else if (match->size != nullptr) {
+      *match->size = it->value.GetUint();
+    } else {
+      *match->count = it->value.GetUint();
+    }
+  }
+}
+
 } // namespace
 
 caf::expected<node_config> node_config::parse(std::string_view text,
                                               const std::string& origin) {
+  // A config is no larger than a flow; its limits are not known yet.
+  if (text.size() > default_limits().flow_bytes)
+    return make_error(errc::invalid_config,
+                      origin + ": "
+                        + describe(too_large("a node config", text.size(),
+                                             default_limits().flow_bytes)));
   auto doc = parse_json(text, origin);
   if (!doc)
     return make_error(errc::invalid_config, describe(doc.error()));
@@ -105,7 +155,9 @@ caf::expected<node_config> node_config::parse(std::string_view text,
   if (!doc->IsObject()) {
     diags.add("", "a node config must be a JSON object");
   } else {
-    diags.reject_unknown_fields(*doc, "", {"providers"});
+    diags.reject_unknown_fields(*doc, "", {"providers", "limits"});
+    if (auto lim = doc->FindMember("limits"); lim != doc->MemberEnd())
+      parse_limits(lim->value, config.limits, diags);
     if (auto providers = doc->FindMember("providers");
         providers != doc->MemberEnd()) {
       if (!providers->value.IsObject()) {
@@ -115,8 +167,9 @@ caf::expected<node_config> node_config::parse(std::string_view text,
              it != providers->value.MemberEnd(); ++it) {
           std::string id{view_of(it->name)};
           auto where = "providers." + quote(id);
-          if (id.empty())
-            diags.add(where, "a provider id must not be empty");
+          if (auto problem = name_problem(id, config.limits.name_bytes);
+              !problem.empty())
+            diags.add(where, "provider id: " + problem);
           else
             parse_provider(id, it->value, where, config, diags);
         }

@@ -1,11 +1,13 @@
 #pragma once
 
-// A node's configuration file (SPEC §3): the providers it registers.
+// A node's configuration file (SPEC §3, §8): the providers it registers and
+// the limits it enforces.
 //
 //   {"providers": {
 //      "fulfillment": {"kind": "simulated", "fail_first_attempts": 2},
 //      "erp": {"kind": "http", "url": "http://127.0.0.1:8080/orders",
-//              "timeout_ms": 2000}}}
+//              "timeout_ms": 2000}},
+//    "limits": {"orders_in_flight": 20000}}
 //
 // Providers it names replace the defaults of the same id; the defaults
 // (simulated dom, fulfillment, fno and billing, always succeeding) stay.
@@ -16,6 +18,7 @@
 
 #include "actors/http_provider.hpp"
 #include "actors/simulated_provider.hpp"
+#include "flows/limits.hpp"
 
 namespace orca {
 
@@ -31,6 +34,10 @@ struct provider_config {
 
 struct node_config {
   std::map<std::string, provider_config> providers;
+  /// SPEC §8; the config's "limits" object sets any of them by name:
+  /// name_bytes, order_bytes, order_lines, flow_bytes, flow_steps,
+  /// json_depth, max_attempts, answer_bytes, orders_in_flight, batch_orders.
+  orca::limits limits;
 
   /// Parses a config file's text; every problem is reported in one error,
   /// one line each, naming `origin` and the field.

@@ -12,6 +12,7 @@ const char* to_string(errc code) {
     case errc::invalid_order: return "invalid_order";
     case errc::invalid_config: return "invalid_config";
     case errc::invalid_argument: return "invalid_argument";
+    case errc::limit_exceeded: return "limit_exceeded";
     case errc::flow_exists: return "flow_exists";
     case errc::no_such_flow: return "no_such_flow";
     case errc::flow_is_published: return "flow_is_published";
@@ -24,9 +25,13 @@ const char* to_string(errc code) {
     case errc::journey_not_failed: return "journey_not_failed";
     case errc::engine_stopped: return "engine_stopped";
     case errc::no_such_order: return "no_such_order";
+    case errc::busy: return "busy";
+    case errc::provider_taken: return "provider_taken";
     case errc::storage_failure: return "storage_failure";
     case errc::store_too_new: return "store_too_new";
     case errc::corrupt_record: return "corrupt_record";
+    case errc::storage_full: return "storage_full";
+    case errc::directory_in_use: return "directory_in_use";
     case errc::provider_failure: return "provider_failure";
     case errc::provider_timeout: return "provider_timeout";
     case errc::node_unreachable: return "node_unreachable";

@@ -22,6 +22,8 @@ enum class errc : uint8_t {
   invalid_order = 3,
   invalid_config = 4,
   invalid_argument = 5,
+  /// Over one of the limits of SPEC §8 (the message names it).
+  limit_exceeded = 6,
 
   // Flow lifecycle.
   flow_exists = 20,
@@ -38,11 +40,19 @@ enum class errc : uint8_t {
   journey_not_failed = 42,
   engine_stopped = 43,
   no_such_order = 44,
+  /// Too many orders in flight: try again later.
+  busy = 45,
+  /// A remote client may not serve a provider configured as another kind.
+  provider_taken = 46,
 
   // Storage.
   storage_failure = 60,
   store_too_new = 61,
   corrupt_record = 62,
+  /// The store reached its configured maximum size.
+  storage_full = 63,
+  /// Another process holds the data directory.
+  directory_in_use = 64,
 
   // Providers and the network.
   provider_failure = 80,

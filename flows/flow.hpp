@@ -174,8 +174,10 @@ struct parsed_flow {
 
 /// Parses and validates a flow definition (every rule of SPEC §2.1 except
 /// that providers are registered, which `check_providers` does at publish
-/// time). Reports all problems of the text in one pass.
-parsed_flow parse_flow(std::string_view text);
+/// time) and the limits of `lim` (SPEC §8). Reports all problems of the
+/// text in one pass.
+parsed_flow parse_flow(std::string_view text,
+                       const limits& lim = default_limits());
 
 /// Reports every action whose provider is not in `registered`.
 diagnostics check_providers(const flow& f,

@@ -7,8 +7,9 @@ const char* to_string(flow_status status) {
 }
 
 caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
-                                            const std::string& origin) {
-  auto parsed = parse_flow(text);
+                                            const std::string& origin,
+                                            const limits& lim) {
+  auto parsed = parse_flow(text, lim);
   if (!parsed.errors.empty()) {
     std::string msg;
     for (const auto& line : parsed.errors.lines(origin)) {
@@ -23,8 +24,8 @@ caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
 
 caf::expected<flow_record> lifecycle_create(std::string_view text,
                                             const std::string& origin,
-                                            int64_t now) {
-  auto parsed = parse_flow_or_error(text, origin);
+                                            int64_t now, const limits& lim) {
+  auto parsed = parse_flow_or_error(text, origin, lim);
   if (!parsed)
     return parsed.error();
   flow_record result;
@@ -38,13 +39,13 @@ caf::expected<flow_record> lifecycle_create(std::string_view text,
 caf::expected<flow_record> lifecycle_update(const flow_record& current,
                                             std::string_view text,
                                             const std::string& origin,
-                                            int64_t now) {
+                                            int64_t now, const limits& lim) {
   if (current.status == flow_status::published)
     return make_error(errc::flow_is_published,
                       "flow " + quote(current.name) + " is published (version "
                         + std::to_string(current.latest_version)
                         + "): stop it before updating it");
-  auto parsed = parse_flow_or_error(text, origin);
+  auto parsed = parse_flow_or_error(text, origin, lim);
   if (!parsed)
     return parsed.error();
   if ((*parsed)->name != current.name)

@@ -52,19 +52,20 @@ struct publish_outcome {
 
 /// Parses `text` and turns every problem into one invalid_flow error whose
 /// message has one line per problem, each prefixed with `origin`.
-caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
-                                            const std::string& origin);
+caf::expected<flow_ptr>
+parse_flow_or_error(std::string_view text, const std::string& origin,
+                    const limits& lim = default_limits());
 
 /// A new Unpublished flow with `text` as its version 1 draft.
-caf::expected<flow_record> lifecycle_create(std::string_view text,
-                                            const std::string& origin,
-                                            int64_t now);
+caf::expected<flow_record>
+lifecycle_create(std::string_view text, const std::string& origin, int64_t now,
+                 const limits& lim = default_limits());
 
 /// Replaces the draft of an Unpublished flow.
-caf::expected<flow_record> lifecycle_update(const flow_record& current,
-                                            std::string_view text,
-                                            const std::string& origin,
-                                            int64_t now);
+caf::expected<flow_record>
+lifecycle_update(const flow_record& current, std::string_view text,
+                 const std::string& origin, int64_t now,
+                 const limits& lim = default_limits());
 
 /// Validates the draft (providers must be in `registered`) and freezes it as
 /// the next version, or publishes the latest version again if the draft is

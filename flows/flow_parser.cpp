@@ -35,11 +35,7 @@ void flow_parser::parse(const json_value& root) {
 
 void flow_parser::parse_header(const json_value& root) {
   if (auto name = required_string(root, "", "name")) {
-    auto n = character_count(*name);
-    if (n == 0 || n > max_name_length)
-      diags_.add("name", "must be 1 to 128 characters long");
-    else if (has_control_character(*name))
-      diags_.add("name", "must not contain control characters");
+    check_name_field(*name, "name");
     f_.name = *name;
   }
   if (auto type = required_string(root, "", "type")) {
@@ -105,6 +101,8 @@ flow_parser::parse_filter_policy(const json_value& json, std::string where) {
   if (!name)
     return;
   policy.name = *name;
+  check_name_field(*name, field_of(where, "name"));
+  check_name_field(*name, field_of(where, "name"));
   if (!remember_name(filter_names_, *name, where, "filter policy"))
     return;
   filter_index_[*name] = static_cast<uint16_t>(f_.filters.size());
@@ -249,6 +247,12 @@ flow_parser::positive_integer(const json_value& json,
   return 1;
 }
 
+void flow_parser::check_name_field(const std::string& name,
+                                   const std::string& where) {
+  if (auto problem = name_problem(name, limits_.name_bytes); !problem.empty())
+    diags_.add(where, problem);
+}
+
 bool
 flow_parser::remember_name(std::map<std::string, std::string>& names,
                            const std::string& name, const std::string& where,
@@ -262,16 +266,25 @@ flow_parser::remember_name(std::map<std::string, std::string>& names,
 
 } // namespace flow_parsing
 
-parsed_flow parse_flow(std::string_view text) {
+parsed_flow parse_flow(std::string_view text, const limits& lim) {
   parsed_flow result;
-  auto doc = parse_json(text, "");
+  if (text.size() > lim.flow_bytes) {
+    result.errors.add("", describe(too_large("a flow", text.size(),
+                                             lim.flow_bytes)));
+    return result;
+  }
+  auto doc = parse_json(text, "", lim.json_depth);
   if (!doc) {
     result.errors.add("", describe(doc.error()));
     return result;
   }
   auto model = std::make_shared<flow>();
-  flow_parsing::flow_parser parser{*model, result.errors};
+  flow_parsing::flow_parser parser{*model, result.errors, lim};
   parser.parse(*doc);
+  if (model->steps.size() > lim.flow_steps)
+    result.errors.add("steps", std::to_string(model->steps.size())
+                                 + " steps is over the limit of "
+                                 + std::to_string(lim.flow_steps) + " steps");
   result.name = model->name;
   if (result.errors.empty())
     result.model = std::move(model);

@@ -12,8 +12,6 @@
 
 namespace orca::flow_parsing {
 
-constexpr std::size_t max_name_length = 128;
-
 struct named_action {
   const char* name;
   action_kind kind;
@@ -62,19 +60,11 @@ inline bool has_control_character(std::string_view text) {
   return false;
 }
 
-/// Number of characters (UTF-8 code points) in `text`.
-inline std::size_t character_count(std::string_view text) {
-  std::size_t n = 0;
-  for (unsigned char c : text)
-    if ((c & 0xC0) != 0x80)
-      ++n;
-  return n;
-}
-
 /// Fills a flow model from its JSON, adding every problem to `diags`.
 class flow_parser {
 public:
-  flow_parser(flow& model, diagnostics& diags) : f_(model), diags_(diags) {
+  flow_parser(flow& model, diagnostics& diags, const limits& lim)
+    : f_(model), diags_(diags), limits_(lim) {
   }
 
   void parse(const json_value& root);
@@ -159,8 +149,12 @@ private:
                      const std::string& name, const std::string& where,
                      const char* what);
 
+  /// Reports a name longer than the limit or holding control characters.
+  void check_name_field(const std::string& name, const std::string& where);
+
   flow& f_;
   diagnostics& diags_;
+  const limits& limits_;
   std::map<std::string, std::string> filter_names_;
   std::map<std::string, std::string> execution_names_;
   std::map<std::string, std::string> step_names_;

@@ -39,12 +39,9 @@ flow_parser::parse_step(const json_value& json, const std::string& where,
     s.position = position;
   }
   if (auto name = required_string(json, where, "name")) {
-    auto n = character_count(*name);
-    if (n == 0 || n > max_name_length)
-      diags_.add(field_of(where, "name"), "must be 1 to 128 characters long");
-    else if (has_control_character(*name))
-      diags_.add(field_of(where, "name"),
-                 "must not contain control characters");
+    auto problem = name_problem(*name, limits_.name_bytes);
+    if (!problem.empty())
+      diags_.add(field_of(where, "name"), problem);
     else
       remember_name(step_names_, *name, where, "step");
     f_.steps[id].name = *name;
@@ -134,9 +131,12 @@ flow_parser::parse_provider_fields(const json_value& json,
       diags_.add(field_of(where, "provider"),
                  std::string{"a built-in action ("} + to_string(s.action)
                    + ") uses no provider");
-    else if (!provider->value.IsString()
-             || provider->value.GetStringLength() == 0)
+    else if (!provider->value.IsString())
       diags_.add(field_of(where, "provider"), "must be a non-empty string");
+    else if (auto problem = name_problem(view_of(provider->value),
+                                         limits_.name_bytes);
+             !problem.empty())
+      diags_.add(field_of(where, "provider"), problem);
     else
       s.provider = std::string{view_of(provider->value)};
   } else if (s.action == action_kind::custom) {
@@ -172,12 +172,18 @@ void flow_parser::parse_retry(const json_value& json, const std::string& where,
                                {"max_attempts", "backoff_ms",
                                 "max_backoff_ms"});
   retry_policy policy;
-  if (auto m = json.FindMember("max_attempts"); m != json.MemberEnd())
+  if (auto m = json.FindMember("max_attempts"); m != json.MemberEnd()) {
     policy.max_attempts =
       positive_integer(m->value, field_of(where, "max_attempts"));
+    if (policy.max_attempts > limits_.max_attempts)
+      diags_.add(field_of(where, "max_attempts"),
+                 std::to_string(policy.max_attempts)
+                   + " is over the limit of "
+                   + std::to_string(limits_.max_attempts) + " attempts");
+  }
   if (auto b = json.FindMember("backoff_ms"); b != json.MemberEnd())
     policy.backoff_ms =
-      natural_number(b->value, field_of(where, "backoff_ms"));
+      positive_integer(b->value, field_of(where, "backoff_ms"));
   if (auto b = json.FindMember("max_backoff_ms"); b != json.MemberEnd())
     policy.max_backoff_ms =
       natural_number(b->value, field_of(where, "max_backoff_ms"));

@@ -20,9 +20,17 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text,
 }
 
 caf::expected<json_document> parse_json(std::string_view text,
-                                        std::string_view origin) {
+                                        std::string_view origin,
+                                        std::size_t max_depth) {
+  if (nests_deeper_than(text, max_depth)) {
+    std::string what{origin};
+    return make_error(errc::limit_exceeded,
+                      describe(too_deep(what.empty() ? "the document"
+                                                     : what + ": the document",
+                                        max_depth)));
+  }
   json_document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  doc.Parse<json_parse_flags>(text.data(), text.size());
   if (doc.HasParseError()) {
     auto [line, column] = line_and_column(text, doc.GetErrorOffset());
     std::string msg{origin};

@@ -13,6 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include "flows/errc.hpp"
+#include "flows/limits.hpp"
 
 namespace orca {
 
@@ -20,10 +21,18 @@ using json_value = rapidjson::Value;
 using json_document = rapidjson::Document;
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-/// Parses `text` as one JSON value. On failure the error names `origin`
+/// Parses `text` as one JSON value, refusing one nested deeper than
+/// `max_depth` before parsing it. On failure the error names `origin`
 /// (usually a file name) and the line and column of the problem.
-caf::expected<json_document> parse_json(std::string_view text,
-                                        std::string_view origin);
+caf::expected<json_document>
+parse_json(std::string_view text, std::string_view origin,
+           std::size_t max_depth = default_limits().json_depth);
+
+/// The RapidJSON flags Orca parses with: full-precision numbers, and no
+/// recursion (the depth is checked first, but the parser must not depend on
+/// it for its own safety).
+constexpr unsigned json_parse_flags =
+  rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
 
 /// Line and column (both from 1) of a byte offset into `text`.
 std::pair<std::size_t, std::size_t> line_and_column(std::string_view text,

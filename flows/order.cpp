@@ -1,5 +1,6 @@
 #include "flows/order.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include <rapidjson/error/en.h>
@@ -8,19 +9,23 @@ namespace orca {
 
 namespace {
 
+/// Line indices are 16 bits wide (line_index), whatever the config says.
 constexpr std::size_t max_lines = 65535;
 
 } // namespace
 
-caf::expected<order> order::parse(std::string_view text) {
+caf::expected<order> order::parse(std::string_view text, const limits& lim) {
+  if (text.size() > lim.order_bytes)
+    return too_large("an order", text.size(), lim.order_bytes);
+  if (nests_deeper_than(text, lim.json_depth))
+    return too_deep("the order", lim.json_depth);
   order result;
   result.text_ = std::string{text};
   result.pool_ = std::make_unique<rapidjson::MemoryPoolAllocator<>>(
     text.size() + text.size() / 2 + 256);
   result.doc_ = json_document{result.pool_.get()};
   auto& doc = result.doc_;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(result.text_.data(),
-                                                result.text_.size());
+  doc.Parse<json_parse_flags>(result.text_.data(), result.text_.size());
   if (doc.HasParseError()) {
     auto [line, column] = line_and_column(text, doc.GetErrorOffset());
     return make_error(errc::invalid_json,
@@ -38,19 +43,23 @@ caf::expected<order> order::parse(std::string_view text) {
   if (!id->value.IsString() || id->value.GetStringLength() == 0)
     return make_error(errc::invalid_order, "id: must be a non-empty string");
   result.id_ = std::string{view_of(id->value)};
-  for (unsigned char c : result.id_)
-    if (c < 0x20 || c == 0x7F)
-      return make_error(errc::invalid_order,
-                        "id: must not contain control characters");
+  if (auto err = check_name(result.id_, "id", lim.name_bytes))
+    return make_error(err.code() == static_cast<uint8_t>(errc::limit_exceeded)
+                        ? errc::limit_exceeded
+                        : errc::invalid_order,
+                      describe(err));
   auto where = "order " + quote(result.id_) + ": ";
   auto lines = doc.FindMember("lines");
   if (lines == doc.MemberEnd())
     return make_error(errc::invalid_order, where + "lines: missing required field");
   if (!lines->value.IsArray())
     return make_error(errc::invalid_order, where + "lines: must be a list");
-  if (lines->value.Size() > max_lines)
-    return make_error(errc::invalid_order,
-                      where + "lines: an order may have at most 65535 lines");
+  auto line_limit = std::min(lim.order_lines, max_lines);
+  if (lines->value.Size() > line_limit)
+    return make_error(errc::limit_exceeded,
+                      where + "lines: " + std::to_string(lines->value.Size())
+                        + " lines is over the limit of "
+                        + std::to_string(line_limit) + " lines");
   std::unordered_set<std::string_view> seen;
   for (rapidjson::SizeType i = 0; i < lines->value.Size(); ++i) {
     const auto& line = lines->value[i];
@@ -73,13 +82,15 @@ caf::expected<order> order::parse(std::string_view text) {
   return result;
 }
 
-std::string order_id_of(std::string_view text) {
+std::string order_id_of(std::string_view text, std::size_t max_bytes) {
   json_document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject())
     return {};
   auto id = doc.FindMember("id");
-  if (id == doc.MemberEnd() || !id->value.IsString())
+  if (id == doc.MemberEnd() || !id->value.IsString()
+      || id->value.GetStringLength() > max_bytes
+      || check_name(view_of(id->value), "id", max_bytes))
     return {};
   return std::string{view_of(id->value)};
 }

@@ -17,9 +17,11 @@ namespace orca {
 
 class order {
 public:
-  /// Parses and checks an order. Errors name the offending field, e.g.
+  /// Parses and checks an order against `lim` (size, depth, id, lines).
+  /// Errors name the offending field or limit, e.g.
   /// `lines[1].id: duplicate line id "1"`.
-  static caf::expected<order> parse(std::string_view text);
+  static caf::expected<order> parse(std::string_view text,
+                                    const limits& lim = default_limits());
 
   order(order&&) = default;
   order& operator=(order&&) = default;
@@ -65,9 +67,10 @@ private:
 
 using order_ptr = std::shared_ptr<const order>;
 
-/// The `id` of an order's text if it has a readable one (for reporting an
-/// order that did not parse), else "".
-std::string order_id_of(std::string_view text);
+/// The `id` of an order's text if it has a readable one of at most
+/// `max_bytes` (for reporting an order that did not parse), else "".
+std::string order_id_of(std::string_view text,
+                        std::size_t max_bytes = default_limits().name_bytes);
 
 /// Index of a line within its order.
 using line_index = uint16_t;

@@ -2,9 +2,14 @@
 
 #include <cstring>
 
+#include <re2/re2.h>
+
 namespace orca {
 
 namespace {
+
+/// Memory one compiled pattern may use (RE2's budget for its automata).
+constexpr int64_t max_pattern_memory = int64_t{8} << 20;
 
 struct op_name {
   const char* name;
@@ -118,14 +123,22 @@ std::optional<predicate> parse_comparison(const json_value& json,
       } else {
         result.value.type = literal::kind::string;
         result.value.text = std::string{view_of(value->value)};
-        try {
-          result.pattern = std::make_shared<const std::regex>(
-            result.value.text, std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& e) {
+        // RE2 matches in time linear in the input and in bounded memory;
+        // a pattern that would need backtracking (backreferences,
+        // look-around) is refused here, with RE2's reason.
+        re2::RE2::Options options;
+        options.set_log_errors(false);
+        options.set_max_mem(max_pattern_memory);
+        auto compiled =
+          std::make_shared<const re2::RE2>(result.value.text, options);
+        if (compiled->ok())
+          result.pattern = std::move(compiled);
+        else
           diags.add(value_where, "invalid regular expression "
                                    + quote(result.value.text) + ": "
-                                   + e.what());
-        }
+                                   + compiled->error()
+                                   + " (a pattern must match in linear time: "
+                                     "no backreferences or look-around)");
       }
     } else if (auto lit = parse_literal(value->value, value_where, diags)) {
       result.value = std::move(*lit);
@@ -294,9 +307,9 @@ bool evaluate_comparison(const predicate& p, const json_value& scope) {
     }
     case predicate_op::matches:
       return field->IsString() && p.pattern
-             && std::regex_match(field->GetString(),
-                                 field->GetString() + field->GetStringLength(),
-                                 *p.pattern);
+             && re2::RE2::FullMatch(re2::StringPiece{field->GetString(),
+                                                     field->GetStringLength()},
+                                    *p.pattern);
     case predicate_op::contains:
       if (field->IsString())
         return p.value.type == literal::kind::string

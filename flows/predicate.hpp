@@ -6,12 +6,15 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "flows/diagnostics.hpp"
 #include "flows/json.hpp"
+
+namespace re2 {
+class RE2;
+} // namespace re2
 
 namespace orca {
 
@@ -54,7 +57,7 @@ struct predicate {
   field_path field;
   literal value;               ///< for all ops but in / not_in / exists / missing
   std::vector<literal> values; ///< for in / not_in
-  std::shared_ptr<const std::regex> pattern; ///< for matches
+  std::shared_ptr<const re2::RE2> pattern; ///< for matches
 
   // kind::all, kind::any (any number), kind::negate (exactly one)
   std::vector<predicate> children;

@@ -57,7 +57,7 @@ caf::expected<flow_record> flow_store::modify(const std::string& name,
 caf::expected<flow_record> flow_store::create(std::string_view text,
                                               const std::string& origin,
                                               int64_t now) {
-  auto record = lifecycle_create(text, origin, now);
+  auto record = lifecycle_create(text, origin, now, limits_);
   if (!record)
     return record.error();
   auto txn = db_.begin_write();
@@ -78,11 +78,11 @@ caf::expected<flow_record> flow_store::create(std::string_view text,
 caf::expected<flow_record> flow_store::update(std::string_view text,
                                               const std::string& origin,
                                               int64_t now) {
-  auto parsed = parse_flow(text);
+  auto parsed = parse_flow(text, limits_);
   if (parsed.name.empty())
-    return parse_flow_or_error(text, origin).error();
+    return parse_flow_or_error(text, origin, limits_).error();
   return modify(parsed.name, [&](const flow_record& current) {
-    return lifecycle_update(current, text, origin, now);
+    return lifecycle_update(current, text, origin, now, limits_);
   });
 }
 

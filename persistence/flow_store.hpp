@@ -16,7 +16,10 @@ namespace orca {
 
 class flow_store {
 public:
-  explicit flow_store(store& db) : db_(db) {
+  /// REQUIRES: `db` outlives this object. New and updated flows are
+  /// checked against `lim`.
+  explicit flow_store(store& db, limits lim = default_limits())
+    : db_(db), limits_(lim) {
   }
 
   caf::expected<flow_record> create(std::string_view text,
@@ -50,6 +53,7 @@ private:
   caf::expected<flow_record> modify(const std::string& name, Change change);
 
   store& db_;
+  limits limits_;
 };
 
 } // namespace orca

@@ -11,6 +11,8 @@ packages=(
   rapidjson-dev              # JSON for flows, orders, configs and records
   liblmdb-dev lmdb-utils     # the embedded store
   zlib1g-dev                 # CRC-32 of every stored record
+  libre2-dev                 # linear-time regular expressions for the matches op
+  clang libfuzzer-14-dev     # libFuzzer targets (tools/fuzz.sh)
   catch2                     # tests (v2)
   libcli11-dev               # command-line parsing for orcad, orcactl, orca-bench
   libfmt-dev                 # formatting

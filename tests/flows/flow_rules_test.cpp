@@ -281,14 +281,14 @@ TEST_CASE("the header fields are checked") {
     CHECK_ERROR(errors, "type: unsupported orchestration type \"return\"",
                 "supported: \"order\"");
   }
-  SECTION("name must be 1 to 128 characters") {
+  SECTION("name must be 1 to 128 bytes") {
     auto long_name = std::string(129, 'x');
     auto errors = errors_of(R"({"name": ")" + long_name + R"(", "type": "order",
       "steps": [{"action": "send_to_dom", "name": "D"}]})");
-    CHECK_ERROR(errors, "name: must be 1 to 128 characters long");
+    CHECK_ERROR(errors, "name: 129 bytes is over the limit of 128 bytes");
     auto empty = errors_of(R"({"name": "", "type": "order",
       "steps": [{"action": "send_to_dom", "name": "D"}]})");
-    CHECK_ERROR(empty, "name: must be 1 to 128 characters long");
+    CHECK_ERROR(empty, "name: must not be empty");
   }
   SECTION("a flow needs steps") {
     auto errors = errors_of(R"({"name": "P", "type": "order", "steps": []})");
@@ -335,4 +335,47 @@ TEST_CASE("wait_timeout_ms needs input_events and retries need a provider action
               "only an action with input_events waits");
   CHECK_ERROR(errors, "steps[1] \"V\".timeout_ms",
               "provider actions only");
+}
+
+TEST_CASE("a flow over a limit of SPEC 8 is refused naming the limit") {
+  SECTION("more than 100 attempts, or no back-off") {
+    auto errors = errors_of(flow_with(
+      R"([{"action": "send_to_dom", "name": "D", "retry": {"max_attempts": 101, "backoff_ms": 0}}])"));
+    CHECK_ERROR(errors, "steps[0] \"D\".retry.max_attempts",
+                "101 is over the limit of 100 attempts");
+    CHECK_ERROR(errors, "steps[0] \"D\".retry.backoff_ms",
+                "must be a whole number from 1");
+  }
+  SECTION("a step name or provider id over 128 bytes") {
+    auto long_name = std::string(200, 'n');
+    auto errors = errors_of(flow_with(
+      R"([{"action": "custom", "name": ")" + long_name
+      + R"(", "provider": ")" + long_name + R"("}])"));
+    CHECK_ERROR(errors, ".name: 200 bytes is over the limit of 128 bytes");
+    CHECK_ERROR(errors, ".provider: 200 bytes is over the limit of 128 bytes");
+  }
+  SECTION("JSON nested deeper than 64 levels") {
+    auto errors = errors_of(flow_with(
+      R"([{"action": "send_to_dom", "name": "D"}], "x": )"
+      + std::string(100000, '[') + std::string(100000, ']')));
+    CHECK_ERROR(errors, "nests JSON deeper than the limit of 64 levels");
+  }
+  SECTION("more steps than the limit") {
+    limits lim;
+    lim.flow_steps = 2;
+    auto parsed = parse_flow(
+      flow_with(R"([{"action": "send_to_dom", "name": "A"},
+                    {"action": "send_to_dom", "name": "B"},
+                    {"action": "send_to_dom", "name": "C"}])"),
+      lim);
+    CHECK_ERROR(parsed.errors.lines("flow.json"),
+                "steps: 3 steps is over the limit of 2 steps");
+  }
+  SECTION("a document larger than the limit") {
+    limits lim;
+    lim.flow_bytes = 100;
+    auto parsed = parse_flow(
+      flow_with(R"([{"action": "send_to_dom", "name": "A"}])"), lim);
+    CHECK_ERROR(parsed.errors.lines("flow.json"), "is over the limit of 100 bytes");
+  }
 }

@@ -56,3 +56,56 @@ TEST_CASE("a valid order exposes its id, lines and free fields") {
   REQUIRE(empty);
   CHECK(empty->line_count() == 0);
 }
+
+TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
+  SECTION("an id longer than 128 bytes") {
+    auto o = order::parse(R"({"id": ")" + std::string(480, 'X')
+                          + R"(", "lines": []})");
+    REQUIRE_FALSE(o);
+    CHECK(orca_code(o.error()) == static_cast<uint8_t>(errc::limit_exceeded));
+    CHECK(describe(o.error())
+          == "id: 480 bytes is over the limit of 128 bytes");
+  }
+  SECTION("JSON nested 200,000 deep is refused before it is parsed") {
+    std::string deep = R"({"id": "SO-1", "lines": [], "x": )"
+                       + std::string(200000, '[') + std::string(200000, ']')
+                       + "}";
+    auto o = order::parse(deep);
+    REQUIRE_FALSE(o);
+    CHECK(describe(o.error())
+          == "the order nests JSON deeper than the limit of 64 levels");
+    CHECK(order_id_of(deep) == "SO-1");
+  }
+  SECTION("64 levels are fine") {
+    std::string ok = R"({"id": "SO-1", "lines": [], "x": )"
+                     + std::string(63, '[') + std::string(63, ']') + "}";
+    CHECK(order::parse(ok));
+  }
+  SECTION("brackets inside strings do not count") {
+    std::string ok = R"({"id": "SO-1", "lines": [], "x": ")"
+                     + std::string(1000, '[') + R"("})";
+    CHECK(order::parse(ok));
+  }
+  SECTION("a document over 1 MiB") {
+    auto o = order::parse(R"({"id": "SO-1", "lines": [], "x": ")"
+                          + std::string(1 << 20, 'x') + R"("})");
+    REQUIRE_FALSE(o);
+    CHECK(describe(o.error()).find("is over the limit of 1048576 bytes")
+          != std::string::npos);
+  }
+  SECTION("more lines than the configured limit") {
+    limits lim;
+    lim.order_lines = 2;
+    auto o = order::parse(
+      R"({"id": "SO-1", "lines": [{"id": "1"}, {"id": "2"}, {"id": "3"}]})",
+      lim);
+    REQUIRE_FALSE(o);
+    CHECK(describe(o.error())
+          == "order \"SO-1\": lines: 3 lines is over the limit of 2 lines");
+  }
+  SECTION("an id with a control character") {
+    auto o = order::parse("{\"id\": \"A\\u0001B\", \"lines\": []}");
+    REQUIRE_FALSE(o);
+    CHECK(describe(o.error()) == "id: must not contain control characters");
+  }
+}

@@ -156,7 +156,36 @@ TEST_CASE("exists and missing test for a value") {
   }
 }
 
-TEST_CASE("matches is a whole-string ECMAScript regex") {
+TEST_CASE("a pattern that needs backtracking is refused at validation") {
+  auto backreference = errors_of(cmp("source", "matches", R"("(a)\\1")"));
+  REQUIRE(backreference.size() == 1);
+  CHECK(backreference[0].find("when.value: invalid regular expression "
+                              "\"(a)\\\\1\": invalid escape sequence")
+        != std::string::npos);
+  CHECK(backreference[0].find("must match in linear time") != std::string::npos);
+  auto lookahead = errors_of(cmp("source", "matches", R"("(?=a)a")"));
+  REQUIRE(lookahead.size() == 1);
+  CHECK(lookahead[0].find("must match in linear time") != std::string::npos);
+}
+
+TEST_CASE("matches runs in linear time on a catastrophic pattern") {
+  // (a+)+$ on a long run of a's followed by a mismatch takes exponential
+  // time with a backtracking engine; RE2 answers at once.
+  std::string order = R"({"id": "SO-1", "lines": [], "note": ")"
+                      + std::string(200000, 'a') + R"(!"})";
+  json_document doc;
+  doc.Parse(order.c_str());
+  json_document pred;
+  pred.Parse(cmp("note", "matches", R"("(a+)+$")").c_str());
+  diagnostics diags;
+  auto parsed = parse_predicate(pred, "when", diags);
+  REQUIRE(parsed);
+  CHECK_FALSE(evaluate(*parsed, doc));
+  doc["note"].SetString(std::string(200000, 'a').c_str(), doc.GetAllocator());
+  CHECK(evaluate(*parsed, doc));
+}
+
+TEST_CASE("matches is a whole-string regular expression") {
   evaluator eval;
   CHECK(eval(cmp("ship_to.country", "matches", R"("[A-Z]{2}")")));
   CHECK_FALSE(eval(cmp("ship_to.country", "matches", R"("[A-Z]")")));
