@@ -2,6 +2,9 @@
 
 #include <pthread.h>
 
+#include <chrono>
+#include <iterator>
+
 namespace orca {
 
 group_committer::group_committer(store& db) : db_(db) {
@@ -56,7 +59,7 @@ void group_committer::run() {
       idle_ = false;
       if (queue_.empty() && stopping_)
         return;
-      batch.swap(queue_);
+      take_batch(batch);
     }
     commit(batch);
     {
@@ -72,63 +75,141 @@ void group_committer::run() {
   }
 }
 
-void group_committer::commit(std::vector<write_request>& batch) {
-  std::vector<write_result> results(batch.size());
-  auto fail_all = [&](const caf::error& err) {
-    for (auto& result : results) {
-      result.applied = false;
-      result.error = err;
-    }
-  };
+namespace {
+
+/// How often a transaction that failed as a whole is tried again, and the
+/// pause before the first retry (doubled each time).
+constexpr int max_transaction_retries = 5;
+constexpr auto first_retry_pause = std::chrono::milliseconds{10};
+
+/// A batch takes at most this many bytes of values from the queue, so that
+/// one transaction stays far below LMDB's dirty-page limit.
+constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;
+
+bool is_full(const caf::error& err) {
+  return orca_code(err) == static_cast<uint8_t>(errc::storage_full);
+}
+
+} // namespace
+
+void group_committer::take_batch(std::vector<write_request>& batch) {
+  std::size_t bytes = 0;
+  std::size_t n = 0;
+  while (n < queue_.size() && (n == 0 || bytes < max_batch_bytes)) {
+    for (const auto& op : queue_[n].ops)
+      bytes += op.key.size() + op.value.size();
+    ++n;
+  }
+  if (n == queue_.size()) {
+    batch.swap(queue_);
+    return;
+  }
+  batch.assign(std::make_move_iterator(queue_.begin()),
+               std::make_move_iterator(queue_.begin() + n));
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+std::optional<group_committer::attempt_failure>
+group_committer::attempt(std::vector<write_request>& batch,
+                         std::vector<write_result>& results,
+                         const std::vector<bool>& settled) {
+  constexpr auto whole = std::string::npos;
   auto txn = db_.begin_write();
-  if (!txn) {
-    fail_all(txn.error());
-  } else {
+  if (!txn)
+    return attempt_failure{txn.error(), whole};
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (settled[i])
+      continue;
+    auto& result = results[i];
+    result = write_result{};
+    result.applied = true;
     caf::error fatal;
-    for (std::size_t i = 0; i < batch.size() && !fatal; ++i) {
-      auto& result = results[i];
-      result.applied = true;
-      for (auto& op : batch[i].ops) {
-        switch (op.what) {
-          case write_op::kind::put:
-            fatal = txn->put(op.db, op.key, op.value);
-            break;
-          case write_op::kind::put_new: {
-            auto added = txn->put_new(op.db, op.key, op.value);
-            if (!added)
-              fatal = added.error();
-            else if (!*added)
-              result.key_existed = true;
-            break;
-          }
-          case write_op::kind::erase:
-            fatal = txn->del(op.db, op.key);
-            break;
-          case write_op::kind::modify: {
-            auto current = txn->get(op.db, op.key);
-            if (!current) {
-              fatal = current.error();
-              break;
-            }
-            auto next = op.change(*current);
-            if (!next)
-              result.error = next.error();
-            else if (*next)
-              fatal = txn->put(op.db, op.key, **next);
-            break;
-          }
+    for (auto& op : batch[i].ops) {
+      switch (op.what) {
+        case write_op::kind::put:
+          fatal = txn->put(op.db, op.key, op.value);
+          break;
+        case write_op::kind::put_new: {
+          auto added = txn->put_new(op.db, op.key, op.value);
+          if (!added)
+            fatal = added.error();
+          else if (!*added)
+            result.key_existed = true;
+          break;
         }
-        if (fatal || result.key_existed || result.error) {
-          // A refused guard skips the rest of its request (see REQUIRES).
-          result.applied = false;
+        case write_op::kind::erase:
+          fatal = txn->del(op.db, op.key);
+          break;
+        case write_op::kind::modify: {
+          auto current = txn->get(op.db, op.key);
+          if (!current) {
+            fatal = current.error();
+            break;
+          }
+          auto next = op.change(*current);
+          if (!next)
+            result.error = next.error();
+          else if (*next)
+            fatal = txn->put(op.db, op.key, **next);
           break;
         }
       }
+      if (fatal)
+        return attempt_failure{std::move(fatal), i};
+      if (result.key_existed || result.error) {
+        // A refused guard skips the rest of its request (see REQUIRES).
+        result.applied = false;
+        break;
+      }
     }
-    if (fatal)
-      fail_all(fatal);
-    else if (auto err = txn->commit())
-      fail_all(err);
+  }
+  if (auto err = txn->commit())
+    return attempt_failure{std::move(err), whole};
+  return std::nullopt;
+}
+
+void group_committer::commit(std::vector<write_request>& batch) {
+  std::vector<write_result> results(batch.size());
+  // Requests already given their result: failed alone, or refused.
+  std::vector<bool> settled(batch.size(), false);
+  auto fail_rest = [&](const caf::error& err) {
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (!settled[i]) {
+        results[i] = write_result{};
+        results[i].error = err;
+      }
+  };
+  int retries = 0;
+  auto pause = first_retry_pause;
+  for (;;) {
+    auto failure = attempt(batch, results, settled);
+    if (!failure) {
+      db_.set_full(false);
+      break;
+    }
+    // Nothing of this attempt was committed.
+    if (is_full(failure->error)) {
+      if (auto err = db_.grow()) {
+        db_.set_full(true);
+        fail_rest(err);
+        break;
+      }
+      continue;
+    }
+    if (failure->culprit != std::string::npos) {
+      // That request's own write cannot be applied: it fails alone.
+      auto& culprit = results[failure->culprit];
+      culprit = write_result{};
+      culprit.error = std::move(failure->error);
+      settled[failure->culprit] = true;
+      continue;
+    }
+    if (++retries > max_transaction_retries) {
+      fail_rest(failure->error);
+      break;
+    }
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
   }
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (batch[i].done)

@@ -4,6 +4,11 @@
 // last commit and applies them all in one LMDB transaction, one fsync. A
 // request's callback runs on the writer thread after the commit, so what it
 // reports is durable. Thread-safe: submit from anywhere.
+//
+// Failures stay with their cause: a request whose own write cannot be
+// applied fails alone and the others are committed without it; a full map
+// grows and the batch is applied again; a commit that fails is tried again a
+// few times before its requests fail.
 
 #include <condition_variable>
 #include <cstdint>
@@ -55,7 +60,7 @@ struct write_op {
 struct write_result {
   bool applied = false;   ///< its ops are committed
   bool key_existed = false; ///< a put_new found its key: nothing applied
-  caf::error error;       ///< a modify refused, or the commit failed
+  caf::error error;       ///< a modify refused, its write failed, or the commit
 };
 
 /// REQUIRES: a request's put_new and modify ops (which may refuse it) come
@@ -91,8 +96,25 @@ public:
   stats statistics() const;
 
 private:
+  /// Why one attempt at a batch did not commit.
+  struct attempt_failure {
+    caf::error error;
+    /// The request whose write failed, or npos for the transaction as a
+    /// whole (begin or commit).
+    std::size_t culprit;
+  };
+
   void run();
+  /// Moves the oldest queued requests, up to max_batch_bytes of values (at
+  /// least one request), into `batch`. REQUIRES: mutex_ held.
+  void take_batch(std::vector<write_request>& batch);
   void commit(std::vector<write_request>& batch);
+
+  /// Applies every request not yet `settled` in one transaction and commits
+  /// it; fills `results` of the requests it applied.
+  std::optional<attempt_failure> attempt(std::vector<write_request>& batch,
+                                         std::vector<write_result>& results,
+                                         const std::vector<bool>& settled);
 
   store& db_;
   mutable std::mutex mutex_;

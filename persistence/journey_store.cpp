@@ -18,6 +18,20 @@ std::string what_order(const std::string& order_id) {
 
 } // namespace
 
+missed_input missed_since(const journey_snapshot& snapshot,
+                          const order_record& order) {
+  missed_input result;
+  for (const auto& type : order.events)
+    if (type != "cancel_order"
+        && std::find(snapshot.events.begin(), snapshot.events.end(), type)
+             == snapshot.events.end()
+        && std::find(result.events.begin(), result.events.end(), type)
+             == result.events.end())
+      result.events.push_back(type);
+  result.cancel = order.cancelled && !snapshot.cancel_requested;
+  return result;
+}
+
 std::optional<journey_id> journey_id::from_key(std::string_view key) {
   auto first = key.find(format::key_separator);
   if (first == std::string_view::npos || key.size() < first + 1 + 5)
@@ -35,7 +49,7 @@ std::optional<journey_id> journey_id::from_key(std::string_view key) {
 
 void journey_store::save(const journey_snapshot& snapshot,
                          const std::vector<journal_entry>& chunk,
-                         std::function<void(bool)> done) {
+                         std::function<void(const caf::error&)> done) {
   write_request req;
   auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
   if (!chunk.empty())
@@ -54,7 +68,12 @@ void journey_store::save(const journey_snapshot& snapshot,
                                   encode(snapshot)));
   if (done)
     req.done = [done = std::move(done)](const write_result& r) {
-      done(r.applied);
+      if (r.applied)
+        done(caf::none);
+      else
+        done(r.error ? r.error
+                     : make_error(errc::storage_failure,
+                                  "the snapshot was not written"));
     };
   writer_.submit(std::move(req));
 }
@@ -139,15 +158,9 @@ journey_store::load_for_restart(const journey_id& id) {
                         + " holds an order that no longer parses: "
                         + describe(parsed.error()));
   restart_point result;
-  for (const auto& type : rec->events)
-    if (type != "cancel_order"
-        && std::find(snap->events.begin(), snap->events.end(), type)
-             == snap->events.end()
-        && std::find(result.missed_events.begin(), result.missed_events.end(),
-                     type)
-             == result.missed_events.end())
-      result.missed_events.push_back(type);
-  result.missed_cancel = rec->cancelled && !snap->cancel_requested;
+  auto missed = missed_since(*snap, *rec);
+  result.missed_events = std::move(missed.events);
+  result.missed_cancel = missed.cancel;
   result.the_order = std::make_shared<const order>(std::move(*parsed));
   result.snapshot = std::move(*snap);
   return result;

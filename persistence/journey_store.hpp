@@ -40,6 +40,20 @@ struct restart_point {
   bool missed_cancel = false;
 };
 
+/// What `order` received that `snapshot` has not seen yet: event types
+/// (each once) and whether a cancel.
+struct missed_input {
+  std::vector<std::string> events;
+  bool cancel = false;
+
+  bool empty() const {
+    return events.empty() && !cancel;
+  }
+};
+
+missed_input missed_since(const journey_snapshot& snapshot,
+                          const order_record& order);
+
 class journey_store {
 public:
   /// REQUIRES: both outlive this object.
@@ -50,11 +64,11 @@ public:
   // -- writes -----------------------------------------------------------------
 
   /// Writes the snapshot and appends `chunk` to the journal (as chunk
-  /// `snapshot.journal_chunks - 1`) in one request; `done` gets whether it
-  /// was committed.
+  /// `snapshot.journal_chunks - 1`) in one request; `done` gets no error
+  /// once it is committed, or why it was not.
   void save(const journey_snapshot& snapshot,
             const std::vector<journal_entry>& chunk,
-            std::function<void(bool)> done);
+            std::function<void(const caf::error&)> done);
 
   /// Marks a journey failed with `reason`, keeping whatever was persisted of
   /// it (a damaged record is replaced by a fresh one that says so). `done`

@@ -2,7 +2,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "persistence/format.hpp"
 
@@ -31,7 +37,8 @@ uint32_t decode_u32(std::string_view bytes) {
 } // namespace
 
 caf::error lmdb_error(const char* call, int rc) {
-  return make_error(errc::storage_failure,
+  return make_error(rc == MDB_MAP_FULL ? errc::storage_full
+                                       : errc::storage_failure,
                     std::string{"lmdb: "} + call + ": " + mdb_strerror(rc));
 }
 
@@ -103,16 +110,22 @@ caf::error lmdb_txn::open_cursor(MDB_dbi db, MDB_cursor** cursor) {
 
 caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
                                                   options opts) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
     return make_error(errc::storage_failure, "cannot create data directory "
-                                               + dir + ": "
-                                               + std::strerror(errno));
+                                               + dir + ": " + ec.message());
   std::unique_ptr<store> result{new store};
   result->dir_ = dir;
+  if (auto err = result->lock_directory())
+    return err;
   if (int rc = mdb_env_create(&result->env_); rc != MDB_SUCCESS)
     return lmdb_error("mdb_env_create", rc);
   mdb_env_set_maxdbs(result->env_, format::max_databases);
-  mdb_env_set_mapsize(result->env_, opts.map_size);
+  result->max_map_size_ = opts.map_size;
+  // LMDB takes the data file's size instead where that is larger.
+  mdb_env_set_mapsize(result->env_,
+                      std::min(opts.initial_map_size, opts.map_size));
   mdb_env_set_maxreaders(result->env_, 256);
   unsigned flags = MDB_NOTLS;
   if (!opts.durable)
@@ -122,6 +135,9 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
     return make_error(errc::storage_failure,
                       "cannot open the store in " + dir + ": "
                         + mdb_strerror(rc));
+  // Reader slots left by processes that died (a killed node) are freed.
+  int dead = 0;
+  mdb_reader_check(result->env_, &dead);
   if (auto err = result->open_databases())
     return err;
   return result;
@@ -130,21 +146,72 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
 store::~store() {
   if (env_ != nullptr)
     mdb_env_close(env_);
+  if (lock_fd_ >= 0)
+    ::close(lock_fd_);
+}
+
+caf::error store::lock_directory() {
+  auto path = dir_ + "/orca.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    return make_error(errc::storage_failure,
+                      "cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    auto why = errno;
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (why == EWOULDBLOCK)
+      return make_error(errc::directory_in_use,
+                        "data directory " + dir_
+                          + " is in use by another process (it holds "
+                          + path + ")");
+    return make_error(errc::storage_failure,
+                      "cannot lock " + path + ": " + std::strerror(why));
+  }
+  return caf::none;
 }
 
 caf::expected<lmdb_txn> store::begin_read() {
+  std::shared_lock<std::shared_mutex> open{resizing_};
   MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
-      rc != MDB_SUCCESS)
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc == MDB_READERS_FULL) {
+    // Slots of dead processes may be what fills the table.
+    int dead = 0;
+    mdb_reader_check(env_, &dead);
+    rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  }
+  if (rc != MDB_SUCCESS)
     return lmdb_error("mdb_txn_begin", rc);
-  return lmdb_txn{txn};
+  return lmdb_txn{txn, std::move(open)};
 }
 
 caf::expected<lmdb_txn> store::begin_write() {
+  std::shared_lock<std::shared_mutex> open{resizing_};
   MDB_txn* txn = nullptr;
   if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn); rc != MDB_SUCCESS)
     return lmdb_error("mdb_txn_begin", rc);
-  return lmdb_txn{txn};
+  return lmdb_txn{txn, std::move(open)};
+}
+
+std::size_t store::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+caf::error store::grow() {
+  std::unique_lock<std::shared_mutex> alone{resizing_};
+  auto current = map_size();
+  if (current >= max_map_size_)
+    return make_error(errc::storage_full,
+                      "storage full: the store in " + dir_
+                        + " reached its maximum size of " + std::to_string(max_map_size_)
+                        + " bytes (orcad --map-size)");
+  auto next = std::min(max_map_size_, current * 2);
+  if (int rc = mdb_env_set_mapsize(env_, next); rc != MDB_SUCCESS)
+    return lmdb_error("mdb_env_set_mapsize", rc);
+  return caf::none;
 }
 
 caf::error store::open_databases() {

@@ -6,9 +6,11 @@
 // transactions are serialised by LMDB and must be committed on the thread
 // that began them).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -18,12 +20,14 @@
 
 namespace orca {
 
-/// A storage error from an LMDB return code, naming the call.
+/// A storage error from an LMDB return code, naming the call. MDB_MAP_FULL
+/// becomes errc::storage_full, everything else errc::storage_failure.
 caf::error lmdb_error(const char* call, int rc);
 
 class lmdb_txn {
 public:
-  lmdb_txn(lmdb_txn&& other) noexcept : txn_(other.txn_) {
+  lmdb_txn(lmdb_txn&& other) noexcept
+    : txn_(other.txn_), open_(std::move(other.open_)) {
     other.txn_ = nullptr;
   }
   lmdb_txn& operator=(lmdb_txn&&) = delete;
@@ -58,19 +62,27 @@ public:
 
 private:
   friend class store;
-  explicit lmdb_txn(MDB_txn* txn) : txn_(txn) {
+  lmdb_txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> open)
+    : txn_(txn), open_(std::move(open)) {
   }
 
   caf::error open_cursor(MDB_dbi db, MDB_cursor** cursor);
 
   MDB_txn* txn_;
+  /// Held while the transaction is open, so that the map is never resized
+  /// under it.
+  std::shared_lock<std::shared_mutex> open_;
 };
 
 class store {
 public:
   struct options {
-    /// Upper bound of the data file; LMDB reserves address space, not disk.
+    /// Upper bound of the data file. The map starts smaller and grows by
+    /// doubling when a write finds it full, up to this size; past it, writes
+    /// fail with errc::storage_full.
     std::size_t map_size = std::size_t{64} << 30;
+    /// Where the map starts (or the data file's size, if that is larger).
+    std::size_t initial_map_size = std::size_t{64} << 20;
     /// false: commits skip fsync (MDB_NOSYNC), for benchmarks only.
     bool durable = true;
   };
@@ -89,6 +101,26 @@ public:
 
   caf::expected<lmdb_txn> begin_read();
   caf::expected<lmdb_txn> begin_write();
+
+  /// Doubles the map, up to the maximum; waits until no transaction of this
+  /// process is open. Returns errc::storage_full at the maximum.
+  /// REQUIRES: the calling thread holds no transaction.
+  caf::error grow();
+
+  /// The map's size now and the most it may grow to.
+  std::size_t map_size() const;
+  std::size_t max_map_size() const noexcept {
+    return max_map_size_;
+  }
+
+  /// Whether the last write found the store full at its maximum size (until
+  /// a write succeeds again).
+  bool full() const noexcept {
+    return full_.load();
+  }
+  void set_full(bool full) noexcept {
+    full_.store(full);
+  }
 
   const std::string& dir() const noexcept {
     return dir_;
@@ -111,8 +143,16 @@ private:
   store() = default;
   caf::error open_databases();
 
+  caf::error lock_directory();
+
   std::string dir_;
   MDB_env* env_ = nullptr;
+  /// The lock file held for this store's life: one process per directory.
+  int lock_fd_ = -1;
+  std::size_t max_map_size_ = 0;
+  /// Shared by every open transaction, exclusive while the map grows.
+  mutable std::shared_mutex resizing_;
+  std::atomic<bool> full_{false};
 };
 
 // -- template implementation --------------------------------------------------

@@ -18,7 +18,7 @@ std::string ledger_key(const std::string& provider, const std::string& key) {
 
 void provider_ledger::perform(const std::string& provider,
                               const std::string& key,
-                              std::function<void(bool)> done) {
+                              std::function<void(caf::expected<bool>)> done) {
   auto first = std::make_shared<bool>(false);
   auto what = "provider_calls/" + quote(provider) + "/" + quote(key);
   write_request req;
@@ -42,8 +42,14 @@ void provider_ledger::perform(const std::string& provider,
       return std::optional<std::string>{encode(entry)};
     }));
   req.done = [first, done = std::move(done)](const write_result& r) {
-    if (done)
-      done(r.applied && *first);
+    if (!done)
+      return;
+    if (r.applied)
+      done(*first);
+    else
+      done(r.error ? r.error
+                   : make_error(errc::storage_failure,
+                                "the ledger entry was not written"));
   };
   writer_.submit(std::move(req));
 }

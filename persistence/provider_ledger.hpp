@@ -28,9 +28,10 @@ public:
   }
 
   /// Records that `provider` carries out `key`, unless it already did;
-  /// `done(first)` runs once that is durable.
+  /// `done(first)` runs once that is durable, or gets the error that kept
+  /// it from being written.
   void perform(const std::string& provider, const std::string& key,
-               std::function<void(bool first)> done);
+               std::function<void(caf::expected<bool> first)> done);
 
   /// Every entry of `provider`, by idempotency key.
   caf::expected<std::map<std::string, ledger_entry>>

@@ -1,0 +1,142 @@
+// The group committer and the store under failure: a write that cannot be
+// applied fails only its own request, a full map grows up to its maximum
+// and then refuses writes without losing committed ones, and a data
+// directory is used by one process at a time.
+
+#include <catch2/catch.hpp>
+
+#include <future>
+
+#include "persistence/group_commit.hpp"
+#include "support/files.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+write_request put(const store& db, std::string key, std::string value,
+                  std::promise<write_result>& result) {
+  write_request req;
+  req.ops.push_back(write_op::put(db.orders, std::move(key), std::move(value)));
+  req.done = [&result](const write_result& r) { result.set_value(r); };
+  return req;
+}
+
+std::optional<std::string> read(store& db, const std::string& key) {
+  auto txn = db.begin_read();
+  REQUIRE(txn);
+  auto value = txn->get(db.orders, key);
+  REQUIRE(value);
+  if (!*value)
+    return std::nullopt;
+  return std::string{**value};
+}
+
+} // namespace
+
+TEST_CASE("a write that cannot be applied fails only its own request") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  group_committer writer{**db};
+  // Hold the writer inside a first request so that the next ones queue up
+  // and are committed together, in one batch.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<write_result> first;
+  write_request hold;
+  hold.ops.push_back(write_op::modify(
+    (*db)->orders, "hold",
+    [released](std::optional<std::string_view>)
+      -> caf::expected<std::optional<std::string>> {
+      released.wait();
+      return std::optional<std::string>{"held"};
+    }));
+  hold.done = [&first](const write_result& r) { first.set_value(r); };
+  writer.submit(std::move(hold));
+  std::vector<std::promise<write_result>> results(5);
+  for (int i = 0; i < 5; ++i) {
+    // LMDB keys are at most 511 bytes: request 2's key cannot be written.
+    auto key = i == 2 ? std::string(600, 'k') : "key-" + std::to_string(i);
+    writer.submit(put(**db, key, "value-" + std::to_string(i), results[i]));
+  }
+  release.set_value();
+  CHECK(first.get_future().get().applied);
+  for (int i = 0; i < 5; ++i) {
+    auto r = results[i].get_future().get();
+    INFO("request " << i);
+    if (i == 2) {
+      CHECK_FALSE(r.applied);
+      CHECK(describe(r.error).find("mdb_put") != std::string::npos);
+    } else {
+      CHECK(r.applied);
+      CHECK(read(**db, "key-" + std::to_string(i))
+            == std::optional<std::string>{"value-" + std::to_string(i)});
+    }
+  }
+  writer.flush();
+  // One batch held every request (with or without the first).
+  CHECK(writer.statistics().commits <= 2);
+}
+
+TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
+  temp_dir dir;
+  store::options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  opts.map_size = std::size_t{4} << 20;
+  auto db = store::open(dir.path(), opts);
+  REQUIRE(db);
+  CHECK((*db)->map_size() == std::size_t{1} << 20);
+  group_committer writer{**db};
+  int written = 0;
+  caf::error refused;
+  for (int i = 0; i < 200 && !refused; ++i) {
+    std::promise<write_result> result;
+    writer.submit(put(**db, "k" + std::to_string(i), std::string(50000, 'v'),
+                      result));
+    auto r = result.get_future().get();
+    if (r.applied)
+      ++written;
+    else
+      refused = r.error;
+  }
+  REQUIRE(refused);
+  CHECK(orca_code(refused) == static_cast<uint8_t>(errc::storage_full));
+  CHECK(describe(refused).find("maximum size of 4194304 bytes")
+        != std::string::npos);
+  CHECK((*db)->map_size() == std::size_t{4} << 20);
+  CHECK((*db)->full());
+  // Far more than the first megabyte held, and every one of them is there.
+  CHECK(written > 40);
+  for (int i = 0; i < written; ++i)
+    CHECK(read(**db, "k" + std::to_string(i)));
+  // A delete makes room: the store takes writes again.
+  std::promise<write_result> erased;
+  write_request erase;
+  for (int i = 0; i < written; ++i)
+    erase.ops.push_back(write_op::erase((*db)->orders, "k" + std::to_string(i)));
+  erase.done = [&erased](const write_result& r) { erased.set_value(r); };
+  writer.submit(std::move(erase));
+  CHECK(erased.get_future().get().applied);
+  CHECK_FALSE((*db)->full());
+}
+
+TEST_CASE("a data directory is used by one store at a time") {
+  temp_dir dir;
+  auto first = store::open(dir.file("data"));
+  REQUIRE(first);
+  auto second = store::open(dir.file("data"));
+  REQUIRE_FALSE(second);
+  CHECK(orca_code(second.error())
+        == static_cast<uint8_t>(errc::directory_in_use));
+  CHECK(describe(second.error()).find("is in use by another process")
+        != std::string::npos);
+  first->reset();
+  CHECK(store::open(dir.file("data")));
+}
+
+TEST_CASE("a data directory is created with its parents") {
+  temp_dir dir;
+  CHECK(store::open(dir.file("a/b/c")));
+}
