@@ -54,7 +54,12 @@ public:
         changed();
         return orders;
       },
-      [this](passivate_atom, uint64_t change) { try_passivate(change); });
+      [this](passivate_atom, uint64_t change) { try_passivate(change); },
+      [this](save_failed_atom, const std::string&) {
+        // The sink recorded the journey as failed with the reason; going
+        // on would act on a state the store does not have.
+        stop_all();
+      });
     if (is_terminal(snap_.state)) {
       quit();
       return behavior;
@@ -166,16 +171,16 @@ protected:
     if (!decide_state())
       return; // nothing new to say
     ++changes_;
-    std::function<void()> durable;
-    if (snap_.state == journey_state::waiting
-        && ctx_.services->passivate_waiting) {
-      // Once this snapshot is durable, the journey may leave memory.
-      durable = [self = caf::actor_cast<caf::actor>(this),
-                 change = changes_] {
+    // Once a waiting snapshot is durable, the journey may leave memory.
+    bool passivate = snap_.state == journey_state::waiting
+                     && ctx_.services->passivate_waiting;
+    save([self = caf::actor_cast<caf::actor>(this), change = changes_,
+          passivate](const caf::error& err) {
+      if (err)
+        caf::anon_send(self, save_failed_atom::value, describe(err));
+      else if (passivate)
         caf::anon_send(self, passivate_atom::value, change);
-      };
-    }
-    save(std::move(durable));
+    });
     if (is_terminal(snap_.state))
       stop_all();
   }
@@ -357,7 +362,7 @@ private:
                                : lifecycle_event::skip);
   }
 
-  void save(std::function<void()> durable = {}) {
+  void save(std::function<void(const caf::error&)> on_saved) {
     snap_.updated_on = now();
     snap_.events = ctx_.events;
     snap_.cancel_requested = ctx_.cancelling;
@@ -370,7 +375,7 @@ private:
     }
     if (!pending_journal_.empty())
       ++snap_.journal_chunks;
-    ctx_.services->sink->save(snap_, pending_journal_, std::move(durable));
+    ctx_.services->sink->save(snap_, pending_journal_, std::move(on_saved));
     pending_journal_.clear();
     snap_.paths.clear();
   }

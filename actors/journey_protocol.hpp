@@ -35,6 +35,8 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
+/// To a journey from its sink: a snapshot of it could not be written.
+using save_failed_atom = caf::atom_constant<caf::atom("savefail")>;
 using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
 
 /// What a branch did since its last report: its new state, the steps that

@@ -55,11 +55,13 @@ public:
 
   /// Persists `snapshot` and appends `chunk` to its journal (as chunk
   /// number snapshot.journal_chunks - 1) in one group-committed write, and
-  /// tells subscribers once it is durable. Then calls `durable`, if set (on
-  /// the writer thread: keep it short).
+  /// tells subscribers once it is durable. Then calls `done` (on the
+  /// writer thread: keep it short) with no error. If the write fails, the
+  /// journey is recorded as failed with the reason where that can still be
+  /// written, and `done` gets the error: the journey must not go on.
   virtual void save(const journey_snapshot& snapshot,
                     const std::vector<journal_entry>& chunk,
-                    std::function<void()> durable) = 0;
+                    std::function<void(const caf::error&)> done) = 0;
 
   /// A journey could not go on (its actor died, its record is damaged):
   /// record it as failed with `reason`, keeping what was persisted of it.

@@ -119,9 +119,11 @@ void settle(simulated_actor* self, uint64_t token) {
     return;
   if (st.config.ledger && it->second.reply.ok) {
     auto me = caf::actor_cast<caf::actor>(self);
-    st.services->ledger->perform(st.id, it->second.key, [me, token](bool) {
-      caf::anon_send(me, ledger_atom::value, token);
-    });
+    st.services->ledger->perform(
+      st.id, it->second.key, [me, token](caf::expected<bool> first) {
+        caf::anon_send(me, ledger_atom::value, token,
+                       first ? std::string{} : describe(first.error()));
+      });
     return;
   }
   it->second.promise.deliver(std::move(it->second.reply));
@@ -153,11 +155,16 @@ caf::behavior simulated(simulated_actor* self, services_ptr services,
       return caf::delegated<provider_reply>{};
     },
     [self](timer_atom, uint64_t token) { settle(self, token); },
-    [self](ledger_atom, uint64_t token) {
+    [self](ledger_atom, uint64_t token, const std::string& ledger_error) {
       auto& st = self->state;
       auto it = st.waiting.find(token);
       if (it == st.waiting.end())
         return;
+      // Not carried out unless the ledger says so: a real provider that
+      // cannot record an idempotency key does not answer success.
+      if (!ledger_error.empty())
+        it->second.reply = provider_reply::failure(
+          "the provider's ledger could not be written: " + ledger_error);
       it->second.promise.deliver(std::move(it->second.reply));
       st.waiting.erase(it);
     },

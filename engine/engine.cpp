@@ -14,6 +14,7 @@ const char* to_string(submit_status status) {
     case submit_status::accepted: return "accepted";
     case submit_status::duplicate: return "duplicate";
     case submit_status::rejected: return "rejected";
+    case submit_status::busy: return "busy";
   }
   return "?";
 }
@@ -34,6 +35,9 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
     };
   store::options store_opts;
   store_opts.durable = im->options.durable;
+  store_opts.map_size = im->options.map_size;
+  store_opts.initial_map_size =
+    std::min(store_opts.initial_map_size, im->options.map_size);
   auto db = store::open(im->options.data_dir, store_opts);
   if (!db)
     return db.error();
@@ -93,7 +97,16 @@ caf::expected<std::size_t> Engine::expire_journals() {
 
 Engine::storage_stats Engine::storage() const {
   auto st = impl_->writer->statistics();
-  return {st.commits, st.requests, st.ops};
+  storage_stats result;
+  result.commits = st.commits;
+  result.requests = st.requests;
+  result.ops = st.ops;
+  result.map_size = impl_->db->map_size();
+  result.max_map_size = impl_->db->max_map_size();
+  result.full = impl_->db->full();
+  result.orders_in_flight =
+    static_cast<uint64_t>(std::max<int64_t>(0, impl_->in_flight->load()));
+  return result;
 }
 
 // -- flows --------------------------------------------------------------------
@@ -238,11 +251,30 @@ std::shared_ptr<call_log> Engine::simulated_calls(const std::string& id) const {
 void Engine::submit_async(std::vector<std::string> orders,
                           std::function<void(std::vector<submit_result>)> done) {
   auto results = std::make_shared<std::vector<submit_result>>(orders.size());
+  const auto& lim = impl_->options.config.limits;
+  if (auto refusal = impl_->refuse_intake(orders.size())) {
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+      auto& r = (*results)[i];
+      r.order_id = order_id_of(orders[i], lim.name_bytes);
+      r.status = orders.size() > lim.batch_orders ? submit_status::rejected
+                                                  : submit_status::busy;
+      r.error = describe(refusal);
+      r.refusal = refusal;
+    }
+    done(std::move(*results));
+    return;
+  }
   auto targets = std::atomic_load(&impl_->targets);
   auto now = impl_->now();
   std::vector<write_request> requests;
   std::vector<std::size_t> positions;
-  const auto& lim = impl_->options.config.limits;
+  // An accepted order counts as in flight while any journey holds it in
+  // memory (until they end or passivate).
+  auto in_flight = impl_->in_flight;
+  auto count_out = [in_flight](const order* o) {
+    in_flight->fetch_sub(1);
+    delete o;
+  };
   for (std::size_t i = 0; i < orders.size(); ++i) {
     auto parsed = order::parse(orders[i], lim);
     if (!parsed) {
@@ -251,7 +283,8 @@ void Engine::submit_async(std::vector<std::string> orders,
       (*results)[i].error = describe(parsed.error());
       continue;
     }
-    auto o = std::make_shared<const order>(std::move(*parsed));
+    in_flight->fetch_add(1);
+    order_ptr o{new order(std::move(*parsed)), count_out};
     (*results)[i].order_id = o->id();
     order_record rec;
     rec.id = o->id();
@@ -283,8 +316,14 @@ void Engine::submit_async(std::vector<std::string> orders,
       if (w.key_existed) {
         result.status = submit_status::duplicate;
       } else if (!w.applied) {
-        result.status = submit_status::rejected;
+        // Nothing of it was stored: a full store is the node's problem,
+        // any other failure the order's own.
+        bool full = orca_code(w.error)
+                    == static_cast<uint8_t>(errc::storage_full);
+        result.status = full ? submit_status::busy : submit_status::rejected;
         result.error = describe(w.error);
+        if (full)
+          result.refusal = w.error;
       } else {
         result.status = submit_status::accepted;
         for (auto& [sup, snap] : starts)

@@ -42,6 +42,9 @@ struct engine_options {
   scheduling scheduler = scheduling::stealing;
   /// false: commits skip fsync (benchmarks of the engine without the disk).
   bool durable = true;
+  /// The most the store may grow to (LMDB's map grows by doubling up to
+  /// it); at this size intake answers busy with errc::storage_full.
+  std::size_t map_size = std::size_t{64} << 30;
   /// Simulated providers keep a log of every call (simulated_calls()).
   bool record_provider_calls = false;
   /// Journeys that wait for an event leave memory until it comes.
@@ -57,7 +60,9 @@ struct engine_options {
   std::function<void(caf::actor_system_config&)> configure;
 };
 
-enum class submit_status : uint8_t { accepted, duplicate, rejected };
+/// `busy`: the node did not take the order now (too many orders in flight,
+/// or its store is full); nothing of it was stored, and it may be sent again.
+enum class submit_status : uint8_t { accepted, duplicate, rejected, busy };
 
 const char* to_string(submit_status status);
 
@@ -66,7 +71,9 @@ const char* to_string(submit_status status);
 struct submit_result {
   std::string order_id; ///< empty if the order had no readable id
   submit_status status = submit_status::rejected;
-  std::string error;    ///< why it was rejected
+  std::string error;    ///< why it was rejected or not taken
+  /// For `busy`: errc::busy or errc::storage_full, with the reason.
+  caf::error refusal;
 };
 
 struct journey_query {
@@ -158,7 +165,9 @@ public:
   std::vector<submit_result> submit_batch(const std::vector<std::string>& orders);
 
   /// Like submit_batch, but returns at once; `done` runs on an internal
-  /// thread when every order has its result.
+  /// thread when every order has its result. A whole batch is `busy` when
+  /// taking it would put more than `limits.orders_in_flight` orders in
+  /// flight (accepted, with a journey in memory), or when the store is full.
   void submit_async(std::vector<std::string> orders,
                     std::function<void(std::vector<submit_result>)> done);
 
@@ -243,6 +252,10 @@ public:
     uint64_t commits = 0;  ///< LMDB transactions committed
     uint64_t requests = 0; ///< write requests they carried
     uint64_t ops = 0;      ///< puts, deletes and updates in them
+    uint64_t map_size = 0;     ///< the LMDB map's size now
+    uint64_t max_map_size = 0; ///< the most it may grow to
+    bool full = false;         ///< the last write found it full at the maximum
+    uint64_t orders_in_flight = 0;
   };
 
   storage_stats storage() const;

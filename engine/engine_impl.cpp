@@ -43,6 +43,30 @@ Engine::impl::~impl() {
   system.reset();
 }
 
+caf::error Engine::impl::refuse_intake(std::size_t n) const {
+  const auto& lim = options.config.limits;
+  if (n > lim.batch_orders)
+    return make_error(errc::limit_exceeded,
+                      "a submission of " + std::to_string(n)
+                        + " orders is over the limit of "
+                        + std::to_string(lim.batch_orders)
+                        + " orders (batch_orders)");
+  if (db->full())
+    return make_error(errc::storage_full,
+                      "storage full: the store reached its maximum size of "
+                        + std::to_string(db->max_map_size())
+                        + " bytes; nothing more is taken until it has room");
+  auto now_in_flight = static_cast<std::size_t>(
+    std::max<int64_t>(0, in_flight->load()));
+  if (now_in_flight > 0 && now_in_flight + n > lim.orders_in_flight)
+    return make_error(errc::busy,
+                      "node busy: " + std::to_string(now_in_flight)
+                        + " orders in flight, the limit is "
+                        + std::to_string(lim.orders_in_flight)
+                        + " (orders_in_flight); try again shortly");
+  return caf::none;
+}
+
 caf::expected<std::size_t> Engine::impl::expire_journals() {
   if (options.journal_retention_ms <= 0)
     return std::size_t{0};
@@ -146,25 +170,29 @@ Engine::impl::count_on(const caf::actor& sup, bool passivated,
 
 void Engine::impl::save(const journey_snapshot& snapshot,
                         const std::vector<journal_entry>& chunk,
-                        std::function<void()> durable) {
+                        std::function<void(const caf::error&)> done) {
   bool wanted = all_subscribers.load() > 0
                 || (terminal_subscribers.load() > 0
                     && is_terminal(snapshot.state));
-  std::function<void(bool)> done;
+  journey_id id{snapshot.order_id, snapshot.flow, snapshot.version};
+  std::optional<journey_snapshot> copy;
   if (wanted)
-    done = [this, copy = snapshot, durable = std::move(durable)](bool ok) {
-      if (!ok)
-        return;
-      notify(copy);
-      if (durable)
-        durable();
-    };
-  else if (durable)
-    done = [durable = std::move(durable)](bool ok) {
-      if (ok)
-        durable();
-    };
-  journeys->save(snapshot, chunk, std::move(done));
+    copy = snapshot;
+  journeys->save(snapshot, chunk,
+                 [this, id = std::move(id), copy = std::move(copy),
+                  done = std::move(done)](const caf::error& err) {
+                   if (err) {
+                     // The journey stops (done tells it); the store keeps
+                     // its last good state, marked failed with the reason.
+                     journey_failed(id.order_id, id.flow, id.version,
+                                    "its state could not be saved: "
+                                      + describe(err));
+                   } else if (copy) {
+                     notify(*copy);
+                   }
+                   if (done)
+                     done(err);
+                 });
 }
 
 void Engine::impl::journey_failed(const std::string& order_id,
@@ -261,6 +289,12 @@ caf::error Engine::impl::load_flows() {
   return err;
 }
 
+bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
+  auto rec = journeys->load_order(snap.order_id);
+  // An unreadable order is reported when the journey restarts from it.
+  return !rec || !missed_since(snap, *rec).empty();
+}
+
 caf::error Engine::impl::recover_journeys() {
   std::vector<std::pair<journey_id, std::string>> damaged;
   std::vector<journey_id> restart;
@@ -279,8 +313,11 @@ caf::error Engine::impl::recover_journeys() {
       if (is_terminal(snap->state))
         return true;
       journey_id jid{snap->order_id, snap->flow, snap->version};
+      // A waiting journey whose order received an event or a cancel after
+      // its snapshot (acknowledged, then the node stopped before the
+      // journey saved) must run to take it: it is not parked.
       if (snap->state == journey_state::waiting
-          && services->passivate_waiting) {
+          && services->passivate_waiting && !has_missed_input(*snap)) {
         int64_t wake_at = 0;
         for (const auto& p : snap->paths)
           if (p.phase == path_phase::waiting_event && p.deadline > 0

@@ -66,6 +66,15 @@ struct Engine::impl final : journey_sink {
   std::map<std::string, std::shared_ptr<call_log>> logs;
   std::shared_ptr<const target_list> targets = std::make_shared<target_list>();
 
+  /// Orders accepted whose journeys still hold them in memory (SPEC §8's
+  /// work in flight). Shared with the orders' deleters.
+  std::shared_ptr<std::atomic<int64_t>> in_flight =
+    std::make_shared<std::atomic<int64_t>>(0);
+
+  /// Why intake does not take `n` more orders now (too many in one batch,
+  /// too many in flight, a full store), or no error.
+  caf::error refuse_intake(std::size_t n) const;
+
   std::mutex subscribers_mutex;
   std::map<uint64_t, subscription> subscribers;
   uint64_t next_subscription = 1;
@@ -99,6 +108,10 @@ struct Engine::impl final : journey_sink {
   /// restart as actors. A journey whose records cannot be read is marked
   /// failed with the reason; the others go on.
   caf::error recover_journeys();
+
+  /// Whether the order of `snap` received an event or cancel that the
+  /// snapshot has not seen (or cannot be read).
+  bool has_missed_input(const journey_snapshot& snap);
 
   /// Deletes the journals whose retention is over, a batch at a time.
   caf::expected<std::size_t> expire_journals();
@@ -155,7 +168,7 @@ struct Engine::impl final : journey_sink {
 
   void save(const journey_snapshot& snapshot,
             const std::vector<journal_entry>& chunk,
-            std::function<void()> durable) override;
+            std::function<void(const caf::error&)> done) override;
 
   void journey_failed(const std::string& order_id, const std::string& flow,
                       uint32_t version, const std::string& reason) override;

@@ -87,13 +87,14 @@ Engine::redrive(const std::string& order_id,
   mark.at = impl_->now();
   mark.state = next->state;
   ++next->journal_chunks;
-  std::promise<bool> committed;
-  impl_->journeys->save(*next, {mark},
-                        [&committed](bool ok) { committed.set_value(ok); });
-  if (!committed.get_future().get())
+  std::promise<caf::error> committed;
+  impl_->journeys->save(*next, {mark}, [&committed](const caf::error& err) {
+    committed.set_value(err);
+  });
+  if (auto err = committed.get_future().get())
     return make_error(errc::storage_failure,
                       "the redrive of order " + quote(order_id)
-                        + " could not be written");
+                        + " could not be written: " + describe(err));
   auto restart = impl_->journeys->load_for_restart(*id);
   if (!restart)
     return restart.error();

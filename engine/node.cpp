@@ -141,15 +141,25 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       auto token = s.next_token++;
       s.pending.emplace(token, self->make_response_promise());
       auto me = caf::actor_cast<caf::actor>(self);
-      s.engine->submit_async(std::move(orders),
-                             [me, token](std::vector<submit_result> results) {
-                               std::vector<submit_outcome> out;
-                               out.reserve(results.size());
-                               for (const auto& r : results)
-                                 out.push_back(to_outcome(r));
-                               caf::anon_send(me, submitted_atom::value, token,
-                                              std::move(out));
-                             });
+      s.engine->submit_async(
+        std::move(orders), [me, token](std::vector<submit_result> results) {
+          // A submission the node took none of (busy, store full, too
+          // large) is answered with that error.
+          bool none_taken = !results.empty();
+          for (const auto& r : results)
+            if (!r.refusal)
+              none_taken = false;
+          if (none_taken) {
+            caf::anon_send(me, submitted_atom::value, token,
+                           results.front().refusal);
+            return;
+          }
+          std::vector<submit_outcome> out;
+          out.reserve(results.size());
+          for (const auto& r : results)
+            out.push_back(to_outcome(r));
+          caf::anon_send(me, submitted_atom::value, token, std::move(out));
+        });
       return caf::delegated<std::vector<submit_outcome>>{};
     },
     [self](submitted_atom, uint64_t token, std::vector<submit_outcome>& out) {
@@ -157,6 +167,13 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       if (it == self->state.pending.end())
         return;
       it->second.deliver(std::move(out));
+      self->state.pending.erase(it);
+    },
+    [self](submitted_atom, uint64_t token, caf::error& refusal) {
+      auto it = self->state.pending.find(token);
+      if (it == self->state.pending.end())
+        return;
+      it->second.deliver(std::move(refusal));
       self->state.pending.erase(it);
     },
     [self](order_event_atom, std::string& order_id,
@@ -295,6 +312,10 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       auto storage = s.engine->storage();
       status.commits = storage.commits;
       status.writes = storage.ops;
+      status.orders_in_flight = storage.orders_in_flight;
+      status.map_size = storage.map_size;
+      status.max_map_size = storage.max_map_size;
+      status.storage_full = storage.full;
       status.clients = s.subscribers.size() + s.providers.size();
       return status;
     },

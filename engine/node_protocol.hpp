@@ -121,6 +121,10 @@ struct node_status {
   uint64_t commits = 0;
   uint64_t writes = 0;
   uint64_t clients = 0; ///< subscribers and remote providers connected
+  uint64_t orders_in_flight = 0;
+  uint64_t map_size = 0;     ///< the store's LMDB map now
+  uint64_t max_map_size = 0; ///< the most it may grow to (--map-size)
+  bool storage_full = false; ///< the store is full at its maximum size
 };
 
 template <class Inspector>
@@ -168,7 +172,8 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
   return f(caf::meta::type_name("orca::node_status"), x.listen, x.data_dir,
            x.started_on, x.now, x.flows, x.published, x.paused,
            x.running_journeys, x.passivated_journeys, x.commits, x.writes,
-           x.clients);
+           x.clients, x.orders_in_flight, x.map_size, x.max_map_size,
+           x.storage_full);
 }
 
 /// Registers every type of the node protocol (and of actors/wire.hpp) with

@@ -71,6 +71,7 @@ int exit_code_for(const caf::error& err) {
     case errc::invalid_config:
     case errc::unknown_provider:
     case errc::flow_exists:
+    case errc::limit_exceeded:
       return exit_invalid;
     case errc::invalid_argument:
       return exit_usage;
@@ -262,6 +263,7 @@ int order_submit(client& c, const options& opts) {
   if (!results)
     return fail(results.error());
   bool rejected = false;
+  bool busy = false;
   std::size_t accepted = 0;
   std::size_t duplicates = 0;
   for (std::size_t i = 0; i < results->size(); ++i) {
@@ -271,8 +273,8 @@ int order_submit(client& c, const options& opts) {
     else if (!opts.wait && orders.size() <= 1000)
       std::cout << r.status << " "
                 << (r.order_id.empty() ? "(no id)" : r.order_id) << "\n";
-    if (r.status == "rejected") {
-      rejected = true;
+    if (r.status == "rejected" || r.status == "busy") {
+      (r.status == "busy" ? busy : rejected) = true;
       std::cerr << "error: " << opts.file << ":" << line_numbers[i] << ": "
                 << r.error << "\n";
     } else if (r.status == "accepted") {
@@ -284,7 +286,9 @@ int order_submit(client& c, const options& opts) {
   if (!opts.json && (opts.wait || orders.size() > 1000))
     std::cout << accepted << " accepted, " << duplicates << " duplicate, "
               << (results->size() - accepted - duplicates) << " rejected\n";
-  int code = rejected ? exit_invalid : exit_ok;
+  // Orders the node did not take (busy, store full) are a runtime failure:
+  // they may be sent again.
+  int code = busy ? exit_failure : rejected ? exit_invalid : exit_ok;
   if (!opts.wait)
     return code;
 

@@ -229,7 +229,11 @@ std::string status_json(const node_status& s) {
     .field("passivated_journeys", s.passivated_journeys)
     .field("commits", s.commits)
     .field("writes", s.writes)
-    .field("clients", s.clients);
+    .field("clients", s.clients)
+    .field("orders_in_flight", s.orders_in_flight)
+    .field("map_size", s.map_size)
+    .field("max_map_size", s.max_map_size)
+    .field("storage_full", s.storage_full);
   return o.done();
 }
 
@@ -336,10 +340,14 @@ std::string status_text(const node_status& s) {
     "node {}\n  data       {}\n  up         {}h {:02}m {:02}s (since {})\n"
     "  flows      {} ({} published, {} paused)\n"
     "  journeys   {} running, {} waiting in the store\n"
-    "  storage    {} commits, {} writes\n  clients    {}\n",
+    "  in flight  {} orders\n"
+    "  storage    {} commits, {} writes; map {} of at most {} MiB{}\n"
+    "  clients    {}\n",
     s.listen, s.data_dir, uptime / 3600, (uptime / 60) % 60, uptime % 60,
     format_time(s.started_on), s.flows, s.published, s.paused,
-    s.running_journeys, s.passivated_journeys, s.commits, s.writes, s.clients);
+    s.running_journeys, s.passivated_journeys, s.orders_in_flight, s.commits,
+    s.writes, s.map_size >> 20, s.max_map_size >> 20,
+    s.storage_full ? " (FULL: intake refused)" : "", s.clients);
 }
 
 } // namespace orca::ctl

@@ -1,6 +1,6 @@
 // orcad: the Orca service node (SPEC §6).
 //
-//   orcad --data DIR [--listen HOST:PORT] [--config FILE]
+//   orcad --data DIR [--listen HOST:PORT] [--config FILE] [--map-size BYTES]
 //         [--tls-cert FILE --tls-key FILE --tls-ca FILE]
 //
 // Keeps its data in an LMDB environment in DIR, publishes the node actor on
@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "HOST:PORT to listen on")
     ->capture_default_str();
   app.add_option("--config", config_file, "node config file (providers)");
+  std::size_t map_size = std::size_t{64} << 30;
+  app.add_option("--map-size", map_size,
+                 "the most the store may grow to, in bytes (default 64 GiB)")
+    ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 50));
   app.add_option("--tls-cert", tls_cert, "node certificate (PEM)");
   app.add_option("--tls-key", tls_key, "node private key (PEM)");
   app.add_option("--tls-ca", tls_ca, "CA that signs client certificates (PEM)");
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
 
   orca::engine_options opts;
   opts.data_dir = data;
+  opts.map_size = map_size;
   if (!config_file.empty()) {
     std::string text;
     if (!orca::tools::read_input(config_file, text)) {

@@ -1,0 +1,179 @@
+// What must hold whatever comes in or goes wrong: acknowledged events reach
+// parked journeys across a restart, a full store refuses intake without
+// losing what it took, busy intake refuses instead of growing, a client
+// cannot take over a provider the node runs, and a failed write stays with
+// its request.
+
+#include <caf/scoped_actor.hpp>
+
+#include "support/engine_fixture.hpp"
+#include "support/lmdb_surgery.hpp"
+
+#include "persistence/records.hpp"
+
+using namespace orca;
+using namespace orca::test;
+
+namespace {
+
+const char* invoice_flow = "Order to invoice";
+
+void wait_passivated(engine_fixture& fx, std::size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto sleeping = fx.engine->passivated_journeys(invoice_flow, 1);
+    auto running = fx.engine->running_journeys(invoice_flow, 1);
+    if (sleeping && running && *sleeping == n && *running == 0)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  FAIL("the flow does not have " << n << " passivated journeys");
+}
+
+/// Adds `type` to the stored order, as an acknowledged event whose journey
+/// had not taken it when the node stopped.
+void record_event_only(const temp_dir& dir, const std::string& order_id,
+                       const std::string& type) {
+  auto changed = damage_records(
+    dir.path(), format::db_orders, order_id, [&](std::string bytes) {
+      auto rec = decode_order_record(bytes, "orders");
+      REQUIRE(rec);
+      rec->events.push_back(type);
+      if (type == "cancel_order")
+        rec->cancelled = true;
+      return encode(*rec);
+    });
+  REQUIRE(changed == 1);
+}
+
+} // namespace
+
+TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  for (auto id : {"SO-1001", "SO-1004"})
+    REQUIRE(fx.submit(engine_fixture::example_order(id)).status
+            == submit_status::accepted);
+  wait_passivated(fx, 2);
+  fx.close();
+  record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
+  record_event_only(fx.dir, "SO-1004", "cancel_order");
+  fx.open(with_notify());
+  auto shipped = fx.wait_terminal("SO-1001", invoice_flow);
+  CHECK(shipped.state == journey_state::completed);
+  CHECK(shipped.invoice_id == std::optional<std::string>{"INV-SO-1001"});
+  auto cancelled = fx.wait_terminal("SO-1004", invoice_flow);
+  CHECK(cancelled.state == journey_state::cancelled);
+}
+
+TEST_CASE("intake past the orders in flight limit answers busy") {
+  auto config = with_notify();
+  config.limits.orders_in_flight = 3;
+  engine_fixture fx{config};
+  // Journeys that hold their orders: a provider that answers only after
+  // a minute of the manual clock.
+  fx.publish(R"({"name": "Slow", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "notify", "timeout_ms": 60000}]})");
+  fx.engine->register_embedded_provider(
+    "notify", [](const provider_request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      provider_reply r;
+      r.ok = true;
+      return r;
+    });
+  std::vector<std::string> three;
+  for (int i = 0; i < 3; ++i)
+    three.push_back(R"({"id": "B-)" + std::to_string(i) + R"(", "lines": []})");
+  for (const auto& r : fx.engine->submit_batch(three))
+    CHECK(r.status == submit_status::accepted);
+  CHECK(fx.engine->storage().orders_in_flight == 3);
+  auto refused = fx.submit(R"({"id": "B-3", "lines": []})");
+  CHECK(refused.status == submit_status::busy);
+  CHECK(refused.error.rfind("node busy: 3 orders in flight, the limit is 3", 0)
+        == 0);
+  CHECK(orca_code(refused.refusal) == static_cast<uint8_t>(errc::busy));
+  auto none = fx.engine->journeys("B-3");
+  CHECK((!none || none->empty()));
+  // Once they are done, intake takes orders again.
+  for (int i = 0; i < 3; ++i)
+    fx.wait_terminal("B-" + std::to_string(i), "Slow");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (fx.engine->storage().orders_in_flight > 0
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(fx.submit(R"({"id": "B-3", "lines": []})").status
+        == submit_status::accepted);
+}
+
+TEST_CASE("a full store refuses intake and loses nothing it accepted") {
+  temp_dir dir;
+  std::vector<std::string> accepted;
+  auto big_order = [](int i) {
+    return R"({"id": "F-)" + std::to_string(i) + R"(", "lines": [{"id": "1"}], "pad": ")"
+           + std::string(60000, 'p') + R"("})";
+  };
+  {
+    engine_options opts;
+    opts.data_dir = dir.path();
+    opts.durable = false;
+    opts.threads = 2;
+    opts.map_size = std::size_t{4} << 20;
+    opts.config = with_notify();
+    auto engine = Engine::open(std::move(opts));
+    REQUIRE(engine);
+    auto created = (*engine)->create_flow(example("order-to-invoice.json"), "f");
+    REQUIRE(created);
+    REQUIRE((*engine)->publish_flow(created->name));
+    bool full = false;
+    for (int i = 0; i < 400 && !full; ++i) {
+      auto r = (*engine)->submit(big_order(i));
+      if (r.status == submit_status::accepted) {
+        accepted.push_back(r.order_id);
+      } else {
+        REQUIRE(r.status == submit_status::busy);
+        CHECK(r.error.find("storage full") != std::string::npos);
+        full = true;
+      }
+    }
+    REQUIRE(full);
+    REQUIRE_FALSE(accepted.empty());
+    auto st = (*engine)->storage();
+    CHECK(st.max_map_size == std::size_t{4} << 20);
+    // It grew from its first size up to the maximum before it was full.
+    CHECK(st.map_size == std::size_t{4} << 20);
+    auto again = (*engine)->submit(big_order(1000));
+    CHECK(again.status == submit_status::busy);
+    CHECK(orca_code(again.refusal) == static_cast<uint8_t>(errc::storage_full));
+    (*engine)->stop();
+  }
+  // With room again, every accepted order is there and runs on.
+  engine_options opts;
+  opts.data_dir = dir.path();
+  opts.durable = false;
+  opts.threads = 2;
+  opts.config = with_notify();
+  auto engine = Engine::open(std::move(opts));
+  REQUIRE(engine);
+  for (const auto& id : accepted) {
+    auto journeys = (*engine)->journeys(id);
+    REQUIRE(journeys);
+    CHECK(journeys->size() == 1);
+  }
+}
+
+TEST_CASE("a client cannot serve a provider the node runs itself") {
+  node_config config = with_notify();
+  config.providers["erp"].kind = provider_kind::remote;
+  engine_fixture fx{config};
+  caf::scoped_actor self{fx.engine->system()};
+  auto client = caf::actor_cast<caf::actor>(self);
+  auto taken = fx.engine->register_remote_provider("billing", client);
+  REQUIRE(taken);
+  CHECK(describe(taken).find("provider \"billing\" is a simulated provider")
+        != std::string::npos);
+  CHECK_FALSE(fx.engine->register_remote_provider("erp", client));
+  CHECK_FALSE(fx.engine->register_remote_provider("brand-new", client));
+  for (const auto& p : fx.engine->providers())
+    if (p.id == "billing")
+      CHECK(p.kind == "simulated");
+}
