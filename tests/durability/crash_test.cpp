@@ -1,8 +1,11 @@
 // Kill -9 at random moments: a real engine process on a real LMDB directory
-// is killed with SIGKILL again and again while it takes orders through two
-// flows, and restarted each time. At the end every acknowledged order has
-// exactly one journey per flow, each in the state a run without crashes
-// gives, and the providers' ledgers show no step carried out twice.
+// is killed with SIGKILL again and again while it takes orders, events and
+// cancels through two flows, and restarted each time. What a run saw
+// acknowledged is never sent again. At the end every acknowledged order has
+// exactly one journey per flow, the same as a run without crashes gives
+// (state, steps with their attempts, fulfillment orders, invoice), every
+// acknowledged event and cancel took effect, and the providers' ledgers
+// show no step carried out twice.
 //
 // ORCA_CRASH_ORDERS (default 10000) and ORCA_CRASH_KILLS (default 20) make
 // it longer; tools/soak.sh runs it that way.
@@ -26,25 +29,73 @@ std::size_t env_or(const char* name, std::size_t fallback) {
   return v ? std::stoul(v) : fallback;
 }
 
-std::vector<std::string> worker(const std::string& dir, std::size_t orders) {
-  return {ORCA_CRASH_WORKER_PATH, dir, std::to_string(orders)};
+std::vector<std::string> worker(const std::string& dir, std::size_t orders,
+                                 const std::string& acked_file) {
+  std::vector<std::string> args{ORCA_CRASH_WORKER_PATH, dir,
+                                std::to_string(orders)};
+  if (!acked_file.empty())
+    args.push_back(acked_file);
+  return args;
 }
 
-/// Runs the worker until it says "done"; returns the acknowledged ids.
-std::set<std::string> run_to_end(const std::string& dir, std::size_t orders) {
-  child_process child{worker(dir, orders)};
+/// What the runs of a worker saw acknowledged: orders, events, cancels.
+struct acknowledged {
+  std::set<std::string> orders;
+  std::set<std::string> events;
+  std::set<std::string> cancels;
+  std::string lines; ///< as the worker printed them, for the next run
+
+  void take(const child_process& child) {
+    for (const auto& line : child.lines()) {
+      auto space = line.find(' ');
+      if (space == std::string::npos)
+        continue;
+      auto kind = line.substr(0, space);
+      auto id = line.substr(space + 1);
+      auto* set = kind == "ack"      ? &orders
+                  : kind == "event"  ? &events
+                  : kind == "cancel" ? &cancels
+                                     : nullptr;
+      if (set == nullptr)
+        continue;
+      set->insert(id);
+      lines += line + "\n";
+    }
+  }
+};
+
+/// Runs the worker until it says "done"; adds what it acknowledged.
+void run_to_end(const std::string& dir, std::size_t orders,
+                const std::string& acked_file, acknowledged& acked) {
+  child_process child{worker(dir, orders, acked_file)};
   auto rc = child.wait();
+  for (const auto& line : child.lines())
+    if (line.rfind("stuck ", 0) == 0)
+      UNSCOPED_INFO(line);
   REQUIRE(rc == 0);
   REQUIRE(child.has_line("done"));
-  std::set<std::string> acked;
-  for (const auto& line : child.lines())
-    if (line.rfind("ack ", 0) == 0)
-      acked.insert(line.substr(4));
-  return acked;
+  acked.take(child);
+}
+
+/// A journey as the comparison sees it: everything but times.
+std::string summary(const journey_record& r) {
+  std::string text = std::string{to_string(r.state)} + " |";
+  for (const auto& s : r.steps)
+    text += " " + s.path + "/" + s.name + ":" + to_string(s.outcome) + "x"
+            + std::to_string(s.attempts);
+  text += " |";
+  for (const auto& fo : r.fulfillment_orders) {
+    text += " " + fo.id + "@" + fo.source + (fo.sent ? "+" : "-");
+    for (const auto& line : fo.lines)
+      text += "," + line;
+  }
+  text += " | " + r.invoice_id.value_or("-");
+  return text;
 }
 
 struct outcome {
   std::map<std::pair<std::string, std::string>, journey_state> states;
+  std::map<std::pair<std::string, std::string>, std::string> summaries;
   std::map<std::pair<std::string, std::string>, std::size_t> journeys;
   std::vector<journey_record> records;
 };
@@ -61,6 +112,7 @@ outcome inspect(const std::string& dir) {
   for (auto& r : *all) {
     auto key = std::make_pair(r.order_id, r.flow);
     result.states[key] = r.state;
+    result.summaries[key] = summary(r);
     ++result.journeys[key];
     result.records.push_back(std::move(r));
   }
@@ -92,29 +144,30 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no pro
 
   temp_dir reference_dir;
   auto started = std::chrono::steady_clock::now();
-  auto reference_acks = run_to_end(reference_dir.path(), orders);
+  acknowledged reference_acks;
+  run_to_end(reference_dir.path(), orders, "", reference_acks);
   auto reference_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-  REQUIRE(reference_acks.size() == orders);
+  REQUIRE(reference_acks.orders.size() == orders);
   auto reference = inspect(reference_dir.path());
 
   // Kill moments are spread so that every kill lands while there is still
   // work to do: within the time a run without crashes needs, per kill.
   temp_dir crash_dir;
-  std::set<std::string> acked;
+  acknowledged acked;
+  auto acked_file = crash_dir.file("acknowledged.txt");
   std::size_t killed = 0;
   auto longest = std::max<long>(40, reference_ms / static_cast<long>(kills));
   std::uniform_int_distribution<long> delay{5, longest};
   for (std::size_t k = 0; k < kills; ++k) {
-    child_process child{worker(crash_dir.path(), orders)};
+    crash_dir.write("acknowledged.txt", acked.lines);
+    child_process child{worker(crash_dir.file("data"), orders, acked_file)};
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
     child.kill(SIGKILL);
     auto rc = child.wait();
-    for (const auto& line : child.lines())
-      if (line.rfind("ack ", 0) == 0)
-        acked.insert(line.substr(4));
-    INFO("kill " << k << " after " << acked.size() << " acknowledged");
+    acked.take(child);
+    INFO("kill " << k << " after " << acked.orders.size() << " acknowledged");
     REQUIRE(rc == 128 + SIGKILL);
     if (child.has_line("done"))
       break; // the work was over before this kill
@@ -122,27 +175,41 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no pro
   }
   // Every kill hit a process with work in flight.
   CHECK(killed == kills);
-  UNSCOPED_INFO(acked.size() << " orders acknowledged before the last start");
-  auto final_acks = run_to_end(crash_dir.path(), orders);
-  acked.insert(final_acks.begin(), final_acks.end());
-  REQUIRE(acked.size() == orders);
-  auto crashed = inspect(crash_dir.path());
+  UNSCOPED_INFO(acked.orders.size() << " orders, " << acked.events.size()
+                << " events and " << acked.cancels.size()
+                << " cancels acknowledged before the last start");
+  crash_dir.write("acknowledged.txt", acked.lines);
+  run_to_end(crash_dir.file("data"), orders, acked_file, acked);
+  REQUIRE(acked.orders.size() == orders);
+  auto crashed = inspect(crash_dir.file("data"));
 
-  // Exactly one journey per order and flow, in the state of the run
-  // without crashes.
-  for (const auto& id : acked)
+  // Exactly one journey per order and flow, the same as in the run
+  // without crashes: state, steps and attempts, fulfillment orders,
+  // invoice.
+  for (const auto& id : acked.orders)
     for (const char* flow : {"Order to invoice", "Audit"}) {
       auto key = std::make_pair(id, std::string{flow});
       INFO(id << " on " << flow);
       REQUIRE(crashed.journeys[key] == 1);
-      REQUIRE(crashed.states[key] == reference.states.at(key));
+      REQUIRE(crashed.summaries[key] == reference.summaries.at(key));
     }
   CHECK(crashed.records.size() == 2 * orders);
+  // Every acknowledged event and cancel took effect (each was sent once).
+  for (const auto& id : acked.events) {
+    INFO("event for " << id);
+    CHECK(crashed.states[{id, "Order to invoice"}] == journey_state::completed);
+  }
+  for (const auto& id : acked.cancels) {
+    INFO("cancel of " << id);
+    CHECK(crashed.states[{id, "Order to invoice"}] == journey_state::cancelled);
+  }
+  CHECK(acked.events.size() == reference_acks.events.size());
+  CHECK(acked.cancels.size() == reference_acks.cancels.size());
 
   // Every provider step that succeeded was carried out exactly once under
   // its key, and nothing else was carried out.
   engine_options opts;
-  opts.data_dir = crash_dir.path();
+  opts.data_dir = crash_dir.file("data");
   opts.durable = false;
   auto e = Engine::open(std::move(opts));
   REQUIRE(e);

@@ -1,9 +1,14 @@
 // The child process of the crash test: an engine on a data directory that
-// takes a fixed set of orders through two flows, idempotently, however often
-// it is killed and started again. It prints one line per acknowledged order
-// ("ack ID"), then "done" when every journey has ended.
+// takes a fixed set of orders through two flows however often it is killed
+// and started again. It prints one line per acknowledged order ("ack ID"),
+// event ("event ID") and cancel ("cancel ID"), then "done" when every
+// journey has ended.
 //
-//   orca_crash_worker DATA_DIR ORDERS
+//   orca_crash_worker DATA_DIR ORDERS [ACKED_FILE]
+//
+// ACKED_FILE holds the lines earlier runs printed: what the node
+// acknowledged is never sent again, so a run finds out whether the node kept
+// it.
 //
 // Plan for order K-i (made from example order i mod 5): every order runs
 // through "Order to invoice" and "Audit". Orders that wait for shipping get
@@ -14,7 +19,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -71,12 +78,53 @@ int fail(const std::string& what, const caf::error& err) {
 
 } // namespace
 
+/// What earlier runs saw acknowledged, by kind ("ack", "event", "cancel").
+std::map<std::string, std::set<std::string>> read_acked(const std::string& path) {
+  std::map<std::string, std::set<std::string>> result;
+  std::istringstream lines{read_file(path)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto space = line.find(' ');
+    if (space != std::string::npos)
+      result[line.substr(0, space)].insert(line.substr(space + 1));
+  }
+  return result;
+}
+
+std::mutex output;
+
+/// Prints one acknowledgement line per id, whole and flushed.
+void print_acks(const std::string& kind,
+                const std::vector<std::pair<std::string, std::string>>& sent,
+                const std::vector<caf::error>& errors) {
+  std::string text;
+  for (std::size_t k = 0; k < sent.size(); ++k)
+    if (!errors[k])
+      text += kind + " " + sent[k].first + "\n";
+  std::lock_guard<std::mutex> guard{output};
+  std::cout << text << std::flush;
+}
+
+/// Sends events (or cancels) and prints those the engine acknowledged.
+void send(Engine& engine, const std::string& kind,
+          std::vector<std::pair<std::string, std::string>> events) {
+  if (events.empty())
+    return;
+  auto sent = events;
+  engine.events_async(std::move(events),
+                      [kind, sent](std::vector<caf::error> errors) {
+                        print_acks(kind, sent, errors);
+                      });
+}
+
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: orca_crash_worker DATA_DIR ORDERS\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: orca_crash_worker DATA_DIR ORDERS [ACKED_FILE]\n";
     return 2;
   }
   std::size_t n = std::stoul(argv[2]);
+  auto acked = argc == 4 ? read_acked(argv[3])
+                         : std::map<std::string, std::set<std::string>>{};
   engine_options opts;
   opts.data_dir = argv[1];
   auto config = node_config::parse(R"({"providers": {
@@ -107,33 +155,67 @@ int main(int argc, char** argv) {
       return fail("publish", v.error());
 
   auto examples = example_orders();
+  auto id_of = [](std::size_t i) { return "K-" + std::to_string(i); };
+  auto wants_event = [&](std::size_t i) {
+    return waits(i) && !cancelled(i) && acked["event"].count(id_of(i)) == 0;
+  };
+  // Events of orders acknowledged before whose events were not.
+  std::vector<std::pair<std::string, std::string>> owed;
+  for (std::size_t i = 0; i < n; ++i)
+    if (acked["ack"].count(id_of(i)) > 0 && wants_event(i))
+      owed.emplace_back(id_of(i), "fulfillment_shipped");
+  send(engine, "event", std::move(owed));
   constexpr std::size_t batch = 250;
   for (std::size_t first = 0; first < n; first += batch) {
     std::vector<std::string> orders;
+    std::vector<std::size_t> numbers;
     for (std::size_t i = first; i < std::min(n, first + batch); ++i)
-      orders.push_back(order_text(examples, i));
-    auto results = engine.submit_batch(orders);
-    std::vector<std::pair<std::string, std::string>> events;
-    std::string acks;
-    for (std::size_t k = 0; k < results.size(); ++k) {
-      const auto& r = results[k];
-      if (r.status == submit_status::rejected)
-        return fail("submit " + r.order_id, make_error(errc::invalid_order, r.error));
-      acks += "ack " + r.order_id + "\n";
-      auto i = first + k;
-      if (waits(i) && !cancelled(i))
-        events.emplace_back(r.order_id, "fulfillment_shipped");
+      if (acked["ack"].count(id_of(i)) == 0) {
+        orders.push_back(order_text(examples, i));
+        numbers.push_back(i);
+      }
+    while (!orders.empty()) {
+      auto results = engine.submit_batch(orders);
+      std::vector<std::pair<std::string, std::string>> events;
+      std::vector<std::string> busy_orders;
+      std::vector<std::size_t> busy_numbers;
+      std::string acks;
+      for (std::size_t k = 0; k < results.size(); ++k) {
+        const auto& r = results[k];
+        if (r.status == submit_status::rejected)
+          return fail("submit " + r.order_id,
+                      make_error(errc::invalid_order, r.error));
+        if (r.status == submit_status::busy) {
+          // Not taken: offered again once the node has room.
+          busy_orders.push_back(orders[k]);
+          busy_numbers.push_back(numbers[k]);
+          continue;
+        }
+        acks += "ack " + r.order_id + "\n";
+        if (wants_event(numbers[k]))
+          events.emplace_back(r.order_id, "fulfillment_shipped");
+      }
+      {
+        std::lock_guard<std::mutex> guard{output};
+        std::cout << acks << std::flush;
+      }
+      send(engine, "event", std::move(events));
+      if (!busy_orders.empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      orders = std::move(busy_orders);
+      numbers = std::move(busy_numbers);
     }
-    std::cout << acks << std::flush;
-    engine.events_async(std::move(events), [](std::vector<caf::error>) {});
   }
 
   // Cancel the planned ones once both their journeys are where the plan
   // expects them, then wait until every journey has ended.
   std::set<std::string> to_cancel;
   for (std::size_t i = 0; i < n; ++i)
-    if (cancelled(i))
-      to_cancel.insert("K-" + std::to_string(i));
+    if (cancelled(i) && acked["cancel"].count(id_of(i)) == 0)
+      to_cancel.insert(id_of(i));
+  // A journey that never ends (an acknowledged event that was lost, say)
+  // is reported instead of waited for.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   for (;;) {
     auto all = engine.list_journeys({});
     if (!all)
@@ -146,8 +228,19 @@ int main(int argc, char** argv) {
         ++ended;
     }
     if (ended == 2 * n && all->size() == 2 * n) {
+      std::lock_guard<std::mutex> guard{output};
       std::cout << "done" << std::endl;
       return 0;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::lock_guard<std::mutex> guard{output};
+      for (const auto& r : *all)
+        if (!is_terminal(r.state))
+          std::cout << "stuck " << r.order_id << " " << r.flow << " "
+                    << to_string(r.state) << "\n";
+      std::cout << all->size() << " journeys, " << ended << " ended"
+                << std::endl;
+      return 3;
     }
     std::vector<std::pair<std::string, std::string>> cancels;
     for (auto it = to_cancel.begin(); it != to_cancel.end();) {
@@ -165,8 +258,7 @@ int main(int argc, char** argv) {
         ++it;
       }
     }
-    if (!cancels.empty())
-      engine.events_async(std::move(cancels), [](std::vector<caf::error>) {});
+    send(engine, "cancel", std::move(cancels));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
