@@ -44,6 +44,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->db = std::move(*db);
   im->flows = std::make_unique<flow_store>(*im->db, im->options.config.limits);
   im->writer = std::make_unique<group_committer>(*im->db);
+  im->subscribers = std::make_unique<subscriber_hub>(im->options.warn);
   im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
   im->ledger = std::make_unique<provider_ledger>(*im->db, *im->writer);
   im->cfg = std::make_unique<caf::actor_system_config>();
@@ -85,6 +86,8 @@ caf::actor_system& Engine::system() {
 void Engine::flush() {
   if (impl_->writer)
     impl_->writer->flush();
+  if (impl_->subscribers)
+    impl_->subscribers->drain();
 }
 
 void Engine::stop() {

@@ -216,10 +216,16 @@ public:
   using subscriber = std::function<void(const journey_record&)>;
 
   /// Calls `fn` with a journey's record every time a change of it is
-  /// durable (or only when it reached a terminal state). Runs on the
-  /// engine's writer thread: keep it short. Returns an id for unsubscribe.
+  /// durable (or only when it reached a terminal state), in commit order,
+  /// on a thread of this subscription's own: a slow `fn` delays only its
+  /// own updates (past 65,536 waiting, newer ones are dropped, counted and
+  /// reported through `warn`), an exception it throws is reported, and it
+  /// may call the engine. Returns an id for unsubscribe.
   uint64_t subscribe(subscriber fn, bool terminal_only = false);
   void unsubscribe(uint64_t id);
+
+  /// How many updates subscription `id` missed by falling behind.
+  uint64_t dropped_updates(uint64_t id) const;
 
   /// Journeys of a flow version running as actors.
   caf::expected<std::size_t> running_journeys(const std::string& flow,
@@ -235,7 +241,8 @@ public:
 
   caf::expected<journey_counts> count_journeys();
 
-  /// Blocks until everything queued for the store is committed.
+  /// Blocks until everything queued for the store is committed and every
+  /// subscriber has been handed what that commit reported.
   void flush();
 
   /// Commits what is queued and stops every actor, so that everything

@@ -25,6 +25,7 @@ void Engine::impl::stop() {
     caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   system->await_all_actors_done();
   writer.reset();
+  subscribers.reset();
 }
 
 Engine::impl::~impl() {
@@ -171,9 +172,7 @@ Engine::impl::count_on(const caf::actor& sup, bool passivated,
 void Engine::impl::save(const journey_snapshot& snapshot,
                         const std::vector<journal_entry>& chunk,
                         std::function<void(const caf::error&)> done) {
-  bool wanted = all_subscribers.load() > 0
-                || (terminal_subscribers.load() > 0
-                    && is_terminal(snapshot.state));
+  bool wanted = subscribers->wants(is_terminal(snapshot.state));
   journey_id id{snapshot.order_id, snapshot.flow, snapshot.version};
   std::optional<journey_snapshot> copy;
   if (wanted)
@@ -222,16 +221,7 @@ void Engine::impl::notify(const journey_snapshot& snapshot) {
       return;
     model = *m;
   }
-  auto record = make_record(snapshot, *model);
-  std::vector<subscription> copy;
-  {
-    std::lock_guard<std::mutex> guard{subscribers_mutex};
-    for (const auto& kv : subscribers)
-      copy.push_back(kv.second);
-  }
-  for (const auto& s : copy)
-    if (!s.terminal_only || is_terminal(record.state))
-      s.fn(record);
+  subscribers->publish(make_record(snapshot, *model));
 }
 
 caf::error Engine::impl::add_provider(const std::string& id,

@@ -15,6 +15,7 @@
 #include "actors/journey_protocol.hpp"
 #include "actors/services.hpp"
 #include "engine/engine.hpp"
+#include "engine/subscribers.hpp"
 #include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/journey_store.hpp"
@@ -35,17 +36,11 @@ struct intake_target {
 
 using target_list = std::vector<intake_target>;
 
-struct subscription {
-  Engine::subscriber fn;
-  bool terminal_only = false;
-};
-
 } // namespace engine_detail
 
 struct Engine::impl final : journey_sink {
   using version_key = engine_detail::version_key;
   using target_list = engine_detail::target_list;
-  using subscription = engine_detail::subscription;
 
   engine_options options;
   std::unique_ptr<store> db;
@@ -75,11 +70,8 @@ struct Engine::impl final : journey_sink {
   /// too many in flight, a full store), or no error.
   caf::error refuse_intake(std::size_t n) const;
 
-  std::mutex subscribers_mutex;
-  std::map<uint64_t, subscription> subscribers;
-  uint64_t next_subscription = 1;
-  std::atomic<int> all_subscribers{0};
-  std::atomic<int> terminal_subscribers{0};
+  /// Delivers journey records to subscribers, each on its own thread.
+  std::unique_ptr<subscriber_hub> subscribers;
 
   /// Lets queued intakes finish, stops every actor, then commits the
   /// snapshots they left. Once only.

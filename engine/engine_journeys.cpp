@@ -164,21 +164,18 @@ Engine::replay(const std::string& order_id,
 }
 
 uint64_t Engine::subscribe(subscriber fn, bool terminal_only) {
-  std::lock_guard<std::mutex> guard{impl_->subscribers_mutex};
-  auto id = impl_->next_subscription++;
-  impl_->subscribers[id] = {std::move(fn), terminal_only};
-  ++(terminal_only ? impl_->terminal_subscribers : impl_->all_subscribers);
-  return id;
+  if (!impl_->subscribers)
+    return 0; // stopped: nothing more will be reported
+  return impl_->subscribers->add(std::move(fn), terminal_only);
 }
 
 void Engine::unsubscribe(uint64_t id) {
-  std::lock_guard<std::mutex> guard{impl_->subscribers_mutex};
-  auto it = impl_->subscribers.find(id);
-  if (it == impl_->subscribers.end())
-    return;
-  --(it->second.terminal_only ? impl_->terminal_subscribers
-                              : impl_->all_subscribers);
-  impl_->subscribers.erase(it);
+  if (impl_->subscribers)
+    impl_->subscribers->remove(id);
+}
+
+uint64_t Engine::dropped_updates(uint64_t id) const {
+  return impl_->subscribers ? impl_->subscribers->dropped(id) : 0;
 }
 
 caf::actor Engine::supervisor_of(const std::string& flow, uint32_t version) {

@@ -4,11 +4,14 @@
 // cannot take over a provider the node runs, and a failed write stays with
 // its request.
 
+#include <future>
+
 #include <caf/scoped_actor.hpp>
 
 #include "support/engine_fixture.hpp"
 #include "support/lmdb_surgery.hpp"
 
+#include "engine/subscribers.hpp"
 #include "persistence/records.hpp"
 
 using namespace orca;
@@ -46,6 +49,26 @@ void record_event_only(const temp_dir& dir, const std::string& order_id,
   REQUIRE(changed == 1);
 }
 
+/// Waits until the stored journey of `order_id` is terminal (a journey
+/// recovered at open may end before a subscriber could see it).
+journey_record wait_stored_terminal(engine_fixture& fx,
+                                    const std::string& order_id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<journey_record> last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto all = fx.engine->journeys(order_id);
+    if (all && all->size() == 1) {
+      last = all->front();
+      if (is_terminal(last->state))
+        return *last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL("journey of " << order_id << " did not end; last: "
+                     << (last ? to_json(*last) : std::string{"none"}));
+  return {};
+}
+
 } // namespace
 
 TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
@@ -59,10 +82,10 @@ TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
   record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
   record_event_only(fx.dir, "SO-1004", "cancel_order");
   fx.open(with_notify());
-  auto shipped = fx.wait_terminal("SO-1001", invoice_flow);
+  auto shipped = wait_stored_terminal(fx, "SO-1001");
   CHECK(shipped.state == journey_state::completed);
   CHECK(shipped.invoice_id == std::optional<std::string>{"INV-SO-1001"});
-  auto cancelled = fx.wait_terminal("SO-1004", invoice_flow);
+  auto cancelled = wait_stored_terminal(fx, "SO-1004");
   CHECK(cancelled.state == journey_state::cancelled);
 }
 
@@ -176,4 +199,83 @@ TEST_CASE("a client cannot serve a provider the node runs itself") {
   for (const auto& p : fx.engine->providers())
     if (p.id == "billing")
       CHECK(p.kind == "simulated");
+}
+
+TEST_CASE("a subscriber that blocks or throws or calls back stalls nothing") {
+  engine_fixture fx{with_notify()};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> blocked{0};
+  fx.engine->subscribe([&](const journey_record&) {
+    ++blocked;
+    released.wait();
+  });
+  std::atomic<int> threw{0};
+  fx.engine->subscribe([&](const journey_record&) {
+    ++threw;
+    throw std::runtime_error("a subscriber's own failure");
+  });
+  std::atomic<int> called_back{0};
+  fx.engine->subscribe([&](const journey_record& r) {
+    if (auto mine = fx.engine->journeys(r.order_id); mine && !mine->empty())
+      ++called_back;
+  });
+  fx.publish_example("order-to-invoice.json");
+  for (auto id : {"SO-1001", "SO-1004"})
+    REQUIRE(fx.submit(engine_fixture::example_order(id)).status
+            == submit_status::accepted);
+  // The fixture's own subscriber sees both journeys wait (engine_fixture's
+  // wait_for would flush, which waits for the blocked subscriber).
+  CHECK(fx.watch.wait([&] {
+    auto a = fx.watch.find("SO-1001", invoice_flow);
+    auto b = fx.watch.find("SO-1004", invoice_flow);
+    return a && b && a->state == journey_state::waiting
+           && b->state == journey_state::waiting;
+  }));
+  // The others get their updates too, each on its own thread.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((threw.load() < 3 || called_back.load() < 3)
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  CHECK(blocked.load() == 1);
+  CHECK(threw.load() >= 3);
+  CHECK(called_back.load() >= 3);
+  release.set_value();
+  fx.engine->flush();
+  CHECK(blocked.load() == threw.load());
+}
+
+TEST_CASE("a subscriber that falls behind loses the newest updates and is told") {
+  std::vector<std::string> warnings;
+  std::mutex mutex;
+  subscriber_hub hub{[&](const std::string& w) {
+                       std::lock_guard<std::mutex> guard{mutex};
+                       warnings.push_back(w);
+                     },
+                     2};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> seen{0};
+  auto id = hub.add(
+    [&](const journey_record&) {
+      if (seen++ == 0)
+        released.wait();
+    },
+    false);
+  journey_record r;
+  r.order_id = "X";
+  hub.publish(r);
+  while (seen.load() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 5; ++i)
+    hub.publish(r);
+  CHECK(hub.dropped(id) == 3);
+  release.set_value();
+  hub.drain();
+  CHECK(seen.load() == 3);
+  hub.publish(r);
+  hub.drain();
+  std::lock_guard<std::mutex> guard{mutex};
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == "subscriber 1 fell behind: 3 journey updates were dropped");
 }

@@ -1,0 +1,206 @@
+// The reproduced ways to take a node down or lose acknowledged work, each
+// through a real orcad and orcactl: an over-long order id, deeply nested
+// JSON, a catastrophic regular expression, a kill -9 while events stream,
+// a second node on the same data directory, and a client that registers as
+// a provider the node runs itself.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "support/node_process.hpp"
+
+using namespace orca::test;
+
+namespace {
+
+const char* notify_config = R"({"providers": {"notify": {"kind": "simulated"}}})";
+
+void publish(const node_process& node, const std::string& file,
+             const std::string& name) {
+  REQUIRE(node.ctl({"flow", "create", file}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", name}).exit_code == 0);
+}
+
+/// The state of an order's journey on a flow as `journey show --json` says.
+std::string state_of(const node_process& node, const std::string& order,
+                     const std::string& flow) {
+  auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
+  if (r.exit_code != 0)
+    return "";
+  auto at = r.out.find("\"state\":\"");
+  if (at == std::string::npos)
+    return "";
+  at += 9;
+  return r.out.substr(at, r.out.find('"', at) - at);
+}
+
+/// Waits until the journey is in one of `states`; fails the test after 20 s.
+void wait_for(const node_process& node, const std::string& order,
+              const std::string& flow, std::vector<std::string> states) {
+  std::string last;
+  for (int i = 0; i < 400; ++i) {
+    last = state_of(node, order, flow);
+    for (const auto& s : states)
+      if (last == s)
+        return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL("journey of " << order << " on " << flow << " stays " << last);
+}
+
+std::string with_id(std::string order, const std::string& id) {
+  auto at = order.find("\"id\": \"") + 7;
+  return order.substr(0, at) + id + order.substr(order.find('"', at));
+}
+
+std::string first_example_order() {
+  auto all = example("orders.jsonl");
+  return all.substr(0, all.find('\n'));
+}
+
+} // namespace
+
+TEST_CASE("an order id over the limit is refused alone and the other orders run") {
+  temp_dir data;
+  node_process node{notify_config, {}, &data};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  auto orders = example("orders.jsonl");
+  orders += with_id(first_example_order(), std::string(480, 'X')) + "\n";
+  node.dir().write("orders.jsonl", orders);
+  auto r = node.ctl({"order", "submit", node.dir().file("orders.jsonl")});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("id: 480 bytes is over the limit of 128 bytes")
+        != std::string::npos);
+  for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
+    wait_for(node, id, "Order to invoice", {"waiting", "completed", "failed"});
+  CHECK(node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code
+        == 0);
+  wait_for(node, "SO-1001", "Order to invoice", {"completed"});
+  CHECK(node.stop() == 0);
+  node.start(notify_config);
+  CHECK(node.ctl({"order", "event", "SO-1004", "fulfillment_shipped"}).exit_code
+        == 0);
+  wait_for(node, "SO-1004", "Order to invoice", {"completed"});
+}
+
+TEST_CASE("an order nested two hundred thousand deep is refused and the node goes on") {
+  node_process node{notify_config};
+  std::string deep = R"({"id": "DEEP", "lines": [], "x": )"
+                     + std::string(200000, '[') + std::string(200000, ']')
+                     + "}\n";
+  node.dir().write("deep.jsonl", deep);
+  auto r = node.ctl({"order", "submit", node.dir().file("deep.jsonl")});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("nests JSON deeper than the limit of 64 levels")
+        != std::string::npos);
+  node.dir().write("deep-flow.json", "{\"name\": \"Deep\", \"x\": "
+                                       + std::string(200000, '{'));
+  auto flow = node.ctl({"flow", "create", node.dir().file("deep-flow.json")});
+  CHECK(flow.exit_code == 3);
+  CHECK(flow.err.find("deeper than the limit of 64 levels") != std::string::npos);
+  CHECK(node.ctl({"node", "status"}).exit_code == 0);
+}
+
+TEST_CASE("a catastrophic pattern on a long field neither hangs nor crashes the node") {
+  temp_dir data;
+  node_process node{notify_config, {}, &data};
+  node.dir().write("regex.json", R"({"name": "Regex", "type": "order",
+    "policies": {"filter": [{"name": "Runs of a", "scope": "header",
+      "when": {"field": "note", "op": "matches", "value": "(a+)+$"}}]},
+    "steps": [{"action": "custom", "name": "Tell", "provider": "notify",
+               "filter_policies": ["Runs of a"]}]})");
+  publish(node, node.dir().file("regex.json"), "Regex");
+  node.dir().write("long.jsonl",
+                   R"({"id": "R-1", "lines": [], "note": ")"
+                     + std::string(200000, 'a') + "!\"}\n"
+                     + R"({"id": "R-2", "lines": [], "note": ")"
+                     + std::string(200000, 'a') + "\"}\n");
+  CHECK(node.ctl({"order", "submit", node.dir().file("long.jsonl")}).exit_code
+        == 0);
+  wait_for(node, "R-1", "Regex", {"skipped"});
+  wait_for(node, "R-2", "Regex", {"completed"});
+  CHECK(node.stop() == 0);
+  node.start(notify_config);
+  CHECK(node.ctl({"node", "status"}).exit_code == 0);
+  CHECK(state_of(node, "R-2", "Regex") == "completed");
+  SECTION("a pattern that needs backtracking is refused at validation") {
+    node.dir().write("backref.json", R"({"name": "Backref", "type": "order",
+      "policies": {"filter": [{"name": "Twice", "scope": "header",
+        "when": {"field": "note", "op": "matches", "value": "(a+)\\1"}}]},
+      "steps": [{"action": "custom", "name": "Tell", "provider": "notify",
+                 "filter_policies": ["Twice"]}]})");
+    auto r = node.ctl({"flow", "validate", node.dir().file("backref.json")});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("must match in linear time") != std::string::npos);
+  }
+}
+
+TEST_CASE("events acknowledged while the node is killed reach their parked journeys") {
+  temp_dir data;
+  node_process node{notify_config, {}, &data};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  constexpr int orders = 300;
+  std::string batch;
+  for (int i = 0; i < orders; ++i)
+    batch += with_id(first_example_order(), "W-" + std::to_string(i)) + "\n";
+  node.dir().write("parked.jsonl", batch);
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("parked.jsonl")}).exit_code
+          == 0);
+  for (int i = 0; i < orders; i += 37)
+    wait_for(node, "W-" + std::to_string(i), "Order to invoice", {"waiting"});
+  // Events one by one from a second thread; the node is killed while they
+  // stream. Each event whose orcactl exited 0 was acknowledged.
+  std::vector<int> acknowledged; // read once the sender is joined
+  std::atomic<std::size_t> count{0};
+  std::atomic<bool> killed{false};
+  std::thread sender{[&] {
+    for (int i = 0; i < orders && !killed.load(); ++i)
+      if (node.ctl({"order", "event", "W-" + std::to_string(i),
+                    "fulfillment_shipped"})
+            .exit_code
+          == 0) {
+        acknowledged.push_back(i);
+        ++count;
+      }
+  }};
+  while (count.load() < 60)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  node.kill();
+  killed = true;
+  sender.join();
+  INFO(acknowledged.size() << " events acknowledged before the kill");
+  node.start(notify_config);
+  for (int i : acknowledged)
+    wait_for(node, "W-" + std::to_string(i), "Order to invoice", {"completed"});
+  // The others wait, or completed if their event was committed just as
+  // the node was killed: nothing else happened to them.
+  for (int i = 0; i < orders; i += 7)
+    if (std::find(acknowledged.begin(), acknowledged.end(), i)
+        == acknowledged.end())
+      wait_for(node, "W-" + std::to_string(i), "Order to invoice",
+               {"waiting", "completed"});
+}
+
+TEST_CASE("a second node on the same data directory exits 1 saying it is in use") {
+  temp_dir data;
+  node_process node{"", {}, &data};
+  auto second = run({ORCAD_PATH, "--data", data.file("data"), "--listen",
+                     "127.0.0.1:0"});
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("is in use by another process") != std::string::npos);
+  CHECK(node.ctl({"node", "status"}).exit_code == 0);
+}
+
+TEST_CASE("a client cannot register as a provider the node runs itself") {
+  node_process node{notify_config};
+  auto taken = run({ORCA_PROVIDER_PATH, "--node", node.address(), "--id",
+                    "billing"});
+  CHECK(taken.exit_code != 0);
+  CHECK(taken.err.find("error: provider \"billing\" is a simulated provider")
+        != std::string::npos);
+  auto providers = node.ctl_json({"provider", "list"});
+  CHECK(providers.out.find(R"({"id":"billing","kind":"simulated")")
+        != std::string::npos);
+}
