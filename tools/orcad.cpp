@@ -36,11 +36,6 @@ constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_invalid = 3;
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1"
-         || host.rfind("127.", 0) == 0;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -79,7 +74,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: TLS needs all of --tls-cert, --tls-key and --tls-ca\n";
     return exit_usage;
   }
-  if (!tls && !is_loopback(host)) {
+  if (!tls && !orca::tools::is_loopback(host)) {
     std::cerr << "error: --listen " << listen
               << ": listening beyond loopback requires TLS with client "
                  "certificates (--tls-cert, --tls-key, --tls-ca)\n";

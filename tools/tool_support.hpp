@@ -27,4 +27,9 @@ sigset_t block_stop_signals();
 /// Waits for one of `signals`; returns it.
 int wait_for_signal(const sigset_t& signals);
 
+/// Whether every address `host` stands for is a loopback address
+/// (127.0.0.0/8 or ::1): a numeric address is read as such, a name is
+/// resolved. A name that does not resolve is not loopback.
+bool is_loopback(const std::string& host);
+
 } // namespace orca::tools

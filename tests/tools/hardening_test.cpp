@@ -204,3 +204,19 @@ TEST_CASE("a client cannot register as a provider the node runs itself") {
   CHECK(providers.out.find(R"({"id":"billing","kind":"simulated")")
         != std::string::npos);
 }
+
+TEST_CASE("only addresses that are loopback may be listened on without TLS") {
+  auto named = run({ORCAD_PATH, "--data", temp_dir{}.file("data"), "--listen",
+                    "127.0.0.1.attacker.invalid:0"});
+  CHECK(named.exit_code == 2);
+  CHECK(named.err.find("listening beyond loopback requires TLS")
+        != std::string::npos);
+  temp_dir data;
+  child_process by_name{{ORCAD_PATH, "--data", data.file("data"), "--listen",
+                         "localhost:0"},
+                        true};
+  auto line = by_name.wait_for_line("listening on localhost:");
+  CHECK_FALSE(line.empty());
+  by_name.kill(SIGTERM);
+  CHECK(by_name.wait() == 0);
+}
