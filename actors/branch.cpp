@@ -98,6 +98,8 @@ protected:
   void branches_started(const std::vector<path_state>& children) override {
     report_.started.insert(report_.started.end(), children.begin(),
                            children.end());
+    // At once, before the children exist (see path_actor::start_branches).
+    flush();
   }
 
   void changed() override {

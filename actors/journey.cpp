@@ -251,8 +251,10 @@ private:
     if (report.invoice_id)
       snap_.invoice_id = std::move(report.invoice_id);
     for (auto& child : report.started) {
-      unreported_.insert(child.seq);
-      mirrors_.emplace(child.seq, std::move(child));
+      // A branch already known (it reported first) keeps what it said.
+      auto seq = child.seq;
+      if (mirrors_.emplace(seq, std::move(child)).second)
+        unreported_.insert(seq);
     }
     unreported_.erase(report.state.seq);
     for (auto& entry : report.journal)

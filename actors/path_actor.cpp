@@ -122,29 +122,36 @@ caf::actor path_actor::spawn_child(path_state start) {
   return child;
 }
 
+// The journey hears of new branches before the branches can send it
+// anything: a branch that reported (even ended) before its parent announced
+// it would be taken for one that already joined, then brought back as a
+// branch that never runs, and the journey would stay running for good.
 void path_actor::start_branches(const path_state&,
                                 std::vector<path_state> children) {
+  branches_started(children);
   for (const auto& child : children)
     spawn_child(child);
-  branches_started(children);
 }
 
 void path_actor::restore_children() {
+  std::vector<const path_state*> restored;
   std::vector<path_state> fresh;
   for (const auto& slot : path_.branches) {
     if (slot.ended || children_.count(slot.body) > 0)
       continue;
-    auto restored = ctx_.restored.find(slot.body);
-    if (restored != ctx_.restored.end()) {
-      spawn_child(restored->second);
-    } else {
-      fresh.push_back(path_runner::branch_start(
-        model(), the_order(), path_, slot.body));
-      spawn_child(fresh.back());
-    }
+    auto found = ctx_.restored.find(slot.body);
+    if (found != ctx_.restored.end())
+      restored.push_back(&found->second);
+    else
+      fresh.push_back(path_runner::branch_start(model(), the_order(), path_,
+                                                slot.body));
   }
   if (!fresh.empty())
     branches_started(fresh);
+  for (const auto* child : restored)
+    spawn_child(*child);
+  for (const auto& child : fresh)
+    spawn_child(child);
 }
 
 void path_actor::tell_children(const caf::message& msg) {

@@ -28,11 +28,12 @@ caf::expected<json_document>
 parse_json(std::string_view text, std::string_view origin,
            std::size_t max_depth = default_limits().json_depth);
 
-/// The RapidJSON flags Orca parses with: full-precision numbers, and no
-/// recursion (the depth is checked first, but the parser must not depend on
-/// it for its own safety).
-constexpr unsigned json_parse_flags =
-  rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
+/// The RapidJSON flags Orca parses with: no recursion (the depth is checked
+/// first, but the parser must not depend on it for its own safety). Numbers
+/// are read with RapidJSON's default precision: its full-precision path has
+/// undefined behaviour on long exponents (found by fuzzing), and orders and
+/// flows go through the same parser, so their numbers compare alike.
+constexpr unsigned json_parse_flags = rapidjson::kParseIterativeFlag;
 
 /// Line and column (both from 1) of a byte offset into `text`.
 std::pair<std::size_t, std::size_t> line_and_column(std::string_view text,

@@ -1,5 +1,6 @@
 #include "persistence/records.hpp"
 
+#include <cstring>
 #include <istream>
 #include <ostream>
 #include <streambuf>
@@ -99,13 +100,78 @@ private:
   std::string& out_;
 };
 
-class view_source : public std::streambuf {
+/// Cereal's binary format read straight from a record's payload, with one
+/// difference from cereal::BinaryInputArchive: a length (of a string or a
+/// list) longer than the bytes left is refused before anything is sized by
+/// it, so a damaged record that passes its checksum cannot make a decoder
+/// allocate gigabytes.
+class bounded_input_archive
+  : public cereal::InputArchive<bounded_input_archive,
+                                cereal::AllowEmptyClassElision> {
 public:
-  explicit view_source(std::string_view bytes) {
-    auto* p = const_cast<char*>(bytes.data());
-    setg(p, p, p + bytes.size());
+  explicit bounded_input_archive(std::string_view bytes)
+    : InputArchive(this), bytes_(bytes) {
   }
+
+  void load_bytes(void* data, std::size_t size) {
+    if (size > bytes_.size())
+      throw cereal::Exception("it ends " + std::to_string(size - bytes_.size())
+                              + " bytes early");
+    std::memcpy(data, bytes_.data(), size);
+    bytes_.remove_prefix(size);
+  }
+
+  /// REQUIRES: every element of a list takes at least one byte.
+  void check_length(uint64_t length) const {
+    if (length > bytes_.size())
+      throw cereal::Exception("a length of " + std::to_string(length)
+                              + " where " + std::to_string(bytes_.size())
+                              + " bytes are left");
+  }
+
+private:
+  std::string_view bytes_;
 };
+
+template <class T>
+std::enable_if_t<std::is_arithmetic<T>::value>
+CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, T& t) {
+  ar.load_bytes(std::addressof(t), sizeof(t));
+}
+
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(bounded_input_archive& ar,
+                                    cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(bounded_input_archive& ar,
+                                    cereal::SizeTag<T>& t) {
+  ar(t.size);
+  ar.check_length(static_cast<uint64_t>(t.size));
+}
+
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
+                               cereal::BinaryData<T>& data) {
+  ar.load_bytes(data.data, static_cast<std::size_t>(data.size));
+}
+
+} // namespace
+} // namespace orca
+
+// Enums are stored through save_minimal/load_minimal, which pair an input
+// archive with its output archive.
+namespace cereal::traits::detail {
+template <>
+struct get_output_from_input<orca::bounded_input_archive> {
+  using type = cereal::BinaryOutputArchive;
+};
+} // namespace cereal::traits::detail
+
+namespace orca {
+namespace {
 
 void put_le(std::string& out, uint64_t x, int bytes) {
   for (int i = 0; i < bytes; ++i)
@@ -159,9 +225,7 @@ caf::expected<T> from_payload(std::string_view payload,
                               const std::string& what) {
   T result;
   try {
-    view_source source{payload};
-    std::istream is{&source};
-    cereal::BinaryInputArchive ar{is};
+    bounded_input_archive ar{payload};
     ar(result);
   } catch (const std::exception& e) {
     return make_error(errc::corrupt_record,

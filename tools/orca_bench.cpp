@@ -341,7 +341,11 @@ int main(int argc, char** argv) {
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
   app.add_option("--batch", opts.batch, "orders per submission")->capture_default_str();
-  app.add_option("--window", opts.window, "most orders in flight")->capture_default_str();
+  app.add_option("--window", opts.window,
+                 "most orders in flight (0: offer them all at once; the "
+                 "node's back-pressure answers busy, and those are offered "
+                 "again)")
+    ->capture_default_str();
   app.add_option("--threads", opts.threads, "actor scheduler threads (0: one per core)")
     ->capture_default_str();
   app.add_option("--scheduler", opts.scheduler,
@@ -413,6 +417,9 @@ int main(int argc, char** argv) {
   std::condition_variable cv;
   std::size_t finished = 0;
   std::size_t in_flight = 0;
+  std::vector<std::size_t> refused; ///< orders the node answered busy
+  std::size_t busy_answers = 0;
+  auto unbounded = opts.window == 0;
 
   engine.subscribe(
     [&](const orca::journey_record& r) {
@@ -428,46 +435,75 @@ int main(int argc, char** argv) {
     },
     true);
 
+  // Submits orders `numbers`; the accepted ones get their event, the
+  // rejected ones are done, the busy ones are queued to be offered again.
+  auto offer = [&](std::vector<std::size_t> numbers) {
+    std::vector<std::string> batch;
+    batch.reserve(numbers.size());
+    for (auto i : numbers)
+      batch.push_back(make_order(tmpl, i));
+    engine.submit_async(
+      std::move(batch),
+      [&, numbers = std::move(numbers)](std::vector<orca::submit_result> rs) {
+        std::vector<std::pair<std::string, std::string>> events;
+        std::vector<std::size_t> busy;
+        std::size_t lost = 0;
+        for (std::size_t k = 0; k < rs.size(); ++k) {
+          auto& r = rs[k];
+          if (r.status == orca::submit_status::accepted)
+            events.emplace_back(std::move(r.order_id), "fulfillment_shipped");
+          else if (r.status == orca::submit_status::busy)
+            busy.push_back(numbers[k]);
+          else
+            ++lost;
+        }
+        if (lost > 0 || !busy.empty()) {
+          std::lock_guard<std::mutex> guard{mutex};
+          finished += lost;
+          in_flight -= lost;
+          busy_answers += busy.size();
+          refused.insert(refused.end(), busy.begin(), busy.end());
+          cv.notify_all();
+        }
+        engine.events_async(std::move(events), [](std::vector<caf::error>) {});
+      });
+  };
+
   auto start = clock_type::now();
   auto commits_before = engine.storage();
   for (std::size_t first = 0; first < n; first += opts.batch) {
     auto count = std::min(opts.batch, n - first);
     {
       std::unique_lock<std::mutex> guard{mutex};
-      cv.wait(guard, [&] { return in_flight + count <= opts.window; });
+      cv.wait(guard, [&] {
+        return unbounded || in_flight + count <= opts.window;
+      });
       in_flight += count;
     }
-    std::vector<std::string> batch;
-    batch.reserve(count);
+    std::vector<std::size_t> numbers(count);
     auto now = clock_type::now();
     for (std::size_t i = first; i < first + count; ++i) {
-      batch.push_back(make_order(tmpl, i));
+      numbers[i - first] = i;
       submitted[i] = now;
     }
-    engine.submit_async(std::move(batch), [&engine, first, &mutex, &cv,
-                                           &in_flight, &finished](
-                                            std::vector<orca::submit_result> rs) {
-      std::vector<std::pair<std::string, std::string>> events;
-      std::size_t lost = 0;
-      for (auto& r : rs) {
-        if (r.status == orca::submit_status::accepted)
-          events.emplace_back(std::move(r.order_id), "fulfillment_shipped");
-        else
-          ++lost;
-      }
-      if (lost > 0) {
-        std::lock_guard<std::mutex> guard{mutex};
-        finished += lost;
-        in_flight -= lost;
-        cv.notify_all();
-      }
-      engine.events_async(std::move(events), [](std::vector<caf::error>) {});
-      (void) first;
-    });
+    offer(numbers);
   }
-  {
-    std::unique_lock<std::mutex> guard{mutex};
-    cv.wait(guard, [&] { return finished >= n; });
+  // Offer what the node answered busy again until everything was taken.
+  for (;;) {
+    std::vector<std::size_t> again;
+    {
+      std::unique_lock<std::mutex> guard{mutex};
+      cv.wait(guard, [&] { return finished >= n || !refused.empty(); });
+      if (refused.empty())
+        break;
+      again.swap(refused);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (std::size_t at = 0; at < again.size(); at += opts.batch)
+      offer(std::vector<std::size_t>(
+        again.begin() + static_cast<std::ptrdiff_t>(at),
+        again.begin()
+          + static_cast<std::ptrdiff_t>(std::min(again.size(), at + opts.batch))));
   }
   auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
   auto commits = engine.storage();
@@ -501,6 +537,9 @@ int main(int argc, char** argv) {
   for (const auto& [state, count] : states)
     by_state += fmt::format(" {}={}", state, count);
   fmt::print("  journeys       {}\n", by_state);
+  if (busy_answers > 0)
+    fmt::print("  busy answers    {:>12}   (orders the node did not take at "
+               "once: offered again)\n", busy_answers);
   if (opts.durable) {
     auto commit_count = commits.commits - commits_before.commits;
     auto writes = commits.ops - commits_before.ops;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak: the crash test for longer. Runs the SIGKILL crash test ROUNDS times
 # (default 10), each with a new seed, ORDERS orders (default 50000) and KILLS
-# kills (default 100). Stops at the first failure.
+# kills (default 100). Each kill lands while a run takes orders, events and
+# cancels; after each, the store is checked to hold everything acknowledged
+# so far. Stops at the first failure.
 #
 #   tools/soak.sh [ROUNDS] [ORDERS] [KILLS]
 set -euo pipefail

@@ -2,7 +2,7 @@
 // takes a fixed set of orders through two flows however often it is killed
 // and started again. It prints one line per acknowledged order ("ack ID"),
 // event ("event ID") and cancel ("cancel ID"), then "done" when every
-// journey has ended.
+// journey has ended. "started" says the engine is open (recovery done).
 //
 //   orca_crash_worker DATA_DIR ORDERS [ACKED_FILE]
 //
@@ -142,6 +142,11 @@ int main(int argc, char** argv) {
   if (!opened)
     return fail("open", opened.error());
   auto& engine = **opened;
+  {
+    // Recovery is done: from here on the run takes new work.
+    std::lock_guard<std::mutex> guard{output};
+    std::cout << "started" << std::endl;
+  }
 
   auto invoice = read_file(std::string{ORCA_SOURCE_DIR}
                            + "/flows/examples/order-to-invoice.json");

@@ -67,3 +67,18 @@ TEST_CASE("a record of the wrong kind or a newer version is refused") {
   REQUIRE_FALSE(refused);
   CHECK(refused.error() == errc::store_too_new);
 }
+
+TEST_CASE("a checksummed record whose lengths lie is refused before anything is sized by them") {
+  // A payload that claims an order id of 2^40 bytes, sealed with a right
+  // checksum: what a bug or a forged write could leave.
+  std::string payload(8, '\0');
+  payload[5] = 1; // little-endian 2^40
+  payload += "short";
+  auto record = detail::seal(format::record_tag::order,
+                             format::order_record_version, payload);
+  auto decoded = decode_order_record(record, "orders/\"X\"");
+  REQUIRE_FALSE(decoded);
+  CHECK(describe(decoded.error())
+        == "record orders/\"X\" is damaged: a length of 1099511627776 where "
+           "5 bytes are left");
+}
