@@ -44,6 +44,25 @@ Engine::impl::~impl() {
   system.reset();
 }
 
+order_ptr Engine::impl::counted(order_ptr o) const {
+  struct holder {
+    holder(order_ptr o, std::shared_ptr<std::atomic<int64_t>> c)
+      : held(std::move(o)), counter(std::move(c)) {
+      counter->fetch_add(1);
+    }
+    holder(const holder&) = delete;
+    holder& operator=(const holder&) = delete;
+    ~holder() {
+      counter->fetch_sub(1);
+    }
+    order_ptr held;
+    std::shared_ptr<std::atomic<int64_t>> counter;
+  };
+  auto h = std::make_shared<holder>(std::move(o), in_flight);
+  const order* raw = h->held.get();
+  return order_ptr{std::move(h), raw};
+}
+
 caf::error Engine::impl::refuse_intake(std::size_t n) const {
   const auto& lim = options.config.limits;
   if (n > lim.batch_orders)
@@ -209,7 +228,10 @@ void Engine::impl::journey_failed(const std::string& order_id,
 caf::expected<restart_point> Engine::impl::load(const std::string& order_id,
                                                 const std::string& flow,
                                                 uint32_t version) {
-  return journeys->load_for_restart({order_id, flow, version});
+  auto loaded = journeys->load_for_restart({order_id, flow, version});
+  if (loaded)
+    loaded->the_order = counted(std::move(loaded->the_order));
+  return loaded;
 }
 
 void Engine::impl::notify(const journey_snapshot& snapshot) {
@@ -341,7 +363,7 @@ caf::error Engine::impl::recover_journeys() {
       caf::anon_send(sup, passivate_atom::value, id.order_id, wake_at);
   }
   for (const auto& id : restart) {
-    auto loaded = journeys->load_for_restart(id);
+    auto loaded = load(id.order_id, id.flow, id.version);
     if (!loaded) {
       journey_failed(id.order_id, id.flow, id.version,
                      "cannot resume it: " + describe(loaded.error()));

@@ -66,6 +66,10 @@ struct Engine::impl final : journey_sink {
   std::shared_ptr<std::atomic<int64_t>> in_flight =
     std::make_shared<std::atomic<int64_t>>(0);
 
+  /// `o`, counted in `in_flight` for as long as anything holds it: an
+  /// order a journey brings back from the store is in flight again.
+  order_ptr counted(order_ptr o) const;
+
   /// Why intake does not take `n` more orders now (too many in one batch,
   /// too many in flight, a full store), or no error.
   caf::error refuse_intake(std::size_t n) const;

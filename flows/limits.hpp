@@ -28,7 +28,7 @@ struct limits {
   uint32_t max_attempts = 100;
   std::size_t answer_bytes = std::size_t{4} << 20;
   /// Orders accepted but not yet settled, past which intake answers busy.
-  std::size_t orders_in_flight = 50000;
+  std::size_t orders_in_flight = 10000;
   /// Orders in one submission (one wire message or HTTP request).
   std::size_t batch_orders = 10000;
 };

@@ -469,6 +469,22 @@ int main(int argc, char** argv) {
       });
   };
 
+  // Whether the node answered busy since the last call; if so, pauses
+  // briefly so that offers follow the node's pace.
+  std::size_t busy_seen = 0;
+  auto was_busy = [&] {
+    std::size_t now_busy;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      now_busy = busy_answers;
+    }
+    bool busy = now_busy != busy_seen;
+    busy_seen = now_busy;
+    if (busy)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return busy;
+  };
+
   auto start = clock_type::now();
   auto commits_before = engine.storage();
   for (std::size_t first = 0; first < n; first += opts.batch) {
@@ -480,6 +496,8 @@ int main(int argc, char** argv) {
       });
       in_flight += count;
     }
+    if (unbounded)
+      was_busy(); // paces the first offers by the node's back-pressure
     std::vector<std::size_t> numbers(count);
     auto now = clock_type::now();
     for (std::size_t i = first; i < first + count; ++i) {
@@ -488,7 +506,8 @@ int main(int argc, char** argv) {
     }
     offer(numbers);
   }
-  // Offer what the node answered busy again until everything was taken.
+  // Offer what the node answered busy again until everything was taken,
+  // a batch at a time, pausing whenever the node is still busy.
   for (;;) {
     std::vector<std::size_t> again;
     {
@@ -498,12 +517,20 @@ int main(int argc, char** argv) {
         break;
       again.swap(refused);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    for (std::size_t at = 0; at < again.size(); at += opts.batch)
+    for (std::size_t at = 0; at < again.size(); at += opts.batch) {
+      auto end = std::min(again.size(), at + opts.batch);
+      if (was_busy()) {
+        // Still busy: give the rest back and wait a little.
+        std::lock_guard<std::mutex> guard{mutex};
+        refused.insert(refused.end(),
+                       again.begin() + static_cast<std::ptrdiff_t>(at),
+                       again.end());
+        break;
+      }
       offer(std::vector<std::size_t>(
         again.begin() + static_cast<std::ptrdiff_t>(at),
-        again.begin()
-          + static_cast<std::ptrdiff_t>(std::min(again.size(), at + opts.batch))));
+        again.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
   }
   auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
   auto commits = engine.storage();
