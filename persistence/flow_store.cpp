@@ -38,20 +38,17 @@ std::string flow_store::version_key(const std::string& name,
 template <class Change>
 caf::expected<flow_record> flow_store::modify(const std::string& name,
                                               Change change) {
-  auto txn = db_.begin_write();
-  if (!txn)
-    return txn.error();
-  auto current = read_flow(*txn, db_, name);
-  if (!current)
-    return current.error();
-  caf::expected<flow_record> next = change(*current);
-  if (!next)
-    return next.error();
-  if (auto err = txn->put(db_.flows, name, encode(*next)))
-    return err;
-  if (auto err = txn->commit())
-    return err;
-  return next;
+  return db_.write([&](lmdb_txn& txn) -> caf::expected<flow_record> {
+    auto current = read_flow(txn, db_, name);
+    if (!current)
+      return current.error();
+    caf::expected<flow_record> next = change(*current);
+    if (!next)
+      return next.error();
+    if (auto err = txn.put(db_.flows, name, encode(*next)))
+      return err;
+    return next;
+  });
 }
 
 caf::expected<flow_record> flow_store::create(std::string_view text,
@@ -60,19 +57,16 @@ caf::expected<flow_record> flow_store::create(std::string_view text,
   auto record = lifecycle_create(text, origin, now, limits_);
   if (!record)
     return record.error();
-  auto txn = db_.begin_write();
-  if (!txn)
-    return txn.error();
-  auto added = txn->put_new(db_.flows, record->name, encode(*record));
-  if (!added)
-    return added.error();
-  if (!*added)
-    return make_error(errc::flow_exists,
-                      origin + ": name: a flow named " + quote(record->name)
-                        + " already exists (use flow update to change it)");
-  if (auto err = txn->commit())
-    return err;
-  return record;
+  return db_.write([&](lmdb_txn& txn) -> caf::expected<flow_record> {
+    auto added = txn.put_new(db_.flows, record->name, encode(*record));
+    if (!added)
+      return added.error();
+    if (!*added)
+      return make_error(errc::flow_exists,
+                        origin + ": name: a flow named " + quote(record->name)
+                          + " already exists (use flow update to change it)");
+    return record;
+  });
 }
 
 caf::expected<flow_record> flow_store::update(std::string_view text,
@@ -89,33 +83,31 @@ caf::expected<flow_record> flow_store::update(std::string_view text,
 caf::expected<publish_outcome>
 flow_store::publish(const std::string& name,
                     const std::vector<std::string>& providers, int64_t now) {
-  auto txn = db_.begin_write();
-  if (!txn)
-    return txn.error();
-  auto current = read_flow(*txn, db_, name);
-  if (!current)
-    return current.error();
-  auto outcome = lifecycle_publish(*current, providers, now);
-  if (!outcome)
-    return outcome.error();
-  if (auto err = txn->put(db_.flows, name, encode(outcome->flow)))
-    return err;
-  if (outcome->frozen) {
-    auto key = version_key(name, outcome->frozen->version);
-    auto added = txn->put_new(db_.flow_versions, key, encode(*outcome->frozen));
-    if (!added)
-      return added.error();
-    // Versions are immutable: a version number is frozen only once.
-    if (!*added)
-      return make_error(errc::corrupt_record,
-                        what_flow(name) + ": version "
-                          + std::to_string(outcome->frozen->version)
-                          + " is already frozen but the flow record says it "
-                            "is a draft");
-  }
-  if (auto err = txn->commit())
-    return err;
-  return outcome;
+  return db_.write([&](lmdb_txn& txn) -> caf::expected<publish_outcome> {
+    auto current = read_flow(txn, db_, name);
+    if (!current)
+      return current.error();
+    auto outcome = lifecycle_publish(*current, providers, now);
+    if (!outcome)
+      return outcome.error();
+    if (auto err = txn.put(db_.flows, name, encode(outcome->flow)))
+      return err;
+    if (outcome->frozen) {
+      auto key = version_key(name, outcome->frozen->version);
+      auto added = txn.put_new(db_.flow_versions, key,
+                               encode(*outcome->frozen));
+      if (!added)
+        return added.error();
+      // Versions are immutable: a version number is frozen only once.
+      if (!*added)
+        return make_error(errc::corrupt_record,
+                          what_flow(name) + ": version "
+                            + std::to_string(outcome->frozen->version)
+                            + " is already frozen but the flow record says "
+                              "it is a draft");
+    }
+    return outcome;
+  });
 }
 
 caf::expected<flow_record> flow_store::stop(const std::string& name,

@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <lmdb.h>
 
@@ -102,6 +103,13 @@ public:
   caf::expected<lmdb_txn> begin_read();
   caf::expected<lmdb_txn> begin_write();
 
+  /// Runs `f(txn)` (returning caf::expected<T>) in a write transaction and
+  /// commits it. Where a write finds the map full, the transaction is
+  /// dropped, the map grows and `f` runs again; any other error is returned.
+  /// REQUIRES: the calling thread holds no transaction.
+  template <class F>
+  auto write(F&& f) -> std::invoke_result_t<F&, lmdb_txn&>;
+
   /// Doubles the map, up to the maximum; waits until no transaction of this
   /// process is open. Returns errc::storage_full at the maximum.
   /// REQUIRES: the calling thread holds no transaction.
@@ -156,6 +164,29 @@ private:
 };
 
 // -- template implementation --------------------------------------------------
+
+template <class F>
+auto store::write(F&& f) -> std::invoke_result_t<F&, lmdb_txn&> {
+  for (;;) {
+    caf::error failure;
+    {
+      auto txn = begin_write();
+      if (!txn)
+        return txn.error();
+      auto result = f(*txn);
+      if (!result)
+        failure = result.error();
+      else if (auto err = txn->commit())
+        failure = std::move(err);
+      else
+        return result;
+    } // the transaction is closed before the map may grow
+    if (orca_code(failure) != static_cast<uint8_t>(errc::storage_full))
+      return failure;
+    if (auto err = grow())
+      return err;
+  }
+}
 
 template <class F>
 caf::error lmdb_txn::scan(MDB_dbi db, std::string_view prefix, F&& f) {

@@ -7,6 +7,7 @@
 
 #include <future>
 
+#include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "support/files.hpp"
 
@@ -139,4 +140,34 @@ TEST_CASE("a data directory is used by one store at a time") {
 TEST_CASE("a data directory is created with its parents") {
   temp_dir dir;
   CHECK(store::open(dir.file("a/b/c")));
+}
+
+TEST_CASE("flow lifecycle writes grow a full map too") {
+  temp_dir dir;
+  store::options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  opts.map_size = std::size_t{16} << 20;
+  auto db = store::open(dir.path(), opts);
+  REQUIRE(db);
+  // Fill the first megabyte without letting it grow.
+  for (int i = 0;; ++i) {
+    auto txn = (*db)->begin_write();
+    REQUIRE(txn);
+    auto err = txn->put((*db)->orders, "fill-" + std::to_string(i),
+                        std::string(40000, 'f'));
+    if (!err)
+      err = txn->commit();
+    if (err) {
+      REQUIRE(orca_code(err) == static_cast<uint8_t>(errc::storage_full));
+      break;
+    }
+  }
+  CHECK((*db)->map_size() == std::size_t{1} << 20);
+  flow_store flows{**db};
+  auto created = flows.create(example("order-to-invoice.json"), "f.json", 1);
+  REQUIRE(created);
+  CHECK(flows.publish(created->name, {"dom", "fulfillment", "fno", "billing",
+                                      "notify"},
+                      2));
+  CHECK((*db)->map_size() > std::size_t{1} << 20);
 }
