@@ -55,9 +55,14 @@ public:
         return orders;
       },
       [this](passivate_atom, uint64_t change) { try_passivate(change); },
-      [this](save_failed_atom, const std::string&) {
-        // The sink recorded the journey as failed with the reason; going
-        // on would act on a state the store does not have.
+      [this](save_failed_atom, const std::string& why) {
+        // Going on would act on a state the store does not have: the
+        // journey stops, and its failure is its last write (queued after
+        // every save it made), over the last state that was saved.
+        ctx_.services->sink->journey_failed(snap_.order_id, snap_.flow,
+                                            snap_.version,
+                                            "its state could not be saved: "
+                                              + why);
         stop_all();
       });
     if (is_terminal(snap_.state)) {

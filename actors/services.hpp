@@ -56,9 +56,10 @@ public:
   /// Persists `snapshot` and appends `chunk` to its journal (as chunk
   /// number snapshot.journal_chunks - 1) in one group-committed write, and
   /// tells subscribers once it is durable. Then calls `done` (on the
-  /// writer thread: keep it short) with no error. If the write fails, the
-  /// journey is recorded as failed with the reason where that can still be
-  /// written, and `done` gets the error: the journey must not go on.
+  /// writer thread: keep it short) with no error. If the write fails,
+  /// `done` gets the error: the journey must not go on, and records its
+  /// failure (journey_failed) as its last write; a terminal snapshot that
+  /// fails is recorded as failed by the sink.
   virtual void save(const journey_snapshot& snapshot,
                     const std::vector<journal_entry>& chunk,
                     std::function<void(const caf::error&)> done) = 0;

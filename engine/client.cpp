@@ -265,7 +265,12 @@ caf::error client::serve_provider(const std::string& id, provider_function fn) {
       -> caf::behavior {
       self->request(node, timeout, provider_register_atom::value, id)
         .then([acked](caf::atom_value) { acked->set_value(caf::none); },
-              [acked](caf::error& err) { acked->set_value(err); });
+              [acked, self](caf::error& err) {
+                // Refused: nothing will call this server; it ends now
+                // rather than at the client's teardown.
+                acked->set_value(err);
+                self->quit(err);
+              });
       return {
         [fn](provider_call_atom, const wire_provider_request& req) {
           try {

@@ -138,7 +138,8 @@ caf::expected<flow_ptr> Engine::impl::model_for(const std::string& name,
     return frozen.error();
   auto parsed = parse_flow_or_error(frozen->definition,
                                     "flow " + quote(name) + " version "
-                                      + std::to_string(version));
+                                      + std::to_string(version),
+                                    options.config.limits);
   if (!parsed)
     return parsed.error();
   models.emplace(key, *parsed);
@@ -198,13 +199,17 @@ void Engine::impl::save(const journey_snapshot& snapshot,
     copy = snapshot;
   journeys->save(snapshot, chunk,
                  [this, id = std::move(id), copy = std::move(copy),
+                  terminal = is_terminal(snapshot.state),
                   done = std::move(done)](const caf::error& err) {
                    if (err) {
-                     // The journey stops (done tells it); the store keeps
-                     // its last good state, marked failed with the reason.
-                     journey_failed(id.order_id, id.flow, id.version,
-                                    "its state could not be saved: "
-                                      + describe(err));
+                     // A journey still running is told (done) and records
+                     // the failure itself as its last write, after every
+                     // save it queued; one that ended has quit: it is
+                     // recorded here. The store keeps its last good state.
+                     if (terminal)
+                       journey_failed(id.order_id, id.flow, id.version,
+                                      "its state could not be saved: "
+                                        + describe(err));
                    } else if (copy) {
                      notify(*copy);
                    }

@@ -62,7 +62,8 @@ caf::expected<flow_record> lifecycle_update(const flow_record& current,
 
 caf::expected<publish_outcome>
 lifecycle_publish(const flow_record& current,
-                  const std::vector<std::string>& registered, int64_t now) {
+                  const std::vector<std::string>& registered, int64_t now,
+                  const limits& lim) {
   publish_outcome result;
   result.flow = current;
   if (current.status == flow_status::published) {
@@ -70,7 +71,7 @@ lifecycle_publish(const flow_record& current,
     return result;
   }
   auto origin = "flow " + quote(current.name);
-  auto parsed = parse_flow_or_error(current.draft, origin);
+  auto parsed = parse_flow_or_error(current.draft, origin, lim);
   if (!parsed)
     return parsed.error();
   auto unknown = check_providers(**parsed, registered);

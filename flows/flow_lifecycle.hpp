@@ -72,7 +72,8 @@ lifecycle_update(const flow_record& current, std::string_view text,
 /// unchanged. Publishing a Published flow changes nothing.
 caf::expected<publish_outcome>
 lifecycle_publish(const flow_record& current,
-                  const std::vector<std::string>& registered, int64_t now);
+                  const std::vector<std::string>& registered, int64_t now,
+                  const limits& lim = default_limits());
 
 caf::expected<flow_record> lifecycle_stop(const flow_record& current,
                                           int64_t now);

@@ -102,7 +102,6 @@ flow_parser::parse_filter_policy(const json_value& json, std::string where) {
     return;
   policy.name = *name;
   check_name_field(*name, field_of(where, "name"));
-  check_name_field(*name, field_of(where, "name"));
   if (!remember_name(filter_names_, *name, where, "filter policy"))
     return;
   filter_index_[*name] = static_cast<uint16_t>(f_.filters.size());

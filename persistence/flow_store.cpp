@@ -87,7 +87,7 @@ flow_store::publish(const std::string& name,
     auto current = read_flow(txn, db_, name);
     if (!current)
       return current.error();
-    auto outcome = lifecycle_publish(*current, providers, now);
+    auto outcome = lifecycle_publish(*current, providers, now, limits_);
     if (!outcome)
       return outcome.error();
     if (auto err = txn.put(db_.flows, name, encode(outcome->flow)))

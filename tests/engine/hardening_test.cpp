@@ -93,13 +93,15 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
   auto config = with_notify();
   config.limits.orders_in_flight = 3;
   engine_fixture fx{config};
-  // Journeys that hold their orders: a provider that answers only after
-  // a minute of the manual clock.
+  // Journeys that hold their orders: a provider that answers only once
+  // the test lets it.
   fx.publish(R"({"name": "Slow", "type": "order", "steps": [
-    {"action": "custom", "name": "Call", "provider": "notify", "timeout_ms": 60000}]})");
+    {"action": "custom", "name": "Call", "provider": "notify"}]})");
+  std::promise<void> answer;
+  auto answered = answer.get_future().share();
   fx.engine->register_embedded_provider(
-    "notify", [](const provider_request&) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    "notify", [answered](const provider_request&) {
+      answered.wait();
       provider_reply r;
       r.ok = true;
       return r;
@@ -118,6 +120,7 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
   auto none = fx.engine->journeys("B-3");
   CHECK((!none || none->empty()));
   // Once they are done, intake takes orders again.
+  answer.set_value();
   for (int i = 0; i < 3; ++i)
     fx.wait_terminal("B-" + std::to_string(i), "Slow");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -162,8 +165,8 @@ TEST_CASE("a full store refuses intake and loses nothing it accepted") {
     REQUIRE_FALSE(accepted.empty());
     auto st = (*engine)->storage();
     CHECK(st.max_map_size == std::size_t{4} << 20);
-    // It grew from its first size up to the maximum before it was full.
     CHECK(st.map_size == std::size_t{4} << 20);
+    CHECK(st.full);
     auto again = (*engine)->submit(big_order(1000));
     CHECK(again.status == submit_status::busy);
     CHECK(orca_code(again.refusal) == static_cast<uint8_t>(errc::storage_full));
