@@ -97,6 +97,10 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
   self->attach_functor([engine, id = st.subscription] {
     engine->unsubscribe(id);
   });
+  // A message the node does not understand is dropped unread. CAF's default
+  // prints it first, and printing a malformed value (a caf::duration with a
+  // bad unit, found by fuzzing) crashes CAF 0.17.
+  self->set_default_handler(caf::drop);
   self->set_down_handler([self](caf::down_msg& down) {
     auto& s = self->state;
     s.subscribers.erase(down.source);
