@@ -30,6 +30,23 @@ public:
     changed_.notify_all();
   }
 
+  /// Forgets every record (an engine reopened: they may be stale).
+  void clear() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    latest_.clear();
+  }
+
+  /// Takes `r` unless an update of its journey came in already.
+  void seed(const journey_record& r) {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      if (!latest_.emplace(key(r.order_id, r.flow, r.version), r).second)
+        return;
+      ++updates_;
+    }
+    changed_.notify_all();
+  }
+
   std::optional<journey_record> find(const std::string& order_id,
                                      const std::string& flow,
                                      uint32_t version = 0) const {
@@ -103,7 +120,14 @@ struct engine_fixture {
     if (!e)
       FAIL("cannot open the engine: " << describe(e.error()));
     engine = std::move(*e);
+    // Journeys recovered at open may change, even end, before the
+    // subscription exists: the watch starts from the store, and updates
+    // that come in meanwhile win over what the store said.
+    watch.clear();
     engine->subscribe([this](const journey_record& r) { watch.update(r); });
+    if (auto all = engine->list_journeys({}))
+      for (const auto& r : *all)
+        watch.seed(r);
   }
 
   void close() {
