@@ -51,15 +51,6 @@ std::string names_of(const Table& table) {
   return result;
 }
 
-/// Whether `text` holds a control character (names end up in storage keys
-/// and in terminal output, where those do harm).
-inline bool has_control_character(std::string_view text) {
-  for (unsigned char c : text)
-    if (c < 0x20 || c == 0x7F)
-      return true;
-  return false;
-}
-
 /// Fills a flow model from its JSON, adding every problem to `diags`.
 class flow_parser {
 public:

@@ -89,7 +89,6 @@ std::string order_id_of(std::string_view text, std::size_t max_bytes) {
     return {};
   auto id = doc.FindMember("id");
   if (id == doc.MemberEnd() || !id->value.IsString()
-      || id->value.GetStringLength() > max_bytes
       || check_name(view_of(id->value), "id", max_bytes))
     return {};
   return std::string{view_of(id->value)};
