@@ -208,22 +208,13 @@ private:
     // branch may be about to find that its event came or its wait is over.
     if (!unreported_.empty())
       return;
-    int64_t wake_at = 0;
-    bool ready = false;
-    for_each_path([&](const path_state& p) {
-      if (p.phase != path_phase::waiting_event)
-        return;
-      const auto& seq = model().sequences[p.seq].steps;
-      if (p.position < seq.size()
-          && has_event(model().steps[seq[p.position]].input_events))
-        ready = true;
-      if (p.deadline > 0 && (wake_at == 0 || p.deadline < wake_at))
-        wake_at = p.deadline;
-    });
-    if (ready)
+    std::vector<path_state> paths;
+    for_each_path([&](const path_state& p) { paths.push_back(p); });
+    auto wake_at = sleep_until(model(), paths, ctx_.events);
+    if (!wake_at)
       return;
     request(supervisor_, caf::infinite, passivate_atom::value, snap_.order_id,
-            wake_at, received_)
+            *wake_at, received_)
       .await([this](bool passivated) {
         if (passivated)
           stop_all();

@@ -44,14 +44,7 @@ int64_t path_actor::now() const {
 }
 
 bool path_actor::has_event(const std::vector<std::string>& types) const {
-  for (const auto& type : types) {
-    if (type == "new_order")
-      return true;
-    if (std::find(ctx_.events.begin(), ctx_.events.end(), type)
-        != ctx_.events.end())
-      return true;
-  }
-  return false;
+  return holds_event(ctx_.events, types);
 }
 
 bool path_actor::paused() const {

@@ -24,6 +24,36 @@ std::string join(const std::vector<std::string>& parts,
 
 } // namespace
 
+bool holds_event(const std::vector<std::string>& received,
+                 const std::vector<std::string>& types) {
+  for (const auto& type : types)
+    if (type == "new_order"
+        || std::find(received.begin(), received.end(), type) != received.end())
+      return true;
+  return false;
+}
+
+std::optional<int64_t> sleep_until(const flow& f,
+                                   const std::vector<path_state>& paths,
+                                   const std::vector<std::string>& received) {
+  int64_t wake_at = 0;
+  for (const auto& p : paths) {
+    if (p.phase != path_phase::waiting_event)
+      continue;
+    // A path that does not fit the flow (a damaged record) is not put to
+    // sleep: restoring it reports what is wrong.
+    if (p.seq >= f.sequences.size()
+        || p.position >= f.sequences[p.seq].steps.size())
+      return std::nullopt;
+    const auto& s = f.steps[f.sequences[p.seq].steps[p.position]];
+    if (holds_event(received, s.input_events))
+      return std::nullopt;
+    if (p.deadline > 0 && (wake_at == 0 || p.deadline < wake_at))
+      wake_at = p.deadline;
+  }
+  return wake_at;
+}
+
 path_state path_runner::branch_start(sequence_id body, line_set lines) {
   path_state p;
   p.seq = body;

@@ -68,6 +68,19 @@ public:
                               std::vector<path_state> children) = 0;
 };
 
+/// Whether `received` (the events an order got) holds one of `types`. Every
+/// order has had "new_order".
+bool holds_event(const std::vector<std::string>& received,
+                 const std::vector<std::string>& types);
+
+/// When a waiting journey whose paths are `paths` may sleep until: the
+/// earliest deadline among its waiting paths (0: none, only an event wakes
+/// it), or nothing if a waiting path's event is among `received` already,
+/// so that the path is about to go on and the journey must stay awake.
+std::optional<int64_t> sleep_until(const flow& f,
+                                   const std::vector<path_state>& paths,
+                                   const std::vector<std::string>& received);
+
 class path_runner {
 public:
   path_runner(path_host& host, path_state& path) : host_(host), p_(path) {

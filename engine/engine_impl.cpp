@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "actors/path_runner.hpp"
 #include "actors/remote_provider.hpp"
 #include "actors/supervisor.hpp"
 
@@ -316,6 +317,24 @@ caf::error Engine::impl::recover_journeys() {
   std::vector<std::pair<journey_id, std::string>> damaged;
   std::vector<journey_id> restart;
   std::vector<std::pair<journey_id, int64_t>> sleeping;
+  // Whether the snapshot may stay parked, and until when: it waits, its
+  // order got nothing since it was taken, and no waiting path's event is
+  // among those it took (then that path is about to go on).
+  auto parked_until = [this](const journey_snapshot& snap)
+    -> std::optional<int64_t> {
+    if (snap.state != journey_state::waiting || !services->passivate_waiting
+        || has_missed_input(snap))
+      return std::nullopt;
+    flow_ptr model;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      auto found = model_for(snap.flow, snap.version);
+      if (!found)
+        return std::nullopt; // the restart reports why
+      model = std::move(*found);
+    }
+    return sleep_until(*model, snap.paths, snap.events);
+  };
   auto err = journeys->scan(
     "", [&](const std::optional<journey_id>& id,
             caf::expected<journey_snapshot> snap) {
@@ -333,14 +352,8 @@ caf::error Engine::impl::recover_journeys() {
       // A waiting journey whose order received an event or a cancel after
       // its snapshot (acknowledged, then the node stopped before the
       // journey saved) must run to take it: it is not parked.
-      if (snap->state == journey_state::waiting
-          && services->passivate_waiting && !has_missed_input(*snap)) {
-        int64_t wake_at = 0;
-        for (const auto& p : snap->paths)
-          if (p.phase == path_phase::waiting_event && p.deadline > 0
-              && (wake_at == 0 || p.deadline < wake_at))
-            wake_at = p.deadline;
-        sleeping.emplace_back(std::move(jid), wake_at);
+      if (auto wake_at = parked_until(*snap)) {
+        sleeping.emplace_back(std::move(jid), *wake_at);
       } else {
         restart.push_back(std::move(jid));
       }

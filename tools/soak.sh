@@ -13,10 +13,18 @@ orders=${2:-50000}
 kills=${3:-100}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target orca_durability_tests orca_crash_worker
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for round in $(seq 1 "$rounds"); do
   seed=$(( $(date +%s) + round ))
   echo "soak round $round/$rounds: $orders orders, $kills kills, seed $seed"
-  ORCA_CRASH_ORDERS=$orders ORCA_CRASH_KILLS=$kills ORCA_CRASH_SEED=$seed \
-    ./build/tests/orca_durability_tests
+  # The round's data directories are kept when it fails, to be looked into.
+  if ! ORCA_KEEP_TEST_DIRS=1 ORCA_CRASH_ORDERS=$orders ORCA_CRASH_KILLS=$kills \
+       ORCA_CRASH_SEED=$seed ./build/tests/orca_durability_tests 2>"$log"; then
+    cat "$log"
+    echo "soak: round $round failed; its directories are kept (above)"
+    exit 1
+  fi
+  sed -n 's/^kept //p' "$log" | xargs -r rm -rf
 done
 echo "soak: $rounds rounds passed"

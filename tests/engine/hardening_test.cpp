@@ -89,6 +89,33 @@ TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
   CHECK(cancelled.state == journey_state::cancelled);
 }
 
+TEST_CASE("a waiting journey that took its event before a branch reported runs after a restart") {
+  // The journey saved a snapshot holding the event while the branch that
+  // waits for it had not yet answered; the node stopped there. The event is
+  // no longer "missed", yet the branch still waits: it must not be parked.
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  wait_passivated(fx, 1);
+  fx.close();
+  record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
+  auto changed = damage_records(
+    fx.dir.path(), format::db_journeys, journey_prefix("SO-1001"),
+    [](std::string bytes) {
+      auto snap = decode_journey_snapshot(bytes, "journeys");
+      REQUIRE(snap);
+      REQUIRE(snap->state == journey_state::waiting);
+      snap->events.push_back("fulfillment_shipped");
+      return encode(*snap);
+    });
+  REQUIRE(changed == 1);
+  fx.open(with_notify());
+  auto shipped = wait_stored_terminal(fx, "SO-1001");
+  CHECK(shipped.state == journey_state::completed);
+  CHECK(shipped.invoice_id == std::optional<std::string>{"INV-SO-1001"});
+}
+
 TEST_CASE("intake past the orders in flight limit answers busy") {
   auto config = with_notify();
   config.limits.orders_in_flight = 3;

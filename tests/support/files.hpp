@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -29,7 +30,9 @@ inline std::string example(const std::string& name) {
   return read_text(example_path(name));
 }
 
-/// A fresh directory under /tmp, removed with everything in it at the end.
+/// A fresh directory under /tmp, removed with everything in it at the end
+/// unless ORCA_KEEP_TEST_DIRS is set (then its path is printed, so that a
+/// failed soak run can be looked into).
 class temp_dir {
 public:
   temp_dir() {
@@ -39,6 +42,10 @@ public:
     path_ = pattern;
   }
   ~temp_dir() {
+    if (std::getenv("ORCA_KEEP_TEST_DIRS") != nullptr) {
+      std::cerr << "kept " << path_ << "\n";
+      return;
+    }
     std::string cmd = "rm -rf '" + path_ + "'";
     [[maybe_unused]] int rc = std::system(cmd.c_str());
   }
