@@ -8,7 +8,8 @@
 // show no step carried out twice.
 //
 // ORCA_CRASH_ORDERS (default 10000) and ORCA_CRASH_KILLS (default 20) make
-// it longer; tools/soak.sh runs it that way.
+// it longer; tools/soak.sh runs it that way, on copies of the programs
+// (ORCA_CRASH_WORKER names the worker's).
 
 #include <random>
 #include <set>
@@ -33,7 +34,9 @@ std::size_t env_or(const char* name, std::size_t fallback) {
 
 std::vector<std::string> worker(const std::string& dir, std::size_t orders,
                                  const std::string& acked_file) {
-  std::vector<std::string> args{ORCA_CRASH_WORKER_PATH, dir,
+  // ORCA_CRASH_WORKER runs a copy (tools/soak.sh: builds may go on meanwhile).
+  const char* path = std::getenv("ORCA_CRASH_WORKER");
+  std::vector<std::string> args{path ? path : ORCA_CRASH_WORKER_PATH, dir,
                                 std::to_string(orders)};
   if (!acked_file.empty())
     args.push_back(acked_file);
