@@ -1,7 +1,7 @@
 #pragma once
 
 // The `embedded` provider kind: a C++ callable registered through
-// orca::Engine. It is called on a pool of detached actors (its own threads),
+// orca::Engine. It is called on threads of its own (a blocking_pool),
 // so it may block; an exception it throws is a failed attempt.
 
 #include <functional>

@@ -15,7 +15,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <caf/actor_pool.hpp>
+#include "actors/blocking_pool.hpp"
+
 #include <caf/event_based_actor.hpp>
 
 #include "flows/errc.hpp"
@@ -341,17 +342,6 @@ private:
   uint32_t timeout_ms_;
 };
 
-caf::behavior http_worker(caf::event_based_actor*, http_url url,
-                          std::string url_text, uint32_t timeout_ms) {
-  auto client = std::make_shared<http_client>(std::move(url),
-                                              std::move(url_text), timeout_ms);
-  return {
-    [client](const provider_request& request) -> provider_reply {
-      return client->post(request);
-    },
-  };
-}
-
 /// The adapter for a URL that does not parse: the engine keeps running and
 /// every call fails with the reason.
 caf::behavior misconfigured_provider(caf::event_based_actor*,
@@ -441,17 +431,15 @@ caf::actor spawn_http_provider(caf::actor_system& system,
   auto url = parse_http_url(config.url);
   if (!url)
     return system.spawn(misconfigured_provider, describe(url.error()));
-  auto workers = std::max<std::size_t>(config.workers, 1);
-  auto factory = [&system, parsed = *url, text = config.url,
-                  timeout_ms = config.timeout_ms] {
-    return system.spawn<caf::detached>(http_worker, parsed, text, timeout_ms);
-  };
-  // The pool hands each message to a worker with its original sender and
-  // request id, so the worker's reply goes straight back to the requester.
-  // Round robin does not look at how busy a worker is: a request may wait
-  // behind a slow one while another worker is idle.
-  return caf::actor_pool::make(system.dummy_execution_unit(), workers, factory,
-                               caf::actor_pool::round_robin());
+  // A request goes to the first free thread, in order; each call has a
+  // client of its own (a client is not shared between threads).
+  return spawn_blocking_provider(
+    system,
+    [parsed = *url, text = config.url,
+     timeout_ms = config.timeout_ms](const provider_request& request) {
+      return http_client{parsed, text, timeout_ms}.post(request);
+    },
+    std::max<std::size_t>(config.workers, 1));
 }
 
 } // namespace orca

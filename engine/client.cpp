@@ -2,10 +2,14 @@
 
 #include <deque>
 #include <future>
+#include <random>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
+
+#include "actors/blocking_pool.hpp"
 
 namespace orca {
 
@@ -254,15 +258,50 @@ caf::error client::subscribe(const std::vector<std::string>& order_ids,
   return caf::none;
 }
 
+namespace {
+
+using served_atom = caf::atom_constant<caf::atom("served")>;
+
+/// A remote provider's server: the node calls it, and it calls the user's
+/// function on a thread of its own, so that the function may block.
+struct provider_server_state {
+  std::unique_ptr<blocking_pool> pool;
+  std::unordered_map<uint64_t, caf::response_promise> pending;
+  /// Random: the node's answers cannot be forged by guessing one.
+  std::mt19937_64 tokens{std::random_device{}()};
+
+  static inline const char* name = "orca.provider_server";
+};
+
+using provider_server = caf::stateful_actor<provider_server_state>;
+
+wire_provider_reply serve_one(const client::provider_function& fn,
+                              const wire_provider_request& req) {
+  try {
+    return fn(req);
+  } catch (const std::exception& e) {
+    wire_provider_reply r;
+    r.error = std::string{"the remote provider threw: "} + e.what();
+    return r;
+  } catch (...) {
+    wire_provider_reply r;
+    r.error = "the remote provider threw an exception";
+    return r;
+  }
+}
+
+} // namespace
+
 caf::error client::serve_provider(const std::string& id, provider_function fn) {
-  // The node calls whoever registered: the server registers itself. It is
-  // detached, so `fn` may block.
+  // The node calls whoever registered: the server registers itself.
   auto acked = std::make_shared<std::promise<caf::error>>();
   auto result = acked->get_future();
-  auto server = impl_->system->spawn<caf::detached>(
-    [fn = std::move(fn), node = impl_->node, id, acked,
-     timeout = impl_->options.timeout](caf::event_based_actor* self)
+  auto shared_fn = std::make_shared<provider_function>(std::move(fn));
+  auto server = impl_->system->spawn(
+    [shared_fn, node = impl_->node, id, acked,
+     timeout = impl_->options.timeout](provider_server* self)
       -> caf::behavior {
+      self->state.pool = std::make_unique<blocking_pool>(1);
       self->request(node, timeout, provider_register_atom::value, id)
         .then([acked](caf::atom_value) { acked->set_value(caf::none); },
               [acked, self](caf::error& err) {
@@ -272,14 +311,29 @@ caf::error client::serve_provider(const std::string& id, provider_function fn) {
                 self->quit(err);
               });
       return {
-        [fn](provider_call_atom, const wire_provider_request& req) {
-          try {
-            return fn(req);
-          } catch (const std::exception& e) {
-            wire_provider_reply r;
-            r.error = std::string{"the remote provider threw: "} + e.what();
-            return r;
-          }
+        [self, shared_fn](provider_call_atom, wire_provider_request& req)
+          -> caf::result<wire_provider_reply> {
+          auto& st = self->state;
+          uint64_t token;
+          do
+            token = st.tokens();
+          while (st.pending.count(token) > 0);
+          st.pending.emplace(token, self->make_response_promise());
+          caf::weak_actor_ptr me{self->ctrl()};
+          st.pool->post([me, token, shared_fn, req = std::move(req)] {
+            auto reply = serve_one(*shared_fn, req);
+            if (auto strong = me.lock())
+              caf::anon_send(caf::actor_cast<caf::actor>(strong),
+                             served_atom::value, token, std::move(reply));
+          });
+          return caf::delegated<wire_provider_reply>{};
+        },
+        [self](served_atom, uint64_t token, wire_provider_reply& reply) {
+          auto it = self->state.pending.find(token);
+          if (it == self->state.pending.end())
+            return;
+          it->second.deliver(std::move(reply));
+          self->state.pending.erase(it);
         },
       };
     });

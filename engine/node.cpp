@@ -1,12 +1,16 @@
 #include "engine/node.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <random>
+#include <type_traits>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
+#include "actors/blocking_pool.hpp"
 #include "engine/node_protocol.hpp"
 
 namespace orca {
@@ -26,8 +30,11 @@ void register_node_types(caf::actor_system_config& cfg) {
 
 namespace {
 
-using submitted_atom = caf::atom_constant<caf::atom("submitted")>;
-using evented_atom = caf::atom_constant<caf::atom("evented")>;
+/// An answer computed away from the node's actor: (answered_atom, token,
+/// error, message); an empty error means the message is the answer.
+using answered_atom = caf::atom_constant<caf::atom("answered")>;
+/// A journey update from the engine, to pass on to subscribers.
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
 
 struct subscriber {
   caf::actor handle;
@@ -42,8 +49,22 @@ struct node_state {
     std::make_shared<std::atomic<bool>>(false);
   std::map<caf::actor_addr, subscriber> subscribers;
   std::map<caf::actor_addr, std::string> providers; ///< remote, by client
-  uint64_t next_token = 1;
+  /// Requests whose answer comes later (from a commit or the node's
+  /// thread), by token. Tokens are random: a client cannot answer another
+  /// client's request by guessing one.
   std::unordered_map<uint64_t, caf::response_promise> pending;
+  std::mt19937_64 tokens{std::random_device{}()};
+  /// Calls into the engine that may block (waiting for a commit or for the
+  /// journeys' supervisors) run here, one after the other, in the order
+  /// the requests came.
+  std::unique_ptr<blocking_pool> pool = std::make_unique<blocking_pool>(1);
+  /// Set by drain: new requests are refused; the promise is kept until
+  /// every pending request has its answer.
+  bool draining = false;
+  caf::response_promise drained;
+  /// Marks the journey updates the engine's subscription hands the node.
+  uint64_t secret = std::random_device{}() * uint64_t{0x9E3779B97F4A7C15}
+                    ^ std::random_device{}();
 
   static inline const char* name = "orca.node";
 };
@@ -81,6 +102,151 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
   return detail;
 }
 
+/// Keeps the current request's promise; returns its token.
+uint64_t keep_promise(node_actor* self) {
+  auto& st = self->state;
+  uint64_t token;
+  do
+    token = st.tokens();
+  while (st.pending.count(token) > 0);
+  st.pending.emplace(token, self->make_response_promise());
+  return token;
+}
+
+/// Sends the node the answer for `token`, from any thread.
+void answer(const caf::weak_actor_ptr& node, uint64_t token, caf::error err,
+            caf::message msg) {
+  if (auto strong = node.lock())
+    caf::anon_send(caf::actor_cast<caf::actor>(strong), answered_atom::value,
+                   token, std::move(err), std::move(msg));
+}
+
+template <class T>
+struct unwrapped {
+  using type = T;
+};
+
+template <class T>
+struct unwrapped<caf::expected<T>> {
+  using type = T;
+};
+
+/// Runs `work` on the node's thread and answers the current request with
+/// what it returns (a value, or an expected value).
+template <class F>
+auto later(node_actor* self, F work)
+  -> caf::delegated<typename unwrapped<decltype(work())>::type> {
+  using result = decltype(work());
+  auto token = keep_promise(self);
+  caf::weak_actor_ptr me{self->ctrl()};
+  self->state.pool->post([me, token, work = std::move(work)]() mutable {
+    result r = work();
+    if constexpr (std::is_same_v<result,
+                                 typename unwrapped<result>::type>) {
+      answer(me, token, caf::none, caf::make_message(std::move(r)));
+    } else {
+      if (r)
+        answer(me, token, caf::none, caf::make_message(std::move(*r)));
+      else
+        answer(me, token, std::move(r.error()), caf::message{});
+    }
+  });
+  return {};
+}
+
+caf::error stopping() {
+  return make_error(errc::engine_stopped, "the node is stopping");
+}
+
+/// Answers the drain request and ends the node: every request it took has
+/// its answer (the node's thread is idle, nothing is pending).
+void finish_draining(node_actor* self) {
+  auto& st = self->state;
+  st.pool.reset();
+  st.drained.deliver(caf::ok_atom::value);
+  self->quit();
+}
+
+caf::expected<std::vector<journey_view>>
+show_journeys(Engine& e, const std::string& order_id,
+              const std::string& flow) {
+  auto records = e.journeys(order_id);
+  if (!records)
+    return records.error();
+  std::vector<journey_view> views;
+  for (auto& r : *records) {
+    if (!flow.empty() && r.flow != flow)
+      continue;
+    journey_view view;
+    auto timeline = e.timeline(r.order_id, r.flow, r.version);
+    if (timeline)
+      view.timeline = std::move(*timeline);
+    view.record = std::move(r);
+    views.push_back(std::move(view));
+  }
+  if (views.empty())
+    return make_error(errc::no_such_journey,
+                      "order " + quote(order_id) + " has no journey"
+                        + (flow.empty() ? std::string{}
+                                        : " on flow " + quote(flow)));
+  return views;
+}
+
+caf::expected<replay_view> replay_journey(Engine& e,
+                                          const std::string& order_id,
+                                          const std::string& flow,
+                                          uint32_t against) {
+  auto report = e.replay(order_id, given(flow),
+                         against == 0 ? std::nullopt
+                                      : std::optional<uint32_t>{against});
+  if (!report)
+    return report.error();
+  replay_view view;
+  view.recorded = std::move(report->recorded);
+  view.replayed = std::move(report->replayed);
+  view.version = report->version;
+  view.timeline = std::move(report->timeline);
+  view.diverges = report->divergence.has_value();
+  view.divergence = report->divergence.value_or("");
+  return view;
+}
+
+/// The engine's part of the node's status.
+caf::expected<node_status> fill_status(Engine& e, node_status status) {
+  status.now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto flows = e.list_flows();
+  if (!flows)
+    return flows.error();
+  for (const auto& f : *flows) {
+    ++status.flows;
+    if (f.status == flow_status::published)
+      ++status.published;
+    if (f.paused)
+      ++status.paused;
+  }
+  auto counts = e.count_journeys();
+  if (!counts)
+    return counts.error();
+  status.running_journeys = counts->running;
+  status.passivated_journeys = counts->passivated;
+  auto storage = e.storage();
+  status.commits = storage.commits;
+  status.writes = storage.ops;
+  status.orders_in_flight = storage.orders_in_flight;
+  status.map_size = storage.map_size;
+  status.max_map_size = storage.max_map_size;
+  status.storage_full = storage.full;
+  return status;
+}
+
+/// Whether the current message was sent by an actor of this process.
+bool from_here(node_actor* self) {
+  const auto& sender = self->current_sender();
+  return sender && sender->node() == self->node();
+}
+
 caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
   auto& st = self->state;
   st.engine = engine;
@@ -90,9 +256,9 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
   auto node_handle = caf::actor_cast<caf::actor>(self);
   auto forwarding = st.forwarding;
   st.subscription = engine->subscribe(
-    [node_handle, forwarding](const journey_record& r) {
+    [node_handle, forwarding, secret = st.secret](const journey_record& r) {
       if (forwarding->load())
-        caf::anon_send(node_handle, journey_update_atom::value, r);
+        caf::anon_send(node_handle, forward_atom::value, secret, r);
     });
   self->attach_functor([engine, id = st.subscription] {
     engine->unsubscribe(id);
@@ -109,43 +275,82 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
   });
   return {
     // -- flows ----------------------------------------------------------------
-    [self](flow_create_atom, const std::string& json, const std::string& origin) {
-      return self->state.engine->create_flow(json, origin);
+    [self](flow_create_atom, std::string& json, std::string& origin)
+      -> caf::result<flow_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, json = std::move(json),
+                          origin = std::move(origin)] {
+        return e->create_flow(json, origin);
+      });
     },
-    [self](flow_update_atom, const std::string& json, const std::string& origin) {
-      return self->state.engine->update_flow(json, origin);
+    [self](flow_update_atom, std::string& json, std::string& origin)
+      -> caf::result<flow_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, json = std::move(json),
+                          origin = std::move(origin)] {
+        return e->update_flow(json, origin);
+      });
     },
-    [self](flow_publish_atom, const std::string& name) {
-      return self->state.engine->publish_flow(name);
+    [self](flow_publish_atom, std::string& name) -> caf::result<uint32_t> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name)] {
+        return e->publish_flow(name);
+      });
     },
-    [self](flow_stop_atom, const std::string& name,
-           bool cancel) -> caf::expected<flow_record> {
-      if (auto err = self->state.engine->stop_flow(name, cancel))
-        return err;
-      return self->state.engine->get_flow(name);
+    [self](flow_stop_atom, std::string& name,
+           bool cancel) -> caf::result<flow_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name),
+                          cancel]() -> caf::expected<flow_record> {
+        if (auto err = e->stop_flow(name, cancel))
+          return err;
+        return e->get_flow(name);
+      });
     },
-    [self](flow_pause_atom, const std::string& name) -> caf::expected<flow_record> {
-      if (auto err = self->state.engine->pause_flow(name))
-        return err;
-      return self->state.engine->get_flow(name);
+    [self](flow_pause_atom, std::string& name) -> caf::result<flow_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name)]()
+                           -> caf::expected<flow_record> {
+        if (auto err = e->pause_flow(name))
+          return err;
+        return e->get_flow(name);
+      });
     },
-    [self](flow_resume_atom, const std::string& name) -> caf::expected<flow_record> {
-      if (auto err = self->state.engine->resume_flow(name))
-        return err;
-      return self->state.engine->get_flow(name);
+    [self](flow_resume_atom, std::string& name) -> caf::result<flow_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name)]()
+                           -> caf::expected<flow_record> {
+        if (auto err = e->resume_flow(name))
+          return err;
+        return e->get_flow(name);
+      });
     },
-    [self](flow_list_atom) { return self->state.engine->list_flows(); },
-    [self](flow_show_atom, const std::string& name, uint32_t version) {
-      return show_flow(*self->state.engine, name, version);
+    [self](flow_list_atom) -> caf::result<std::vector<flow_record>> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine] { return e->list_flows(); });
+    },
+    [self](flow_show_atom, std::string& name,
+           uint32_t version) -> caf::result<flow_detail> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name),
+                          version] { return show_flow(*e, name, version); });
     },
     // -- orders ---------------------------------------------------------------
     [self](order_submit_atom, std::vector<std::string>& orders)
       -> caf::result<std::vector<submit_outcome>> {
-      auto& s = self->state;
-      auto token = s.next_token++;
-      s.pending.emplace(token, self->make_response_promise());
-      auto me = caf::actor_cast<caf::actor>(self);
-      s.engine->submit_async(
+      if (self->state.draining)
+        return stopping();
+      auto token = keep_promise(self);
+      caf::weak_actor_ptr me{self->ctrl()};
+      self->state.engine->submit_async(
         std::move(orders), [me, token](std::vector<submit_result> results) {
           // A submission the node took none of (busy, store full, too
           // large) is answered with that error.
@@ -154,58 +359,51 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
             if (!r.refusal)
               none_taken = false;
           if (none_taken) {
-            caf::anon_send(me, submitted_atom::value, token,
-                           results.front().refusal);
+            answer(me, token, results.front().refusal, caf::message{});
             return;
           }
           std::vector<submit_outcome> out;
           out.reserve(results.size());
           for (const auto& r : results)
             out.push_back(to_outcome(r));
-          caf::anon_send(me, submitted_atom::value, token, std::move(out));
+          answer(me, token, caf::none, caf::make_message(std::move(out)));
         });
       return caf::delegated<std::vector<submit_outcome>>{};
     },
-    [self](submitted_atom, uint64_t token, std::vector<submit_outcome>& out) {
-      auto it = self->state.pending.find(token);
-      if (it == self->state.pending.end())
-        return;
-      it->second.deliver(std::move(out));
-      self->state.pending.erase(it);
-    },
-    [self](submitted_atom, uint64_t token, caf::error& refusal) {
-      auto it = self->state.pending.find(token);
-      if (it == self->state.pending.end())
-        return;
-      it->second.deliver(std::move(refusal));
-      self->state.pending.erase(it);
-    },
     [self](order_event_atom, std::string& order_id,
            std::string& type) -> caf::result<caf::atom_value> {
-      auto& s = self->state;
-      auto token = s.next_token++;
-      s.pending.emplace(token, self->make_response_promise());
-      auto me = caf::actor_cast<caf::actor>(self);
-      s.engine->events_async({{std::move(order_id), std::move(type)}},
-                             [me, token](std::vector<caf::error> errs) {
-                               caf::anon_send(me, evented_atom::value, token,
-                                              std::move(errs.front()));
-                             });
+      if (self->state.draining)
+        return stopping();
+      auto token = keep_promise(self);
+      caf::weak_actor_ptr me{self->ctrl()};
+      self->state.engine->events_async(
+        {{std::move(order_id), std::move(type)}},
+        [me, token](std::vector<caf::error> errs) {
+          auto& err = errs.front();
+          answer(me, token, err,
+                 err ? caf::message{} : caf::make_message(caf::ok_atom::value));
+        });
       return caf::delegated<caf::atom_value>{};
     },
-    [self](evented_atom, uint64_t token, caf::error& err) {
-      auto it = self->state.pending.find(token);
-      if (it == self->state.pending.end())
+    [self](answered_atom, uint64_t token, caf::error& err,
+           caf::message& msg) {
+      auto& s = self->state;
+      auto it = s.pending.find(token);
+      if (it == s.pending.end())
         return;
       if (err)
         it->second.deliver(std::move(err));
       else
-        it->second.deliver(caf::ok_atom::value);
-      self->state.pending.erase(it);
+        it->second.deliver(std::move(msg));
+      s.pending.erase(it);
+      if (s.draining && s.pending.empty())
+        finish_draining(self);
     },
     // -- journeys -------------------------------------------------------------
     [self](journey_list_atom,
-           const wire_query& q) -> caf::expected<std::vector<journey_record>> {
+           const wire_query& q) -> caf::result<std::vector<journey_record>> {
+      if (self->state.draining)
+        return stopping();
       journey_query query;
       query.flow = given(q.flow);
       if (!q.state.empty()) {
@@ -218,52 +416,39 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
         query.state = *state;
       }
       query.limit = q.limit;
-      return self->state.engine->list_journeys(query);
+      return later(self, [e = self->state.engine, query = std::move(query)] {
+        return e->list_journeys(query);
+      });
     },
-    [self](journey_show_atom, const std::string& order_id,
-           const std::string& flow) -> caf::expected<std::vector<journey_view>> {
-      auto& e = *self->state.engine;
-      auto records = e.journeys(order_id);
-      if (!records)
-        return records.error();
-      std::vector<journey_view> views;
-      for (auto& r : *records) {
-        if (!flow.empty() && r.flow != flow)
-          continue;
-        journey_view view;
-        auto timeline = e.timeline(r.order_id, r.flow, r.version);
-        if (timeline)
-          view.timeline = std::move(*timeline);
-        view.record = std::move(r);
-        views.push_back(std::move(view));
-      }
-      if (views.empty())
-        return make_error(errc::no_such_journey,
-                          "order " + quote(order_id) + " has no journey"
-                            + (flow.empty() ? std::string{}
-                                            : " on flow " + quote(flow)));
-      return views;
+    [self](journey_show_atom, std::string& order_id,
+           std::string& flow) -> caf::result<std::vector<journey_view>> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine,
+                          order_id = std::move(order_id),
+                          flow = std::move(flow)] {
+        return show_journeys(*e, order_id, flow);
+      });
     },
-    [self](journey_replay_atom, const std::string& order_id,
-           const std::string& flow,
-           uint32_t against) -> caf::expected<replay_view> {
-      auto report = self->state.engine->replay(
-        order_id, given(flow),
-        against == 0 ? std::nullopt : std::optional<uint32_t>{against});
-      if (!report)
-        return report.error();
-      replay_view view;
-      view.recorded = std::move(report->recorded);
-      view.replayed = std::move(report->replayed);
-      view.version = report->version;
-      view.timeline = std::move(report->timeline);
-      view.diverges = report->divergence.has_value();
-      view.divergence = report->divergence.value_or("");
-      return view;
+    [self](journey_replay_atom, std::string& order_id, std::string& flow,
+           uint32_t against) -> caf::result<replay_view> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine,
+                          order_id = std::move(order_id),
+                          flow = std::move(flow), against] {
+        return replay_journey(*e, order_id, flow, against);
+      });
     },
-    [self](journey_redrive_atom, const std::string& order_id,
-           const std::string& flow) {
-      return self->state.engine->redrive(order_id, given(flow));
+    [self](journey_redrive_atom, std::string& order_id,
+           std::string& flow) -> caf::result<journey_record> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine,
+                          order_id = std::move(order_id),
+                          flow = std::move(flow)] {
+        return e->redrive(order_id, given(flow));
+      });
     },
     // -- providers and the node -----------------------------------------------
     [self](provider_list_atom) {
@@ -278,7 +463,9 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       return result;
     },
     [self](provider_register_atom,
-           const std::string& id) -> caf::expected<caf::atom_value> {
+           const std::string& id) -> caf::result<caf::atom_value> {
+      if (self->state.draining)
+        return stopping();
       auto client = caf::actor_cast<caf::actor>(self->current_sender());
       if (!client)
         return make_error(errc::invalid_argument,
@@ -289,44 +476,35 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       self->state.providers[client.address()] = id;
       return caf::ok_atom::value;
     },
-    [self](node_status_atom) -> caf::expected<node_status> {
+    [self](node_status_atom) -> caf::result<node_status> {
       auto& s = self->state;
+      if (s.draining)
+        return stopping();
       node_status status;
       status.listen = s.identity.listen;
       status.data_dir = s.identity.data_dir;
       status.started_on = s.identity.started_on;
-      status.now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      auto flows = s.engine->list_flows();
-      if (!flows)
-        return flows.error();
-      for (const auto& f : *flows) {
-        ++status.flows;
-        if (f.status == flow_status::published)
-          ++status.published;
-        if (f.paused)
-          ++status.paused;
-      }
-      auto counts = s.engine->count_journeys();
-      if (!counts)
-        return counts.error();
-      status.running_journeys = counts->running;
-      status.passivated_journeys = counts->passivated;
-      auto storage = s.engine->storage();
-      status.commits = storage.commits;
-      status.writes = storage.ops;
-      status.orders_in_flight = storage.orders_in_flight;
-      status.map_size = storage.map_size;
-      status.max_map_size = storage.max_map_size;
-      status.storage_full = storage.full;
       status.clients = s.subscribers.size() + s.providers.size();
-      return status;
+      return later(self, [e = s.engine, status]() mutable {
+        return fill_status(*e, status);
+      });
     },
     [self](listen_atom, const std::string& address) {
       // Only the process that published the node may say where it listens.
-      if (!self->current_sender() || self->current_sender()->node() == self->node())
+      if (from_here(self))
         self->state.identity.listen = address;
+    },
+    [self](drain_atom) -> caf::result<caf::atom_value> {
+      // Only the process that runs the node may stop it.
+      if (!from_here(self))
+        return make_error(errc::invalid_argument,
+                          "only the node's own process may stop it");
+      auto& s = self->state;
+      s.draining = true;
+      s.drained = self->make_response_promise();
+      if (s.pending.empty())
+        finish_draining(self);
+      return caf::delegated<caf::atom_value>{};
     },
     [self](subscribe_atom, std::vector<std::string>& orders) {
       auto& s = self->state;
@@ -339,7 +517,9 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       }
       return caf::ok_atom::value;
     },
-    [self](journey_update_atom, const journey_record& r) {
+    [self](forward_atom, uint64_t secret, const journey_record& r) {
+      if (secret != self->state.secret)
+        return; // not from the engine's subscription
       for (const auto& kv : self->state.subscribers)
         if (kv.second.orders.empty() || kv.second.orders.count(r.order_id) > 0)
           self->send(kv.second.handle, journey_update_atom::value, r);
@@ -350,8 +530,7 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
 } // namespace
 
 caf::actor spawn_node(Engine& engine, node_identity identity) {
-  return engine.system().spawn<caf::detached>(node, &engine,
-                                              std::move(identity));
+  return engine.system().spawn(node, &engine, std::move(identity));
 }
 
 } // namespace orca

@@ -2,9 +2,13 @@
 
 // The node actor: the remote face of an Engine, serving the protocol of
 // engine/node_protocol.hpp to remote actor clients. orcad publishes it with
-// CAF's middleman. It is detached (its own thread), so the engine calls it
-// makes may block; submissions and events go through the engine's
-// asynchronous calls and are answered when they are committed.
+// CAF's middleman. Engine calls that may block run on a thread of the
+// node's own, one after the other; submissions and events go through the
+// engine's asynchronous calls and are answered when they are committed.
+//
+// To stop, the process that runs the node sends it drain_atom (from an
+// actor): the node refuses new requests ("the node is stopping"), answers
+// every request it took, answers the drain and ends.
 
 #include <string>
 

@@ -63,6 +63,9 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using journey_update_atom = caf::atom_constant<caf::atom("jupdate")>;
 /// From the process that published the node: the address it listens on.
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
+/// (drain_atom) -> ok_atom, from the node's own process only: refuse new
+/// requests, answer every pending one, then end.
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 /// A flow as `flow show` presents it: its record, one version's text and
 /// the versions there are.

@@ -137,23 +137,31 @@ int main(int argc, char** argv) {
   }
   auto actual = host + ":" + std::to_string(*published);
   // The node learns the address it got (the port may have been 0).
-  caf::anon_send(node, orca::listen_atom::value, actual);
+  caf::scoped_actor{sys}->send(node, orca::listen_atom::value, actual);
   log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
             data);
 
   auto sig = orca::tools::wait_for_signal(stop_signals);
   log->info("stopping on {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // No new connections; the node answers every request it took (those
+  // committed included), then ends; then the engine commits what is queued
+  // and stops its actors. Leaving main tears the actor system down, which
+  // sends what the connections still have to send before it closes them.
+  // (CAF 0.17's TLS unpublish does not compile; there, new connections are
+  // still taken, and the draining node refuses what they ask.)
   if (!tls)
     sys.middleman().unpublish(node, *published);
-  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  {
+    caf::scoped_actor self{sys};
+    self->request(node, caf::infinite, orca::drain_atom::value)
+      .receive([](caf::ok_atom) {},
+               [&](const caf::error& err) {
+                 log->warn("the node did not drain: {}",
+                           orca::describe(err));
+               });
+  }
   node = nullptr;
-  (*engine)->stop(); // commits what is queued, stops every actor
+  (*engine)->stop();
   log->info("stopped");
-  log->flush();
-  // Everything accepted is committed and every actor has stopped. Tearing
-  // down CAF's actor system now and then never ends under heavy load (it
-  // waits for the detached node actor's thread), and nothing is left for
-  // it to do: leave without it.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  return 0;
 }

@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/node_process.hpp"
@@ -219,4 +222,66 @@ TEST_CASE("only addresses that are loopback may be listened on without TLS") {
   CHECK_FALSE(line.empty());
   by_name.kill(SIGTERM);
   CHECK(by_name.wait() == 0);
+}
+
+TEST_CASE("a node stopped while orders stream in answers every order it stored") {
+  // Clients submit batch after batch; the node gets SIGTERM meanwhile.
+  // Every order the store holds afterwards was answered "accepted" to its
+  // client: a stop answers what it committed before the node ends.
+  temp_dir data;
+  constexpr int clients = 4;
+  constexpr int batches = 6;
+  constexpr int per_batch = 100;
+  std::set<std::string> answered;
+  {
+    node_process node{notify_config, {}, &data};
+    publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+    std::vector<std::unique_ptr<child_process>> senders;
+    for (int c = 0; c < clients; ++c) {
+      std::string script;
+      for (int b = 0; b < batches; ++b) {
+        std::string batch;
+        for (int i = 0; i < per_batch; ++i)
+          batch += with_id(first_example_order(),
+                           "T-" + std::to_string(c) + "-" + std::to_string(b)
+                             + "-" + std::to_string(i))
+                   + "\n";
+        auto name = "stop-" + std::to_string(c) + "-" + std::to_string(b)
+                    + ".jsonl";
+        data.write(name, batch);
+        script += std::string{ORCACTL_PATH} + " --node " + node.address()
+                  + " order submit " + data.file(name) + "; ";
+      }
+      senders.push_back(std::make_unique<child_process>(
+        std::vector<std::string>{"/bin/sh", "-c", script}));
+    }
+    REQUIRE_FALSE(senders.front()->wait_for_line("accepted ").empty());
+    CHECK(node.stop() == 0);
+    for (auto& s : senders) {
+      s->wait();
+      for (const auto& line : s->lines())
+        if (line.rfind("accepted ", 0) == 0)
+          answered.insert(line.substr(9));
+    }
+  }
+  INFO(answered.size() << " orders answered accepted before the stop");
+  CHECK(answered.size() < clients * batches * per_batch); // it stopped midway
+  node_process again{notify_config, {}, &data};
+  std::set<std::string> stored;
+  auto list = again.ctl_json({"journey", "list", "--limit", "100000"});
+  REQUIRE(list.exit_code == 0);
+  std::istringstream lines{list.out};
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto at = line.find("\"order_id\":\"");
+    REQUIRE(at != std::string::npos);
+    at += 12;
+    stored.insert(line.substr(at, line.find('"', at) - at));
+  }
+  std::vector<std::string> unanswered;
+  for (const auto& id : stored)
+    if (answered.count(id) == 0)
+      unanswered.push_back(id);
+  CHECK(unanswered.empty());
+  CHECK(stored.size() == answered.size());
 }
