@@ -72,7 +72,7 @@ caf::error Engine::impl::refuse_intake(std::size_t n) const {
                         + " orders is over the limit of "
                         + std::to_string(lim.batch_orders)
                         + " orders (batch_orders)");
-  if (db->full())
+  if (db->full() && !db->probe_room())
     return make_error(errc::storage_full,
                       "storage full: the store reached its maximum size of "
                         + std::to_string(db->max_map_size())
@@ -213,6 +213,11 @@ void Engine::impl::save(const journey_snapshot& snapshot,
                                         + describe(err));
                    } else if (copy) {
                      notify(*copy);
+                   } else if (subscribers->wants(terminal)) {
+                     // Somebody subscribed while this save was queued:
+                     // they get what the store holds now.
+                     if (auto now_stored = journeys->load_snapshot(id))
+                       notify(*now_stored);
                    }
                    if (done)
                      done(err);

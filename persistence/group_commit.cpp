@@ -90,6 +90,14 @@ bool is_full(const caf::error& err) {
   return orca_code(err) == static_cast<uint8_t>(errc::storage_full);
 }
 
+/// The bytes a request asks to write (keys and given values).
+std::size_t request_bytes(const write_request& req) {
+  std::size_t bytes = 0;
+  for (const auto& op : req.ops)
+    bytes += op.key.size() + op.value.size();
+  return bytes;
+}
+
 } // namespace
 
 void group_committer::take_batch(std::vector<write_request>& batch) {
@@ -168,6 +176,45 @@ group_committer::attempt(std::vector<write_request>& batch,
   return std::nullopt;
 }
 
+void group_committer::took(std::size_t bytes) {
+  if (refused_bytes_ > 0 && bytes >= refused_bytes_)
+    took_room();
+}
+
+void group_committer::took_room() {
+  refused_bytes_ = 0;
+  db_.set_full(false);
+}
+
+void group_committer::commit_alone(std::vector<write_request>& batch,
+                                   std::vector<write_result>& results,
+                                   std::vector<bool>& settled,
+                                   const caf::error& full) {
+  std::vector<bool> others(batch.size(), true);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (settled[i])
+      continue;
+    others[i] = false;
+    auto failure = attempt(batch, results, others);
+    others[i] = true;
+    settled[i] = true;
+    auto bytes = request_bytes(batch[i]);
+    if (!failure) {
+      took(bytes);
+      continue;
+    }
+    results[i] = write_result{};
+    if (is_full(failure->error)) {
+      results[i].error = full;
+      refused_bytes_ = refused_bytes_ == 0 ? bytes
+                                           : std::min(refused_bytes_, bytes);
+      db_.set_full(true);
+    } else {
+      results[i].error = std::move(failure->error);
+    }
+  }
+}
+
 void group_committer::commit(std::vector<write_request>& batch) {
   std::vector<write_result> results(batch.size());
   // Requests already given their result: failed alone, or refused.
@@ -184,16 +231,21 @@ void group_committer::commit(std::vector<write_request>& batch) {
   for (;;) {
     auto failure = attempt(batch, results, settled);
     if (!failure) {
-      db_.set_full(false);
+      std::size_t largest = 0;
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        if (!settled[i])
+          largest = std::max(largest, request_bytes(batch[i]));
+      took(largest);
       break;
     }
     // Nothing of this attempt was committed.
     if (is_full(failure->error)) {
       if (auto err = db_.grow()) {
-        db_.set_full(true);
-        fail_rest(err);
+        // At the maximum: what still fits goes in, request by request.
+        commit_alone(batch, results, settled, err);
         break;
       }
+      took_room();
       continue;
     }
     if (failure->culprit != std::string::npos) {

@@ -116,7 +116,23 @@ private:
                                          std::vector<write_result>& results,
                                          const std::vector<bool>& settled);
 
+  /// The store is full at its maximum size (`full`): commits each request
+  /// not yet settled in a transaction of its own, so that what still fits
+  /// goes in; the others fail with `full`.
+  void commit_alone(std::vector<write_request>& batch,
+                    std::vector<write_result>& results,
+                    std::vector<bool>& settled, const caf::error& full);
+
+  /// A commit wrote requests of up to `bytes`: the store is no longer full
+  /// if that is as much as the smallest request it refused.
+  void took(std::size_t bytes);
+  /// The store has room again (it grew, or a large enough write went in).
+  void took_room();
+
   store& db_;
+  /// The smallest request refused for want of space since the store was
+  /// last found to have room (0: none). Used by the commit thread only.
+  std::size_t refused_bytes_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;

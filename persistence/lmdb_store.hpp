@@ -7,6 +7,7 @@
 // that began them).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -121,13 +122,25 @@ public:
     return max_map_size_;
   }
 
-  /// Whether the last write found the store full at its maximum size (until
-  /// a write succeeds again).
+  /// Whether a write was refused because the store is full at its maximum
+  /// size, and nothing as large was written since (the group committer
+  /// keeps this).
   bool full() const noexcept {
     return full_.load();
   }
   void set_full(bool full) noexcept {
     full_.store(full);
+  }
+
+  /// Whether a full store should take one more write to find out if it has
+  /// room again (space freed inside the map): at most once a second.
+  bool probe_room() noexcept {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+                 .count();
+    auto last = last_probe_ms_.load();
+    return now - last >= 1000
+           && last_probe_ms_.compare_exchange_strong(last, now);
   }
 
   const std::string& dir() const noexcept {
@@ -161,6 +174,7 @@ private:
   /// Shared by every open transaction, exclusive while the map grows.
   mutable std::shared_mutex resizing_;
   std::atomic<bool> full_{false};
+  std::atomic<int64_t> last_probe_ms_{0};
 };
 
 // -- template implementation --------------------------------------------------

@@ -112,7 +112,13 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   CHECK(written > 40);
   for (int i = 0; i < written; ++i)
     CHECK(read(**db, "k" + std::to_string(i)));
-  // A delete makes room: the store takes writes again.
+  // Full as it is, a small write still goes in, and the store stays full.
+  std::promise<write_result> small;
+  writer.submit(put(**db, "small", "v", small));
+  CHECK(small.get_future().get().applied);
+  CHECK((*db)->full());
+  // A delete makes room; the store is full until a write as large as the
+  // one it refused goes in.
   std::promise<write_result> erased;
   write_request erase;
   for (int i = 0; i < written; ++i)
@@ -120,7 +126,64 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   erase.done = [&erased](const write_result& r) { erased.set_value(r); };
   writer.submit(std::move(erase));
   CHECK(erased.get_future().get().applied);
+  CHECK((*db)->full());
+  // (LMDB reuses the pages a transaction freed from the second transaction
+  // after it on.)
+  std::promise<write_result> between;
+  writer.submit(put(**db, "between", "v", between));
+  CHECK(between.get_future().get().applied);
+  std::promise<write_result> large;
+  writer.submit(put(**db, "large", std::string(50000, 'v'), large));
+  CHECK(large.get_future().get().applied);
   CHECK_FALSE((*db)->full());
+}
+
+TEST_CASE("at its maximum size the store takes what fits from a batch and refuses the rest") {
+  temp_dir dir;
+  store::options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  opts.map_size = std::size_t{1} << 20;
+  auto db = store::open(dir.path(), opts);
+  REQUIRE(db);
+  group_committer writer{**db};
+  // Fill the map with 40 KB values until one is refused.
+  for (int i = 0; i < 100 && !(*db)->full(); ++i) {
+    std::promise<write_result> r;
+    writer.submit(put(**db, "fill" + std::to_string(i), std::string(40000, 'f'),
+                      r));
+    r.get_future().get();
+  }
+  REQUIRE((*db)->full());
+  // A batch of one too large write and small ones: the small ones go in.
+  // The writer is held inside a first request, so that they queue up and
+  // are committed in one batch.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<write_result> first;
+  write_request hold;
+  hold.ops.push_back(write_op::modify(
+    (*db)->orders, "hold",
+    [released](std::optional<std::string_view>)
+      -> caf::expected<std::optional<std::string>> {
+      released.wait();
+      return std::optional<std::string>{"held"};
+    }));
+  hold.done = [&first](const write_result& r) { first.set_value(r); };
+  writer.submit(std::move(hold));
+  std::vector<std::promise<write_result>> results(11);
+  writer.submit(put(**db, "too-large", std::string(400000, 'x'), results[0]));
+  for (int i = 1; i <= 10; ++i)
+    writer.submit(put(**db, "s" + std::to_string(i), "small", results[i]));
+  release.set_value();
+  CHECK(first.get_future().get().applied);
+  auto refused = results[0].get_future().get();
+  CHECK_FALSE(refused.applied);
+  CHECK(orca_code(refused.error) == static_cast<uint8_t>(errc::storage_full));
+  for (int i = 1; i <= 10; ++i) {
+    INFO("small write " << i);
+    CHECK(results[i].get_future().get().applied);
+    CHECK(read(**db, "s" + std::to_string(i)));
+  }
 }
 
 TEST_CASE("a data directory is used by one store at a time") {
