@@ -72,6 +72,13 @@ void group_committer::run() {
     }
     drained_.notify_all();
     batch.clear();
+    // Once a second the store's pages leave the resident set, so that it
+    // stays the size of what is in use, not of the store.
+    auto now = std::chrono::steady_clock::now();
+    if (now - released_ >= std::chrono::seconds(1)) {
+      db_.release_mapped_pages();
+      released_ = now;
+    }
   }
 }
 

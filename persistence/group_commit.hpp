@@ -10,6 +10,7 @@
 // grows and the batch is applied again; a commit that fails is tried again a
 // few times before its requests fail.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -133,6 +134,9 @@ private:
   /// The smallest request refused for want of space since the store was
   /// last found to have room (0: none). Used by the commit thread only.
   std::size_t refused_bytes_ = 0;
+  /// When the store's pages last left the resident set (commit thread).
+  std::chrono::steady_clock::time_point released_ =
+    std::chrono::steady_clock::now();
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable drained_;

@@ -1,12 +1,15 @@
 #include "persistence/lmdb_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +138,10 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
     return make_error(errc::storage_failure,
                       "cannot open the store in " + dir + ": "
                         + mdb_strerror(rc));
+  auto data_file = std::filesystem::canonical(
+    std::filesystem::path{dir} / "data.mdb", ec);
+  if (!ec)
+    result->data_file_ = " " + data_file.string();
   // Reader slots left by processes that died (a killed node) are freed.
   int dead = 0;
   mdb_reader_check(result->env_, &dead);
@@ -198,6 +205,29 @@ std::size_t store::map_size() const {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   return info.me_mapsize;
+}
+
+void store::release_mapped_pages() {
+  // LMDB does not tell where it mapped the data file; the kernel does.
+  if (data_file_.empty())
+    return;
+  std::shared_lock<std::shared_mutex> open{resizing_};
+  std::ifstream maps{"/proc/self/maps"};
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() < data_file_.size()
+        || line.compare(line.size() - data_file_.size(), data_file_.size(),
+                        data_file_)
+             != 0)
+      continue;
+    auto dash = line.find('-');
+    auto space = line.find(' ');
+    if (dash == std::string::npos || space == std::string::npos || dash > space)
+      continue;
+    auto begin = std::stoull(line.substr(0, dash), nullptr, 16);
+    auto end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
 }
 
 caf::error store::grow() {

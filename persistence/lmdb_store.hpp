@@ -116,6 +116,14 @@ public:
   /// REQUIRES: the calling thread holds no transaction.
   caf::error grow();
 
+  /// Takes the store's pages out of this process's resident set. They stay
+  /// in the kernel's page cache, and the next read maps them again: the
+  /// map is read-only and shared, so nothing is lost, and a reader holding
+  /// a value meanwhile still reads the same bytes. Without it the resident
+  /// set grows to the size of the store (every page a write passed through
+  /// stays mapped).
+  void release_mapped_pages();
+
   /// The map's size now and the most it may grow to.
   std::size_t map_size() const;
   std::size_t max_map_size() const noexcept {
@@ -167,6 +175,8 @@ private:
   caf::error lock_directory();
 
   std::string dir_;
+  /// " /abs/path/data.mdb" as /proc/self/maps names the data file.
+  std::string data_file_;
   MDB_env* env_ = nullptr;
   /// The lock file held for this store's life: one process per directory.
   int lock_fd_ = -1;

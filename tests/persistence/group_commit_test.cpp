@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <future>
 
 #include "persistence/flow_store.hpp"
@@ -233,4 +234,43 @@ TEST_CASE("flow lifecycle writes grow a full map too") {
                                       "notify"},
                       2));
   CHECK((*db)->map_size() > std::size_t{1} << 20);
+}
+
+namespace {
+
+/// This process's resident pages that are mapped from files, in bytes.
+std::size_t resident_file_bytes() {
+  std::ifstream status{"/proc/self/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("RssFile:", 0) == 0)
+      return std::stoull(line.substr(8)) * 1024;
+  return 0;
+}
+
+} // namespace
+
+TEST_CASE("the store's pages leave the resident set and read the same after") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  group_committer writer{**db};
+  for (int i = 0; i < 64; ++i) {
+    std::promise<write_result> r;
+    writer.submit(put(**db, "k" + std::to_string(i), std::string(1 << 20, 'a' + i % 26), r));
+    REQUIRE(r.get_future().get().applied);
+  }
+  auto read_all = [&] {
+    for (int i = 0; i < 64; ++i)
+      CHECK(read(**db, "k" + std::to_string(i))
+            == std::optional<std::string>{std::string(1 << 20, 'a' + i % 26)});
+  };
+  read_all(); // every page mapped in
+  auto before = resident_file_bytes();
+  (*db)->release_mapped_pages();
+  auto after = resident_file_bytes();
+  INFO("resident file pages: " << before << " -> " << after << " bytes");
+  CHECK(before >= std::size_t{64} << 20);
+  CHECK(after + (std::size_t{48} << 20) < before);
+  read_all();
 }
