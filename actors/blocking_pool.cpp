@@ -66,9 +66,10 @@ struct blocking_provider_state {
 
 using blocking_provider_actor = caf::stateful_actor<blocking_provider_state>;
 
-provider_reply call(const blocking_function& fn, const provider_request& req) {
+provider_reply call(const blocking_function& fn, const provider_request& req,
+                    const limits& lim) {
   try {
-    return checked(fn(req));
+    return checked(fn(req), lim);
   } catch (const std::exception& e) {
     return provider_reply::failure(std::string{"the provider threw: "}
                                    + e.what());
@@ -79,13 +80,13 @@ provider_reply call(const blocking_function& fn, const provider_request& req) {
 
 caf::behavior blocking_provider(blocking_provider_actor* self,
                                 std::shared_ptr<blocking_function> fn,
-                                std::size_t threads) {
+                                std::size_t threads, limits lim) {
   self->state.fn = std::move(fn);
   self->state.pool = std::make_unique<blocking_pool>(threads);
   // The threads end with the actor's state (calls still running are
   // waited for).
   return {
-    [self](provider_request& req) -> caf::result<provider_reply> {
+    [self, lim](provider_request& req) -> caf::result<provider_reply> {
       auto& st = self->state;
       uint64_t token;
       do
@@ -93,8 +94,8 @@ caf::behavior blocking_provider(blocking_provider_actor* self,
       while (st.pending.count(token) > 0);
       st.pending.emplace(token, self->make_response_promise());
       caf::weak_actor_ptr me{self->ctrl()};
-      st.pool->post([me, token, fn = st.fn, req = std::move(req)] {
-        auto reply = call(*fn, req);
+      st.pool->post([me, token, fn = st.fn, req = std::move(req), lim] {
+        auto reply = call(*fn, req, lim);
         if (auto strong = me.lock())
           caf::anon_send(caf::actor_cast<caf::actor>(strong),
                          replied_atom::value, token, std::move(reply));
@@ -114,10 +115,11 @@ caf::behavior blocking_provider(blocking_provider_actor* self,
 } // namespace
 
 caf::actor spawn_blocking_provider(caf::actor_system& system,
-                                   blocking_function fn, std::size_t threads) {
+                                   blocking_function fn, std::size_t threads,
+                                   const limits& lim) {
   return system.spawn(blocking_provider,
                       std::make_shared<blocking_function>(std::move(fn)),
-                      threads);
+                      threads, lim);
 }
 
 } // namespace orca

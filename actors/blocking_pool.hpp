@@ -54,10 +54,11 @@ using blocking_function =
   std::function<provider_reply(const provider_request&)>;
 
 /// A provider adapter that calls `fn` for each provider_request on `threads`
-/// threads of its own and answers with its provider_reply. `fn` may block
-/// and may throw: an exception is a failed attempt. Requests beyond the
-/// threads wait in order.
+/// threads of its own and answers with its provider_reply, checked under
+/// `lim` (see `checked`). `fn` may block and may throw: an exception is a
+/// failed attempt. Requests beyond the threads wait in order.
 caf::actor spawn_blocking_provider(caf::actor_system& system,
-                                   blocking_function fn, std::size_t threads);
+                                   blocking_function fn, std::size_t threads,
+                                   const limits& lim = default_limits());
 
 } // namespace orca

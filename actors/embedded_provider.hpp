@@ -16,6 +16,7 @@ namespace orca {
 using embedded_function = std::function<provider_reply(const provider_request&)>;
 
 caf::actor spawn_embedded_provider(caf::actor_system& system,
-                                   embedded_function fn, uint32_t workers);
+                                   embedded_function fn, uint32_t workers,
+                                   const limits& lim = default_limits());
 
 } // namespace orca

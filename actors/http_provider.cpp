@@ -36,9 +36,6 @@ using error_code = boost::system::error_code;
 /// How much of a non-2xx answer's body goes into the error message.
 constexpr std::size_t error_body_bytes = 200;
 
-/// Larger answers are refused rather than buffered (SPEC §8): no provider
-/// answer that Orca understands comes anywhere near this.
-const std::uint64_t max_answer_bytes = default_limits().answer_bytes;
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size())
@@ -90,14 +87,16 @@ std::string_view body_excerpt(std::string_view body, std::size_t limit) {
 class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(net::io_context& io, http_url url, std::string url_text,
-                uint32_t timeout_ms)
+                uint32_t timeout_ms, const limits& lim)
     : url_(std::move(url)),
       url_text_(std::move(url_text)),
       timeout_ms_(timeout_ms),
+      lim_(lim),
       resolver_(io),
       resolve_timer_(io),
       stream_(io) {
-    parser_.body_limit(max_answer_bytes);
+    // Larger answers are refused rather than buffered (SPEC §8).
+    parser_.body_limit(lim_.answer_bytes);
   }
 
   /// Starts the exchange; the worker then runs its io_context until done().
@@ -249,7 +248,7 @@ private:
       finish(provider_reply::failure(std::move(message)));
       return;
     }
-    auto reply = reply_from_json(action_, response.body());
+    auto reply = reply_from_json(action_, response.body(), lim_);
     if (!reply.ok)
       reply.error = url_text_ + ": " + reply.error;
     finish(std::move(reply));
@@ -282,6 +281,7 @@ private:
   http_url url_;
   std::string url_text_;
   uint32_t timeout_ms_;
+  limits lim_;
   action_kind action_ = action_kind::custom;
   steady_clock::time_point deadline_;
   std::string phase_ = "starting";
@@ -299,10 +299,12 @@ private:
 /// thread, one request at a time.
 class http_client {
 public:
-  http_client(http_url url, std::string url_text, uint32_t timeout_ms)
+  http_client(http_url url, std::string url_text, uint32_t timeout_ms,
+              const limits& lim)
     : url_(std::move(url)),
       url_text_(std::move(url_text)),
-      timeout_ms_(timeout_ms) {
+      timeout_ms_(timeout_ms),
+      lim_(lim) {
   }
 
   /// Sends `request` and waits for the answer or the time limit. Never
@@ -320,7 +322,7 @@ public:
 private:
   provider_reply post_or_throw(const provider_request& request) {
     auto exchange = std::make_shared<http_exchange>(io_, url_, url_text_,
-                                                    timeout_ms_);
+                                                    timeout_ms_, lim_);
     io_.restart();
     exchange->start(request);
     while (!exchange->done()) {
@@ -340,6 +342,7 @@ private:
   http_url url_;
   std::string url_text_;
   uint32_t timeout_ms_;
+  limits lim_;
 };
 
 /// The adapter for a URL that does not parse: the engine keeps running and
@@ -427,7 +430,8 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
 }
 
 caf::actor spawn_http_provider(caf::actor_system& system,
-                               http_provider_config config) {
+                               http_provider_config config,
+                               const limits& lim) {
   auto url = parse_http_url(config.url);
   if (!url)
     return system.spawn(misconfigured_provider, describe(url.error()));
@@ -435,11 +439,11 @@ caf::actor spawn_http_provider(caf::actor_system& system,
   // client of its own (a client is not shared between threads).
   return spawn_blocking_provider(
     system,
-    [parsed = *url, text = config.url,
-     timeout_ms = config.timeout_ms](const provider_request& request) {
-      return http_client{parsed, text, timeout_ms}.post(request);
+    [parsed = *url, text = config.url, timeout_ms = config.timeout_ms,
+     lim](const provider_request& request) {
+      return http_client{parsed, text, timeout_ms, lim}.post(request);
     },
-    std::max<std::size_t>(config.workers, 1));
+    std::max<std::size_t>(config.workers, 1), lim);
 }
 
 } // namespace orca

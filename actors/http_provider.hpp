@@ -55,7 +55,10 @@ caf::expected<http_url> parse_http_url(const std::string& url);
 /// (e.g. `caf::anon_send_exit(adapter, caf::exit_reason::user_shutdown)`)
 /// before `system` is destroyed; a worker busy with a request finishes it
 /// (at most `timeout_ms`) before it exits.
+/// Answers over `lim.answer_bytes` or nested deeper than `lim.json_depth`
+/// are failed attempts.
 caf::actor spawn_http_provider(caf::actor_system& system,
-                               http_provider_config config);
+                               http_provider_config config,
+                               const limits& lim = default_limits());
 
 } // namespace orca

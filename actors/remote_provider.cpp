@@ -16,7 +16,8 @@ struct remote_state {
 
 using remote_actor = caf::stateful_actor<remote_state>;
 
-caf::behavior remote_provider(remote_actor* self, std::string id) {
+caf::behavior remote_provider(remote_actor* self, std::string id,
+                              limits lim) {
   self->state.id = std::move(id);
   self->set_down_handler([self](caf::down_msg& down) {
     if (self->state.client && down.source == self->state.client.address())
@@ -29,7 +30,7 @@ caf::behavior remote_provider(remote_actor* self, std::string id) {
       self->state.client = std::move(client);
       self->monitor(self->state.client);
     },
-    [self](const provider_request& request) -> caf::result<provider_reply> {
+    [self, lim](const provider_request& request) -> caf::result<provider_reply> {
       auto& st = self->state;
       if (!st.client)
         return provider_reply::failure("remote provider " + quote(st.id)
@@ -39,8 +40,8 @@ caf::behavior remote_provider(remote_actor* self, std::string id) {
       self->request(st.client, caf::infinite, provider_call_atom::value,
                     to_wire(request))
         .then(
-          [promise](wire_provider_reply& reply) mutable {
-            promise.deliver(from_wire(reply));
+          [promise, lim](wire_provider_reply& reply) mutable {
+            promise.deliver(from_wire(reply, lim));
           },
           [promise, provider_id](caf::error& err) mutable {
             promise.deliver(provider_reply::failure(
@@ -53,8 +54,9 @@ caf::behavior remote_provider(remote_actor* self, std::string id) {
 
 } // namespace
 
-caf::actor spawn_remote_provider(caf::actor_system& system, std::string id) {
-  return system.spawn(remote_provider, std::move(id));
+caf::actor spawn_remote_provider(caf::actor_system& system, std::string id,
+                                 const limits& lim) {
+  return system.spawn(remote_provider, std::move(id), lim);
 }
 
 } // namespace orca

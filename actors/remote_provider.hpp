@@ -19,11 +19,15 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
+#include "flows/limits.hpp"
+
 namespace orca {
 
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using provider_call_atom = caf::atom_constant<caf::atom("pcall")>;
 
-caf::actor spawn_remote_provider(caf::actor_system& system, std::string id);
+/// Answers are checked under `lim` (see from_wire).
+caf::actor spawn_remote_provider(caf::actor_system& system, std::string id,
+                                 const limits& lim = default_limits());
 
 } // namespace orca

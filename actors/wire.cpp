@@ -18,14 +18,26 @@ wire_provider_request to_wire(const provider_request& request) {
   return w;
 }
 
-provider_reply from_wire(const wire_provider_reply& reply) {
+provider_reply from_wire(const wire_provider_reply& reply,
+                         const limits& lim) {
+  std::size_t bytes = reply.error.size() + reply.invoice_id.size();
+  for (const auto& g : reply.fulfillment) {
+    bytes += g.source.size();
+    for (const auto& line : g.line_ids)
+      bytes += line.size();
+  }
+  if (bytes > lim.answer_bytes)
+    return provider_reply::failure(
+      "the answer of " + std::to_string(bytes)
+      + " bytes is over the limit of " + std::to_string(lim.answer_bytes)
+      + " bytes (answer_bytes)");
   provider_reply r;
   r.ok = reply.ok;
   r.error = reply.error;
   r.fulfillment = reply.fulfillment;
   if (!reply.invoice_id.empty())
     r.invoice_id = reply.invoice_id;
-  return checked(std::move(r));
+  return checked(std::move(r), lim);
 }
 
 void register_wire_types(caf::actor_system_config& cfg) {

@@ -43,7 +43,11 @@ struct wire_provider_reply {
 };
 
 wire_provider_request to_wire(const provider_request& request);
-provider_reply from_wire(const wire_provider_reply& reply);
+/// A remote provider's answer as the journey may take it: one over
+/// `lim.answer_bytes` is a failed attempt that names the limit, and the rest
+/// is checked as `checked` does.
+provider_reply from_wire(const wire_provider_reply& reply,
+                         const limits& lim = default_limits());
 
 namespace detail {
 

@@ -200,8 +200,10 @@ caf::error Engine::register_embedded_provider(const std::string& id,
   if (!fn)
     return make_error(errc::invalid_argument,
                       "provider " + quote(id) + ": the function is empty");
-  impl_->replace_provider(id, spawn_embedded_provider(*impl_->system,
-                                                      std::move(fn), workers),
+  impl_->replace_provider(id,
+                          spawn_embedded_provider(*impl_->system,
+                                                  std::move(fn), workers,
+                                                  impl_->options.config.limits),
                           "embedded");
   return caf::none;
 }
@@ -225,7 +227,8 @@ caf::error Engine::register_remote_provider(const std::string& id,
     caf::anon_send(e.adapter, connect_atom::value, std::move(client));
     return caf::none;
   }
-  auto adapter = spawn_remote_provider(*impl_->system, id);
+  auto adapter = spawn_remote_provider(*impl_->system, id,
+                                       impl_->options.config.limits);
   caf::anon_send(adapter, connect_atom::value, std::move(client));
   impl_->replace_provider(id, adapter, "remote");
   return caf::none;

@@ -274,11 +274,11 @@ caf::error Engine::impl::add_provider(const std::string& id,
     case provider_kind::http: {
       if (auto url = parse_http_url(p.http.url); !url)
         return url.error();
-      adapter = spawn_http_provider(*system, p.http);
+      adapter = spawn_http_provider(*system, p.http, options.config.limits);
       break;
     }
     case provider_kind::remote:
-      adapter = spawn_remote_provider(*system, id);
+      adapter = spawn_remote_provider(*system, id, options.config.limits);
       break;
     default:
       return make_error(errc::invalid_config,

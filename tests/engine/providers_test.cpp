@@ -87,6 +87,23 @@ TEST_CASE("an http provider that does not answer in time fails the attempt") {
   CHECK_FALSE(r.invoice_id);
 }
 
+TEST_CASE("an http answer over the configured answer_bytes fails the attempt") {
+  http_server server;
+  std::string padded = R"({"invoice_id": "INV-9", "note": ")"
+                       + std::string(300, 'n') + R"("})";
+  server.answer("/bill", {200, padded});
+  auto config = http_config(server, 2000);
+  config.limits.answer_bytes = 256;
+  engine_fixture fx{config, true};
+  fx.publish(erp_flow());
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::failed);
+  REQUIRE(r.steps[0].error);
+  CHECK(r.steps[0].error->find("256") != std::string::npos);
+  CHECK_FALSE(r.invoice_id);
+}
+
 TEST_CASE("an embedded provider is a C++ callable registered on the engine") {
   engine_fixture fx;
   std::atomic<int> calls{0};
