@@ -258,7 +258,7 @@ void Engine::submit_async(std::vector<std::string> orders,
                           std::function<void(std::vector<submit_result>)> done) {
   auto results = std::make_shared<std::vector<submit_result>>(orders.size());
   const auto& lim = impl_->options.config.limits;
-  if (auto refusal = impl_->refuse_intake(orders.size())) {
+  if (auto refusal = impl_->reserve_intake(orders.size())) {
     for (std::size_t i = 0; i < orders.size(); ++i) {
       auto& r = (*results)[i];
       r.order_id = order_id_of(orders[i], lim.name_bytes);
@@ -284,12 +284,12 @@ void Engine::submit_async(std::vector<std::string> orders,
   for (std::size_t i = 0; i < orders.size(); ++i) {
     auto parsed = order::parse(orders[i], lim);
     if (!parsed) {
+      in_flight->fetch_sub(1); // reserved, not taken
       (*results)[i].order_id = order_id_of(orders[i], lim.name_bytes);
       (*results)[i].status = submit_status::rejected;
       (*results)[i].error = describe(parsed.error());
       continue;
     }
-    in_flight->fetch_add(1);
     order_ptr o{new order(std::move(*parsed)), count_out};
     (*results)[i].order_id = o->id();
     order_record rec;
@@ -397,6 +397,17 @@ void Engine::events_async(
       complete(std::move(err));
       continue;
     }
+    auto pending = impl_->events_pending;
+    if (auto before = pending->fetch_add(1);
+        before >= static_cast<int64_t>(lim.orders_in_flight)) {
+      pending->fetch_sub(1);
+      complete(make_error(
+        errc::busy, "node busy: " + std::to_string(before)
+                      + " events and cancels wait to be stored, the limit is "
+                      + std::to_string(lim.orders_in_flight)
+                      + " (orders_in_flight); try again shortly"));
+      continue;
+    }
     auto what = "orders/" + quote(order_id);
     write_request req;
     req.ops.push_back(write_op::modify(
@@ -415,8 +426,9 @@ void Engine::events_async(
           rec->cancelled = true;
         return std::optional<std::string>{encode(*rec)};
       }));
-    req.done = [this, complete, order_id = order_id,
+    req.done = [this, complete, pending, order_id = order_id,
                 type = type](const write_result& w) {
+      pending->fetch_sub(1);
       if (!w.applied) {
         complete(w.error);
         return;

@@ -64,7 +64,7 @@ order_ptr Engine::impl::counted(order_ptr o) const {
   return order_ptr{std::move(h), raw};
 }
 
-caf::error Engine::impl::refuse_intake(std::size_t n) const {
+caf::error Engine::impl::reserve_intake(std::size_t n) {
   const auto& lim = options.config.limits;
   if (n > lim.batch_orders)
     return make_error(errc::limit_exceeded,
@@ -77,14 +77,18 @@ caf::error Engine::impl::refuse_intake(std::size_t n) const {
                       "storage full: the store reached its maximum size of "
                         + std::to_string(db->max_map_size())
                         + " bytes; nothing more is taken until it has room");
-  auto now_in_flight = static_cast<std::size_t>(
-    std::max<int64_t>(0, in_flight->load()));
-  if (now_in_flight > 0 && now_in_flight + n > lim.orders_in_flight)
+  auto before = in_flight->fetch_add(static_cast<int64_t>(n));
+  auto now_in_flight = static_cast<std::size_t>(std::max<int64_t>(0, before));
+  // One submission larger than the limit is taken when nothing else is in
+  // flight; it would never be taken otherwise.
+  if (now_in_flight > 0 && now_in_flight + n > lim.orders_in_flight) {
+    in_flight->fetch_sub(static_cast<int64_t>(n));
     return make_error(errc::busy,
                       "node busy: " + std::to_string(now_in_flight)
                         + " orders in flight, the limit is "
                         + std::to_string(lim.orders_in_flight)
                         + " (orders_in_flight); try again shortly");
+  }
   return caf::none;
 }
 

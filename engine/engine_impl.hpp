@@ -70,9 +70,18 @@ struct Engine::impl final : journey_sink {
   /// order a journey brings back from the store is in flight again.
   order_ptr counted(order_ptr o) const;
 
-  /// Why intake does not take `n` more orders now (too many in one batch,
-  /// too many in flight, a full store), or no error.
-  caf::error refuse_intake(std::size_t n) const;
+  /// Reserves `n` orders in `in_flight` for a submission, or says why
+  /// intake does not take them now (too many in one batch, too many in
+  /// flight, a full store). The check and the reservation are one atomic
+  /// step, so that submissions arriving together cannot both pass it.
+  /// Each reserved order is released by its order_ptr's deleter, or by the
+  /// caller for an order that is not taken.
+  caf::error reserve_intake(std::size_t n);
+
+  /// Event and cancel writes not committed yet: past orders_in_flight they
+  /// are refused busy, like orders, instead of growing the commit queue.
+  std::shared_ptr<std::atomic<int64_t>> events_pending =
+    std::make_shared<std::atomic<int64_t>>(0);
 
   /// Delivers journey records to subscribers, each on its own thread.
   std::unique_ptr<subscriber_hub> subscribers;

@@ -158,6 +158,49 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
         == submit_status::accepted);
 }
 
+TEST_CASE("events past the orders in flight limit answer busy instead of queueing") {
+  auto config = with_notify();
+  config.limits.orders_in_flight = 4;
+  engine_fixture fx{config};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  // Hold the commit thread: a submission's answer runs on it.
+  std::promise<void> holding;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  fx.engine->submit_async({engine_fixture::example_order("SO-1002")},
+                          [&holding, released](std::vector<submit_result>) {
+                            holding.set_value();
+                            released.wait();
+                          });
+  holding.get_future().wait();
+  std::vector<std::pair<std::string, std::string>> events(
+    10, {"SO-1001", "fulfillment_shipped"});
+  std::promise<std::vector<caf::error>> answered;
+  fx.engine->events_async(std::move(events),
+                          [&answered](std::vector<caf::error> errs) {
+                            answered.set_value(std::move(errs));
+                          });
+  release.set_value();
+  auto errs = answered.get_future().get();
+  std::size_t taken = 0;
+  std::size_t busy = 0;
+  for (const auto& err : errs) {
+    if (!err)
+      ++taken;
+    else if (orca_code(err) == static_cast<uint8_t>(errc::busy))
+      ++busy;
+  }
+  CHECK(taken == 4);
+  CHECK(busy == 6);
+  for (const auto& err : errs)
+    if (err)
+      CHECK(describe(err).find("(orders_in_flight)") != std::string::npos);
+  auto done = fx.wait_terminal("SO-1001", invoice_flow);
+  CHECK(done.state == journey_state::completed);
+}
+
 TEST_CASE("a full store refuses intake and loses nothing it accepted") {
   temp_dir dir;
   std::vector<std::string> accepted;
