@@ -32,6 +32,7 @@ const char* to_string(errc code) {
     case errc::corrupt_record: return "corrupt_record";
     case errc::storage_full: return "storage_full";
     case errc::directory_in_use: return "directory_in_use";
+    case errc::transaction_full: return "transaction_full";
     case errc::provider_failure: return "provider_failure";
     case errc::provider_timeout: return "provider_timeout";
     case errc::node_unreachable: return "node_unreachable";

@@ -53,6 +53,9 @@ enum class errc : uint8_t {
   storage_full = 63,
   /// Another process holds the data directory.
   directory_in_use = 64,
+  /// A write transaction grew past what LMDB takes in one (too many dirty
+  /// pages): its requests must go in smaller groups.
+  transaction_full = 65,
 
   // Providers and the network.
   provider_failure = 80,

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -95,6 +96,15 @@ constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;
 
 bool is_full(const caf::error& err) {
   return orca_code(err) == static_cast<uint8_t>(errc::storage_full);
+}
+
+/// Whether a write failed for something of its own request (a key LMDB
+/// cannot take, a record a change cannot read), not of the store or the
+/// transaction as a whole.
+bool is_own_fault(const caf::error& err) {
+  auto code = static_cast<errc>(orca_code(err));
+  return code == errc::invalid_argument || code == errc::corrupt_record
+         || code == errc::limit_exceeded;
 }
 
 /// The bytes a request asks to write (keys and given values).
@@ -196,7 +206,7 @@ void group_committer::took_room() {
 void group_committer::commit_alone(std::vector<write_request>& batch,
                                    std::vector<write_result>& results,
                                    std::vector<bool>& settled,
-                                   const caf::error& full) {
+                                   const caf::error& why) {
   std::vector<bool> others(batch.size(), true);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (settled[i])
@@ -212,7 +222,7 @@ void group_committer::commit_alone(std::vector<write_request>& batch,
     }
     results[i] = write_result{};
     if (is_full(failure->error)) {
-      results[i].error = full;
+      results[i].error = is_full(why) ? why : failure->error;
       refused_bytes_ = refused_bytes_ == 0 ? bytes
                                            : std::min(refused_bytes_, bytes);
       db_.set_full(true);
@@ -255,7 +265,14 @@ void group_committer::commit(std::vector<write_request>& batch) {
       took_room();
       continue;
     }
-    if (failure->culprit != std::string::npos) {
+    if (orca_code(failure->error)
+        == static_cast<uint8_t>(errc::transaction_full)) {
+      // Too much for one transaction: each request in one of its own.
+      commit_alone(batch, results, settled, failure->error);
+      break;
+    }
+    if (failure->culprit != std::string::npos
+        && is_own_fault(failure->error)) {
       // That request's own write cannot be applied: it fails alone.
       auto& culprit = results[failure->culprit];
       culprit = write_result{};
@@ -264,7 +281,12 @@ void group_committer::commit(std::vector<write_request>& batch) {
       continue;
     }
     if (++retries > max_transaction_retries) {
-      fail_rest(failure->error);
+      // The store keeps failing the group: each request alone gets the
+      // answer of its own write.
+      if (std::count(settled.begin(), settled.end(), false) > 1)
+        commit_alone(batch, results, settled, failure->error);
+      else
+        fail_rest(failure->error);
       break;
     }
     std::this_thread::sleep_for(pause);

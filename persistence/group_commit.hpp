@@ -117,12 +117,14 @@ private:
                                          std::vector<write_result>& results,
                                          const std::vector<bool>& settled);
 
-  /// The store is full at its maximum size (`full`): commits each request
-  /// not yet settled in a transaction of its own, so that what still fits
-  /// goes in; the others fail with `full`.
+  /// The group cannot go in as one (`why`: the store is full at its
+  /// maximum size, the transaction is too large, or the store kept failing
+  /// it): commits each request not yet settled in a transaction of its own,
+  /// so that what can go in does; each of the others fails with what its
+  /// own write met (a full store with `why`, if that says so).
   void commit_alone(std::vector<write_request>& batch,
                     std::vector<write_result>& results,
-                    std::vector<bool>& settled, const caf::error& full);
+                    std::vector<bool>& settled, const caf::error& why);
 
   /// A commit wrote requests of up to `bytes`: the store is no longer full
   /// if that is as much as the smallest request it refused.

@@ -40,8 +40,13 @@ uint32_t decode_u32(std::string_view bytes) {
 } // namespace
 
 caf::error lmdb_error(const char* call, int rc) {
-  return make_error(rc == MDB_MAP_FULL ? errc::storage_full
-                                       : errc::storage_failure,
+  // What the code says about whose fault it is: the store's space, the
+  // transaction's size, the request's own key or value, or the store.
+  auto code = rc == MDB_MAP_FULL      ? errc::storage_full
+              : rc == MDB_TXN_FULL    ? errc::transaction_full
+              : rc == MDB_BAD_VALSIZE ? errc::invalid_argument
+                                      : errc::storage_failure;
+  return make_error(code,
                     std::string{"lmdb: "} + call + ": " + mdb_strerror(rc));
 }
 
