@@ -114,6 +114,7 @@ void parse_limits(const json_value& json, limits& lim, diagnostics& diags) {
     {"answer_bytes", &lim.answer_bytes, nullptr},
     {"orders_in_flight", &lim.orders_in_flight, nullptr},
     {"batch_orders", &lim.batch_orders, nullptr},
+    {"wire_bytes", &lim.wire_bytes, nullptr},
   };
   for (auto it = json.MemberBegin(); it != json.MemberEnd(); ++it) {
     auto name = view_of(it->name);

@@ -31,6 +31,9 @@ struct limits {
   std::size_t orders_in_flight = 10000;
   /// Orders in one submission (one wire message or HTTP request).
   std::size_t batch_orders = 10000;
+  /// One message a client sends on the node's CAF port (a submission's
+  /// orders together): larger ones cut the client off before they are read.
+  std::size_t wire_bytes = std::size_t{64} << 20;
 };
 
 /// The limits a node uses when its config names none.

@@ -28,6 +28,7 @@
 #include "engine/engine.hpp"
 #include "engine/node.hpp"
 #include "engine/node_protocol.hpp"
+#include "engine/wire_guard.hpp"
 #include "tools/tool_support.hpp"
 
 namespace {
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   auto started_on = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
+  auto wire_bytes = opts.config.limits.wire_bytes;
   auto engine = orca::Engine::open(std::move(opts));
   if (!engine) {
     log->error("cannot open {}: {}", data, orca::describe(engine.error()));
@@ -127,15 +129,34 @@ int main(int argc, char** argv) {
   auto& sys = (*engine)->system();
   orca::node_identity identity{"", data, started_on};
   auto node = orca::spawn_node(**engine, identity);
-  auto published = tls ? caf::openssl::publish(node, port, host.c_str(), true)
-                       : sys.middleman().publish(node, port, host.c_str(), true);
+  // Without TLS, CAF listens on a free loopback port behind the wire guard,
+  // which takes the connections on HOST:PORT and cuts off a client whose
+  // message is over wire_bytes before CAF reads it.
+  auto published =
+    tls ? caf::openssl::publish(node, port, host.c_str(), true)
+        : sys.middleman().publish(node, 0, "127.0.0.1", true);
   if (!published) {
     log->error("cannot listen on {}: {}", listen,
                orca::describe(published.error()));
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return exit_failure;
   }
-  auto actual = host + ":" + std::to_string(*published);
+  std::unique_ptr<orca::wire_guard> guard;
+  auto listening = *published;
+  if (!tls) {
+    auto started = orca::wire_guard::start(
+      host, port, *published, wire_bytes,
+      [log](const std::string& text) { log->warn("{}", text); });
+    if (!started) {
+      log->error("cannot listen on {}: {}", listen,
+                 orca::describe(started.error()));
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return exit_failure;
+    }
+    guard = std::move(*started);
+    listening = guard->port();
+  }
+  auto actual = host + ":" + std::to_string(listening);
   // The node learns the address it got (the port may have been 0).
   caf::scoped_actor{sys}->send(node, orca::listen_atom::value, actual);
   log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
@@ -149,6 +170,8 @@ int main(int argc, char** argv) {
   // sends what the connections still have to send before it closes them.
   // (CAF 0.17's TLS unpublish does not compile; there, new connections are
   // still taken, and the draining node refuses what they ask.)
+  if (guard)
+    guard->stop_accepting();
   if (!tls)
     sys.middleman().unpublish(node, *published);
   {
@@ -162,6 +185,11 @@ int main(int argc, char** argv) {
   }
   node = nullptr;
   (*engine)->stop();
+  // The actor system's teardown sends the connections what they still have
+  // to get; the guard passes it on before the process ends.
+  engine->reset();
+  if (guard)
+    guard->wait_closed(std::chrono::seconds(5));
   log->info("stopped");
   return 0;
 }

@@ -7,10 +7,16 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "support/node_process.hpp"
 
@@ -284,4 +290,66 @@ TEST_CASE("a node stopped while orders stream in answers every order it stored")
       unanswered.push_back(id);
   CHECK(unanswered.empty());
   CHECK(stored.size() == answered.size());
+}
+
+namespace {
+
+/// Connects to `address` (HOST:PORT) and sends `header`, then up to
+/// `stream` bytes of payload; returns how many payload bytes went out
+/// before the node hung up.
+std::size_t send_claim(const std::string& address, const std::string& header,
+                       std::size_t stream) {
+  auto colon = address.rfind(':');
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  REQUIRE(inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr) == 1);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0);
+  REQUIRE(::send(fd, header.data(), header.size(), MSG_NOSIGNAL)
+          == static_cast<ssize_t>(header.size()));
+  std::string chunk(65536, 'x');
+  std::size_t sent = 0;
+  while (sent < stream) {
+    auto n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0)
+      break;
+    sent += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return sent;
+}
+
+} // namespace
+
+TEST_CASE("a wire message over wire_bytes cuts its client off before the node reads it") {
+  node_process node{R"({"providers": {"notify": {"kind": "simulated"}},
+                        "limits": {"wire_bytes": 65536}})"};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  // A header that claims 1 GiB of payload, then 256 MiB of it: the node
+  // hangs up long before.
+  std::string header(32, '\0');
+  header[0] = 0x01; // a direct message
+  header[4] = 0x40; // payload length 0x40000000, big-endian
+  auto sent = send_claim(node.address(), header, std::size_t{256} << 20);
+  CHECK(sent < (std::size_t{256} << 20));
+  // An orcactl submission over the limit is cut off: exit 1, nothing taken.
+  std::string big;
+  for (int i = 0; i < 200; ++i)
+    big += with_id(first_example_order(), "BIG-" + std::to_string(i)) + "\n";
+  node.dir().write("big.jsonl", big);
+  auto refused = node.ctl({"order", "submit", node.dir().file("big.jsonl")});
+  CHECK(refused.exit_code == 1);
+  // The node goes on: a submission within the limit is taken.
+  auto small = node.ctl({"order", "submit", example_path("orders.jsonl")});
+  CHECK(small.exit_code == 0);
+  CHECK(state_of(node, "BIG-0", "Order to invoice").empty());
+  wait_for(node, "SO-1001", "Order to invoice", {"waiting"});
+  REQUIRE(node.stop() == 0);
+  std::size_t warnings = 0;
+  for (const auto& line : node.log())
+    if (line.find("over the limit of 65536 bytes (wire_bytes)") != std::string::npos)
+      ++warnings;
+  CHECK(warnings == 2);
 }

@@ -1,0 +1,60 @@
+#pragma once
+
+// The node's CAF port as the network sees it: a TCP relay in front of CAF's
+// middleman that reads the framing of every message a client sends and
+// hangs up on one larger than the limit, before CAF reads it.
+//
+// CAF 0.17 reads a message whole into memory before anything of Orca sees
+// it, sized by the length its header claims (up to 4 GiB): one client could
+// make the node hold gigabytes. Every message on the port is a BASP header
+// of 32 bytes (payload length: bytes 4..7, big-endian) followed by that many
+// bytes, handshakes included; the guard checks the length and relays the
+// bytes unchanged, both ways. CAF itself listens on 127.0.0.1 only.
+//
+// A node with TLS has no guard: the bytes are encrypted up to CAF.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+namespace orca {
+
+class wire_guard {
+public:
+  /// Listens on `host`:`port` (0: a free port) and relays each connection
+  /// to 127.0.0.1:`target_port`. A client whose message is over
+  /// `max_message_bytes` is cut off and `warn` says so.
+  static caf::expected<std::unique_ptr<wire_guard>>
+  start(const std::string& host, uint16_t port, uint16_t target_port,
+        std::size_t max_message_bytes,
+        std::function<void(const std::string&)> warn);
+
+  /// Stops listening and closes every connection.
+  ~wire_guard();
+
+  wire_guard(const wire_guard&) = delete;
+  wire_guard& operator=(const wire_guard&) = delete;
+
+  /// The port it listens on.
+  uint16_t port() const;
+
+  /// Stops taking new connections; those open go on.
+  void stop_accepting();
+
+  /// Waits until every connection has ended (CAF closed its side and what
+  /// it sent reached the client), at most `limit`.
+  void wait_closed(std::chrono::milliseconds limit);
+
+  struct impl;
+
+private:
+  explicit wire_guard(std::unique_ptr<impl> state);
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace orca
