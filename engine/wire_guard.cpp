@@ -19,11 +19,35 @@ namespace orca {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-namespace {
+bool wire_framing::feed(const char* data, std::size_t n) {
+  if (too_large_ > 0)
+    return false;
+  constexpr std::size_t length_at = 4;
+  std::size_t at = 0;
+  while (at < n) {
+    if (payload_left_ > 0) {
+      auto take = std::min<uint64_t>(payload_left_, n - at);
+      payload_left_ -= take;
+      at += static_cast<std::size_t>(take);
+      continue;
+    }
+    header_[header_have_++] = static_cast<unsigned char>(data[at++]);
+    if (header_have_ < header_bytes)
+      continue;
+    header_have_ = 0;
+    uint64_t length = 0;
+    for (std::size_t i = 0; i < 4; ++i)
+      length = (length << 8) | header_[length_at + i];
+    if (length + header_bytes > max_bytes_) {
+      too_large_ = length + header_bytes;
+      return false;
+    }
+    payload_left_ = length;
+  }
+  return true;
+}
 
-/// BASP: a header of this many bytes, its payload length at bytes 4..7.
-constexpr std::size_t header_bytes = 32;
-constexpr std::size_t length_at = 4;
+namespace {
 
 /// One client's connection and its twin to CAF. Lives as long as a pending
 /// operation holds it.
@@ -95,36 +119,20 @@ private:
   }
 
   /// Follows the framing through `n` new bytes from the client; false if a
-  /// message is over the limit.
+  /// message is over the limit (and says so).
   bool check(std::size_t n) {
-    std::size_t at = 0;
-    while (at < n) {
-      if (payload_left_ > 0) {
-        auto take = std::min<std::size_t>(payload_left_, n - at);
-        payload_left_ -= take;
-        at += take;
-        continue;
-      }
-      header_[header_have_++] = static_cast<unsigned char>(from_client_[at++]);
-      if (header_have_ < header_bytes)
-        continue;
-      header_have_ = 0;
-      uint64_t length = 0;
-      for (std::size_t i = 0; i < 4; ++i)
-        length = (length << 8) | header_[length_at + i];
-      if (length + header_bytes > max_bytes_) {
-        boost::system::error_code ec;
-        auto peer = client_.remote_endpoint(ec);
-        warn_("a client" + (ec ? std::string{} : " at " + peer.address().to_string()
-                                                     + ":" + std::to_string(peer.port()))
-              + " sent a message of " + std::to_string(length + header_bytes)
-              + " bytes, over the limit of " + std::to_string(max_bytes_)
-              + " bytes (wire_bytes): it is cut off");
-        return false;
-      }
-      payload_left_ = length;
-    }
-    return true;
+    if (framing_.feed(from_client_.data(), n))
+      return true;
+    boost::system::error_code ec;
+    auto peer = client_.remote_endpoint(ec);
+    warn_("a client"
+          + (ec ? std::string{}
+                : " at " + peer.address().to_string() + ":"
+                    + std::to_string(peer.port()))
+          + " sent a message of " + std::to_string(framing_.too_large())
+          + " bytes, over the limit of " + std::to_string(max_bytes_)
+          + " bytes (wire_bytes): it is cut off");
+    return false;
   }
 
   tcp::socket client_;
@@ -134,9 +142,7 @@ private:
   std::shared_ptr<std::atomic<int>> live_;
   std::array<char, 65536> from_client_;
   std::array<char, 65536> from_upstream_;
-  std::array<unsigned char, header_bytes> header_{};
-  std::size_t header_have_ = 0;
-  uint64_t payload_left_ = 0;
+  wire_framing framing_{max_bytes_};
 };
 
 } // namespace

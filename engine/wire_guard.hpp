@@ -23,6 +23,33 @@
 
 namespace orca {
 
+/// Follows the framing of the bytes one client sends on the node's CAF
+/// port, however they are cut into reads.
+class wire_framing {
+public:
+  /// BASP: a header of this many bytes, its payload length at bytes 4..7.
+  static constexpr std::size_t header_bytes = 32;
+
+  explicit wire_framing(std::size_t max_message_bytes)
+    : max_bytes_(max_message_bytes) {
+  }
+
+  /// Takes the next `n` bytes. False once a message (header and payload)
+  /// is over the limit; too_large() then says how large it claims to be.
+  bool feed(const char* data, std::size_t n);
+
+  uint64_t too_large() const {
+    return too_large_;
+  }
+
+private:
+  std::size_t max_bytes_;
+  unsigned char header_[header_bytes] = {};
+  std::size_t header_have_ = 0;
+  uint64_t payload_left_ = 0;
+  uint64_t too_large_ = 0;
+};
+
 class wire_guard {
 public:
   /// Listens on `host`:`port` (0: a free port) and relays each connection

@@ -3,11 +3,11 @@
 # and sanitizers in build-fuzz/, seeds a corpus from the examples, and
 # fuzzes. A crash leaves its input in build-fuzz/crashes/ and fails.
 #
-#   tools/fuzz.sh TARGET SECONDS     TARGET: flow order records config answer wire
+#   tools/fuzz.sh TARGET SECONDS     TARGET: flow order records config answer wire framing
 #   tools/fuzz.sh all SECONDS        each target in turn
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(flow order records config answer wire)
+targets=(flow order records config answer wire framing)
 if [ $# -ne 2 ]; then
   echo "usage: tools/fuzz.sh TARGET|all SECONDS (targets: ${targets[*]})" >&2
   exit 2
@@ -40,6 +40,8 @@ case $target in
   answer) printf '\000{"fulfillment_orders": [{"source": "WH-SEA", "lines": ["1", "2"]}]}' > "$seeds/dom"
           printf '\001{"invoice_id": "INV-1"}' > "$seeds/billing" ;;
   records|wire) ORCA_FUZZ_SEEDS="$seeds" "$bin" -runs=0 "$seeds" >/dev/null 2>&1 ;;
+  framing) # a limit of 256 bytes, then a 4-byte message and one that claims 1 GiB
+           printf '\000\377\001\000\000\000\000\000\000\004%024d%s\001\000\000\000\100\000\000\000%024d' 0 abcd 0 > "$seeds/two" ;;
 esac
 
 log=$build/fuzz_$target.log
