@@ -248,7 +248,12 @@ caf::error client::subscribe(const std::vector<std::string>& order_ids,
         .then([acked](caf::atom_value) { acked->set_value(caf::none); },
               [acked](caf::error& err) { acked->set_value(err); });
       return {
-        [fn](journey_update_atom, const journey_record& r) { fn(r); },
+        [fn](journey_update_atom, const journey_record& r) {
+          fn(r);
+          // The node sends more only while the updates it sent are
+          // acknowledged.
+          return caf::ok_atom::value;
+        },
       };
     });
   impl_->helpers.push_back(listener);

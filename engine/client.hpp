@@ -78,6 +78,9 @@ public:
 
   /// Calls `fn` with every durable change of the journeys of `order_ids`
   /// (every order if empty), on an internal thread, until the client goes.
+  /// A subscriber that falls 1,024 updates behind (`fn` slow) loses the
+  /// updates that come meanwhile: ask the node for the state where it
+  /// matters.
   caf::error subscribe(const std::vector<std::string>& order_ids,
                        std::function<void(const journey_record&)> fn);
 

@@ -36,9 +36,15 @@ using answered_atom = caf::atom_constant<caf::atom("answered")>;
 /// A journey update from the engine, to pass on to subscribers.
 using forward_atom = caf::atom_constant<caf::atom("forward")>;
 
+/// Updates sent to a remote subscriber that it has not acknowledged yet,
+/// past which the node drops its updates instead of buffering them.
+constexpr std::size_t max_unacknowledged_updates = 1024;
+
 struct subscriber {
   caf::actor handle;
   std::set<std::string> orders; ///< empty: every order
+  std::size_t unacknowledged = 0;
+  uint64_t dropped = 0;
 };
 
 struct node_state {
@@ -520,9 +526,29 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     [self](forward_atom, uint64_t secret, const journey_record& r) {
       if (secret != self->state.secret)
         return; // not from the engine's subscription
-      for (const auto& kv : self->state.subscribers)
-        if (kv.second.orders.empty() || kv.second.orders.count(r.order_id) > 0)
-          self->send(kv.second.handle, journey_update_atom::value, r);
+      // Each update is acknowledged by the subscriber; one that stops
+      // reading loses updates (counted) instead of making the node buffer
+      // them for it.
+      for (auto& [addr, sub] : self->state.subscribers) {
+        if (!sub.orders.empty() && sub.orders.count(r.order_id) == 0)
+          continue;
+        if (sub.unacknowledged >= max_unacknowledged_updates) {
+          ++sub.dropped;
+          continue;
+        }
+        ++sub.unacknowledged;
+        self->request(sub.handle, caf::infinite, journey_update_atom::value, r)
+          .then(
+            [self, addr = addr](caf::ok_atom) {
+              auto it = self->state.subscribers.find(addr);
+              if (it != self->state.subscribers.end()
+                  && it->second.unacknowledged > 0)
+                --it->second.unacknowledged;
+            },
+            [](caf::error&) {
+              // The subscriber went away: its down message removes it.
+            });
+      }
     },
   };
 }

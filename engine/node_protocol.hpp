@@ -22,8 +22,10 @@
 //   (provider_list_atom)                        -> std::vector<provider_view>
 //   (node_status_atom)                          -> node_status
 //   (subscribe_atom, std::vector<std::string> order_ids)  -> ok_atom
-//       then (journey_update_atom, journey_record) to the subscriber for
-//       every durable change of a journey of those orders (all if empty)
+//       then (journey_update_atom, journey_record) -> ok_atom to the
+//       subscriber for every durable change of a journey of those orders
+//       (all if empty); past 1,024 updates it has not acknowledged, the
+//       node drops its updates instead of buffering them
 //   (provider_register_atom, id)                -> ok_atom
 //       from a remote provider client; the node then sends it
 //       (provider_call_atom, wire_provider_request) -> wire_provider_reply

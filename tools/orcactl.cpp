@@ -6,6 +6,7 @@
 // operation the node refused), 2 usage error, 3 invalid input (a flow, or at
 // least one submitted order, rejected).
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -61,6 +62,15 @@ void print_error(const std::string& message) {
   std::string line;
   while (std::getline(lines, line))
     std::cerr << "error: " << line << "\n";
+}
+
+/// Keeps `r` unless `latest` has a newer record of its journey (an update
+/// that was queued may come after the state read from the node).
+void keep_newer(std::map<std::pair<std::string, std::string>, journey_record>& latest,
+                const journey_record& r) {
+  auto [it, added] = latest.try_emplace({r.order_id, r.flow}, r);
+  if (!added && r.updated_on >= it->second.updated_on)
+    it->second = r;
 }
 
 int exit_code_for(const caf::error& err) {
@@ -246,7 +256,7 @@ int order_submit(client& c, const options& opts) {
   if (opts.wait) {
     auto err = c.subscribe({}, [&](const journey_record& r) {
       std::lock_guard<std::mutex> guard{mutex};
-      latest[{r.order_id, r.flow}] = r;
+      keep_newer(latest, r);
       changed.notify_all();
     });
     if (err)
@@ -308,19 +318,46 @@ int order_submit(client& c, const options& opts) {
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds(static_cast<int64_t>(opts.timeout * 1000));
   bool timed_out = false;
-  {
-    std::unique_lock<std::mutex> guard{mutex};
-    auto all_settled = [&] {
-      for (auto& [key, record] : expected) {
-        auto it = latest.find(key);
-        if (it != latest.end())
-          record = it->second;
-        if (!settled(record.state))
-          return false;
+  for (;;) {
+    std::vector<std::string> unsettled;
+    {
+      std::unique_lock<std::mutex> guard{mutex};
+      auto all_settled = [&] {
+        for (auto& [key, record] : expected) {
+          auto it = latest.find(key);
+          if (it != latest.end())
+            record = it->second;
+          if (!settled(record.state))
+            return false;
+        }
+        return true;
+      };
+      auto slice = std::min(deadline, std::chrono::steady_clock::now()
+                                         + std::chrono::seconds(1));
+      if (changed.wait_until(guard, slice, all_settled))
+        break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        timed_out = true;
+        break;
       }
-      return true;
-    };
-    timed_out = !changed.wait_until(guard, deadline, all_settled);
+      for (const auto& [key, record] : expected)
+        if (!settled(record.state))
+          unsettled.push_back(key.first);
+    }
+    // The node drops updates for a subscriber that falls far behind: ask
+    // for the journeys not settled yet.
+    std::sort(unsettled.begin(), unsettled.end());
+    unsettled.erase(std::unique(unsettled.begin(), unsettled.end()),
+                    unsettled.end());
+    for (const auto& id : unsettled) {
+      auto views = c.show_journeys(id, "");
+      if (!views)
+        continue;
+      std::lock_guard<std::mutex> guard{mutex};
+      for (auto& v : *views)
+        keep_newer(latest, v.record);
+      changed.notify_all();
+    }
   }
   for (const auto& [key, record] : expected) {
     if (opts.json)

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/client.hpp"
 #include "support/node_process.hpp"
 
 using namespace orca::test;
@@ -352,4 +354,47 @@ TEST_CASE("a wire message over wire_bytes cuts its client off before the node re
     if (line.find("over the limit of 65536 bytes (wire_bytes)") != std::string::npos)
       ++warnings;
   CHECK(warnings == 2);
+}
+
+TEST_CASE("a remote subscriber that stops reading loses updates instead of the node buffering them") {
+  node_process node{notify_config};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  orca::client_options opts;
+  REQUIRE_FALSE(orca::parse_endpoint(node.address(), opts.host, opts.port));
+  auto c = orca::client::connect(opts);
+  REQUIRE(c);
+  // The subscriber takes its first update, then stops reading until told.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<std::size_t> received{0};
+  REQUIRE_FALSE((*c)->subscribe({}, [&](const orca::journey_record&) {
+    if (received++ == 0)
+      released.wait();
+  }));
+  constexpr int orders = 3000;
+  std::string batch;
+  for (int i = 0; i < orders; ++i)
+    batch += with_id(first_example_order(), "U-" + std::to_string(i)) + "\n";
+  node.dir().write("updates.jsonl", batch);
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("updates.jsonl")}).exit_code
+          == 0);
+  // Every journey parks waiting for shipping: at least two updates each
+  // (started, waiting), far more than the subscriber may leave unread.
+  // Once all wait, no more updates come.
+  std::size_t waiting = 0;
+  for (int i = 0; i < 600 && waiting < orders; ++i) {
+    auto list = node.ctl_json(
+      {"journey", "list", "--state", "waiting", "--limit", "100000"});
+    waiting = static_cast<std::size_t>(
+      std::count(list.out.begin(), list.out.end(), '\n'));
+    if (waiting < orders)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(waiting == orders);
+  CHECK(node.ctl({"node", "status"}).exit_code == 0); // the node goes on
+  release.set_value();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  INFO(received.load() << " updates received of at least " << 2 * orders);
+  CHECK(received.load() <= 1025);
+  CHECK(received.load() >= 1024);
 }
