@@ -3,6 +3,7 @@
 #include <deque>
 #include <future>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -154,43 +155,78 @@ client::submit(const std::vector<std::string>& orders) {
 caf::expected<std::vector<submit_outcome>>
 client::submit_pipelined(const std::vector<std::string>& orders,
                          std::size_t batch, std::size_t window,
-                         const std::function<void(std::size_t)>& progress) {
+                         const std::function<void(std::size_t)>& progress,
+                         bool retry_busy, std::size_t* busy) {
   batch = std::max<std::size_t>(1, batch);
   window = std::max<std::size_t>(1, window);
   caf::scoped_actor self{*impl_->system};
-  std::vector<submit_outcome> results;
-  results.reserve(orders.size());
+  std::vector<submit_outcome> results(orders.size());
   using handle = decltype(self->request(impl_->node, impl_->options.timeout,
                                         order_submit_atom::value,
                                         std::vector<std::string>{}));
-  std::deque<handle> in_flight;
+  struct pending {
+    std::size_t begin;
+    std::size_t end;
+    handle answer;
+  };
+  std::deque<pending> in_flight;
   std::size_t next = 0;
+  std::size_t answered = 0;
   caf::error failure;
+  auto send = [&](std::size_t begin, std::size_t end) {
+    std::vector<std::string> chunk(orders.begin() + begin, orders.begin() + end);
+    in_flight.push_back({begin, end,
+                         self->request(impl_->node, impl_->options.timeout,
+                                       order_submit_atom::value,
+                                       std::move(chunk))});
+  };
   auto send_next = [&] {
     auto end = std::min(orders.size(), next + batch);
-    std::vector<std::string> chunk(orders.begin() + next, orders.begin() + end);
+    send(next, end);
     next = end;
-    in_flight.push_back(self->request(impl_->node, impl_->options.timeout,
-                                      order_submit_atom::value,
-                                      std::move(chunk)));
   };
   while (next < orders.size() && in_flight.size() < window)
     send_next();
   while (!in_flight.empty() && !failure) {
-    // Answers come back in the order the batches went out.
-    in_flight.front().receive(
+    auto p = std::move(in_flight.front());
+    in_flight.pop_front();
+    bool again = false;
+    p.answer.receive(
       [&](std::vector<submit_outcome>& out) {
-        for (auto& o : out)
-          results.push_back(std::move(o));
+        if (out.size() != p.end - p.begin) {
+          failure = make_error(errc::invalid_argument,
+                               "the node answered a batch of "
+                                 + std::to_string(p.end - p.begin)
+                                 + " orders with " + std::to_string(out.size())
+                                 + " outcomes");
+          return;
+        }
+        std::move(out.begin(), out.end(),
+                  results.begin() + static_cast<std::ptrdiff_t>(p.begin));
+        answered += out.size();
       },
       [&](caf::error& err) {
+        if (retry_busy && orca_code(err) == static_cast<uint8_t>(errc::busy)) {
+          again = true;
+          return;
+        }
         failure = orca_code(err) != 0 ? std::move(err)
                                       : impl_->unreachable(err);
       });
-    in_flight.pop_front();
+    if (failure)
+      break;
+    if (again) {
+      // The node has too much in flight: give it a moment, then offer the
+      // same orders again.
+      if (busy)
+        *busy += p.end - p.begin;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      send(p.begin, p.end);
+      continue;
+    }
     if (progress)
-      progress(results.size());
-    if (next < orders.size() && !failure)
+      progress(answered);
+    if (next < orders.size())
       send_next();
   }
   if (failure)

@@ -60,10 +60,14 @@ public:
 
   /// Submits in batches of `batch`, with up to `window` batches in flight;
   /// `progress` (may be empty) gets the number of orders answered so far.
+  /// A batch the node answers busy fails the submission, or, with
+  /// `retry_busy`, is offered again a moment later (counted in `busy`).
+  /// The outcomes are in the order of `orders` either way.
   caf::expected<std::vector<submit_outcome>>
   submit_pipelined(const std::vector<std::string>& orders, std::size_t batch,
                    std::size_t window,
-                   const std::function<void(std::size_t)>& progress);
+                   const std::function<void(std::size_t)>& progress,
+                   bool retry_busy = false, std::size_t* busy = nullptr);
 
   caf::error event(const std::string& order_id, const std::string& type);
 

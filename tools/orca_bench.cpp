@@ -31,6 +31,7 @@
 #include "engine/client.hpp"
 #include "engine/engine.hpp"
 #include "engine/node.hpp"
+#include "engine/wire_guard.hpp"
 #include "tools/tool_support.hpp"
 
 namespace {
@@ -288,8 +289,16 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   auto port = (*engine)->system().middleman().publish(node, 0, "127.0.0.1", true);
   if (!port)
     throw std::runtime_error(orca::describe(port.error()));
+  // The client goes through the wire guard, as it would to orcad.
+  auto guard = orca::wire_guard::start("127.0.0.1", 0, *port,
+                                       orca::default_limits().wire_bytes,
+                                       [](const std::string& text) {
+                                         std::cerr << "warning: " << text << "\n";
+                                       });
+  if (!guard)
+    throw std::runtime_error(orca::describe(guard.error()));
   orca::client_options co;
-  co.port = *port;
+  co.port = (*guard)->port();
   auto client = orca::client::connect(co);
   if (!client)
     throw std::runtime_error(orca::describe(client.error()));
@@ -298,12 +307,18 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   for (std::size_t i = 0; i < opts.orders; ++i)
     orders.push_back(make_order(tmpl, i));
   auto start = clock_type::now();
+  std::size_t busy = 0;
   auto results = (*client)->submit_pipelined(orders, opts.batch,
                                              std::max<std::size_t>(1, opts.window / opts.batch),
-                                             {});
+                                             {}, true, &busy);
   auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  if (!results)
+  if (!results) {
+    client->reset();
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    node = nullptr;
+    engine->reset();
     throw std::runtime_error(orca::describe(results.error()));
+  }
   std::size_t accepted = 0;
   for (const auto& r : *results)
     if (r.status == "accepted")
@@ -315,6 +330,8 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
              "{} in flight; {} accepted)\n",
              opts.orders / elapsed, elapsed, opts.batch,
              std::max<std::size_t>(1, opts.window / opts.batch), accepted);
+  fmt::print("  busy answers    {:>12}          (orders offered again: the node's "
+             "back-pressure)\n", busy);
   client->reset();
   (*engine)->system().middleman().unpublish(node, *port);
   caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
