@@ -11,7 +11,11 @@
 // bytes, handshakes included; the guard checks the length and relays the
 // bytes unchanged, both ways. CAF itself listens on 127.0.0.1 only.
 //
-// A node with TLS has no guard: the bytes are encrypted up to CAF.
+// With TLS the guard ends the clients' TLS (their certificate must be
+// signed by the node's CA), reads the framing in the clear, and speaks TLS
+// again to CAF on loopback with a key of its own made at start
+// (loopback_credentials): a process on the node's machine cannot reach
+// CAF around the guard without that key.
 
 #include <chrono>
 #include <cstdint>
@@ -50,15 +54,55 @@ private:
   uint64_t too_large_ = 0;
 };
 
+/// PEM files of a certificate, its key and the CA that signs the peers'.
+struct tls_files {
+  std::string cert;
+  std::string key;
+  std::string ca;
+};
+
+/// A self-signed certificate and key made for one run of a node, in a
+/// directory of its own (mode 0700) that goes when this does. CAF takes
+/// them as its TLS identity and CA on loopback; the guard connects with
+/// them.
+class loopback_credentials {
+public:
+  static caf::expected<std::unique_ptr<loopback_credentials>> make();
+  ~loopback_credentials();
+
+  loopback_credentials(const loopback_credentials&) = delete;
+  loopback_credentials& operator=(const loopback_credentials&) = delete;
+
+  /// cert and ca are the same file: the certificate trusts itself.
+  const tls_files& files() const {
+    return files_;
+  }
+
+private:
+  explicit loopback_credentials(std::string dir);
+
+  std::string dir_;
+  tls_files files_;
+};
+
 class wire_guard {
 public:
+  /// TLS on both sides of the guard: what clients must show, and what the
+  /// guard shows CAF.
+  struct tls_settings {
+    tls_files clients;  ///< the node's certificate, key and clients' CA
+    tls_files loopback; ///< from loopback_credentials
+  };
+
   /// Listens on `host`:`port` (0: a free port) and relays each connection
-  /// to 127.0.0.1:`target_port`. A client whose message is over
-  /// `max_message_bytes` is cut off and `warn` says so.
+  /// to 127.0.0.1:`target_port`, through TLS when `tls` is given. A client
+  /// whose message is over `max_message_bytes` is cut off and `warn` says
+  /// so.
   static caf::expected<std::unique_ptr<wire_guard>>
   start(const std::string& host, uint16_t port, uint16_t target_port,
         std::size_t max_message_bytes,
-        std::function<void(const std::string&)> warn);
+        std::function<void(const std::string&)> warn,
+        const tls_settings* tls = nullptr);
 
   /// Stops listening and closes every connection.
   ~wire_guard();

@@ -82,6 +82,18 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
 
+  // With TLS, CAF speaks TLS on loopback too, with a key made for this run
+  // that only the wire guard holds besides CAF.
+  std::unique_ptr<orca::loopback_credentials> loopback;
+  if (tls) {
+    auto made = orca::loopback_credentials::make();
+    if (!made) {
+      log->error("{}", orca::describe(made.error()));
+      return exit_failure;
+    }
+    loopback = std::move(*made);
+  }
+
   orca::engine_options opts;
   opts.data_dir = data;
   opts.map_size = map_size;
@@ -106,9 +118,9 @@ int main(int argc, char** argv) {
     cfg.load<caf::io::middleman>();
     if (tls) {
       cfg.load<caf::openssl::manager>();
-      cfg.openssl_certificate = tls_cert;
-      cfg.openssl_key = tls_key;
-      cfg.openssl_cafile = tls_ca;
+      cfg.openssl_certificate = loopback->files().cert;
+      cfg.openssl_key = loopback->files().key;
+      cfg.openssl_cafile = loopback->files().ca;
     }
     cfg.set("logger.verbosity", caf::atom("quiet"));
     orca::register_node_types(cfg);
@@ -129,11 +141,11 @@ int main(int argc, char** argv) {
   auto& sys = (*engine)->system();
   orca::node_identity identity{"", data, started_on};
   auto node = orca::spawn_node(**engine, identity);
-  // Without TLS, CAF listens on a free loopback port behind the wire guard,
-  // which takes the connections on HOST:PORT and cuts off a client whose
-  // message is over wire_bytes before CAF reads it.
+  // CAF listens on a free loopback port behind the wire guard, which takes
+  // the connections on HOST:PORT (ending their TLS, if any) and cuts off a
+  // client whose message is over wire_bytes before CAF reads it.
   auto published =
-    tls ? caf::openssl::publish(node, port, host.c_str(), true)
+    tls ? caf::openssl::publish(node, 0, "127.0.0.1", true)
         : sys.middleman().publish(node, 0, "127.0.0.1", true);
   if (!published) {
     log->error("cannot listen on {}: {}", listen,
@@ -141,21 +153,21 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return exit_failure;
   }
-  std::unique_ptr<orca::wire_guard> guard;
-  auto listening = *published;
-  if (!tls) {
-    auto started = orca::wire_guard::start(
-      host, port, *published, wire_bytes,
-      [log](const std::string& text) { log->warn("{}", text); });
-    if (!started) {
-      log->error("cannot listen on {}: {}", listen,
-                 orca::describe(started.error()));
-      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-      return exit_failure;
-    }
-    guard = std::move(*started);
-    listening = guard->port();
+  orca::wire_guard::tls_settings tls_settings;
+  if (tls)
+    tls_settings = {{tls_cert, tls_key, tls_ca}, loopback->files()};
+  auto started = orca::wire_guard::start(
+    host, port, *published, wire_bytes,
+    [log](const std::string& text) { log->warn("{}", text); },
+    tls ? &tls_settings : nullptr);
+  if (!started) {
+    log->error("cannot listen on {}: {}", listen,
+               orca::describe(started.error()));
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return exit_failure;
   }
+  auto guard = std::move(*started);
+  auto listening = guard->port();
   auto actual = host + ":" + std::to_string(listening);
   // The node learns the address it got (the port may have been 0).
   caf::scoped_actor{sys}->send(node, orca::listen_atom::value, actual);
@@ -168,10 +180,9 @@ int main(int argc, char** argv) {
   // committed included), then ends; then the engine commits what is queued
   // and stops its actors. Leaving main tears the actor system down, which
   // sends what the connections still have to send before it closes them.
-  // (CAF 0.17's TLS unpublish does not compile; there, new connections are
-  // still taken, and the draining node refuses what they ask.)
-  if (guard)
-    guard->stop_accepting();
+  // (CAF 0.17's TLS unpublish does not compile; there, CAF's loopback port
+  // stays open, but nothing reaches it once the guard stops accepting.)
+  guard->stop_accepting();
   if (!tls)
     sys.middleman().unpublish(node, *published);
   {
@@ -188,8 +199,7 @@ int main(int argc, char** argv) {
   // The actor system's teardown sends the connections what they still have
   // to get; the guard passes it on before the process ends.
   engine->reset();
-  if (guard)
-    guard->wait_closed(std::chrono::seconds(5));
+  guard->wait_closed(std::chrono::seconds(5));
   log->info("stopped");
   return 0;
 }
