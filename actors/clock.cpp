@@ -1,5 +1,7 @@
 #include "actors/clock.hpp"
 
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/send.hpp>
@@ -12,6 +14,18 @@ namespace {
 
 class system_clock final : public clock {
 public:
+  system_clock() : thread_([this] { run(); }) {
+  }
+
+  ~system_clock() override {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
   int64_t now_ms() const override {
     using namespace std::chrono;
     return duration_cast<milliseconds>(
@@ -19,14 +33,86 @@ public:
       .count();
   }
 
-  void schedule(uint32_t delay_ms, const caf::actor& target,
-                uint64_t token) override {
-    if (delay_ms == 0)
+  uint64_t schedule(uint32_t delay_ms, const caf::actor& target,
+                    uint64_t token) override {
+    if (delay_ms == 0) {
       caf::anon_send(target, timer_atom::value, token);
-    else
-      caf::delayed_anon_send(target, std::chrono::milliseconds{delay_ms},
-                             timer_atom::value, token);
+      return 0;
+    }
+    auto due = std::chrono::steady_clock::now()
+               + std::chrono::milliseconds{delay_ms};
+    bool earliest = false;
+    uint64_t id = 0;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      id = ++last_id_;
+      auto at = timers_.emplace(key{due, id},
+                                entry{caf::actor_cast<caf::weak_actor_ptr>(target),
+                                      token});
+      due_of_[id] = due;
+      earliest = at.first == timers_.begin();
+    }
+    if (earliest)
+      changed_.notify_one();
+    return id;
   }
+
+  void cancel(uint64_t id) override {
+    if (id == 0)
+      return;
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto it = due_of_.find(id);
+    if (it == due_of_.end())
+      return;
+    timers_.erase(key{it->second, id});
+    due_of_.erase(it);
+  }
+
+private:
+  using time_point = std::chrono::steady_clock::time_point;
+  using key = std::pair<time_point, uint64_t>;
+
+  struct entry {
+    caf::weak_actor_ptr target;
+    uint64_t token;
+  };
+
+  void run() {
+    std::vector<entry> due;
+    std::unique_lock<std::mutex> guard{mutex_};
+    while (!stopping_) {
+      if (timers_.empty()) {
+        changed_.wait(guard);
+        continue;
+      }
+      auto next = timers_.begin()->first.first;
+      if (std::chrono::steady_clock::now() < next) {
+        changed_.wait_until(guard, next);
+        continue;
+      }
+      auto now = std::chrono::steady_clock::now();
+      while (!timers_.empty() && timers_.begin()->first.first <= now) {
+        due_of_.erase(timers_.begin()->first.second);
+        due.push_back(std::move(timers_.begin()->second));
+        timers_.erase(timers_.begin());
+      }
+      guard.unlock();
+      for (auto& e : due)
+        if (auto target = e.target.lock())
+          caf::anon_send(caf::actor_cast<caf::actor>(std::move(target)),
+                         timer_atom::value, e.token);
+      due.clear();
+      guard.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  uint64_t last_id_ = 0;
+  std::map<key, entry> timers_;
+  std::unordered_map<uint64_t, time_point> due_of_;
+  std::thread thread_;
 };
 
 } // namespace
@@ -43,14 +129,17 @@ int64_t manual_clock::now_ms() const {
   return now_;
 }
 
-void manual_clock::schedule(uint32_t delay_ms, const caf::actor& target,
-                            uint64_t token) {
+uint64_t manual_clock::schedule(uint32_t delay_ms, const caf::actor& target,
+                                uint64_t token) {
+  uint64_t id = 0;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    timers_.emplace(std::make_pair(now_ + delay_ms, sequence_++),
-                    entry{target, token});
+    id = ++sequence_;
+    timers_.emplace(std::make_pair(now_ + delay_ms, id),
+                    entry{caf::actor_cast<caf::weak_actor_ptr>(target), token});
   }
   scheduled_.notify_all();
+  return id;
 }
 
 void manual_clock::deliver_due(std::unique_lock<std::mutex>& guard) {
@@ -61,7 +150,9 @@ void manual_clock::deliver_due(std::unique_lock<std::mutex>& guard) {
   }
   guard.unlock();
   for (auto& e : due)
-    caf::anon_send(e.target, timer_atom::value, e.token);
+    if (auto target = e.target.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(std::move(target)),
+                     timer_atom::value, e.token);
   guard.lock();
 }
 

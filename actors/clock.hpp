@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include <caf/actor.hpp>
+#include <caf/actor_control_block.hpp>
 #include <caf/atom.hpp>
 
 namespace orca {
@@ -27,12 +28,19 @@ public:
   /// Milliseconds since the Unix epoch.
   virtual int64_t now_ms() const = 0;
 
-  /// Delivers (timer_atom, token) to `target` after `delay_ms`.
-  virtual void schedule(uint32_t delay_ms, const caf::actor& target,
-                        uint64_t token) = 0;
+  /// Delivers (timer_atom, token) to `target` after `delay_ms`, if the
+  /// target still lives then and the timer was not cancelled. Returns an
+  /// id for cancel().
+  virtual uint64_t schedule(uint32_t delay_ms, const caf::actor& target,
+                            uint64_t token) = 0;
+
+  /// Forgets a timer that has not fired (an unknown id is ignored). A timer
+  /// refers to its target weakly, but what it keeps of a finished actor
+  /// stays until it fires or is cancelled: actors cancel theirs when they end.
+  virtual void cancel(uint64_t id) = 0;
 };
 
-/// The real clock: system time and CAF's timer service.
+/// The real clock: system time, and timers on a thread of its own.
 std::shared_ptr<clock> make_system_clock();
 
 /// A clock that only moves when told to. Timers fall due in order of due
@@ -42,8 +50,13 @@ public:
   explicit manual_clock(int64_t start_ms = 1'700'000'000'000);
 
   int64_t now_ms() const override;
-  void schedule(uint32_t delay_ms, const caf::actor& target,
-                uint64_t token) override;
+  uint64_t schedule(uint32_t delay_ms, const caf::actor& target,
+                    uint64_t token) override;
+  /// Timers of a manual clock stay until they fall due (tests count them);
+  /// they refer to their targets weakly, and a stale one is ignored by its
+  /// target's token.
+  void cancel(uint64_t) override {
+  }
 
   /// Moves time forward by `ms`, delivering every timer that falls due.
   void advance(uint32_t ms);
@@ -59,7 +72,7 @@ public:
 
 private:
   struct entry {
-    caf::actor target;
+    caf::weak_actor_ptr target;
     uint64_t token;
   };
 

@@ -25,6 +25,9 @@ path_actor::path_actor(caf::actor_config& cfg, path_context context,
 }
 
 void path_actor::on_exit() {
+  // A pending timer would keep what is left of this actor until it fires.
+  ctx_.services->time->cancel(timer_);
+  timer_ = 0;
   children_.clear();
   ctx_.journey = nullptr;
   ctx_.restored.clear();
@@ -53,6 +56,10 @@ bool path_actor::paused() const {
 
 bool path_actor::cancelling() const {
   return ctx_.cancelling;
+}
+
+uint32_t path_actor::default_timeout_ms() const {
+  return ctx_.services->default_timeout_ms;
 }
 
 void path_actor::call_provider(const path_state& p, const step& s,
@@ -104,8 +111,10 @@ void path_actor::call_provider(const path_state& p, const step& s,
 }
 
 void path_actor::start_timer(uint32_t delay_ms, uint32_t token) {
-  ctx_.services->time->schedule(delay_ms, caf::actor_cast<caf::actor>(this),
-                                token);
+  // A path waits for one timer at a time: a new one makes the last moot.
+  ctx_.services->time->cancel(timer_);
+  timer_ = ctx_.services->time->schedule(delay_ms,
+                                         caf::actor_cast<caf::actor>(this), token);
 }
 
 caf::actor path_actor::spawn_child(path_state start) {

@@ -63,6 +63,7 @@ protected:
   bool has_event(const std::vector<std::string>& types) const override;
   bool paused() const override;
   bool cancelling() const override;
+  uint32_t default_timeout_ms() const override;
   void call_provider(const path_state& p, const step& s,
                      const line_set& lines) override;
   void start_timer(uint32_t delay_ms, uint32_t token) override;
@@ -111,6 +112,7 @@ protected:
   path_context ctx_;
   path_state path_;
   std::map<sequence_id, caf::actor> children_;
+  uint64_t timer_ = 0; ///< the pending timer's id (clock::cancel), or 0
   /// Events, cancels, pauses and resumes received (from the supervisor, for
   /// a journey): the passivation handshake compares it with what was sent.
   uint64_t received_ = 0;

@@ -215,8 +215,7 @@ void path_runner::send_attempt(const step& s) {
   p_.deadline = 0;
   auto filtered = apply_filters(host_.model(), s, host_.the_order(), p_.lines);
   host_.call_provider(p_, s, filtered.lines);
-  if (s.timeout_ms > 0)
-    host_.start_timer(s.timeout_ms, p_.token);
+  host_.start_timer(timeout_of(s), p_.token);
 }
 
 void path_runner::attempt_failed(const step& s, std::string error) {
@@ -352,7 +351,7 @@ void path_runner::on_timer(uint32_t token) {
     case path_phase::calling: {
       const auto& s = current();
       note(journal_kind::timer_fired, s, "attempt timed out");
-      attempt_failed(s, "timed out after " + std::to_string(s.timeout_ms)
+      attempt_failed(s, "timed out after " + std::to_string(timeout_of(s))
                           + " ms");
       break;
     }
@@ -486,8 +485,7 @@ void path_runner::on_restore() {
       auto filtered = apply_filters(host_.model(), s, host_.the_order(),
                                     p_.lines);
       host_.call_provider(p_, s, filtered.lines);
-      if (s.timeout_ms > 0)
-        host_.start_timer(s.timeout_ms, p_.token);
+      host_.start_timer(timeout_of(s), p_.token);
       break;
     }
     case path_phase::claiming:

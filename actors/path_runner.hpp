@@ -33,6 +33,8 @@ public:
   virtual bool has_event(const std::vector<std::string>& types) const = 0;
   virtual bool paused() const = 0;
   virtual bool cancelling() const = 0;
+  /// The time limit of a call attempt whose step sets no timeout_ms.
+  virtual uint32_t default_timeout_ms() const = 0;
 
   virtual void step_ended(step_result result) = 0;
 
@@ -128,6 +130,10 @@ private:
   bool begin_element(const step& s);
   bool begin_sending(const step& s, std::vector<fulfillment_order> orders);
   void send_attempt(const step& s);
+  /// The step's timeout_ms, or the node's default when it sets none.
+  uint32_t timeout_of(const step& s) const {
+    return s.timeout_ms > 0 ? s.timeout_ms : host_.default_timeout_ms();
+  }
   void attempt_failed(const step& s, std::string error);
   void complete(const step& s, step_outcome outcome, uint32_t attempts,
                 std::string error);

@@ -22,7 +22,8 @@ struct pending_call {
 /// with the journal as the only source of answers, events and time.
 class replay_host final : public path_host {
 public:
-  replay_host(const flow& model, const order& o) : model_(model), order_(o) {
+  replay_host(const flow& model, const order& o, uint32_t default_timeout_ms)
+    : model_(model), order_(o), default_timeout_ms_(default_timeout_ms) {
   }
 
   // -- path_host --------------------------------------------------------------
@@ -49,6 +50,10 @@ public:
 
   bool paused() const override {
     return paused_;
+  }
+
+  uint32_t default_timeout_ms() const override {
+    return default_timeout_ms_;
   }
 
   bool cancelling() const override {
@@ -287,6 +292,7 @@ private:
 
   const flow& model_;
   const order& order_;
+  uint32_t default_timeout_ms_;
   int64_t now_ = 0;
   std::vector<std::string> events_;
   bool paused_ = false;
@@ -371,7 +377,8 @@ first_difference(const std::vector<step_view>& recorded,
 
 replay_result replay(const flow& recorded_model, const flow& model,
                      const order& o,
-                     const std::vector<journal_entry>& journal) {
+                     const std::vector<journal_entry>& journal,
+                     uint32_t default_timeout_ms) {
   auto name_of = [&](step_id id) {
     return id < recorded_model.steps.size() ? recorded_model.steps[id].name
                                             : std::string{};
@@ -390,7 +397,7 @@ replay_result replay(const flow& recorded_model, const flow& model,
                           e.outcome, e.attempt, e.text});
     }
   }
-  replay_host host{model, o};
+  replay_host host{model, o, default_timeout_ms};
   host.start(start);
   for (const auto& e : journal) {
     if (e.kind == journal_kind::redriven)

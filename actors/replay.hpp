@@ -33,8 +33,10 @@ struct replay_result {
 
 /// Replays `journal` (recorded on `recorded_model`) of a journey of order
 /// `o` on `model` (the same flow version, or another one). `run` is the
-/// journey's redrive count at the start of the journal.
+/// journey's redrive count at the start of the journal. A call attempt
+/// whose step sets no timeout_ms had `default_timeout_ms` (the node's).
 replay_result replay(const flow& recorded_model, const flow& model,
-                     const order& o, const std::vector<journal_entry>& journal);
+                     const order& o, const std::vector<journal_entry>& journal,
+                     uint32_t default_timeout_ms);
 
 } // namespace orca

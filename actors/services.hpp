@@ -84,6 +84,8 @@ struct journey_services {
   /// A journey that waits for events leaves memory (its actors stop) until
   /// an event, a cancel or its wait time-out brings it back.
   bool passivate_waiting = true;
+  /// The time limit of a provider call attempt whose step sets none.
+  uint32_t default_timeout_ms = 30000;
 };
 
 using services_ptr = std::shared_ptr<journey_services>;

@@ -64,6 +64,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->services->sink = im.get();
   im->services->ledger = im->ledger.get();
   im->services->passivate_waiting = im->options.passivate_waiting;
+  im->services->default_timeout_ms = im->options.config.default_timeout_ms;
   for (const auto& id : default_provider_ids())
     if (auto err = im->add_provider(id, provider_config{}))
       return err;

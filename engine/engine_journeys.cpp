@@ -145,7 +145,8 @@ Engine::replay(const std::string& order_id,
       model = *other;
     }
   }
-  auto result = orca::replay(*recorded_model, *model, *parsed, *journal);
+  auto result = orca::replay(*recorded_model, *model, *parsed, *journal,
+                             impl_->services->default_timeout_ms);
   replay_report report;
   report.recorded = make_record(*snap, *recorded_model);
   report.version = against_version.value_or(id->version);

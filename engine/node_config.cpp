@@ -93,6 +93,22 @@ void parse_provider(const std::string& id, const json_value& json,
   config.providers[id] = std::move(p);
 }
 
+void parse_defaults(const json_value& json, node_config& config,
+                    diagnostics& diags) {
+  if (!json.IsObject()) {
+    diags.add("defaults", "must be an object (known: timeout_ms)");
+    return;
+  }
+  diags.reject_unknown_fields(json, "defaults", {"timeout_ms"});
+  if (auto t = json.FindMember("timeout_ms"); t != json.MemberEnd()) {
+    if (!t->value.IsUint() || t->value.GetUint() == 0)
+      diags.add("defaults.timeout_ms", "must be a whole number of milliseconds "
+                                       "from 1 to 4294967295");
+    else
+      config.default_timeout_ms = t->value.GetUint();
+  }
+}
+
 void parse_limits(const json_value& json, limits& lim, diagnostics& diags) {
   if (!json.IsObject()) {
     diags.add("limits", "must be an object of limit name -> number");
@@ -156,9 +172,12 @@ caf::expected<node_config> node_config::parse(std::string_view text,
   if (!doc->IsObject()) {
     diags.add("", "a node config must be a JSON object");
   } else {
-    diags.reject_unknown_fields(*doc, "", {"providers", "limits"});
+    diags.reject_unknown_fields(*doc, "", {"providers", "limits", "defaults"});
     if (auto lim = doc->FindMember("limits"); lim != doc->MemberEnd())
       parse_limits(lim->value, config.limits, diags);
+    if (auto defaults = doc->FindMember("defaults");
+        defaults != doc->MemberEnd())
+      parse_defaults(defaults->value, config, diags);
     if (auto providers = doc->FindMember("providers");
         providers != doc->MemberEnd()) {
       if (!providers->value.IsObject()) {

@@ -38,6 +38,9 @@ struct node_config {
   /// name_bytes, order_bytes, order_lines, flow_bytes, flow_steps,
   /// json_depth, max_attempts, answer_bytes, orders_in_flight, batch_orders.
   orca::limits limits;
+  /// "defaults": {"timeout_ms": N}: the time limit of a provider call
+  /// attempt whose step sets no timeout_ms (no call waits forever).
+  uint32_t default_timeout_ms = 30000;
 
   /// Parses a config file's text; every problem is reported in one error,
   /// one line each, naming `origin` and the field.

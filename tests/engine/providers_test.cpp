@@ -87,6 +87,40 @@ TEST_CASE("an http provider that does not answer in time fails the attempt") {
   CHECK_FALSE(r.invoice_id);
 }
 
+TEST_CASE("a provider call whose step sets no timeout_ms gets the node's default") {
+  auto config = node_config::parse(R"({"providers": {
+    "erp": {"kind": "simulated", "latency_ms": 5000}},
+    "defaults": {"timeout_ms": 150}})", "node.json");
+  REQUIRE(config);
+  CHECK(config->default_timeout_ms == 150);
+  engine_fixture fx{*config, true};
+  fx.publish(erp_flow(R"(, "retry": {"max_attempts": 2, "backoff_ms": 10})"));
+  REQUIRE(fx.submit(the_order).status == submit_status::accepted);
+  auto r = fx.wait_terminal("H-1", "ERP");
+  CHECK(r.state == journey_state::failed);
+  CHECK(r.steps[0].attempts == 2);
+  REQUIRE(r.steps[0].error);
+  CHECK(r.steps[0].error->find("timed out after 150 ms") != std::string::npos);
+}
+
+TEST_CASE("a node's default provider time-out is 30 s and must be a positive number") {
+  auto none = node_config::parse("{}", "node.json");
+  REQUIRE(none);
+  CHECK(none->default_timeout_ms == 30000);
+  for (auto bad : {R"({"defaults": {"timeout_ms": 0}})",
+                   R"({"defaults": {"timeout_ms": "soon"}})"}) {
+    auto config = node_config::parse(bad, "node.json");
+    REQUIRE_FALSE(config);
+    CHECK(describe(config.error()).find("node.json: defaults.timeout_ms: must be a "
+                                        "whole number of milliseconds")
+          != std::string::npos);
+  }
+  auto unknown = node_config::parse(R"({"defaults": {"latency_ms": 1}})", "node.json");
+  REQUIRE_FALSE(unknown);
+  CHECK(describe(unknown.error()).find("node.json: defaults.latency_ms: unknown field")
+        != std::string::npos);
+}
+
 TEST_CASE("an http answer over the configured answer_bytes fails the attempt") {
   http_server server;
   std::string padded = R"({"invoice_id": "INV-9", "note": ")"
