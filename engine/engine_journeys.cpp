@@ -29,7 +29,7 @@ Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
       if (snap) {
         if (q.flow && snap->flow != *q.flow)
           return true;
-        if (q.state && snap->state != *q.state)
+        if (q.state && visible_state(snap->state) != *q.state)
           return true;
       }
       auto record = impl_->record_of(id, std::move(snap));

@@ -414,10 +414,10 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       query.flow = given(q.flow);
       if (!q.state.empty()) {
         auto state = journey_state_from(q.state);
-        if (!state)
+        if (!state || *state != visible_state(*state))
           return make_error(errc::invalid_argument,
                             "--state: unknown journey state " + quote(q.state)
-                              + " (received, running, waiting, paused, "
+                              + " (running, waiting, paused, "
                                 "completed, failed, cancelled, skipped)");
         query.state = *state;
       }

@@ -9,7 +9,7 @@ journey_record make_record(const journey_snapshot& snapshot, const flow& f) {
   r.order_id = snapshot.order_id;
   r.flow = snapshot.flow;
   r.version = snapshot.version;
-  r.state = snapshot.state;
+  r.state = visible_state(snapshot.state);
   r.steps.reserve(snapshot.steps.size());
   for (const auto& result : snapshot.steps) {
     // REQUIRES above: step ids come from this flow.

@@ -17,6 +17,10 @@ const char* to_string(journey_state state) {
   return i < std::size(state_names) ? state_names[i] : "unknown";
 }
 
+journey_state visible_state(journey_state state) {
+  return state == journey_state::received ? journey_state::running : state;
+}
+
 std::optional<journey_state> journey_state_from(std::string_view name) {
   for (std::size_t i = 0; i < std::size(state_names); ++i)
     if (name == state_names[i])

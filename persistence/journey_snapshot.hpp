@@ -28,6 +28,9 @@ enum class journey_state : uint8_t {
 };
 
 const char* to_string(journey_state state);
+/// The state a user sees (SPEC §2.3): a journey that has not run a step yet
+/// (received) is running.
+journey_state visible_state(journey_state state);
 std::optional<journey_state> journey_state_from(std::string_view name);
 bool is_terminal(journey_state state);
 

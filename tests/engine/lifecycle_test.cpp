@@ -1,6 +1,9 @@
 // Flow lifecycle operations as they touch running journeys (SPEC §2.4), and
 // intake rules (§2.3): duplicates, several flows, malformed orders.
 
+#include <future>
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "actors/journey_protocol.hpp"
@@ -238,4 +241,36 @@ TEST_CASE("events for an unknown order are refused") {
   CHECK(err == errc::no_such_order);
   CHECK(describe(err) == "no order \"NOPE\" on this node");
   CHECK(fx.engine->event("NOPE", "") == errc::invalid_argument);
+}
+
+TEST_CASE("a cancel during a step stops the journey before the next one") {
+  engine_fixture fx{with_notify()};
+  fx.publish(R"({"name": "Two", "type": "order", "steps": [
+    {"action": "custom", "name": "First", "provider": "notify"},
+    {"action": "custom", "name": "Last", "provider": "notify"}]})");
+  std::promise<void> calling_first;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  fx.engine->register_embedded_provider(
+    "notify", [&calling_first, released](const provider_request& req) {
+      if (req.step == "First") {
+        calling_first.set_value();
+        released.wait();
+      }
+      provider_reply r;
+      r.ok = true;
+      return r;
+    });
+  REQUIRE(fx.submit(simple_order("CANCEL-1")).status == submit_status::accepted);
+  calling_first.get_future().wait();
+  REQUIRE_FALSE(fx.engine->cancel("CANCEL-1"));
+  fx.engine->flush();
+  // The cancel is committed; give it the moment it takes to reach the
+  // journey, so that it does before the answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  release.set_value();
+  auto r = fx.wait_terminal("CANCEL-1", "Two");
+  CHECK(r.state == journey_state::cancelled);
+  REQUIRE(r.steps.size() == 1);
+  CHECK(r.steps[0].name == "First");
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "flows/flow.hpp"
+#include "persistence/journey_record.hpp"
 #include "persistence/records.hpp"
 
 using namespace orca;
@@ -81,4 +83,23 @@ TEST_CASE("a checksummed record whose lengths lie is refused before anything is 
   CHECK(describe(decoded.error())
         == "record orders/\"X\" is damaged: a length of 1099511627776 where "
            "5 bytes are left");
+}
+
+TEST_CASE("a journey that has run no step yet is shown as running") {
+  auto parsed = orca::parse_flow(R"({"name": "F", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "notify"}]})");
+  REQUIRE(parsed.model);
+  orca::journey_snapshot s;
+  s.order_id = "A";
+  s.flow = "F";
+  s.version = 1;
+  s.state = orca::journey_state::received;
+  CHECK(orca::make_record(s, *parsed.model).state == orca::journey_state::running);
+  for (auto kept : {orca::journey_state::running, orca::journey_state::waiting,
+                    orca::journey_state::paused, orca::journey_state::completed,
+                    orca::journey_state::failed, orca::journey_state::cancelled,
+                    orca::journey_state::skipped}) {
+    s.state = kept;
+    CHECK(orca::make_record(s, *parsed.model).state == kept);
+  }
 }
