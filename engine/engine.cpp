@@ -155,9 +155,13 @@ caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
   std::lock_guard<std::mutex> guard{impl_->mutex};
   impl_->records[name] = *rec;
   impl_->rebuild_targets();
-  if (cancel_in_flight)
-    for (const auto& sup : impl_->supervisors_of(name))
+  // Stop clears a pause: held journeys go on to finish on their version,
+  // or, cancelled first, to their cancel.
+  for (const auto& sup : impl_->supervisors_of(name)) {
+    if (cancel_in_flight)
       caf::anon_send(sup, stop_atom::value, true);
+    caf::anon_send(sup, resume_atom::value);
+  }
   return caf::none;
 }
 

@@ -106,6 +106,7 @@ caf::expected<flow_record> lifecycle_stop(const flow_record& current,
                       "flow " + quote(current.name) + " is not published");
   auto result = current;
   result.status = flow_status::unpublished;
+  result.paused = false; // stop clears a pause; a republished flow runs
   result.updated_on = now;
   return result;
 }

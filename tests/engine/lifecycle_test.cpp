@@ -163,6 +163,41 @@ TEST_CASE("stop starts no new journeys and running ones finish on their version"
   CHECK(none->empty());
 }
 
+TEST_CASE("stop clears a pause: held journeys finish and a republished flow runs") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+  REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow));
+  CHECK_FALSE(fx.engine->get_flow(invoice_flow)->paused);
+  // The held journey goes on to finish on its version.
+  fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+  // Only a paused flow can be resumed.
+  auto resumed = fx.engine->resume_flow(invoice_flow);
+  CHECK(resumed == errc::flow_not_paused);
+  // Republished, it runs new orders at once.
+  REQUIRE(fx.engine->publish_flow(invoice_flow));
+  CHECK_FALSE(fx.engine->get_flow(invoice_flow)->paused);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+}
+
+TEST_CASE("stop with cancel-in-flight cancels held journeys of a paused flow") {
+  engine_fixture fx{with_notify()};
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
+          == submit_status::accepted);
+  fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+  REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow, true));
+  auto r = fx.wait_terminal("SO-1004", invoice_flow);
+  CHECK(r.state == journey_state::cancelled);
+  CHECK(r.steps.empty());
+}
+
 TEST_CASE("stop with cancel-in-flight cancels running journeys") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
