@@ -96,7 +96,8 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
   detail.record = *rec;
   for (uint32_t v = 1; v <= rec->latest_version; ++v)
     detail.versions.push_back(v);
-  if (version == 0 && rec->latest_version == 0) {
+  // Without a version: the draft when there is one, else the latest.
+  if (version == 0 && (rec->latest_version == 0 || rec->draft_is_new())) {
     detail.definition = rec->draft;
     return detail;
   }

@@ -195,7 +195,8 @@ int flow_command(client& c, const options& opts, const std::string& what) {
     std::cout << ctl::flow_line(detail->record);
     std::cout << (detail->version > 0
                     ? "version " + std::to_string(detail->version)
-                    : std::string{"draft"})
+                    : "draft of version "
+                        + std::to_string(detail->record.draft_version))
               << ":\n";
     if (parsed.model)
       std::cout << render_tree(*parsed.model);

@@ -164,6 +164,39 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(node.stop() == 0);
 }
 
+TEST_CASE("flow show and export show the draft when there is one, --version a frozen one") {
+  node_process node{R"({"providers": {"notify": {"kind": "simulated"}}})"};
+  auto file = example_file("order-to-invoice.json");
+  REQUIRE(node.ctl({"flow", "create", file}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "stop", "Order to invoice"}).exit_code == 0);
+  auto text = orca::test::read_text(file);
+  auto at = text.find("Check header");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 12, "Check the header");
+  node.dir().write("changed.json", text);
+  REQUIRE(node.ctl({"flow", "update", node.dir().file("changed.json")}).exit_code
+          == 0);
+  auto draft = node.ctl({"flow", "show", "Order to invoice"});
+  CHECK(draft.exit_code == 0);
+  CHECK(draft.out.find("draft of version 2:") != std::string::npos);
+  CHECK(draft.out.find("Check the header") != std::string::npos);
+  auto frozen = node.ctl({"flow", "show", "Order to invoice", "--version", "1"});
+  CHECK(frozen.out.find("version 1:") != std::string::npos);
+  CHECK(frozen.out.find("Check the header") == std::string::npos);
+  auto dot = node.ctl({"flow", "export", "Order to invoice"});
+  CHECK(dot.out.find("Check the header") != std::string::npos);
+  auto dot1 = node.ctl({"flow", "export", "Order to invoice", "--version", "1"});
+  CHECK(dot1.exit_code == 0);
+  CHECK(dot1.out.find("Check the header") == std::string::npos);
+  // Published, the draft is version 2 and show says so.
+  REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
+  auto published = node.ctl({"flow", "show", "Order to invoice"});
+  CHECK(published.out.find("version 2:") != std::string::npos);
+  CHECK(published.out.find("draft") == std::string::npos);
+  CHECK(node.stop() == 0);
+}
+
 TEST_CASE("orders submitted with orcactl run and their journeys read back as records") {
   node_process node{notify_config};
   publish_examples(node);
