@@ -12,6 +12,13 @@ clock::~clock() = default;
 
 namespace {
 
+/// Sends a timer that fell due to its target, if the target still lives.
+void fire(const caf::weak_actor_ptr& target, uint64_t token) {
+  if (auto strong = target.lock())
+    caf::anon_send(caf::actor_cast<caf::actor>(std::move(strong)),
+                   timer_atom::value, token);
+}
+
 class system_clock final : public clock {
 public:
   system_clock() : thread_([this] { run(); }) {
@@ -85,22 +92,19 @@ private:
         changed_.wait(guard);
         continue;
       }
-      auto next = timers_.begin()->first.first;
-      if (std::chrono::steady_clock::now() < next) {
-        changed_.wait_until(guard, next);
+      auto now = std::chrono::steady_clock::now();
+      if (now < timers_.begin()->first.first) {
+        changed_.wait_until(guard, timers_.begin()->first.first);
         continue;
       }
-      auto now = std::chrono::steady_clock::now();
       while (!timers_.empty() && timers_.begin()->first.first <= now) {
         due_of_.erase(timers_.begin()->first.second);
         due.push_back(std::move(timers_.begin()->second));
         timers_.erase(timers_.begin());
       }
       guard.unlock();
-      for (auto& e : due)
-        if (auto target = e.target.lock())
-          caf::anon_send(caf::actor_cast<caf::actor>(std::move(target)),
-                         timer_atom::value, e.token);
+      for (const auto& e : due)
+        fire(e.target, e.token);
       due.clear();
       guard.lock();
     }
@@ -149,10 +153,8 @@ void manual_clock::deliver_due(std::unique_lock<std::mutex>& guard) {
     timers_.erase(timers_.begin());
   }
   guard.unlock();
-  for (auto& e : due)
-    if (auto target = e.target.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(std::move(target)),
-                     timer_atom::value, e.token);
+  for (const auto& e : due)
+    fire(e.target, e.token);
   guard.lock();
 }
 

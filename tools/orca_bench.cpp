@@ -312,13 +312,16 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
                                              std::max<std::size_t>(1, opts.window / opts.batch),
                                              {}, true, &busy);
   auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  if (!results) {
-    client->reset();
-    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-    node = nullptr;
-    engine->reset();
+  // Whatever the outcome, stop the node before the engine goes.
+  client->reset();
+  (*engine)->system().middleman().unpublish(node, *port);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  node = nullptr;
+  engine->reset();
+  if (opts.data.empty())
+    remove_dir(dir);
+  if (!results)
     throw std::runtime_error(orca::describe(results.error()));
-  }
   std::size_t accepted = 0;
   for (const auto& r : *results)
     if (r.status == "accepted")
@@ -332,13 +335,6 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
              std::max<std::size_t>(1, opts.window / opts.batch), accepted);
   fmt::print("  busy answers    {:>12}          (orders offered again: the node's "
              "back-pressure)\n", busy);
-  client->reset();
-  (*engine)->system().middleman().unpublish(node, *port);
-  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-  node = nullptr;
-  engine->reset();
-  if (opts.data.empty())
-    remove_dir(dir);
   return 0;
 }
 

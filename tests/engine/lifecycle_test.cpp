@@ -29,6 +29,16 @@ std::string simple_order(const std::string& id) {
   return R"({"id": ")" + id + R"(", "lines": [{"id": "1"}]})";
 }
 
+/// Publishes order-to-invoice, pauses it and submits example order `id`,
+/// whose journey is then held.
+void hold_order(engine_fixture& fx, const std::string& id) {
+  fx.publish_example("order-to-invoice.json");
+  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+  REQUIRE(fx.submit(engine_fixture::example_order(id)).status
+          == submit_status::accepted);
+  fx.wait_state(id, invoice_flow, journey_state::paused);
+}
+
 } // namespace
 
 TEST_CASE("a duplicate order is reported and not processed again") {
@@ -165,11 +175,7 @@ TEST_CASE("stop starts no new journeys and running ones finish on their version"
 
 TEST_CASE("stop clears a pause: held journeys finish and a republished flow runs") {
   engine_fixture fx{with_notify()};
-  fx.publish_example("order-to-invoice.json");
-  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
-  REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
-          == submit_status::accepted);
-  fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+  hold_order(fx, "SO-1004");
   REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow));
   CHECK_FALSE(fx.engine->get_flow(invoice_flow)->paused);
   // The held journey goes on to finish on its version.
@@ -187,11 +193,7 @@ TEST_CASE("stop clears a pause: held journeys finish and a republished flow runs
 
 TEST_CASE("stop with cancel-in-flight cancels held journeys of a paused flow") {
   engine_fixture fx{with_notify()};
-  fx.publish_example("order-to-invoice.json");
-  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
-  REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
-          == submit_status::accepted);
-  fx.wait_state("SO-1004", invoice_flow, journey_state::paused);
+  hold_order(fx, "SO-1004");
   REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow, true));
   auto r = fx.wait_terminal("SO-1004", invoice_flow);
   CHECK(r.state == journey_state::cancelled);
