@@ -1,5 +1,7 @@
 #include "actors/clock.hpp"
 
+#include <algorithm>
+
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -182,6 +184,24 @@ bool manual_clock::wait_for_pending(std::size_t n,
                                     std::chrono::milliseconds limit) {
   std::unique_lock<std::mutex> guard{mutex_};
   return scheduled_.wait_for(guard, limit, [&] { return timers_.size() >= n; });
+}
+
+void flow_clock::set(int64_t paused_on, int64_t paused_ms) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  paused_on_ = paused_on;
+  paused_ms_ = paused_ms;
+}
+
+int64_t flow_clock::at(int64_t wall) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return (paused_on_ > 0 ? paused_on_ : wall) - paused_ms_;
+}
+
+std::optional<int64_t> flow_clock::until(int64_t t, int64_t wall) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (paused_on_ > 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, t - (wall - paused_ms_));
 }
 
 } // namespace orca

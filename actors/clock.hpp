@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <caf/actor.hpp>
 #include <caf/actor_control_block.hpp>
@@ -39,6 +40,32 @@ public:
   /// stays until it fires or is cancelled: actors cancel theirs when they end.
   virtual void cancel(uint64_t id) = 0;
 };
+
+/// A flow's own time: wall time less the time the flow spent paused, so
+/// that it stands still while the flow is paused. Deadlines of waits and
+/// back-offs are kept in it: time paused does not count (SPEC §2.4). Shared by the supervisors of a flow's versions
+/// and their journeys, which keep wait and back-off deadlines in it; the
+/// engine sets it when the flow is paused or resumed. Thread-safe.
+class flow_clock {
+public:
+  /// `paused_on`: when the current pause began (0: none); `paused_ms`: the
+  /// time spent in earlier pauses.
+  void set(int64_t paused_on, int64_t paused_ms);
+
+  /// The flow's time at wall time `wall`.
+  int64_t at(int64_t wall) const;
+
+  /// How long from wall time `wall` until the flow's time reaches `t` (0 if
+  /// it has), or nothing while the flow is paused.
+  std::optional<int64_t> until(int64_t t, int64_t wall) const;
+
+private:
+  mutable std::mutex mutex_;
+  int64_t paused_on_ = 0;
+  int64_t paused_ms_ = 0;
+};
+
+using flow_clock_ptr = std::shared_ptr<flow_clock>;
 
 /// The real clock: system time, and timers on a thread of its own.
 std::shared_ptr<clock> make_system_clock();

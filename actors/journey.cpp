@@ -306,9 +306,12 @@ private:
             (p.held ? held : active) = true;
             break;
           case path_phase::waiting_event: waiting = true; break;
+          case path_phase::backoff:
+            // A back-off stands still while the flow is paused.
+            (paused() ? held : active) = true;
+            break;
           case path_phase::calling:
-          case path_phase::claiming:
-          case path_phase::backoff: active = true; break;
+          case path_phase::claiming: active = true; break;
           case path_phase::branching:
           case path_phase::ended: break;
         }
@@ -393,12 +396,13 @@ private:
 
 caf::actor spawn_journey(caf::event_based_actor* supervisor,
                          services_ptr services, flow_ptr model,
-                         order_ptr the_order, journey_snapshot snapshot,
-                         bool paused) {
+                         flow_clock_ptr flow_time, order_ptr the_order,
+                         journey_snapshot snapshot, bool paused) {
   path_context ctx;
   ctx.services = std::move(services);
   ctx.model = std::move(model);
   ctx.the_order = std::move(the_order);
+  ctx.flow_time = std::move(flow_time);
   ctx.identity = journey_identity{snapshot.order_id, snapshot.flow,
                                   snapshot.version, snapshot.run};
   ctx.events = snapshot.events;

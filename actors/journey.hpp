@@ -18,7 +18,7 @@ namespace orca {
 /// restored from the store), monitored by `supervisor`.
 caf::actor spawn_journey(caf::event_based_actor* supervisor,
                          services_ptr services, flow_ptr model,
-                         order_ptr the_order, journey_snapshot snapshot,
-                         bool paused);
+                         flow_clock_ptr flow_time, order_ptr the_order,
+                         journey_snapshot snapshot, bool paused);
 
 } // namespace orca

@@ -46,6 +46,10 @@ int64_t path_actor::now() const {
   return ctx_.services->time->now_ms();
 }
 
+int64_t path_actor::flow_now() const {
+  return ctx_.flow_time->at(now());
+}
+
 bool path_actor::has_event(const std::vector<std::string>& types) const {
   return holds_event(ctx_.events, types);
 }

@@ -36,6 +36,7 @@ struct path_context {
   services_ptr services;
   flow_ptr model;
   order_ptr the_order;
+  flow_clock_ptr flow_time; ///< the flow's own time, for deadlines
   journey_identity identity;
   caf::actor journey; ///< the journey actor, which receives reports
   std::vector<std::string> events;
@@ -60,6 +61,7 @@ protected:
   const flow& model() const override;
   const order& the_order() const override;
   int64_t now() const override;
+  int64_t flow_now() const override;
   bool has_event(const std::vector<std::string>& types) const override;
   bool paused() const override;
   bool cancelling() const override;

@@ -155,9 +155,11 @@ bool path_runner::begin_action(const step& s) {
   if (!s.input_events.empty() && !host_.has_event(s.input_events)) {
     p_.phase = path_phase::waiting_event;
     ++p_.token;
-    p_.deadline = s.wait_timeout_ms > 0 ? host_.now() + s.wait_timeout_ms : 0;
-    if (s.wait_timeout_ms > 0)
-      host_.start_timer(s.wait_timeout_ms, p_.token);
+    p_.deadline = 0;
+    if (s.wait_timeout_ms > 0) {
+      p_.deadline = host_.flow_now() + s.wait_timeout_ms;
+      arm();
+    }
     return false;
   }
   note(journal_kind::step_started, s);
@@ -223,9 +225,8 @@ void path_runner::attempt_failed(const step& s, std::string error) {
   if (p_.attempts < s.max_attempts()) {
     ++p_.token;
     p_.phase = path_phase::backoff;
-    auto delay = s.retry->delay_before(p_.attempts + 1);
-    p_.deadline = host_.now() + delay;
-    host_.start_timer(delay, p_.token);
+    p_.deadline = host_.flow_now() + s.retry->delay_before(p_.attempts + 1);
+    arm();
     return;
   }
   if (s.action == action_kind::send_to_fulfillment)
@@ -356,11 +357,15 @@ void path_runner::on_timer(uint32_t token) {
       break;
     }
     case path_phase::backoff:
+      if (!due())
+        return;
       note(journal_kind::timer_fired, current(), "back-off over");
       p_.phase = path_phase::retry;
       p_.deadline = 0;
       break;
     case path_phase::waiting_event: {
+      if (!due())
+        return;
       const auto& s = current();
       note(journal_kind::timer_fired, s, "wait timed out");
       complete(s, step_outcome::failed, 0,
@@ -427,8 +432,35 @@ void path_runner::on_event() {
 }
 
 void path_runner::on_resume() {
-  if (p_.held && !host_.paused())
+  if (host_.paused())
+    return;
+  if (p_.held) {
     run();
+    return;
+  }
+  if ((p_.phase == path_phase::waiting_event
+       || p_.phase == path_phase::backoff)
+      && p_.deadline > 0)
+    wait_until(p_.deadline);
+}
+
+bool path_runner::due() {
+  if (host_.paused())
+    return false; // the time left waits for the resume
+  if (host_.flow_now() < p_.deadline) {
+    // A pause came and went since the timer was set: the wait has the
+    // time it had left.
+    arm();
+    return false;
+  }
+  return true;
+}
+
+void path_runner::arm() {
+  if (host_.paused())
+    return;
+  auto left = p_.deadline - host_.flow_now();
+  host_.start_timer(left > 0 ? static_cast<uint32_t>(left) : 0, p_.token);
 }
 
 void path_runner::on_cancel() {
@@ -446,15 +478,17 @@ void path_runner::on_cancel() {
 }
 
 void path_runner::wait_until(int64_t deadline) {
-  auto now = host_.now();
   ++p_.token;
-  if (deadline <= now) {
+  p_.deadline = deadline;
+  if (host_.paused())
+    return;
+  if (deadline <= host_.flow_now()) {
     // Already over (the journey was away longer): act on it now rather than
     // through a timer that a passivating journey might not live to see.
     on_timer(p_.token);
     return;
   }
-  host_.start_timer(static_cast<uint32_t>(deadline - now), p_.token);
+  arm();
 }
 
 void path_runner::on_restore() {

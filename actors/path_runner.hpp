@@ -27,7 +27,11 @@ public:
 
   virtual const flow& model() const = 0;
   virtual const order& the_order() const = 0;
+  /// Wall time, ms since the Unix epoch: for what the journal records.
   virtual int64_t now() const = 0;
+  /// The flow's own time (flow_clock), which stands still while the flow is
+  /// paused: deadlines of waits and back-offs are kept in it.
+  virtual int64_t flow_now() const = 0;
 
   /// Whether an event of one of `types` has arrived for the order.
   virtual bool has_event(const std::vector<std::string>& types) const = 0;
@@ -62,7 +66,7 @@ public:
   virtual void call_provider(const path_state& p, const step& s,
                              const line_set& lines) = 0;
 
-  /// Delivers on_timer(token) after `delay_ms`.
+  /// Delivers on_timer(token) after `delay_ms` (wall time).
   virtual void start_timer(uint32_t delay_ms, uint32_t token) = 0;
 
   /// Starts one child path per taken branch of the element `p` is at.
@@ -99,7 +103,8 @@ public:
   /// An event arrived for the order.
   void on_event();
 
-  /// The journey was resumed (pause lifted).
+  /// The journey was resumed (pause lifted): a held path goes on, and a
+  /// wait or back-off runs again for the time it had left.
   void on_resume();
 
   /// The journey is being cancelled: a path at a step boundary ends now; one
@@ -140,7 +145,14 @@ private:
   /// Journals and reports how step `s` ended.
   void record(const step& s, step_outcome outcome, uint32_t attempts,
               std::string error);
+  /// Times the path's deadline (flow time): at once if it has passed, by a
+  /// timer otherwise; not while the flow is paused (on_resume does it).
   void wait_until(int64_t deadline);
+  /// Sets the timer of the path's deadline, unless the flow is paused.
+  void arm();
+  /// Whether the deadline of a wait or back-off whose timer fired is over;
+  /// if not (the flow is paused, or was since), it stays pending.
+  bool due();
   void note(journal_kind kind, const step& s, std::string text = {});
   void end(bool failed, bool cancelled);
 

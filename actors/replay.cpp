@@ -40,6 +40,11 @@ public:
     return now_;
   }
 
+  /// Recorded time less the time the journal shows the journey paused.
+  int64_t flow_now() const override {
+    return (paused_ ? paused_at_ : now_) - paused_ms_;
+  }
+
   bool has_event(const std::vector<std::string>& types) const override {
     for (const auto& type : types)
       if (type == "new_order"
@@ -188,9 +193,13 @@ public:
         for_each_live([](path_runner& r) { r.on_cancel(); });
         return true;
       case journal_kind::paused:
+        if (!paused_)
+          paused_at_ = now_;
         paused_ = true;
         return true;
       case journal_kind::unpaused:
+        if (paused_)
+          paused_ms_ += now_ - paused_at_;
         paused_ = false;
         for_each_live([](path_runner& r) { r.on_resume(); });
         return true;
@@ -296,6 +305,8 @@ private:
   int64_t now_ = 0;
   std::vector<std::string> events_;
   bool paused_ = false;
+  int64_t paused_at_ = 0; ///< when the current pause began
+  int64_t paused_ms_ = 0; ///< time spent in pauses that ended
   bool cancelling_ = false;
   std::map<sequence_id, path_state> paths_;
   std::map<sequence_id, pending_call> calls_;

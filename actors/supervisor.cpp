@@ -17,13 +17,15 @@ namespace {
 struct journey_slot {
   caf::actor actor;       ///< invalid while passivated
   uint64_t forwarded = 0; ///< messages forwarded to the current actor
-  int64_t wake_at = 0;    ///< passivated: when a wait times out (0: never)
+  /// Passivated: when (the flow's time) a wait times out; 0: never.
+  int64_t wake_at = 0;
   uint64_t wake_token = 0;
 };
 
 struct supervisor_state {
   services_ptr services;
   flow_ptr model;
+  flow_clock_ptr flow_time;
   uint32_t version = 0;
   bool paused = false;
   /// The slots live in their own pool, apart from the memory of running
@@ -45,8 +47,8 @@ void spawn_into(supervisor_actor* self, journey_slot& slot, order_ptr o,
                 journey_snapshot snapshot) {
   auto& st = self->state;
   auto id = o->id();
-  slot.actor = spawn_journey(self, st.services, st.model, std::move(o),
-                             std::move(snapshot), st.paused);
+  slot.actor = spawn_journey(self, st.services, st.model, st.flow_time,
+                             std::move(o), std::move(snapshot), st.paused);
   slot.forwarded = 0;
   slot.wake_at = 0;
   st.orders[slot.actor.address()] = std::move(id);
@@ -97,25 +99,39 @@ void deliver(supervisor_actor* self, const std::string& order_id,
   self->send(slot.actor, std::move(msg));
 }
 
+/// Sets the timer that wakes a passivated journey when its wait times out.
+/// None while the flow is paused: its time stands still, and the resume
+/// sets the timers again.
+void set_wake_timer(supervisor_actor* self, const std::string& order_id,
+                    journey_slot& slot) {
+  auto& st = self->state;
+  if (slot.wake_at == 0 || st.paused)
+    return;
+  auto delay = st.flow_time->until(slot.wake_at, st.services->time->now_ms());
+  if (!delay)
+    return;
+  if (slot.wake_token != 0)
+    st.wake_tokens.erase(slot.wake_token);
+  slot.wake_token = st.next_token++;
+  st.wake_tokens[slot.wake_token] = order_id;
+  st.services->time->schedule(static_cast<uint32_t>(*delay),
+                              caf::actor_cast<caf::actor>(self),
+                              slot.wake_token);
+}
+
 void passivated(supervisor_actor* self, const std::string& order_id,
                 journey_slot& slot, int64_t wake_at) {
-  auto& st = self->state;
   slot.actor = nullptr;
   slot.wake_at = wake_at;
-  if (wake_at > 0) {
-    slot.wake_token = st.next_token++;
-    st.wake_tokens[slot.wake_token] = order_id;
-    auto now = st.services->time->now_ms();
-    st.services->time->schedule(
-      wake_at > now ? static_cast<uint32_t>(wake_at - now) : 0,
-      caf::actor_cast<caf::actor>(self), slot.wake_token);
-  }
+  set_wake_timer(self, order_id, slot);
 }
 
 caf::behavior supervisor(supervisor_actor* self, services_ptr services,
-                         flow_ptr model, uint32_t version, bool paused) {
+                         flow_ptr model, flow_clock_ptr flow_time,
+                         uint32_t version, bool paused) {
   self->state.services = std::move(services);
   self->state.model = std::move(model);
+  self->state.flow_time = std::move(flow_time);
   self->state.version = version;
   self->state.paused = paused;
   // Stopping the supervisor (engine shutdown) stops its journeys with it;
@@ -184,6 +200,16 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
           || slot->second.wake_token != token)
         return;
       slot->second.wake_token = 0;
+      // Paused since the timer was set, or paused and resumed: the wait has
+      // the time it had left, from the resume.
+      if (st.paused)
+        return;
+      auto left = st.flow_time->until(slot->second.wake_at,
+                                      st.services->time->now_ms());
+      if (left && *left > 0) {
+        set_wake_timer(self, order_id, slot->second);
+        return;
+      }
       reactivate(self, order_id, slot->second);
     },
     [self](event_atom, const std::string& order_id, const std::string& type) {
@@ -206,6 +232,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
         if (kv.second.actor) {
           ++kv.second.forwarded;
           self->send(kv.second.actor, resume_atom::value);
+        } else {
+          set_wake_timer(self, kv.first, kv.second);
         }
     },
     [self](stop_atom, bool cancel_in_flight) {
@@ -242,9 +270,10 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
 } // namespace
 
 caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
-                            flow_ptr model, uint32_t version, bool paused) {
+                            flow_ptr model, flow_clock_ptr flow_time,
+                            uint32_t version, bool paused) {
   return system.spawn(supervisor, std::move(services), std::move(model),
-                      version, paused);
+                      std::move(flow_time), version, paused);
 }
 
 } // namespace orca

@@ -39,7 +39,10 @@ using count_atom = caf::atom_constant<caf::atom("count")>;
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 
+/// `flow_time` is the flow's own time, shared by the supervisors of all its
+/// versions; passivated journeys wake when it reaches their deadlines.
 caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
-                            flow_ptr model, uint32_t version, bool paused);
+                            flow_ptr model, flow_clock_ptr flow_time,
+                            uint32_t version, bool paused);
 
 } // namespace orca

@@ -120,7 +120,7 @@ caf::expected<flow_record> Engine::create_flow(std::string_view json,
   auto rec = impl_->flows->create(json, origin, impl_->now());
   if (rec) {
     std::lock_guard<std::mutex> guard{impl_->mutex};
-    impl_->records[rec->name] = *rec;
+    impl_->keep(*rec);
   }
   return rec;
 }
@@ -130,7 +130,7 @@ caf::expected<flow_record> Engine::update_flow(std::string_view json,
   auto rec = impl_->flows->update(json, origin, impl_->now());
   if (rec) {
     std::lock_guard<std::mutex> guard{impl_->mutex};
-    impl_->records[rec->name] = *rec;
+    impl_->keep(*rec);
   }
   return rec;
 }
@@ -141,7 +141,7 @@ caf::expected<uint32_t> Engine::publish_flow(const std::string& name) {
   if (!outcome)
     return outcome.error();
   std::lock_guard<std::mutex> guard{impl_->mutex};
-  impl_->records[name] = outcome->flow;
+  impl_->keep(outcome->flow);
   if (auto sup = impl_->supervisor_for(name, outcome->version); !sup)
     return sup.error();
   impl_->rebuild_targets();
@@ -153,7 +153,7 @@ caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
   if (!rec)
     return rec.error();
   std::lock_guard<std::mutex> guard{impl_->mutex};
-  impl_->records[name] = *rec;
+  impl_->keep(*rec);
   impl_->rebuild_targets();
   // Stop clears a pause: held journeys go on to finish on their version,
   // or, cancelled first, to their cancel.

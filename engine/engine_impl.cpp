@@ -133,6 +133,18 @@ void Engine::impl::start_sweeper() {
   });
 }
 
+void Engine::impl::keep(const flow_record& rec) {
+  records[rec.name] = rec;
+  clock_of(rec.name)->set(rec.paused_on, rec.paused_ms);
+}
+
+flow_clock_ptr Engine::impl::clock_of(const std::string& name) {
+  auto& clock = clocks[name];
+  if (!clock)
+    clock = std::make_shared<flow_clock>();
+  return clock;
+}
+
 caf::expected<flow_ptr> Engine::impl::model_for(const std::string& name,
                                                 uint32_t version) {
   auto key = version_key{name, version};
@@ -161,7 +173,8 @@ caf::expected<caf::actor> Engine::impl::supervisor_for(const std::string& name,
     return model.error();
   auto rec = records.find(name);
   bool paused = rec != records.end() && rec->second.paused;
-  auto sup = spawn_supervisor(*system, services, *model, version, paused);
+  auto sup = spawn_supervisor(*system, services, *model, clock_of(name),
+                              version, paused);
   supervisors.emplace(key, sup);
   return sup;
 }
@@ -307,7 +320,7 @@ caf::error Engine::impl::load_flows() {
   auto err = flows->scan([this](const std::string& name,
                                 caf::expected<flow_record> rec) {
     if (rec)
-      records[name] = std::move(*rec);
+      keep(*rec);
     else
       warn("flow " + quote(name) + " is left out: " + describe(rec.error()));
     return true;

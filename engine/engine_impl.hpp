@@ -58,6 +58,8 @@ struct Engine::impl final : journey_sink {
   std::map<version_key, flow_ptr> models;
   std::map<version_key, caf::actor> supervisors;
   std::map<std::string, flow_record> records;
+  /// Each flow's own time, shared by its supervisors (see keep()).
+  std::map<std::string, flow_clock_ptr> clocks;
   std::map<std::string, std::shared_ptr<call_log>> logs;
   std::shared_ptr<const target_list> targets = std::make_shared<target_list>();
 
@@ -150,6 +152,13 @@ struct Engine::impl final : journey_sink {
     return result;
   }
 
+  /// Takes a flow record the store has written as what the engine knows of
+  /// the flow, its pause time included. REQUIRES: `mutex` is held.
+  void keep(const flow_record& rec);
+
+  /// The flow's own time. REQUIRES: `mutex` is held.
+  flow_clock_ptr clock_of(const std::string& name);
+
   /// Takes a pause or resume the store has made into the running engine and
   /// tells every supervisor of the flow.
   template <class Atom>
@@ -158,7 +167,7 @@ struct Engine::impl final : journey_sink {
     if (!rec)
       return rec.error();
     std::lock_guard<std::mutex> guard{mutex};
-    records[name] = *rec;
+    keep(*rec);
     for (const auto& sup : supervisors_of(name))
       caf::anon_send(sup, change);
     return caf::none;

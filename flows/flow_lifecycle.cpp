@@ -1,6 +1,20 @@
 #include "flows/flow_lifecycle.hpp"
 
+#include <algorithm>
+
 namespace orca {
+
+namespace {
+
+/// Lifts a pause, adding the time it lasted to the flow's paused time.
+void end_pause(flow_record& r, int64_t now) {
+  if (r.paused_on > 0 && now > r.paused_on)
+    r.paused_ms += now - r.paused_on;
+  r.paused_on = 0;
+  r.paused = false;
+}
+
+} // namespace
 
 const char* to_string(flow_status status) {
   return status == flow_status::published ? "Published" : "Unpublished";
@@ -106,7 +120,8 @@ caf::expected<flow_record> lifecycle_stop(const flow_record& current,
                       "flow " + quote(current.name) + " is not published");
   auto result = current;
   result.status = flow_status::unpublished;
-  result.paused = false; // stop clears a pause; a republished flow runs
+  // Stop clears a pause: a republished flow runs.
+  end_pause(result, now);
   result.updated_on = now;
   return result;
 }
@@ -119,6 +134,8 @@ caf::expected<flow_record> lifecycle_pause(const flow_record& current,
                         + " is not published: only a published flow can be "
                           "paused");
   auto result = current;
+  if (!result.paused)
+    result.paused_on = std::max<int64_t>(now, 1);
   result.paused = true;
   result.updated_on = now;
   return result;
@@ -130,7 +147,7 @@ caf::expected<flow_record> lifecycle_resume(const flow_record& current,
     return make_error(errc::flow_not_paused,
                       "flow " + quote(current.name) + " is not paused");
   auto result = current;
-  result.paused = false;
+  end_pause(result, now);
   result.updated_on = now;
   return result;
 }

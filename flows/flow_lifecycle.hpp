@@ -27,6 +27,10 @@ struct flow_record {
   uint32_t latest_version = 0; ///< newest frozen version; 0: never published
   uint32_t draft_version = 1;  ///< the number the draft gets when published
   std::string draft;           ///< JSON text of the draft
+  /// When the current pause began; 0: not paused. With paused_ms it makes
+  /// the flow's own time (orca::flow_clock), in which waits run.
+  int64_t paused_on = 0;
+  int64_t paused_ms = 0;  ///< time spent in pauses that have ended
 
   /// Whether the draft differs from the latest frozen version.
   bool draft_is_new() const {

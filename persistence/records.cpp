@@ -13,12 +13,12 @@
 
 namespace orca {
 
-// -- cereal schemas (payload version 1 of each record) ------------------------
+// -- cereal schemas (the newest payload version of each record) ---------------
 
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
   ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
-     x.draft_version, x.draft);
+     x.draft_version, x.draft, x.paused_on, x.paused_ms);
 }
 
 template <class Archive>
@@ -352,6 +352,13 @@ caf::expected<flow_record> decode_flow_record(std::string_view bytes,
                                 format::flow_record_version, what);
   if (!payload)
     return payload.error();
+  if (payload->second == 1) {
+    // Version 1 is version 2 without its last two fields, paused_on and
+    // paused_ms, which were zero then.
+    std::string v2{payload->first};
+    v2.append(2 * sizeof(int64_t), '\0');
+    return from_payload<flow_record>(v2, what);
+  }
   return from_payload<flow_record>(payload->first, what);
 }
 

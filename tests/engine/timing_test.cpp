@@ -129,3 +129,76 @@ TEST_CASE("new_order is satisfied by the order's own arrival") {
   REQUIRE(fx.submit(an_order("N-1")).status == submit_status::accepted);
   CHECK(fx.wait_terminal("N-1", "New").state == journey_state::completed);
 }
+
+TEST_CASE("time spent paused does not count toward a wait") {
+  // Every way a waiting journey spends a pause: passivated to the store
+  // (its supervisor keeps the wake-up time), in memory, and across a
+  // restart of the node.
+  enum mode { passivated, in_memory, restarted };
+  auto how = GENERATE(passivated, in_memory, restarted);
+  CAPTURE(how);
+  engine_fixture fx{with_notify(), false, how != in_memory};
+  fx.publish(R"({"name": "Wait", "type": "order", "steps": [
+    {"action": "custom", "name": "After pick-up", "provider": "notify",
+     "input_events": ["picked_up"], "wait_timeout_ms": 60000}]})");
+  REQUIRE(fx.submit(an_order("WP-1")).status == submit_status::accepted);
+  fx.wait_state("WP-1", "Wait", journey_state::waiting);
+  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  fx.clock->advance(20000);
+  REQUIRE_FALSE(fx.engine->pause_flow("Wait"));
+  // Far past the deadline, all of it paused.
+  fx.clock->advance(100000);
+  fx.engine->flush();
+  if (how == restarted) {
+    fx.close();
+    fx.open(with_notify());
+  }
+  CHECK(fx.engine->journeys("WP-1")->front().state == journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->resume_flow("Wait"));
+  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  // 40 s of the wait were left at the pause.
+  fx.clock->advance(39999);
+  fx.engine->flush();
+  CHECK(fx.engine->journeys("WP-1")->front().state == journey_state::waiting);
+  fx.clock->advance(1);
+  auto r = fx.wait_terminal("WP-1", "Wait");
+  CHECK(r.state == journey_state::failed);
+  CHECK(r.steps[0].error
+        == std::optional<std::string>{"no picked_up event within 60000 ms"});
+}
+
+TEST_CASE("a back-off stands still while the flow is paused") {
+  simulated_config flaky;
+  flaky.fail_first_attempts = 1;
+  engine_fixture fx{with_notify({{"flaky", flaky}})};
+  fx.publish(R"({"name": "Retry", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "flaky",
+     "retry": {"max_attempts": 2, "backoff_ms": 1000}}]})");
+  REQUIRE(fx.submit(an_order("RP-1")).status == submit_status::accepted);
+  wait_calls(fx, "flaky", 1);
+  fx.engine->flush();
+  REQUIRE_FALSE(fx.engine->pause_flow("Retry"));
+  auto state_is = [&](journey_state s) {
+    return fx.watch.wait([&] {
+      auto r = fx.watch.find("RP-1", "Retry");
+      return r && r->state == s;
+    });
+  };
+  // The answer of the failed attempt came before the pause: the path backs
+  // off, and a back-off in a paused flow holds the journey.
+  REQUIRE(state_is(journey_state::paused));
+  fx.clock->advance(5000);
+  fx.engine->flush();
+  CHECK(fx.engine->simulated_calls("flaky")->size() == 1);
+  REQUIRE_FALSE(fx.engine->resume_flow("Retry"));
+  REQUIRE(state_is(journey_state::running));
+  // The whole back-off is still to run.
+  fx.clock->advance(999);
+  fx.engine->flush();
+  CHECK(fx.engine->simulated_calls("flaky")->size() == 1);
+  fx.clock->advance(1);
+  wait_calls(fx, "flaky", 2);
+  auto r = fx.wait_terminal("RP-1", "Retry");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.steps[0].attempts == 2);
+}

@@ -18,6 +18,8 @@ flow_record sample() {
   r.latest_version = 3;
   r.draft_version = 3;
   r.draft = R"({"name": "Order to invoice"})";
+  r.paused_on = 1700000000100;
+  r.paused_ms = 4500;
   return r;
 }
 
@@ -33,6 +35,23 @@ TEST_CASE("a flow record survives encoding and decoding") {
   CHECK(back->paused);
   CHECK(back->latest_version == 3);
   CHECK(back->draft == sample().draft);
+  CHECK(back->paused_on == sample().paused_on);
+  CHECK(back->paused_ms == 4500);
+}
+
+TEST_CASE("a flow record of version 1 is read with no pause time") {
+  // Version 1 ended with the draft: the same payload without the last two
+  // fields.
+  auto v2 = encode(sample());
+  auto payload = v2.substr(format::record_header_size);
+  payload.resize(payload.size() - 2 * sizeof(int64_t));
+  auto v1 = detail::seal(format::record_tag::flow, 1, payload);
+  auto back = decode_flow_record(v1, "flows/x");
+  REQUIRE(back);
+  CHECK(back->draft == sample().draft);
+  CHECK(back->paused);
+  CHECK(back->paused_on == 0);
+  CHECK(back->paused_ms == 0);
 }
 
 TEST_CASE("a truncated record is reported as damaged") {
