@@ -55,6 +55,13 @@ public:
         return orders;
       },
       [this](passivate_atom, uint64_t change) { try_passivate(change); },
+      [this](resume_atom, uint32_t latest, const caf::actor& home) {
+        ++received_;
+        if (latest > snap_.version && !started())
+          move_to(latest, home);
+        else
+          resumed();
+      },
       [this](save_failed_atom, const std::string& why) {
         // Going on would act on a state the store does not have: the
         // journey stops, and its failure is its last write (queued after
@@ -191,6 +198,41 @@ protected:
   }
 
 private:
+  /// Whether the journey has begun any step (SPEC §2.4: one that has not
+  /// starts on the latest version when its flow resumes).
+  bool started() const {
+    return !snap_.steps.empty() || !mirrors_.empty() || path_.position > 0
+           || path_.phase != path_phase::ready;
+  }
+
+  /// Hands the journey, as new, to version `latest` of its flow and quits.
+  /// What the order receives meanwhile is in the order's record, which the
+  /// new journey reads when `home` loads it.
+  void move_to(uint32_t latest, const caf::actor& home) {
+    journey_snapshot next;
+    next.order_id = snap_.order_id;
+    next.flow = snap_.flow;
+    next.version = latest;
+    next.created_on = snap_.created_on;
+    next.updated_on = now();
+    next.events = ctx_.events;
+    next.cancel_requested = ctx_.cancelling;
+    next.paths.push_back(initial_path(the_order()));
+    auto* sink = ctx_.services->sink;
+    sink->move(snap_, next,
+               [sink, home, id = snap_.order_id, flow = snap_.flow,
+                version = snap_.version, latest](const caf::error& err) {
+                 if (!err)
+                   caf::anon_send(home, move_in_atom::value, id);
+                 else
+                   sink->journey_failed(id, flow, version,
+                                        "cannot move it to version "
+                                          + std::to_string(latest) + ": "
+                                          + describe(err));
+               });
+    stop_all();
+  }
+
   void stop_all() {
     for (const auto& kv : children_)
       send_exit(kv.second, caf::exit_reason::user_shutdown);
@@ -324,6 +366,11 @@ private:
         to(lifecycle_event::wait);
     }
     snap_.state = lifecycle_.state();
+    // The supervisor counts the journeys a pause holds.
+    if ((snap_.state == journey_state::paused) != told_held_) {
+      told_held_ = !told_held_;
+      send(supervisor_, held_atom::value, told_held_);
+    }
     if (snap_.state != before) {
       journal_entry e;
       e.kind = journal_kind::state_changed;
@@ -388,6 +435,7 @@ private:
   std::vector<journal_entry> pending_journal_;
   caf::actor supervisor_;
   uint64_t changes_ = 0; ///< snapshots handed to the sink
+  bool told_held_ = false; ///< the supervisor was told the journey is paused
   /// Branches that have not reported since they (re)started.
   std::set<sequence_id> unreported_;
 };

@@ -5,6 +5,9 @@
 //
 //   supervisor -> journey      (start_atom) once, (event_atom, type),
 //                              (cancel_atom), (pause_atom), (resume_atom)
+//                              or (resume_atom, latest, home): resume, or
+//                              move to version `latest` of the flow, whose
+//                              supervisor is `home`, if no step started
 //   journey    -> branch       the same event / cancel / pause / resume,
 //   branch     -> its branches   passed down the tree
 //   branch     -> journey      path_report after every step boundary;

@@ -167,6 +167,15 @@ void path_actor::tell_children(const caf::message& msg) {
     children_told();
 }
 
+void path_actor::resumed() {
+  if (ctx_.paused)
+    control_received(journal_kind::unpaused, {});
+  ctx_.paused = false;
+  tell_children(caf::make_message(resume_atom::value));
+  runner().on_resume();
+  changed();
+}
+
 caf::message_handler path_actor::path_handlers() {
   return {
     [this](event_atom, const std::string& type) {
@@ -199,12 +208,7 @@ caf::message_handler path_actor::path_handlers() {
     },
     [this](resume_atom) {
       ++received_;
-      if (ctx_.paused)
-        control_received(journal_kind::unpaused, {});
-      ctx_.paused = false;
-      tell_children(caf::make_message(resume_atom::value));
-      runner().on_resume();
-      changed();
+      resumed();
     },
     [this](timer_atom, uint64_t token) {
       runner().on_timer(static_cast<uint32_t>(token));

@@ -104,6 +104,9 @@ protected:
   /// their restored states, or from the start if they had not reported yet.
   void restore_children();
 
+  /// The pause is lifted: journals it, tells the children, goes on.
+  void resumed();
+
   /// Passes an event, cancel, pause or resume on to every child.
   void tell_children(const caf::message& msg);
 

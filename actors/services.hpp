@@ -70,6 +70,11 @@ public:
                               const std::string& flow, uint32_t version,
                               const std::string& reason) = 0;
 
+  /// Moves a journey that has not started a step from `from`'s version of
+  /// its flow to `to`'s, durably, then calls `done` as save does.
+  virtual void move(const journey_snapshot& from, const journey_snapshot& to,
+                    std::function<void(const caf::error&)> done) = 0;
+
   /// What a passivated journey restarts from.
   virtual caf::expected<restart_point> load(const std::string& order_id,
                                             const std::string& flow,

@@ -2,6 +2,7 @@
 
 #include <memory_resource>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 
@@ -35,6 +36,7 @@ struct supervisor_state {
   std::pmr::unsynchronized_pool_resource slot_memory;
   std::pmr::unordered_map<std::string, journey_slot> journeys{&slot_memory};
   std::unordered_map<caf::actor_addr, std::string> orders; ///< by actor
+  std::unordered_set<caf::actor_addr> held; ///< journeys in state paused
   std::unordered_map<uint64_t, std::string> wake_tokens;
   uint64_t next_token = 1;
 
@@ -126,6 +128,20 @@ void passivated(supervisor_actor* self, const std::string& order_id,
   set_wake_timer(self, order_id, slot);
 }
 
+/// Lifts the pause: `msg` goes to every journey in memory, and the wake-up
+/// timers of passivated ones run again.
+void resume(supervisor_actor* self, const caf::message& msg) {
+  auto& st = self->state;
+  st.paused = false;
+  for (auto& kv : st.journeys)
+    if (kv.second.actor) {
+      ++kv.second.forwarded;
+      self->send(kv.second.actor, msg);
+    } else {
+      set_wake_timer(self, kv.first, kv.second);
+    }
+}
+
 caf::behavior supervisor(supervisor_actor* self, services_ptr services,
                          flow_ptr model, flow_clock_ptr flow_time,
                          uint32_t version, bool paused) {
@@ -149,6 +165,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       return;
     auto order_id = it->second;
     st.orders.erase(it);
+    st.held.erase(down.source);
     auto slot = st.journeys.find(order_id);
     if (slot == st.journeys.end() || slot->second.actor.address() != down.source)
       return; // passivated (and perhaps woken again) already
@@ -227,14 +244,15 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
         }
     },
     [self](resume_atom) {
-      self->state.paused = false;
-      for (auto& kv : self->state.journeys)
-        if (kv.second.actor) {
-          ++kv.second.forwarded;
-          self->send(kv.second.actor, resume_atom::value);
-        } else {
-          set_wake_timer(self, kv.first, kv.second);
-        }
+      resume(self, caf::make_message(resume_atom::value));
+    },
+    [self](resume_atom, uint32_t latest, const caf::actor& home) {
+      resume(self, caf::make_message(resume_atom::value, latest, home));
+    },
+    [self](move_in_atom, const std::string& order_id) {
+      auto [it, added] = self->state.journeys.try_emplace(order_id);
+      if (added)
+        reactivate(self, order_id, it->second);
     },
     [self](stop_atom, bool cancel_in_flight) {
       if (!cancel_in_flight)
@@ -251,6 +269,17 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
         if (kv.second.actor)
           ++running;
       return running;
+    },
+    [self](held_atom, bool held) {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      if (!held)
+        st.held.erase(sender);
+      else if (st.orders.count(sender) > 0) // not a journey that ended
+        st.held.insert(sender);
+    },
+    [self](count_atom, held_atom) {
+      return self->state.held.size();
     },
     [self](count_atom, passivate_atom) {
       std::size_t sleeping = 0;

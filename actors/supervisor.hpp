@@ -16,14 +16,22 @@
 //   (event_atom, order_id, type)                an event for the order
 //   (cancel_atom, order_id)                     cancel the order's journey
 //   (pause_atom) / (resume_atom)                hold / continue journeys
+//   (resume_atom, latest, home)                 continue journeys; those that
+//                                               started no step move to
+//                                               version `latest`, whose
+//                                               supervisor is `home`
+//   (move_in_atom, order_id)                    a journey moved here: run it
+//                                               from the store
 //   (stop_atom, bool cancel_in_flight)          cancel every journey if asked
 //   (count_atom) -> std::size_t                 journeys running as actors
 //   (count_atom, passivate_atom) -> std::size_t journeys passivated
+//   (count_atom, held_atom) -> std::size_t      journeys held by a pause
 //   (journey_atom, order_id) -> caf::actor      the order's journey actor, if
 //                                               it is running (for inspection)
 // From its journeys:
 //   (passivate_atom, order_id, wake_at, received) -> bool
 //                                               may this journey leave memory?
+//   (held_atom, bool)                           it is now paused (or not)
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -38,6 +46,8 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using move_in_atom = caf::atom_constant<caf::atom("movein")>;
+using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// `flow_time` is the flow's own time, shared by the supervisors of all its
 /// versions; passivated journeys wake when it reaches their deadlines.

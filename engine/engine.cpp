@@ -171,8 +171,23 @@ caf::error Engine::pause_flow(const std::string& name) {
 }
 
 caf::error Engine::resume_flow(const std::string& name) {
-  return impl_->adopt(name, impl_->flows->resume(name, impl_->now()),
-                      resume_atom::value);
+  auto rec = impl_->flows->resume(name, impl_->now());
+  if (!rec)
+    return rec.error();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  impl_->keep(*rec);
+  // Journeys of older versions that had not started a step (orders that
+  // came while the flow was paused and changed) go to the latest version.
+  auto latest = impl_->supervisor_for(name, rec->latest_version);
+  for (const auto& [key, sup] : impl_->supervisors) {
+    if (key.first != name)
+      continue;
+    if (latest && key.second < rec->latest_version)
+      caf::anon_send(sup, resume_atom::value, rec->latest_version, *latest);
+    else
+      caf::anon_send(sup, resume_atom::value);
+  }
+  return caf::none;
 }
 
 caf::expected<std::vector<flow_record>> Engine::list_flows() {

@@ -231,6 +231,10 @@ public:
   caf::expected<std::size_t> running_journeys(const std::string& flow,
                                               uint32_t version);
 
+  /// Journeys of a flow version held by a pause (state paused).
+  caf::expected<std::size_t> held_journeys(const std::string& flow,
+                                           uint32_t version);
+
   /// Journeys of a flow version that wait in the store (passivated).
   caf::expected<std::size_t> passivated_journeys(const std::string& flow,
                                                  uint32_t version);

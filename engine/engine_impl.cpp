@@ -193,17 +193,25 @@ void Engine::impl::rebuild_targets() {
 }
 
 caf::expected<std::size_t>
-Engine::impl::count_on(const caf::actor& sup, bool passivated,
+Engine::impl::count_on(const caf::actor& sup, journey_count which,
                        std::chrono::seconds limit) {
   caf::scoped_actor self{*system};
   caf::expected<std::size_t> result = std::size_t{0};
   auto on_count = [&](std::size_t n) { result = n; };
   auto on_error = [&](caf::error& err) { result = std::move(err); };
-  if (passivated)
-    self->request(sup, limit, count_atom::value, passivate_atom::value)
-      .receive(on_count, on_error);
-  else
-    self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+  switch (which) {
+    case journey_count::running:
+      self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+      break;
+    case journey_count::passivated:
+      self->request(sup, limit, count_atom::value, passivate_atom::value)
+        .receive(on_count, on_error);
+      break;
+    case journey_count::held:
+      self->request(sup, limit, count_atom::value, held_atom::value)
+        .receive(on_count, on_error);
+      break;
+  }
   return result;
 }
 

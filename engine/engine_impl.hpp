@@ -173,9 +173,12 @@ struct Engine::impl final : journey_sink {
     return caf::none;
   }
 
-  /// How many journeys `sup` holds in memory or, with `passivated`, has
-  /// passivated to the store.
-  caf::expected<std::size_t> count_on(const caf::actor& sup, bool passivated,
+  enum class journey_count { running, passivated, held };
+
+  /// How many journeys `sup` holds in memory (running), has passivated to
+  /// the store, or holds paused.
+  caf::expected<std::size_t> count_on(const caf::actor& sup,
+                                      journey_count which,
                                       std::chrono::seconds limit);
 
   // -- journey_sink -----------------------------------------------------------
@@ -186,6 +189,11 @@ struct Engine::impl final : journey_sink {
 
   void journey_failed(const std::string& order_id, const std::string& flow,
                       uint32_t version, const std::string& reason) override;
+
+  void move(const journey_snapshot& from, const journey_snapshot& to,
+            std::function<void(const caf::error&)> done) override {
+    journeys->move(from, to, std::move(done));
+  }
 
   caf::expected<restart_point> load(const std::string& order_id,
                                     const std::string& flow,

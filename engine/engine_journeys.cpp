@@ -190,7 +190,7 @@ caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  return impl_->count_on(sup, false, std::chrono::seconds(10));
+  return impl_->count_on(sup, impl::journey_count::running, std::chrono::seconds(10));
 }
 
 caf::expected<journey_counts> Engine::count_journeys() {
@@ -201,10 +201,10 @@ caf::expected<journey_counts> Engine::count_journeys() {
   }
   journey_counts counts;
   for (const auto& sup : sups) {
-    auto running = impl_->count_on(sup, false, std::chrono::seconds(10));
+    auto running = impl_->count_on(sup, impl::journey_count::running, std::chrono::seconds(10));
     if (!running)
       return running.error();
-    auto passivated = impl_->count_on(sup, true, std::chrono::seconds(10));
+    auto passivated = impl_->count_on(sup, impl::journey_count::passivated, std::chrono::seconds(10));
     if (!passivated)
       return passivated.error();
     counts.running += *running;
@@ -213,12 +213,21 @@ caf::expected<journey_counts> Engine::count_journeys() {
   return counts;
 }
 
+caf::expected<std::size_t> Engine::held_journeys(const std::string& flow,
+                                                 uint32_t version) {
+  auto sup = supervisor_of(flow, version);
+  if (!sup)
+    return std::size_t{0};
+  return impl_->count_on(sup, impl::journey_count::held,
+                         std::chrono::seconds(10));
+}
+
 caf::expected<std::size_t>
 Engine::passivated_journeys(const std::string& flow, uint32_t version) {
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  return impl_->count_on(sup, true, std::chrono::seconds(60));
+  return impl_->count_on(sup, impl::journey_count::passivated, std::chrono::seconds(60));
 }
 
 } // namespace orca

@@ -94,8 +94,13 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
     return rec.error();
   flow_detail detail;
   detail.record = *rec;
-  for (uint32_t v = 1; v <= rec->latest_version; ++v)
+  for (uint32_t v = 1; v <= rec->latest_version; ++v) {
+    auto held = engine.held_journeys(name, v);
+    if (!held)
+      return held.error();
     detail.versions.push_back(v);
+    detail.held.push_back(*held);
+  }
   // Without a version: the draft when there is one, else the latest.
   if (version == 0 && (rec->latest_version == 0 || rec->draft_is_new())) {
     detail.definition = rec->draft;

@@ -76,6 +76,8 @@ struct flow_detail {
   uint32_t version = 0;        ///< the version shown; 0: the draft
   std::string definition;      ///< its JSON text
   std::vector<uint32_t> versions;
+  /// For each of `versions`, its journeys held by a pause (state paused).
+  std::vector<uint64_t> held;
 };
 
 /// One order's result of a submission (SPEC §6: accepted | duplicate |
@@ -135,7 +137,7 @@ struct node_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flow_detail& x) {
   return f(caf::meta::type_name("orca::flow_detail"), x.record, x.version,
-           x.definition, x.versions);
+           x.definition, x.versions, x.held);
 }
 
 template <class Inspector>

@@ -54,11 +54,11 @@ caf::expected<flow_record> lifecycle_update(const flow_record& current,
                                             std::string_view text,
                                             const std::string& origin,
                                             int64_t now, const limits& lim) {
-  if (current.status == flow_status::published)
+  if (current.status == flow_status::published && !current.paused)
     return make_error(errc::flow_is_published,
                       "flow " + quote(current.name) + " is published (version "
                         + std::to_string(current.latest_version)
-                        + "): stop it before updating it");
+                        + ") and running: pause or stop it before updating it");
   auto parsed = parse_flow_or_error(text, origin, lim);
   if (!parsed)
     return parsed.error();
@@ -80,7 +80,8 @@ lifecycle_publish(const flow_record& current,
                   const limits& lim) {
   publish_outcome result;
   result.flow = current;
-  if (current.status == flow_status::published) {
+  // A running flow has no draft to publish; a paused one may have.
+  if (current.status == flow_status::published && !current.draft_is_new()) {
     result.version = current.latest_version;
     return result;
   }

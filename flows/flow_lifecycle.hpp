@@ -65,7 +65,7 @@ caf::expected<flow_record>
 lifecycle_create(std::string_view text, const std::string& origin, int64_t now,
                  const limits& lim = default_limits());
 
-/// Replaces the draft of an Unpublished flow.
+/// Replaces the draft of an Unpublished flow, or of a paused Published one.
 caf::expected<flow_record>
 lifecycle_update(const flow_record& current, std::string_view text,
                  const std::string& origin, int64_t now,
@@ -73,7 +73,9 @@ lifecycle_update(const flow_record& current, std::string_view text,
 
 /// Validates the draft (providers must be in `registered`) and freezes it as
 /// the next version, or publishes the latest version again if the draft is
-/// unchanged. Publishing a Published flow changes nothing.
+/// unchanged. Publishing a Published flow changes nothing unless it was
+/// paused and updated: then the new version is frozen and the flow stays
+/// paused.
 caf::expected<publish_outcome>
 lifecycle_publish(const flow_record& current,
                   const std::vector<std::string>& registered, int64_t now,

@@ -16,6 +16,21 @@ std::string what_order(const std::string& order_id) {
   return "orders/" + quote(order_id);
 }
 
+/// What a write request reports to `done`: no error once applied.
+std::function<void(const write_result&)>
+reporting(std::function<void(const caf::error&)> done) {
+  if (!done)
+    return {};
+  return [done = std::move(done)](const write_result& r) {
+    if (r.applied)
+      done(caf::none);
+    else
+      done(r.error ? r.error
+                   : make_error(errc::storage_failure,
+                                "the snapshot was not written"));
+  };
+}
+
 } // namespace
 
 missed_input missed_since(const journey_snapshot& snapshot,
@@ -66,15 +81,22 @@ void journey_store::save(const journey_snapshot& snapshot,
   }
   req.ops.push_back(write_op::put(db_.journeys, std::move(key),
                                   encode(snapshot)));
-  if (done)
-    req.done = [done = std::move(done)](const write_result& r) {
-      if (r.applied)
-        done(caf::none);
-      else
-        done(r.error ? r.error
-                     : make_error(errc::storage_failure,
-                                  "the snapshot was not written"));
-    };
+  req.done = reporting(std::move(done));
+  writer_.submit(std::move(req));
+}
+
+void journey_store::move(const journey_snapshot& from,
+                         const journey_snapshot& to,
+                         std::function<void(const caf::error&)> done) {
+  write_request req;
+  auto old_key = journey_key(from.order_id, from.flow, from.version);
+  for (uint32_t chunk = 0; chunk < from.journal_chunks; ++chunk)
+    req.ops.push_back(write_op::erase(db_.journal, journal_key(old_key, chunk)));
+  req.ops.push_back(write_op::erase(db_.journeys, std::move(old_key)));
+  req.ops.push_back(write_op::put(db_.journeys,
+                                  journey_key(to.order_id, to.flow, to.version),
+                                  encode(to)));
+  req.done = reporting(std::move(done));
   writer_.submit(std::move(req));
 }
 

@@ -70,6 +70,12 @@ public:
             const std::vector<journal_entry>& chunk,
             std::function<void(const caf::error&)> done);
 
+  /// Moves a journey that has not started a step to another version of its
+  /// flow: the record and journal of `from` go and `to` is written, in one
+  /// request; `done` as for save.
+  void move(const journey_snapshot& from, const journey_snapshot& to,
+            std::function<void(const caf::error&)> done);
+
   /// Marks a journey failed with `reason`, keeping whatever was persisted of
   /// it (a damaged record is replaced by a fresh one that says so). `done`
   /// gets the resulting snapshot if anything changed.

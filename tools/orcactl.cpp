@@ -155,12 +155,11 @@ int flow_command(client& c, const options& opts, const std::string& what) {
     auto v = c.publish_flow(opts.name);
     if (!v)
       return fail(v.error());
-    if (opts.json)
-      std::cout << "{\"name\":" << quote(opts.name) << ",\"version\":" << *v
-                << "}\n";
-    else
-      std::cout << "flow " << quote(opts.name) << ": Published, version " << *v
-                << "\n";
+    // What publish made of the flow, as every command that changes one.
+    auto shown = c.show_flow(opts.name, *v);
+    if (!shown)
+      return fail(shown.error());
+    print_flow(opts, shown->record);
     return exit_ok;
   }
   if (what == "stop" || what == "pause" || what == "resume") {
@@ -193,6 +192,7 @@ int flow_command(client& c, const options& opts, const std::string& what) {
       return exit_ok;
     }
     std::cout << ctl::flow_line(detail->record);
+    std::cout << ctl::held_line(*detail);
     std::cout << (detail->version > 0
                     ? "version " + std::to_string(detail->version)
                     : "draft of version "

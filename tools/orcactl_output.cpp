@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "flows/flow.hpp"
 #include "flows/json.hpp"
 
 namespace orca::ctl {
@@ -134,9 +135,24 @@ std::string table(const std::vector<std::string>& header,
   return out;
 }
 
+namespace {
+
+/// The type and description of a flow, as its draft (the latest text) says.
+std::pair<std::string, std::string> type_and_description(const flow_record& f) {
+  auto parsed = parse_flow(f.draft);
+  if (!parsed.model)
+    return {};
+  return {parsed.model->type, parsed.model->description};
+}
+
+} // namespace
+
 std::string flow_json(const flow_record& f) {
+  auto [type, description] = type_and_description(f);
   object o;
   o.field("name", f.name)
+    .field("type", type)
+    .field("description", description)
     .field("status", to_string(f.status))
     .field("paused", f.paused)
     .field("latest_version", f.latest_version)
@@ -160,6 +176,13 @@ std::string flow_detail_json(const flow_detail& d) {
   for (auto v : d.versions)
     w.Uint(v);
   w.EndArray();
+  w.Key("held");
+  w.StartObject();
+  for (std::size_t i = 0; i < d.versions.size() && i < d.held.size(); ++i) {
+    w.Key(std::to_string(d.versions[i]).c_str());
+    w.Uint64(d.held[i]);
+  }
+  w.EndObject();
   w.Key("definition");
   json_document doc;
   doc.Parse(d.definition.c_str());
@@ -168,6 +191,18 @@ std::string flow_detail_json(const flow_detail& d) {
   else
     doc.Accept(w);
   return o.done();
+}
+
+std::string held_line(const flow_detail& d) {
+  std::string parts;
+  for (std::size_t i = 0; i < d.versions.size() && i < d.held.size(); ++i) {
+    if (d.held[i] == 0)
+      continue;
+    parts += parts.empty() ? "" : ", ";
+    parts += "version " + std::to_string(d.versions[i]) + ": "
+             + std::to_string(d.held[i]);
+  }
+  return parts.empty() ? "" : "held by the pause: " + parts + "\n";
 }
 
 std::string submit_json(const submit_outcome& s) {
@@ -251,13 +286,16 @@ std::string flow_line(const flow_record& f) {
 std::string flows_table(const std::vector<flow_record>& flows) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : flows)
-    rows.push_back({f.name, to_string(f.status), f.paused ? "yes" : "no",
+    rows.push_back({f.name, type_and_description(f).first,
+                    to_string(f.status), f.paused ? "yes" : "no",
                     f.latest_version > 0 ? std::to_string(f.latest_version) : "-",
                     f.draft_version > f.latest_version
                       ? std::to_string(f.draft_version)
                       : "-",
                     time_text(f.created_on)});
-  return table({"NAME", "STATUS", "PAUSED", "VERSION", "DRAFT", "CREATED"}, rows);
+  return table({"NAME", "TYPE", "STATUS", "PAUSED", "VERSION", "DRAFT",
+                "CREATED"},
+               rows);
 }
 
 std::string journeys_table(const std::vector<journey_record>& journeys) {

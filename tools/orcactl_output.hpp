@@ -19,6 +19,9 @@ std::string table(const std::vector<std::string>& header,
 
 std::string flow_json(const flow_record& f);
 std::string flow_detail_json(const flow_detail& d);
+/// "held by the pause: version 1: 2, version 2: 1" when any journey is
+/// held, else nothing.
+std::string held_line(const flow_detail& d);
 std::string submit_json(const submit_outcome& o);
 std::string journey_json(const journey_record& r,
                          const std::vector<timeline_entry>* timeline = nullptr);

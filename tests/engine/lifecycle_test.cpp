@@ -39,6 +39,20 @@ void hold_order(engine_fixture& fx, const std::string& id) {
   fx.wait_state(id, invoice_flow, journey_state::paused);
 }
 
+/// Waits until `n` journeys of a flow version are held by a pause (the
+/// supervisor hears of it from its journeys, a moment after they save).
+bool held_becomes(engine_fixture& fx, const std::string& flow,
+                  uint32_t version, std::size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto held = fx.engine->held_journeys(flow, version);
+    if (held && *held == n)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
 } // namespace
 
 TEST_CASE("a duplicate order is reported and not processed again") {
@@ -310,4 +324,67 @@ TEST_CASE("a cancel during a step stops the journey before the next one") {
   CHECK(r.state == journey_state::cancelled);
   REQUIRE(r.steps.size() == 1);
   CHECK(r.steps[0].name == "First");
+}
+
+TEST_CASE("a paused flow is changed and republished: journeys that started no step move to it") {
+  engine_fixture fx{with_notify()};
+  auto flow_with = [](const std::string& first) {
+    return R"({"name": "Change", "type": "order", "steps": [
+      {"action": "custom", "name": ")" + first + R"(", "provider": "notify"},
+      {"action": "custom", "name": "After go", "provider": "notify",
+       "input_events": ["go"]}]})";
+  };
+  REQUIRE(fx.publish(flow_with("First")) == 1);
+  // Started before the pause: it ran a step and waits.
+  REQUIRE(fx.submit(simple_order("C-1")).status == submit_status::accepted);
+  fx.wait_state("C-1", "Change", journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->pause_flow("Change"));
+  // Came during the pause: held before its first step.
+  REQUIRE(fx.submit(simple_order("C-2")).status == submit_status::accepted);
+  fx.wait_state("C-2", "Change", journey_state::paused, 1);
+
+  auto updated = fx.engine->update_flow(flow_with("First, again"), "v2.json");
+  REQUIRE(updated);
+  auto v2 = fx.engine->publish_flow("Change");
+  REQUIRE(v2);
+  CHECK(*v2 == 2);
+  auto flows = fx.engine->list_flows();
+  REQUIRE(flows);
+  REQUIRE(flows->size() == 1);
+  CHECK(flows->front().status == flow_status::published);
+  CHECK(flows->front().paused);
+  // New orders go to version 2, held too.
+  REQUIRE(fx.submit(simple_order("C-3")).status == submit_status::accepted);
+  fx.wait_state("C-3", "Change", journey_state::paused, 2);
+  fx.engine->flush();
+  CHECK(fx.engine->journeys("C-1")->front().version == 1);
+  // One held on each version (C-1 waits for its event: not held).
+  CHECK(held_becomes(fx, "Change", 1, 1));
+  CHECK(held_becomes(fx, "Change", 2, 1));
+
+  REQUIRE_FALSE(fx.engine->resume_flow("Change"));
+  for (const auto* id : {"C-2", "C-3"})
+    REQUIRE_FALSE(fx.engine->event(id, "go"));
+  for (const auto* id : {"C-2", "C-3"}) {
+    auto r = fx.wait_terminal(id, "Change", 2);
+    CHECK(r.state == journey_state::completed);
+    REQUIRE(r.steps.size() == 2);
+    CHECK(r.steps[0].name == "First, again");
+    auto all = fx.engine->journeys(id);
+    REQUIRE(all);
+    CHECK(all->size() == 1); // nothing left on version 1
+  }
+  // The one that had started finishes on its version.
+  fx.engine->flush();
+  auto c1 = fx.engine->journeys("C-1");
+  REQUIRE(c1);
+  REQUIRE(c1->size() == 1);
+  CHECK(c1->front().version == 1);
+  CHECK(c1->front().state == journey_state::waiting);
+  REQUIRE_FALSE(fx.engine->event("C-1", "go"));
+  auto r = fx.wait_terminal("C-1", "Change", 1);
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.steps[0].name == "First");
+  CHECK(held_becomes(fx, "Change", 1, 0));
+  CHECK(held_becomes(fx, "Change", 2, 0));
 }

@@ -78,7 +78,7 @@ TEST_CASE("publish freezes the draft as the next version") {
   }
 }
 
-TEST_CASE("a published flow cannot be updated") {
+TEST_CASE("a running published flow cannot be updated") {
   test::temp_dir dir;
   auto db = open_store(dir);
   flow_store flows{*db};
@@ -87,8 +87,50 @@ TEST_CASE("a published flow cannot be updated") {
   auto updated = flows.update(simple_flow("F", "send_to_invoice"), "f.json", 3);
   REQUIRE_FALSE(updated);
   CHECK(updated.error() == errc::flow_is_published);
-  CHECK(describe(updated.error()).find("stop it before updating it")
+  CHECK(describe(updated.error()).find("pause or stop it before updating it")
         != std::string::npos);
+}
+
+TEST_CASE("a paused flow takes a new draft and publish freezes it, still paused") {
+  test::temp_dir dir;
+  auto db = open_store(dir);
+  flow_store flows{*db};
+  REQUIRE(flows.create(simple_flow("F"), "f.json", 1));
+  REQUIRE(flows.publish("F", default_providers, 2));
+  REQUIRE(flows.pause("F", 3));
+  auto updated = flows.update(simple_flow("F", "send_to_invoice"), "f.json", 4);
+  REQUIRE(updated);
+  CHECK(updated->status == flow_status::published);
+  CHECK(updated->draft_version == 2);
+  CHECK(updated->draft_is_new());
+  auto published = flows.publish("F", default_providers, 5);
+  REQUIRE(published);
+  CHECK(published->version == 2);
+  REQUIRE(published->frozen);
+  CHECK(published->flow.status == flow_status::published);
+  CHECK(published->flow.paused);
+  CHECK(published->flow.paused_on == 3);
+  CHECK(flows.version("F", 1)->definition == simple_flow("F"));
+  CHECK(flows.version("F", 2)->definition
+        == simple_flow("F", "send_to_invoice"));
+  SECTION("publishing again changes nothing") {
+    auto again = flows.publish("F", default_providers, 6);
+    REQUIRE(again);
+    CHECK(again->version == 2);
+    CHECK_FALSE(again->frozen);
+  }
+  SECTION("resume counts the pause") {
+    auto resumed = flows.resume("F", 10);
+    REQUIRE(resumed);
+    CHECK_FALSE(resumed->paused);
+    CHECK(resumed->paused_on == 0);
+    CHECK(resumed->paused_ms == 7);
+    SECTION("and a running flow is refused again") {
+      auto refused = flows.update(simple_flow("F"), "f.json", 11);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error() == errc::flow_is_published);
+    }
+  }
 }
 
 TEST_CASE("stop then update then publish gives version n+1") {

@@ -119,7 +119,8 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(published.out == "flow \"Order to invoice\": Published, version 1\n");
   auto refused = node.ctl({"flow", "update", file});
   CHECK(refused.exit_code == 1);
-  CHECK(refused.err.find("stop it before updating it") != std::string::npos);
+  CHECK(refused.err.find("pause or stop it before updating it")
+        != std::string::npos);
   CHECK(node.ctl({"flow", "pause", "Order to invoice"}).exit_code == 0);
   CHECK(node.ctl({"flow", "resume", "Order to invoice"}).exit_code == 0);
   auto not_paused = node.ctl({"flow", "resume", "Order to invoice"});
@@ -129,12 +130,19 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(node.ctl({"flow", "update", file}).exit_code == 0);
   auto v2 = node.ctl_json({"flow", "publish", "Order to invoice"});
   CHECK(v2.exit_code == 0);
-  CHECK(v2.out == "{\"name\":\"Order to invoice\",\"version\":2}\n");
+  auto v2_json = json_lines(v2);
+  REQUIRE(v2_json.size() == 1);
+  CHECK(view_of(v2_json[0]["name"]) == "Order to invoice");
+  CHECK(view_of(v2_json[0]["type"]) == "order");
+  CHECK(view_of(v2_json[0]["description"]).rfind("Validate, source, fulfil", 0) == 0);
+  CHECK(view_of(v2_json[0]["status"]) == "Published");
+  CHECK(v2_json[0]["latest_version"].GetUint() == 2);
 
   auto list = node.ctl({"flow", "list"});
   CHECK(list.exit_code == 0);
   CHECK(list.out.rfind("NAME", 0) == 0);
-  CHECK(list.out.find("Order to invoice  Published  no      2") != std::string::npos);
+  CHECK(list.out.find("NAME              TYPE   STATUS") == 0);
+  CHECK(list.out.find("Order to invoice  order  Published  no      2") != std::string::npos);
   auto list_json = json_lines(node.ctl_json({"flow", "list"}));
   REQUIRE(list_json.size() == 1);
   CHECK(view_of(list_json[0]["status"]) == "Published");
@@ -194,6 +202,49 @@ TEST_CASE("flow show and export show the draft when there is one, --version a fr
   auto published = node.ctl({"flow", "show", "Order to invoice"});
   CHECK(published.out.find("version 2:") != std::string::npos);
   CHECK(published.out.find("draft") == std::string::npos);
+  CHECK(node.stop() == 0);
+}
+
+TEST_CASE("orcactl changes a paused flow and republishes it: held orders run on the new version") {
+  node_process node{notify_config};
+  auto file = example_file("order-to-invoice.json");
+  REQUIRE(node.ctl({"flow", "create", file}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "pause", "Order to invoice"}).exit_code == 0);
+  node.dir().write("one.jsonl", "{\"id\": \"H-1\", \"lines\": [{\"id\": \"1\"}]}\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code == 0);
+  wait_state(node, "H-1", "Order to invoice", "paused");
+
+  auto text = orca::test::read_text(file);
+  auto at = text.find("Check header");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 12, "Check the header");
+  node.dir().write("changed.json", text);
+  auto updated = node.ctl({"flow", "update", node.dir().file("changed.json")});
+  CHECK(updated.exit_code == 0);
+  CHECK(updated.err.empty());
+  auto v2 = node.ctl({"flow", "publish", "Order to invoice"});
+  CHECK(v2.exit_code == 0);
+  CHECK(v2.out == "flow \"Order to invoice\": Published, paused, version 2\n");
+  auto shown = node.ctl({"flow", "show", "Order to invoice"});
+  CHECK(shown.out.find("version 2:") != std::string::npos);
+  CHECK(shown.out.find("held by the pause: version 1: 1\n") != std::string::npos);
+  auto shown_json = json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
+  REQUIRE(shown_json.size() == 1);
+  CHECK(shown_json[0]["paused"].GetBool());
+  CHECK(shown_json[0]["held"]["1"].GetUint64() == 1);
+  CHECK(shown_json[0]["held"]["2"].GetUint64() == 0);
+
+  REQUIRE(node.ctl({"flow", "resume", "Order to invoice"}).exit_code == 0);
+  auto journeys = node.ctl_json({"journey", "show", "H-1"});
+  for (int i = 0; i < 500 && journeys.out.find("\"version\":2") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    journeys = node.ctl_json({"journey", "show", "H-1"});
+  }
+  auto records = json_lines(journeys);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]["version"].GetUint() == 2);
+  CHECK(view_of(records[0]["steps"][0]["name"]) == "Check the header");
   CHECK(node.stop() == 0);
 }
 
