@@ -295,6 +295,8 @@ private:
         unreported_.insert(seq);
     }
     unreported_.erase(report.state.seq);
+    if (report.state.phase == path_phase::ended && report.state.cancelled)
+      snap_.cut_by_cancel = true;
     for (auto& entry : report.journal)
       pending_journal_.push_back(std::move(entry));
     for (auto& failed : report.failed)
@@ -391,8 +393,10 @@ private:
     lifecycle_.fire(e);
   }
 
+  /// The journey's own path has ended: the journey ends cancelled if a
+  /// cancel cut a path short, else failed, completed or skipped.
   void finish() {
-    if (path_.cancelled || ctx_.cancelling) {
+    if (path_.cancelled || snap_.cut_by_cancel) {
       lifecycle_.fire(lifecycle_event::cancel);
       return;
     }

@@ -227,10 +227,14 @@ public:
         if (model_.steps[r.step].is_action
             && r.outcome != step_outcome::skipped)
           action_ran = true;
-      result_.state = root.cancelled || cancelling_ ? journey_state::cancelled
-                      : root.failed                 ? journey_state::failed
-                      : action_ran                  ? journey_state::completed
-                                                    : journey_state::skipped;
+      bool cut_by_cancel = false;
+      for (const auto& [seq, p] : paths_)
+        if (p.phase == path_phase::ended && p.cancelled)
+          cut_by_cancel = true;
+      result_.state = cut_by_cancel ? journey_state::cancelled
+                      : root.failed ? journey_state::failed
+                      : action_ran  ? journey_state::completed
+                                    : journey_state::skipped;
     } else {
       bool active = false;
       bool held = false;
@@ -238,7 +242,7 @@ public:
       for (const auto& [seq, p] : paths_) {
         if (p.phase == path_phase::waiting_event)
           waiting = true;
-        else if (p.held)
+        else if (p.held || (p.phase == path_phase::backoff && paused_))
           held = true;
         else if (p.phase != path_phase::branching
                  && p.phase != path_phase::ended)

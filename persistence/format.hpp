@@ -47,7 +47,7 @@ enum class record_tag : uint8_t {
 constexpr uint16_t flow_record_version = 2; ///< 2 added paused_on, paused_ms
 constexpr uint16_t flow_version_record_version = 1;
 constexpr uint16_t order_record_version = 1;
-constexpr uint16_t journey_record_version = 1;
+constexpr uint16_t journey_record_version = 2; ///< 2 added cut_by_cancel
 constexpr uint16_t journal_entry_version = 1;
 constexpr uint16_t provider_call_version = 1;
 

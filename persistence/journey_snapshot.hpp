@@ -112,6 +112,10 @@ struct journey_snapshot {
   /// Paths as they were at the step that failed them (for redrive).
   std::vector<path_state> failed_paths;
   uint32_t journal_chunks = 0;     ///< journal chunks written so far
+  /// A path ended at a step boundary because of a cancel, skipping steps
+  /// it had left: the journey ends cancelled. (A cancel that comes when no
+  /// step is left leaves the journey's outcome as it is.)
+  bool cut_by_cancel = false;
 };
 
 /// The record of one accepted order.

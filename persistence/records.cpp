@@ -57,7 +57,7 @@ template <class Archive>
 void serialize(Archive& ar, journey_snapshot& x) {
   ar(x.order_id, x.flow, x.version, x.state, x.created_on, x.updated_on, x.run,
      x.steps, x.fulfillment_orders, x.invoice_id, x.events, x.cancel_requested,
-     x.error, x.paths, x.failed_paths, x.journal_chunks);
+     x.error, x.paths, x.failed_paths, x.journal_chunks, x.cut_by_cancel);
 }
 
 template <class Archive>
@@ -220,6 +220,15 @@ std::string sealed(format::record_tag tag, uint16_t version, const T& x) {
   return out;
 }
 
+/// The payload of an older version of a record that differs from the
+/// current one only by fields added at the end, all zero (false, 0) before:
+/// `payload` with `missing` zero bytes after it.
+std::string older_payload(std::string_view payload, std::size_t missing) {
+  std::string result{payload};
+  result.append(missing, '\0');
+  return result;
+}
+
 template <class T>
 caf::expected<T> from_payload(std::string_view payload,
                               const std::string& what) {
@@ -343,6 +352,9 @@ decode_journey_snapshot(std::string_view bytes, const std::string& what) {
                                 format::journey_record_version, what);
   if (!payload)
     return payload.error();
+  if (payload->second == 1)
+    return from_payload<journey_snapshot>(older_payload(payload->first, 1),
+                                          what);
   return from_payload<journey_snapshot>(payload->first, what);
 }
 
@@ -352,13 +364,9 @@ caf::expected<flow_record> decode_flow_record(std::string_view bytes,
                                 format::flow_record_version, what);
   if (!payload)
     return payload.error();
-  if (payload->second == 1) {
-    // Version 1 is version 2 without its last two fields, paused_on and
-    // paused_ms, which were zero then.
-    std::string v2{payload->first};
-    v2.append(2 * sizeof(int64_t), '\0');
-    return from_payload<flow_record>(v2, what);
-  }
+  if (payload->second == 1)
+    return from_payload<flow_record>(
+      older_payload(payload->first, 2 * sizeof(int64_t)), what);
   return from_payload<flow_record>(payload->first, what);
 }
 

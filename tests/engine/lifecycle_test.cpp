@@ -294,36 +294,81 @@ TEST_CASE("events for an unknown order are refused") {
   CHECK(fx.engine->event("NOPE", "") == errc::invalid_argument);
 }
 
-TEST_CASE("a cancel during a step stops the journey before the next one") {
+namespace {
+
+/// Publishes `flow_json` (a flow named "Cancel"), submits an order and
+/// cancels it while the provider call of step `blocked` is in flight; the
+/// answer comes once the cancel has reached the journey. Returns the
+/// journey's last record.
+journey_record cancel_during(const std::string& flow_json,
+                             const std::string& blocked,
+                             const std::string& order_id) {
   engine_fixture fx{with_notify()};
-  fx.publish(R"({"name": "Two", "type": "order", "steps": [
-    {"action": "custom", "name": "First", "provider": "notify"},
-    {"action": "custom", "name": "Last", "provider": "notify"}]})");
-  std::promise<void> calling_first;
+  fx.publish(flow_json);
+  std::promise<void> calling;
   std::promise<void> release;
   auto released = release.get_future().share();
   fx.engine->register_embedded_provider(
-    "notify", [&calling_first, released](const provider_request& req) {
-      if (req.step == "First") {
-        calling_first.set_value();
+    "notify", [&calling, &blocked, released](const provider_request& req) {
+      if (req.step == blocked) {
+        calling.set_value();
         released.wait();
       }
       provider_reply r;
       r.ok = true;
       return r;
     });
-  REQUIRE(fx.submit(simple_order("CANCEL-1")).status == submit_status::accepted);
-  calling_first.get_future().wait();
-  REQUIRE_FALSE(fx.engine->cancel("CANCEL-1"));
+  REQUIRE(fx.submit(simple_order(order_id)).status == submit_status::accepted);
+  calling.get_future().wait();
+  REQUIRE_FALSE(fx.engine->cancel(order_id));
   fx.engine->flush();
   // The cancel is committed; give it the moment it takes to reach the
   // journey, so that it does before the answer.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   release.set_value();
-  auto r = fx.wait_terminal("CANCEL-1", "Two");
+  auto r = fx.wait_terminal(order_id, "Cancel");
+  // A cancel after the end changes nothing either.
+  REQUIRE_FALSE(fx.engine->cancel(order_id));
+  fx.engine->flush();
+  auto stored = fx.engine->journeys(order_id);
+  REQUIRE(stored);
+  CHECK(stored->front().state == r.state);
+  return r;
+}
+
+std::string two_steps() {
+  return R"({"name": "Cancel", "type": "order", "steps": [
+    {"action": "custom", "name": "First", "provider": "notify"},
+    {"action": "custom", "name": "Last", "provider": "notify"}]})";
+}
+
+} // namespace
+
+TEST_CASE("a cancel during a step stops the journey before the next one") {
+  auto r = cancel_during(two_steps(), "First", "CANCEL-1");
   CHECK(r.state == journey_state::cancelled);
   REQUIRE(r.steps.size() == 1);
   CHECK(r.steps[0].name == "First");
+}
+
+TEST_CASE("a cancel during the last step leaves the journey's outcome as it is") {
+  auto r = cancel_during(two_steps(), "Last", "CANCEL-2");
+  CHECK(r.state == journey_state::completed);
+  CHECK(r.steps.size() == 2);
+}
+
+TEST_CASE("a cancel that cuts a branch short cancels the journey, even when the merge is last") {
+  auto r = cancel_during(R"({"name": "Cancel", "type": "order", "steps": [
+    {"element": "splitter_merge", "name": "Fan", "branches": [
+      {"name": "A", "steps": [
+        {"action": "custom", "name": "A1", "provider": "notify"},
+        {"action": "custom", "name": "A2", "provider": "notify"}]},
+      {"name": "B", "steps": [
+        {"action": "custom", "name": "B1", "provider": "notify"}]}]}]})",
+                         "A1", "CANCEL-3");
+  CHECK(r.state == journey_state::cancelled);
+  CHECK(step_named(r, "A1"));
+  CHECK_FALSE(step_named(r, "A2"));
 }
 
 TEST_CASE("a paused flow is changed and republished: journeys that started no step move to it") {

@@ -122,3 +122,25 @@ TEST_CASE("a journey that has run no step yet is shown as running") {
     CHECK(orca::make_record(s, *parsed.model).state == kept);
   }
 }
+
+TEST_CASE("a journey record of version 1 is read as not cut by a cancel") {
+  journey_snapshot s;
+  s.order_id = "A";
+  s.flow = "F";
+  s.version = 1;
+  s.state = journey_state::waiting;
+  s.journal_chunks = 7;
+  s.cut_by_cancel = true;
+  auto v2 = encode(s);
+  auto back = decode_journey_snapshot(v2, "journeys/x");
+  REQUIRE(back);
+  CHECK(back->cut_by_cancel);
+  // Version 1 ended with journal_chunks.
+  auto payload = v2.substr(format::record_header_size);
+  payload.pop_back();
+  auto v1 = detail::seal(format::record_tag::journey, 1, payload);
+  auto old = decode_journey_snapshot(v1, "journeys/x");
+  REQUIRE(old);
+  CHECK(old->journal_chunks == 7);
+  CHECK_FALSE(old->cut_by_cancel);
+}
