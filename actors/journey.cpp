@@ -217,6 +217,7 @@ private:
     next.updated_on = now();
     next.events = ctx_.events;
     next.cancel_requested = ctx_.cancelling;
+    next.cancel_epoch = snap_.cancel_epoch;
     next.paths.push_back(initial_path(the_order()));
     auto* sink = ctx_.services->sink;
     sink->move(snap_, next,

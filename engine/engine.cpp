@@ -149,7 +149,10 @@ caf::expected<uint32_t> Engine::publish_flow(const std::string& name) {
 }
 
 caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
-  auto rec = impl_->flows->stop(name, impl_->now());
+  // Durable before it is acknowledged: the flow's cancel_epoch goes up in
+  // the same write, and a journey the messages below do not reach before a
+  // crash is cancelled when the node restarts.
+  auto rec = impl_->flows->stop(name, impl_->now(), cancel_in_flight);
   if (!rec)
     return rec.error();
   std::lock_guard<std::mutex> guard{impl_->mutex};
@@ -324,6 +327,7 @@ void Engine::submit_async(std::vector<std::string> orders,
       snap.order_id = o->id();
       snap.flow = t.flow;
       snap.version = t.version;
+      snap.cancel_epoch = t.cancel_epoch;
       snap.created_on = now;
       snap.updated_on = now;
       snap.events.push_back("new_order");

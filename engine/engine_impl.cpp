@@ -186,7 +186,7 @@ void Engine::impl::rebuild_targets() {
       continue;
     auto sup = supervisor_for(name, rec.latest_version);
     if (sup)
-      next->push_back({name, rec.latest_version, *sup});
+      next->push_back({name, rec.latest_version, rec.cancel_epoch, *sup});
   }
   std::atomic_store(&targets,
                     std::shared_ptr<const target_list>{std::move(next)});
@@ -265,8 +265,11 @@ caf::expected<restart_point> Engine::impl::load(const std::string& order_id,
                                                 const std::string& flow,
                                                 uint32_t version) {
   auto loaded = journeys->load_for_restart({order_id, flow, version});
-  if (loaded)
-    loaded->the_order = counted(std::move(loaded->the_order));
+  if (!loaded)
+    return loaded;
+  loaded->the_order = counted(std::move(loaded->the_order));
+  if (cancelled_by_stop(loaded->snapshot))
+    loaded->missed_cancel = true;
   return loaded;
 }
 
@@ -337,7 +340,16 @@ caf::error Engine::impl::load_flows() {
   return err;
 }
 
+bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto rec = records.find(snap.flow);
+  return rec != records.end() && snap.cancel_epoch < rec->second.cancel_epoch
+         && !snap.cancel_requested;
+}
+
 bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
+  if (cancelled_by_stop(snap))
+    return true;
   auto rec = journeys->load_order(snap.order_id);
   // An unreadable order is reported when the journey restarts from it.
   return !rec || !missed_since(snap, *rec).empty();

@@ -31,6 +31,7 @@ using version_key = std::pair<std::string, uint32_t>;
 struct intake_target {
   std::string flow;
   uint32_t version = 0;
+  uint32_t cancel_epoch = 0; ///< the flow's, for the journeys it starts
   caf::actor supervisor;
 };
 
@@ -119,6 +120,10 @@ struct Engine::impl final : journey_sink {
   /// Whether the order of `snap` received an event or cancel that the
   /// snapshot has not seen (or cannot be read).
   bool has_missed_input(const journey_snapshot& snap);
+
+  /// Whether `snap` was in flight when its flow was stopped with
+  /// --cancel-in-flight and has not taken that cancel yet.
+  bool cancelled_by_stop(const journey_snapshot& snap) const;
 
   /// Deletes the journals whose retention is over, a batch at a time.
   caf::expected<std::size_t> expire_journals();

@@ -115,7 +115,7 @@ lifecycle_publish(const flow_record& current,
 }
 
 caf::expected<flow_record> lifecycle_stop(const flow_record& current,
-                                          int64_t now) {
+                                          int64_t now, bool cancel_in_flight) {
   if (current.status != flow_status::published)
     return make_error(errc::flow_not_published,
                       "flow " + quote(current.name) + " is not published");
@@ -123,6 +123,8 @@ caf::expected<flow_record> lifecycle_stop(const flow_record& current,
   result.status = flow_status::unpublished;
   // Stop clears a pause: a republished flow runs.
   end_pause(result, now);
+  if (cancel_in_flight)
+    ++result.cancel_epoch;
   result.updated_on = now;
   return result;
 }

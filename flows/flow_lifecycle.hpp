@@ -31,6 +31,11 @@ struct flow_record {
   /// the flow's own time (orca::flow_clock), in which waits run.
   int64_t paused_on = 0;
   int64_t paused_ms = 0;  ///< time spent in pauses that have ended
+  /// How many times the flow was stopped with --cancel-in-flight. A journey
+  /// records the value it had when it started; one that is smaller than
+  /// the flow's was in flight at such a stop and is cancelled, even if the
+  /// node died before the journey heard of it.
+  uint32_t cancel_epoch = 0;
 
   /// Whether the draft differs from the latest frozen version.
   bool draft_is_new() const {
@@ -81,8 +86,11 @@ lifecycle_publish(const flow_record& current,
                   const std::vector<std::string>& registered, int64_t now,
                   const limits& lim = default_limits());
 
+/// With `cancel_in_flight`, every journey the flow has at that moment is to
+/// be cancelled: the flow's cancel_epoch goes up.
 caf::expected<flow_record> lifecycle_stop(const flow_record& current,
-                                          int64_t now);
+                                          int64_t now,
+                                          bool cancel_in_flight = false);
 caf::expected<flow_record> lifecycle_pause(const flow_record& current,
                                            int64_t now);
 caf::expected<flow_record> lifecycle_resume(const flow_record& current,

@@ -111,9 +111,10 @@ flow_store::publish(const std::string& name,
 }
 
 caf::expected<flow_record> flow_store::stop(const std::string& name,
-                                            int64_t now) {
+                                            int64_t now,
+                                            bool cancel_in_flight) {
   return modify(name, [&](const flow_record& current) {
-    return lifecycle_stop(current, now);
+    return lifecycle_stop(current, now, cancel_in_flight);
   });
 }
 

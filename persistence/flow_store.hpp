@@ -29,7 +29,8 @@ public:
   caf::expected<publish_outcome>
   publish(const std::string& name, const std::vector<std::string>& providers,
           int64_t now);
-  caf::expected<flow_record> stop(const std::string& name, int64_t now);
+  caf::expected<flow_record> stop(const std::string& name, int64_t now,
+                                  bool cancel_in_flight = false);
   caf::expected<flow_record> pause(const std::string& name, int64_t now);
   caf::expected<flow_record> resume(const std::string& name, int64_t now);
 

@@ -44,10 +44,12 @@ enum class record_tag : uint8_t {
 
 /// Version of each record kind's payload, written after its tag. Readers
 /// refuse versions newer than these.
-constexpr uint16_t flow_record_version = 2; ///< 2 added paused_on, paused_ms
+/// 2 added paused_on, paused_ms, cancel_epoch.
+constexpr uint16_t flow_record_version = 2;
 constexpr uint16_t flow_version_record_version = 1;
 constexpr uint16_t order_record_version = 1;
-constexpr uint16_t journey_record_version = 2; ///< 2 added cut_by_cancel
+/// 2 added cut_by_cancel, cancel_epoch.
+constexpr uint16_t journey_record_version = 2;
 constexpr uint16_t journal_entry_version = 1;
 constexpr uint16_t provider_call_version = 1;
 

@@ -116,6 +116,8 @@ struct journey_snapshot {
   /// it had left: the journey ends cancelled. (A cancel that comes when no
   /// step is left leaves the journey's outcome as it is.)
   bool cut_by_cancel = false;
+  /// The flow's cancel_epoch when the journey started (flow_record).
+  uint32_t cancel_epoch = 0;
 };
 
 /// The record of one accepted order.

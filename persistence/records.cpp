@@ -18,7 +18,7 @@ namespace orca {
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
   ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
-     x.draft_version, x.draft, x.paused_on, x.paused_ms);
+     x.draft_version, x.draft, x.paused_on, x.paused_ms, x.cancel_epoch);
 }
 
 template <class Archive>
@@ -57,7 +57,8 @@ template <class Archive>
 void serialize(Archive& ar, journey_snapshot& x) {
   ar(x.order_id, x.flow, x.version, x.state, x.created_on, x.updated_on, x.run,
      x.steps, x.fulfillment_orders, x.invoice_id, x.events, x.cancel_requested,
-     x.error, x.paths, x.failed_paths, x.journal_chunks, x.cut_by_cancel);
+     x.error, x.paths, x.failed_paths, x.journal_chunks, x.cut_by_cancel,
+     x.cancel_epoch);
 }
 
 template <class Archive>
@@ -353,8 +354,8 @@ decode_journey_snapshot(std::string_view bytes, const std::string& what) {
   if (!payload)
     return payload.error();
   if (payload->second == 1)
-    return from_payload<journey_snapshot>(older_payload(payload->first, 1),
-                                          what);
+    return from_payload<journey_snapshot>(
+      older_payload(payload->first, sizeof(bool) + sizeof(uint32_t)), what);
   return from_payload<journey_snapshot>(payload->first, what);
 }
 
@@ -366,7 +367,8 @@ caf::expected<flow_record> decode_flow_record(std::string_view bytes,
     return payload.error();
   if (payload->second == 1)
     return from_payload<flow_record>(
-      older_payload(payload->first, 2 * sizeof(int64_t)), what);
+      older_payload(payload->first, 2 * sizeof(int64_t) + sizeof(uint32_t)),
+      what);
   return from_payload<flow_record>(payload->first, what);
 }
 

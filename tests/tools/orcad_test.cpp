@@ -456,6 +456,40 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   wait_state(again, "SO-1001", "Order to invoice", "completed");
 }
 
+TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is acknowledged") {
+  constexpr int orders = 3000;
+  temp_dir data;
+  node_process node{notify_config, {}, &data};
+  data.write("wait.json", R"({"name": "Wait", "type": "order", "steps": [
+    {"action": "custom", "name": "After go", "provider": "notify",
+     "input_events": ["go"]}]})");
+  REQUIRE(node.ctl({"flow", "create", data.file("wait.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Wait"}).exit_code == 0);
+  std::string lines;
+  for (int i = 0; i < orders; ++i)
+    lines += "{\"id\": \"K-" + std::to_string(i) + "\", \"lines\": [{\"id\": \"1\"}]}\n";
+  data.write("orders.jsonl", lines);
+  REQUIRE(node.ctl({"order", "submit", data.file("orders.jsonl")}).exit_code == 0);
+  auto count = [](const node_process& n, const std::string& state) {
+    return json_lines(n.ctl_json({"journey", "list", "--flow", "Wait", "--state",
+                                  state, "--limit", "100000"}))
+      .size();
+  };
+  for (int i = 0; i < 500 && count(node, "waiting") < orders; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(count(node, "waiting") == orders);
+  // Every journey waits in the store; the acknowledged stop must reach
+  // each, though the node dies at once.
+  REQUIRE(node.ctl({"flow", "stop", "Wait", "--cancel-in-flight"}).exit_code == 0);
+  node.kill();
+  node.start(notify_config);
+  std::size_t cancelled = 0;
+  for (int i = 0; i < 500 && (cancelled = count(node, "cancelled")) < orders; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(cancelled == orders);
+  CHECK(count(node, "waiting") == 0);
+}
+
 namespace {
 
 /// Connects to `address` (HOST:PORT), writes `bytes`, waits a little for
