@@ -76,7 +76,7 @@ void path_actor::call_provider(const path_state& p, const step& s,
   req.version = ctx_.identity.version;
   req.step = s.name;
   req.attempt = p.attempts;
-  req.order = ctx_.the_order;
+  req.order = with_lines(ctx_.the_order, lines);
   req.line_ids.reserve(lines.size());
   for (auto line : lines)
     req.line_ids.emplace_back(ctx_.the_order->line_id(line));

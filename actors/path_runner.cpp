@@ -328,6 +328,12 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
     run();
     return;
   }
+  if (auto stray = line_out_of_scope(s, reply)) {
+    attempt_failed(s, "the provider's answer names line " + quote(*stray)
+                        + ", which is not among the lines sent to it");
+    run();
+    return;
+  }
   switch (s.action) {
     case action_kind::send_to_dom:
       host_.add_fulfillment(reply.fulfillment);
@@ -343,6 +349,23 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
   }
   complete(s, step_outcome::succeeded, p_.attempts, {});
   run();
+}
+
+std::optional<std::string>
+path_runner::line_out_of_scope(const step& s, const provider_reply& reply) const {
+  if (reply.fulfillment.empty())
+    return std::nullopt;
+  const auto& o = host_.the_order();
+  auto scope = apply_filters(host_.model(), s, o, p_.lines).lines;
+  for (const auto& group : reply.fulfillment)
+    for (const auto& id : group.line_ids) {
+      bool sent = std::any_of(scope.begin(), scope.end(), [&](line_index i) {
+        return o.line_id(i) == id;
+      });
+      if (!sent)
+        return id;
+    }
+  return std::nullopt;
 }
 
 void path_runner::on_timer(uint32_t token) {

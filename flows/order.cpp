@@ -1,6 +1,7 @@
 #include "flows/order.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 
 #include <rapidjson/error/en.h>
@@ -99,6 +100,34 @@ line_set all_lines(const order& o) {
   for (std::size_t i = 0; i < result.size(); ++i)
     result[i] = static_cast<line_index>(i);
   return result;
+}
+
+order_ptr with_lines(const order_ptr& o, const line_set& lines) {
+  if (lines.size() == o->line_count())
+    return o;
+  rapidjson::StringBuffer buffer;
+  json_writer w{buffer};
+  w.StartObject();
+  for (const auto& member : o->header().GetObject()) {
+    w.Key(member.name.GetString(), member.name.GetStringLength());
+    if (view_of(member.name) != "lines") {
+      member.value.Accept(w);
+      continue;
+    }
+    w.StartArray();
+    for (auto index : lines)
+      o->line(index).Accept(w);
+    w.EndArray();
+  }
+  w.EndObject();
+  // Part of an order that passed the node's limits: no limit applies.
+  limits none;
+  none.name_bytes = none.order_bytes = std::numeric_limits<std::size_t>::max();
+  none.json_depth = none.order_lines = std::numeric_limits<std::size_t>::max();
+  auto scoped = order::parse({buffer.GetString(), buffer.GetSize()}, none);
+  if (!scoped)
+    return o; // cannot be: the lines and header parsed before
+  return std::make_shared<const order>(std::move(*scoped));
 }
 
 } // namespace orca

@@ -78,6 +78,11 @@ using line_index = uint16_t;
 /// The lines a path works on: indices into the order's lines.
 using line_set = std::vector<line_index>;
 
+/// The order `o` with only the lines `lines` (SPEC §2.3: what a provider
+/// sees of a path that works on them), in their order; `o` itself when they
+/// are all its lines.
+order_ptr with_lines(const order_ptr& o, const line_set& lines);
+
 /// Every line of `o`.
 line_set all_lines(const order& o);
 

@@ -272,3 +272,56 @@ TEST_CASE("the simulated provider fails orders matching fail_when on every attem
           "simulated failure: the order matches fail_when"});
   CHECK(fx.wait_terminal("V-2", "N").state == journey_state::completed);
 }
+
+TEST_CASE("a provider sees only the lines in scope and may not answer for others") {
+  engine_fixture fx;
+  std::mutex mutex;
+  std::vector<std::string> seen_lines;
+  std::vector<std::string> asked;
+  std::string customer;
+  bool stray = GENERATE(false, true);
+  REQUIRE_FALSE(fx.engine->register_embedded_provider(
+    "dom", [&](const provider_request& req) {
+      {
+        std::lock_guard<std::mutex> guard{mutex};
+        seen_lines.clear();
+        for (std::size_t i = 0; i < req.order->line_count(); ++i)
+          seen_lines.emplace_back(req.order->line_id(i));
+        asked = req.line_ids;
+        customer = std::string{view_of(req.order->header()["customer"])};
+      }
+      provider_reply reply;
+      reply.ok = true;
+      reply.fulfillment.push_back({"WH-1", {stray ? "2" : "1"}});
+      return reply;
+    }));
+  fx.publish(R"({"name": "Scoped", "type": "order",
+    "policies": {"filter": [
+      {"name": "Physical", "scope": "line",
+       "when": {"field": "kind", "op": "ne", "value": "gift_card"}}]},
+    "steps": [
+      {"action": "send_to_dom", "name": "Source", "provider": "dom",
+       "filter_policies": ["Physical"]}]})");
+  REQUIRE(fx.submit(R"({"id": "S-1", "customer": "C-9", "lines": [
+    {"id": "1", "kind": "box"}, {"id": "2", "kind": "gift_card"}]})").status
+          == submit_status::accepted);
+  auto r = fx.wait_terminal("S-1", "Scoped");
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    CHECK(seen_lines == std::vector<std::string>{"1"});
+    CHECK(asked == std::vector<std::string>{"1"});
+    CHECK(customer == "C-9"); // the header as it was
+  }
+  if (!stray) {
+    CHECK(r.state == journey_state::completed);
+    REQUIRE(r.fulfillment_orders.size() == 1);
+    CHECK(r.fulfillment_orders[0].lines == std::vector<std::string>{"1"});
+  } else {
+    CHECK(r.state == journey_state::failed);
+    CHECK(r.steps[0].error
+          == std::optional<std::string>{
+            "the provider's answer names line \"2\", which is not among the "
+            "lines sent to it"});
+    CHECK(r.fulfillment_orders.empty());
+  }
+}
