@@ -346,13 +346,13 @@ void Engine::submit_async(std::vector<std::string> orders,
       if (w.key_existed) {
         result.status = submit_status::duplicate;
       } else if (!w.applied) {
-        // Nothing of it was stored: a full store is the node's problem,
-        // any other failure the order's own.
-        bool full = orca_code(w.error)
-                    == static_cast<uint8_t>(errc::storage_full);
-        result.status = full ? submit_status::busy : submit_status::rejected;
+        // Nothing of it was stored. Rejected if the order is at fault;
+        // a store that is full or failing is the node's problem: the order
+        // was not taken and may be sent again (a runtime failure, SPEC §6).
+        bool own = is_own_fault(w.error);
+        result.status = own ? submit_status::rejected : submit_status::busy;
         result.error = describe(w.error);
-        if (full)
+        if (!own)
           result.refusal = w.error;
       } else {
         result.status = submit_status::accepted;

@@ -233,6 +233,8 @@ caf::expected<node_status> fill_status(Engine& e, node_status status) {
     return flows.error();
   for (const auto& f : *flows) {
     ++status.flows;
+    if (!f.damaged.empty())
+      continue;
     if (f.status == flow_status::published)
       ++status.published;
     if (f.paused)

@@ -36,6 +36,9 @@ struct flow_record {
   /// the flow's was in flight at such a stop and is cancelled, even if the
   /// node died before the journey heard of it.
   uint32_t cancel_epoch = 0;
+  /// Not stored: set by flow_store::list on a flow whose record cannot be
+  /// read, to why (the other fields are empty then but the name).
+  std::string damaged;
 
   /// Whether the draft differs from the latest frozen version.
   bool draft_is_new() const {

@@ -144,22 +144,23 @@ caf::expected<std::vector<flow_record>> flow_store::list() {
   if (!txn)
     return txn.error();
   std::vector<flow_record> result;
-  caf::error failure;
   auto err = txn->scan(db_.flows, "",
                        [&](std::string_view key, std::string_view value) {
                          auto record = decode_flow_record(
                            value, what_flow(std::string{key}));
                          if (!record) {
-                           failure = record.error();
-                           return false;
+                           // Listed as damaged; the others stay usable.
+                           flow_record damaged;
+                           damaged.name = std::string{key};
+                           damaged.damaged = describe(record.error());
+                           result.push_back(std::move(damaged));
+                           return true;
                          }
                          result.push_back(std::move(*record));
                          return true;
                        });
   if (err)
     return err;
-  if (failure)
-    return failure;
   return result;
 }
 

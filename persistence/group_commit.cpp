@@ -83,6 +83,12 @@ void group_committer::run() {
   }
 }
 
+bool is_own_fault(const caf::error& err) {
+  auto code = static_cast<errc>(orca_code(err));
+  return code == errc::invalid_argument || code == errc::corrupt_record
+         || code == errc::limit_exceeded;
+}
+
 namespace {
 
 /// How often a transaction that failed as a whole is tried again, and the
@@ -96,15 +102,6 @@ constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;
 
 bool is_full(const caf::error& err) {
   return orca_code(err) == static_cast<uint8_t>(errc::storage_full);
-}
-
-/// Whether a write failed for something of its own request (a key LMDB
-/// cannot take, a record a change cannot read), not of the store or the
-/// transaction as a whole.
-bool is_own_fault(const caf::error& err) {
-  auto code = static_cast<errc>(orca_code(err));
-  return code == errc::invalid_argument || code == errc::corrupt_record
-         || code == errc::limit_exceeded;
 }
 
 /// The bytes a request asks to write (keys and given values).

@@ -64,6 +64,11 @@ struct write_result {
   caf::error error;       ///< a modify refused, its write failed, or the commit
 };
 
+/// Whether a write failed for something of its own request (a key LMDB
+/// cannot take, a record a change cannot read, a limit), not of the store
+/// or the transaction as a whole: the request is at fault, the others go on.
+bool is_own_fault(const caf::error& err);
+
 /// REQUIRES: a request's put_new and modify ops (which may refuse it) come
 /// before its other ops, because a refusal skips the ops after it but does
 /// not undo those before it.

@@ -250,12 +250,20 @@ int order_submit(client& c, const options& opts) {
       line_numbers.push_back(number);
     }
   }
-  // With --wait, listen before submitting so that no update is missed.
+  // With --wait, listen before submitting so that no update is missed, to
+  // the journeys of these orders only.
   std::mutex mutex;
   std::condition_variable changed;
   std::map<std::pair<std::string, std::string>, journey_record> latest;
   if (opts.wait) {
-    auto err = c.subscribe({}, [&](const journey_record& r) {
+    std::set<std::string> submitted;
+    for (const auto& o : orders)
+      if (auto id = order_id_of(o); !id.empty())
+        submitted.insert(std::move(id));
+    if (submitted.empty())
+      submitted.insert(""); // nothing to follow: an empty list means all
+    auto err = c.subscribe({submitted.begin(), submitted.end()},
+                           [&](const journey_record& r) {
       std::lock_guard<std::mutex> guard{mutex};
       keep_newer(latest, r);
       changed.notify_all();
@@ -318,33 +326,58 @@ int order_submit(client& c, const options& opts) {
   }
   auto deadline = std::chrono::steady_clock::now()
                   + std::chrono::milliseconds(static_cast<int64_t>(opts.timeout * 1000));
+  auto print = [&](const journey_record& record) {
+    if (opts.json)
+      std::cout << ctl::journey_json(record) << "\n";
+    else
+      std::cout << ctl::journey_text(record);
+    std::cout << std::flush;
+  };
+  // Each journey is printed once, as soon as it settles.
+  std::set<std::pair<std::string, std::string>> printed;
   bool timed_out = false;
   for (;;) {
     std::vector<std::string> unsettled;
+    std::vector<journey_record> now_settled;
+    bool done = false;
+    bool quiet = false; ///< a second went by with nothing new
     {
       std::unique_lock<std::mutex> guard{mutex};
-      auto all_settled = [&] {
+      auto news = [&] {
+        bool any = false;
         for (auto& [key, record] : expected) {
           auto it = latest.find(key);
           if (it != latest.end())
             record = it->second;
-          if (!settled(record.state))
-            return false;
+          any = any || (settled(record.state) && printed.count(key) == 0);
         }
-        return true;
+        return any || printed.size() == expected.size();
       };
       auto slice = std::min(deadline, std::chrono::steady_clock::now()
                                          + std::chrono::seconds(1));
-      if (changed.wait_until(guard, slice, all_settled))
-        break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        timed_out = true;
-        break;
-      }
-      for (const auto& [key, record] : expected)
-        if (!settled(record.state))
+      quiet = !changed.wait_until(guard, slice, news);
+      for (const auto& [key, record] : expected) {
+        if (printed.count(key) > 0)
+          continue;
+        if (settled(record.state)) {
+          printed.insert(key);
+          now_settled.push_back(record);
+        } else {
           unsettled.push_back(key.first);
+        }
+      }
+      done = printed.size() == expected.size();
     }
+    for (const auto& record : now_settled)
+      print(record);
+    if (done)
+      break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    if (!quiet)
+      continue;
     // The node drops updates for a subscriber that falls far behind: ask
     // for the journeys not settled yet.
     std::sort(unsettled.begin(), unsettled.end());
@@ -360,12 +393,10 @@ int order_submit(client& c, const options& opts) {
       changed.notify_all();
     }
   }
-  for (const auto& [key, record] : expected) {
-    if (opts.json)
-      std::cout << ctl::journey_json(record) << "\n";
-    else
-      std::cout << ctl::journey_text(record);
-  }
+  // At the time-out, the journeys that did not settle, as they are.
+  for (const auto& [key, record] : expected)
+    if (printed.count(key) == 0)
+      print(record);
   if (timed_out) {
     std::cerr << "error: not every journey settled within " << opts.timeout
               << " s\n";

@@ -148,6 +148,11 @@ std::pair<std::string, std::string> type_and_description(const flow_record& f) {
 } // namespace
 
 std::string flow_json(const flow_record& f) {
+  if (!f.damaged.empty()) {
+    object o;
+    o.field("name", f.name).field("damaged", f.damaged);
+    return o.done();
+  }
   auto [type, description] = type_and_description(f);
   object o;
   o.field("name", f.name)
@@ -285,7 +290,11 @@ std::string flow_line(const flow_record& f) {
 
 std::string flows_table(const std::vector<flow_record>& flows) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& f : flows)
+  for (const auto& f : flows) {
+    if (!f.damaged.empty()) {
+      rows.push_back({f.name, "-", "damaged", "-", "-", "-", "-"});
+      continue;
+    }
     rows.push_back({f.name, type_and_description(f).first,
                     to_string(f.status), f.paused ? "yes" : "no",
                     f.latest_version > 0 ? std::to_string(f.latest_version) : "-",
@@ -293,6 +302,7 @@ std::string flows_table(const std::vector<flow_record>& flows) {
                       ? std::to_string(f.draft_version)
                       : "-",
                     time_text(f.created_on)});
+  }
   return table({"NAME", "TYPE", "STATUS", "PAUSED", "VERSION", "DRAFT",
                 "CREATED"},
                rows);

@@ -274,3 +274,14 @@ TEST_CASE("the store's pages leave the resident set and read the same after") {
   CHECK(after + (std::size_t{48} << 20) < before);
   read_all();
 }
+
+TEST_CASE("a failing store is never the fault of the request that met it") {
+  // Intake reports a request at fault as a rejected order (exit 3), and any
+  // other failure as an order the node did not take (exit 1).
+  CHECK(is_own_fault(make_error(errc::limit_exceeded, "x")));
+  CHECK(is_own_fault(make_error(errc::corrupt_record, "x")));
+  CHECK(is_own_fault(make_error(errc::invalid_argument, "x")));
+  CHECK_FALSE(is_own_fault(make_error(errc::storage_failure, "x")));
+  CHECK_FALSE(is_own_fault(make_error(errc::storage_full, "x")));
+  CHECK_FALSE(is_own_fault(make_error(errc::transaction_full, "x")));
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "flows/json.hpp"
+#include "support/lmdb_surgery.hpp"
 #include "support/node_process.hpp"
 
 using namespace orca;
@@ -418,6 +419,21 @@ TEST_CASE("order submit --wait prints each journey once it settles, or exits 1 a
   CHECK(slow.err.find("error: not every journey settled within 1 s") != std::string::npos);
   CHECK(slow.out.find("order \"S-1\" on flow \"Slow\" version 1: running")
         != std::string::npos);
+
+  // Each journey is printed as it settles: the order's journey on the
+  // example flow (failed: the order lacks what its validation wants) comes
+  // out while its journey on Slow still runs.
+  node.dir().write("two.jsonl", "{\"id\": \"S-2\", \"lines\": [{\"id\": \"1\"}]}\n");
+  child_process streaming{{ORCACTL_PATH, "--node", node.address(), "--json",
+                           "order", "submit", node.dir().file("two.jsonl"),
+                           "--wait", "--timeout", "60"}};
+  auto line = streaming.wait_for_line("\"flow\":\"Order to invoice\"");
+  CHECK(line.find("\"order_id\":\"S-2\"") != std::string::npos);
+  CHECK(line.find("\"state\":\"failed\"") != std::string::npos);
+  for (const auto& l : streaming.lines())
+    CHECK(l.find("\"flow\":\"Slow\"") == std::string::npos);
+  streaming.kill(SIGTERM);
+  streaming.wait();
 }
 
 TEST_CASE("usage errors exit 2 and an unreachable node exits 1") {
@@ -454,6 +470,32 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   CHECK(flows.size() == 2);
   REQUIRE(again.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
   wait_state(again, "SO-1001", "Order to invoice", "completed");
+}
+
+TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
+  temp_dir data;
+  {
+    node_process node{notify_config, {}, &data};
+    publish_examples(node);
+    REQUIRE(node.stop() == 0);
+  }
+  REQUIRE(damage_records(data.file("data"), format::db_flows, "Order to invoice",
+                         [](std::string v) { return truncate(v, 5); })
+          == 1);
+  node_process node{notify_config, {}, &data};
+  auto list = node.ctl({"flow", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.find("Order to invoice        -      damaged") != std::string::npos);
+  auto list_json = json_lines(node.ctl_json({"flow", "list"}));
+  REQUIRE(list_json.size() == 2);
+  CHECK(view_of(list_json[0]["damaged"]).find("record flows/\"Order to invoice\" is damaged")
+        == 0);
+  CHECK(view_of(list_json[1]["status"]) == "Published");
+  auto status = node.ctl({"node", "status"});
+  CHECK(status.exit_code == 0);
+  auto shown = node.ctl({"flow", "show", "Order to invoice"});
+  CHECK(shown.exit_code == 1);
+  CHECK(shown.err.find("is damaged") != std::string::npos);
 }
 
 TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is acknowledged") {
