@@ -137,6 +137,24 @@ caf::expected<flow_record> client::resume_flow(const std::string& name) {
   return impl_->call<flow_record>(flow_resume_atom::value, name);
 }
 
+caf::expected<policy_library> client::put_policies(const std::string& json,
+                                                   const std::string& origin) {
+  return impl_->call<policy_library>(policy_put_atom::value, json, origin);
+}
+
+caf::expected<policy_library> client::list_policies() {
+  return impl_->call<policy_library>(policy_list_atom::value);
+}
+
+caf::expected<library_policy> client::show_policy(const std::string& name) {
+  return impl_->call<library_policy>(policy_show_atom::value, name);
+}
+
+caf::error client::delete_policy(const std::string& name) {
+  auto r = impl_->call<caf::ok_atom>(policy_delete_atom::value, name);
+  return r ? caf::none : r.error();
+}
+
 caf::expected<std::vector<flow_record>> client::list_flows() {
   return impl_->call<std::vector<flow_record>>(flow_list_atom::value);
 }

@@ -50,6 +50,12 @@ public:
   caf::expected<flow_record> pause_flow(const std::string& name);
   caf::expected<flow_record> resume_flow(const std::string& name);
   caf::expected<std::vector<flow_record>> list_flows();
+
+  caf::expected<policy_library> put_policies(const std::string& json,
+                                             const std::string& origin);
+  caf::expected<policy_library> list_policies();
+  caf::expected<library_policy> show_policy(const std::string& name);
+  caf::error delete_policy(const std::string& name);
   /// version 0: the latest published version (or the draft if none).
   caf::expected<flow_detail> show_flow(const std::string& name,
                                        uint32_t version);

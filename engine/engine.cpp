@@ -197,6 +197,23 @@ caf::expected<std::vector<flow_record>> Engine::list_flows() {
   return impl_->flows->list();
 }
 
+caf::expected<policy_library> Engine::put_policies(std::string_view json,
+                                                   const std::string& origin) {
+  return impl_->flows->put_policies(json, origin, impl_->now());
+}
+
+caf::expected<policy_library> Engine::list_policies() {
+  return impl_->flows->policies();
+}
+
+caf::expected<library_policy> Engine::get_policy(const std::string& name) {
+  return impl_->flows->policy(name);
+}
+
+caf::error Engine::delete_policy(const std::string& name) {
+  return impl_->flows->delete_policy(name);
+}
+
 caf::expected<flow_record> Engine::get_flow(const std::string& name) {
   return impl_->flows->get(name);
 }

@@ -130,6 +130,16 @@ public:
   caf::expected<flow_version_record> flow_version(const std::string& name,
                                                   uint32_t version);
 
+  // -- the policy library (SPEC §2.2) -----------------------------------------
+
+  /// Puts the policies of a library file into the node's library; returns
+  /// them. They apply to flows at their next create, update or publish.
+  caf::expected<policy_library> put_policies(std::string_view json,
+                                             const std::string& origin = "policies");
+  caf::expected<policy_library> list_policies();
+  caf::expected<library_policy> get_policy(const std::string& name);
+  caf::error delete_policy(const std::string& name);
+
   // -- providers (SPEC §3) ----------------------------------------------------
 
   /// Registers (or replaces) provider `id`.

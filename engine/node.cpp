@@ -18,6 +18,9 @@ namespace orca {
 void register_node_types(caf::actor_system_config& cfg) {
   register_wire_types(cfg);
   cfg.add_message_type<flow_detail>("orca::flow_detail");
+  cfg.add_message_type<library_policy>("orca::library_policy");
+  cfg.add_message_type<std::vector<library_policy>>(
+    "std::vector<orca::library_policy>");
   cfg.add_message_type<submit_outcome>("orca::submit_outcome");
   cfg.add_message_type<wire_query>("orca::wire_query");
   cfg.add_message_type<timeline_entry>("orca::timeline_entry");
@@ -343,6 +346,38 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
         if (auto err = e->resume_flow(name))
           return err;
         return e->get_flow(name);
+      });
+    },
+    // -- the policy library ---------------------------------------------------
+    [self](policy_put_atom, std::string& json, std::string& origin)
+      -> caf::result<std::vector<library_policy>> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, json = std::move(json),
+                          origin = std::move(origin)] {
+        return e->put_policies(json, origin);
+      });
+    },
+    [self](policy_list_atom) -> caf::result<std::vector<library_policy>> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine] { return e->list_policies(); });
+    },
+    [self](policy_show_atom, std::string& name) -> caf::result<library_policy> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name)] {
+        return e->get_policy(name);
+      });
+    },
+    [self](policy_delete_atom, std::string& name) -> caf::result<caf::ok_atom> {
+      if (self->state.draining)
+        return stopping();
+      return later(self, [e = self->state.engine, name = std::move(name)]()
+                           -> caf::expected<caf::ok_atom> {
+        if (auto err = e->delete_policy(name))
+          return err;
+        return caf::ok_atom::value;
       });
     },
     [self](flow_list_atom) -> caf::result<std::vector<flow_record>> {

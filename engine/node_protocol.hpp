@@ -21,6 +21,10 @@
 //   (journey_redrive_atom, order_id, flow)      -> journey_record
 //   (provider_list_atom)                        -> std::vector<provider_view>
 //   (node_status_atom)                          -> node_status
+//   (policy_put_atom, json, origin)             -> std::vector<library_policy>
+//   (policy_list_atom)                          -> std::vector<library_policy>
+//   (policy_show_atom, name)                    -> library_policy
+//   (policy_delete_atom, name)                  -> ok_atom
 //   (subscribe_atom, std::vector<std::string> order_ids)  -> ok_atom
 //       then (journey_update_atom, journey_record) -> ok_atom to the
 //       subscriber for every durable change of a journey of those orders
@@ -61,6 +65,10 @@ using journey_redrive_atom = caf::atom_constant<caf::atom("jredrive")>;
 using provider_list_atom = caf::atom_constant<caf::atom("plist")>;
 using provider_register_atom = caf::atom_constant<caf::atom("pregister")>;
 using node_status_atom = caf::atom_constant<caf::atom("nstatus")>;
+using policy_put_atom = caf::atom_constant<caf::atom("polput")>;
+using policy_list_atom = caf::atom_constant<caf::atom("pollist")>;
+using policy_show_atom = caf::atom_constant<caf::atom("polshow")>;
+using policy_delete_atom = caf::atom_constant<caf::atom("poldelete")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using journey_update_atom = caf::atom_constant<caf::atom("jupdate")>;
 /// From the process that published the node: the address it listens on.
@@ -138,6 +146,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flow_detail& x) {
   return f(caf::meta::type_name("orca::flow_detail"), x.record, x.version,
            x.definition, x.versions, x.held);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, library_policy& x) {
+  return f(caf::meta::type_name("orca::library_policy"), x.name, x.execution,
+           x.json, x.updated_on);
 }
 
 template <class Inspector>

@@ -15,6 +15,7 @@ const char* to_string(errc code) {
     case errc::limit_exceeded: return "limit_exceeded";
     case errc::flow_exists: return "flow_exists";
     case errc::no_such_flow: return "no_such_flow";
+    case errc::no_such_policy: return "no_such_policy";
     case errc::flow_is_published: return "flow_is_published";
     case errc::flow_not_published: return "flow_not_published";
     case errc::no_such_version: return "no_such_version";

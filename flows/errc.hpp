@@ -33,6 +33,7 @@ enum class errc : uint8_t {
   no_such_version = 24,
   flow_not_paused = 25,
   unknown_provider = 26,
+  no_such_policy = 27,
 
   // Orders and journeys.
   duplicate_order = 40,

@@ -36,14 +36,38 @@ caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
   return parsed.model;
 }
 
+namespace {
+
+/// A flow's text with the library policies it uses copied in, parsed.
+struct resolved_flow {
+  flow_ptr model;
+  std::string text;
+};
+
+caf::expected<resolved_flow> resolve(std::string_view text,
+                                     const std::string& origin,
+                                     const limits& lim,
+                                     const policy_library& library) {
+  auto merged = with_library(text, library, origin, lim);
+  if (!merged)
+    return merged.error();
+  auto parsed = parse_flow_or_error(*merged, origin, lim);
+  if (!parsed)
+    return parsed.error();
+  return resolved_flow{std::move(*parsed), std::move(*merged)};
+}
+
+} // namespace
+
 caf::expected<flow_record> lifecycle_create(std::string_view text,
                                             const std::string& origin,
-                                            int64_t now, const limits& lim) {
-  auto parsed = parse_flow_or_error(text, origin, lim);
+                                            int64_t now, const limits& lim,
+                                            const policy_library& library) {
+  auto parsed = resolve(text, origin, lim, library);
   if (!parsed)
     return parsed.error();
   flow_record result;
-  result.name = (*parsed)->name;
+  result.name = parsed->model->name;
   result.created_on = now;
   result.updated_on = now;
   result.draft = std::string{text};
@@ -53,19 +77,20 @@ caf::expected<flow_record> lifecycle_create(std::string_view text,
 caf::expected<flow_record> lifecycle_update(const flow_record& current,
                                             std::string_view text,
                                             const std::string& origin,
-                                            int64_t now, const limits& lim) {
+                                            int64_t now, const limits& lim,
+                                            const policy_library& library) {
   if (current.status == flow_status::published && !current.paused)
     return make_error(errc::flow_is_published,
                       "flow " + quote(current.name) + " is published (version "
                         + std::to_string(current.latest_version)
                         + ") and running: pause or stop it before updating it");
-  auto parsed = parse_flow_or_error(text, origin, lim);
+  auto parsed = resolve(text, origin, lim, library);
   if (!parsed)
     return parsed.error();
-  if ((*parsed)->name != current.name)
+  if (parsed->model->name != current.name)
     return make_error(errc::invalid_flow,
                       origin + ": name: the update names flow "
-                        + quote((*parsed)->name) + ", not "
+                        + quote(parsed->model->name) + ", not "
                         + quote(current.name));
   flow_record result = current;
   result.draft = std::string{text};
@@ -77,19 +102,26 @@ caf::expected<flow_record> lifecycle_update(const flow_record& current,
 caf::expected<publish_outcome>
 lifecycle_publish(const flow_record& current,
                   const std::vector<std::string>& registered, int64_t now,
-                  const limits& lim) {
+                  const limits& lim, const policy_library& library,
+                  std::string_view latest_definition) {
   publish_outcome result;
   result.flow = current;
-  // A running flow has no draft to publish; a paused one may have.
-  if (current.status == flow_status::published && !current.draft_is_new()) {
+  // A running flow has nothing to publish; a paused one may have.
+  if (current.status == flow_status::published && !current.paused) {
     result.version = current.latest_version;
     return result;
   }
   auto origin = "flow " + quote(current.name);
-  auto parsed = parse_flow_or_error(current.draft, origin, lim);
+  auto parsed = resolve(current.draft, origin, lim, library);
   if (!parsed)
     return parsed.error();
-  auto unknown = check_providers(**parsed, registered);
+  // Changed: a new draft, or a library policy it uses that changed.
+  bool changed = current.draft_is_new() || parsed->text != latest_definition;
+  if (current.status == flow_status::published && !changed) {
+    result.version = current.latest_version;
+    return result;
+  }
+  auto unknown = check_providers(*parsed->model, registered);
   if (!unknown.empty()) {
     std::string msg;
     for (const auto& line : unknown.lines(origin)) {
@@ -99,13 +131,14 @@ lifecycle_publish(const flow_record& current,
     }
     return make_error(errc::unknown_provider, std::move(msg));
   }
-  if (current.draft_is_new()) {
+  if (changed) {
     flow_version_record frozen;
     frozen.name = current.name;
-    frozen.version = current.draft_version;
+    frozen.version = current.latest_version + 1;
     frozen.published_on = now;
-    frozen.definition = current.draft;
-    result.flow.latest_version = current.draft_version;
+    frozen.definition = std::move(parsed->text);
+    result.flow.latest_version = frozen.version;
+    result.flow.draft_version = frozen.version;
     result.frozen = std::move(frozen);
   }
   result.flow.status = flow_status::published;

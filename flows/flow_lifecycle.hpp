@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "flows/flow.hpp"
+#include "flows/policy_library.hpp"
 
 namespace orca {
 
@@ -68,26 +69,32 @@ caf::expected<flow_ptr>
 parse_flow_or_error(std::string_view text, const std::string& origin,
                     const limits& lim = default_limits());
 
-/// A new Unpublished flow with `text` as its version 1 draft.
+/// A new Unpublished flow with `text` as its version 1 draft. The text may
+/// refer to policies of `library` (policy_library.hpp).
 caf::expected<flow_record>
 lifecycle_create(std::string_view text, const std::string& origin, int64_t now,
-                 const limits& lim = default_limits());
+                 const limits& lim = default_limits(),
+                 const policy_library& library = {});
 
 /// Replaces the draft of an Unpublished flow, or of a paused Published one.
 caf::expected<flow_record>
 lifecycle_update(const flow_record& current, std::string_view text,
                  const std::string& origin, int64_t now,
-                 const limits& lim = default_limits());
+                 const limits& lim = default_limits(),
+                 const policy_library& library = {});
 
-/// Validates the draft (providers must be in `registered`) and freezes it as
-/// the next version, or publishes the latest version again if the draft is
-/// unchanged. Publishing a Published flow changes nothing unless it was
-/// paused and updated: then the new version is frozen and the flow stays
-/// paused.
+/// Validates the draft with the library policies it uses copied in
+/// (providers must be in `registered`) and freezes that as the next
+/// version, or publishes the latest version (`latest_definition`) again if
+/// nothing changed, neither the draft nor a library policy it uses.
+/// Publishing a Published flow changes nothing unless it is paused and
+/// changed: then the new version is frozen and the flow stays paused.
 caf::expected<publish_outcome>
 lifecycle_publish(const flow_record& current,
                   const std::vector<std::string>& registered, int64_t now,
-                  const limits& lim = default_limits());
+                  const limits& lim = default_limits(),
+                  const policy_library& library = {},
+                  std::string_view latest_definition = {});
 
 /// With `cancel_in_flight`, every journey the flow has at that moment is to
 /// be cancelled: the flow's cancel_epoch goes up.

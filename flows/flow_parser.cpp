@@ -19,7 +19,7 @@ void flow_parser::parse(const json_value& root) {
   parse_header(root);
   if (auto policies = root.FindMember("policies");
       policies != root.MemberEnd())
-    parse_policies(policies->value);
+    parse_policies(policies->value, "policies");
   f_.sequences.push_back(sequence{});
   auto steps = root.FindMember("steps");
   if (steps == root.MemberEnd()) {
@@ -53,22 +53,23 @@ void flow_parser::parse_header(const json_value& root) {
   }
 }
 
-void flow_parser::parse_policies(const json_value& json) {
+void flow_parser::parse_policies(const json_value& json,
+                                 const std::string& where) {
   if (!json.IsObject()) {
-    diags_.add("policies", "must be an object with \"filter\" and/or "
-                           "\"execution\" lists");
+    diags_.add(where, "must be an object with \"filter\" and/or "
+                      "\"execution\" lists");
     return;
   }
-  diags_.reject_unknown_fields(json, "policies", {"filter", "execution"});
+  diags_.reject_unknown_fields(json, where, {"filter", "execution"});
   if (auto list = json.FindMember("filter"); list != json.MemberEnd())
-    for_each_element(list->value, "policies.filter",
-                     [&](const json_value& p, const std::string& where) {
-                       parse_filter_policy(p, where);
+    for_each_element(list->value, field_of(where, "filter"),
+                     [&](const json_value& p, const std::string& at) {
+                       parse_filter_policy(p, at);
                      });
   if (auto list = json.FindMember("execution"); list != json.MemberEnd())
-    for_each_element(list->value, "policies.execution",
-                     [&](const json_value& p, const std::string& where) {
-                       parse_execution_policy(p, where);
+    for_each_element(list->value, field_of(where, "execution"),
+                     [&](const json_value& p, const std::string& at) {
+                       parse_execution_policy(p, at);
                      });
 }
 

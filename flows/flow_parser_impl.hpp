@@ -60,14 +60,16 @@ public:
 
   void parse(const json_value& root);
 
+  /// The policies section `json` (SPEC §2.2); problems are reported under
+  /// `where` ("policies" in a flow, "" for a policy library file).
+  void parse_policies(const json_value& json, const std::string& where);
+
 private:
   // -- header -----------------------------------------------------------------
 
   void parse_header(const json_value& root);
 
   // -- policies ---------------------------------------------------------------
-
-  void parse_policies(const json_value& json);
 
   void parse_filter_policy(const json_value& json, std::string where);
 

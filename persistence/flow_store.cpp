@@ -24,6 +24,50 @@ caf::expected<flow_record> read_flow(lmdb_txn& txn, store& db,
   return decode_flow_record(**bytes, what_flow(name));
 }
 
+std::string what_policy(const std::string& name) {
+  return "policies/" + quote(name);
+}
+
+caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
+  policy_library result;
+  caf::error failure;
+  auto err = txn.scan(db.policies, "",
+                      [&](std::string_view key, std::string_view value) {
+                        auto p = decode_policy(value,
+                                               what_policy(std::string{key}));
+                        if (!p) {
+                          failure = p.error();
+                          return false;
+                        }
+                        result.push_back(std::move(*p));
+                        return true;
+                      });
+  if (err)
+    return err;
+  if (failure)
+    return failure;
+  return result;
+}
+
+/// The definition of the flow's latest frozen version ("" if none).
+caf::expected<std::string> latest_definition(lmdb_txn& txn, store& db,
+                                             const flow_record& f) {
+  if (f.latest_version == 0)
+    return std::string{};
+  auto key = flow_store::version_key(f.name, f.latest_version);
+  auto bytes = txn.get(db.flow_versions, key);
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return std::string{};
+  auto frozen = decode_flow_version_record(
+    **bytes, "flow_versions/" + quote(f.name) + "/"
+               + std::to_string(f.latest_version));
+  if (!frozen)
+    return frozen.error();
+  return std::move(frozen->definition);
+}
+
 } // namespace
 
 std::string flow_store::version_key(const std::string& name,
@@ -42,7 +86,12 @@ caf::expected<flow_record> flow_store::modify(const std::string& name,
     auto current = read_flow(txn, db_, name);
     if (!current)
       return current.error();
-    caf::expected<flow_record> next = change(*current);
+    caf::expected<flow_record> next = [&] {
+      if constexpr (std::is_invocable_v<Change, lmdb_txn&, const flow_record&>)
+        return change(txn, *current);
+      else
+        return change(*current);
+    }();
     if (!next)
       return next.error();
     if (auto err = txn.put(db_.flows, name, encode(*next)))
@@ -54,10 +103,13 @@ caf::expected<flow_record> flow_store::modify(const std::string& name,
 caf::expected<flow_record> flow_store::create(std::string_view text,
                                               const std::string& origin,
                                               int64_t now) {
-  auto record = lifecycle_create(text, origin, now, limits_);
-  if (!record)
-    return record.error();
   return db_.write([&](lmdb_txn& txn) -> caf::expected<flow_record> {
+    auto library = read_library(txn, db_);
+    if (!library)
+      return library.error();
+    auto record = lifecycle_create(text, origin, now, limits_, *library);
+    if (!record)
+      return record.error();
     auto added = txn.put_new(db_.flows, record->name, encode(*record));
     if (!added)
       return added.error();
@@ -75,8 +127,12 @@ caf::expected<flow_record> flow_store::update(std::string_view text,
   auto parsed = parse_flow(text, limits_);
   if (parsed.name.empty())
     return parse_flow_or_error(text, origin, limits_).error();
-  return modify(parsed.name, [&](const flow_record& current) {
-    return lifecycle_update(current, text, origin, now, limits_);
+  return modify(parsed.name, [&](lmdb_txn& txn, const flow_record& current)
+                               -> caf::expected<flow_record> {
+    auto library = read_library(txn, db_);
+    if (!library)
+      return library.error();
+    return lifecycle_update(current, text, origin, now, limits_, *library);
   });
 }
 
@@ -87,7 +143,14 @@ flow_store::publish(const std::string& name,
     auto current = read_flow(txn, db_, name);
     if (!current)
       return current.error();
-    auto outcome = lifecycle_publish(*current, providers, now, limits_);
+    auto library = read_library(txn, db_);
+    if (!library)
+      return library.error();
+    auto latest = latest_definition(txn, db_, *current);
+    if (!latest)
+      return latest.error();
+    auto outcome = lifecycle_publish(*current, providers, now, limits_,
+                                     *library, *latest);
     if (!outcome)
       return outcome.error();
     if (auto err = txn.put(db_.flows, name, encode(outcome->flow)))
@@ -196,6 +259,57 @@ flow_store::version(const std::string& name, uint32_t version) {
   }
   return decode_flow_version_record(**bytes, what_flow(name) + " version "
                                                + std::to_string(version));
+}
+
+caf::expected<policy_library>
+flow_store::put_policies(std::string_view text, const std::string& origin,
+                         int64_t now) {
+  auto parsed = parse_policy_file(text, origin, limits_);
+  if (!parsed)
+    return parsed.error();
+  return db_.write([&](lmdb_txn& txn) -> caf::expected<policy_library> {
+    for (auto& p : *parsed) {
+      p.updated_on = now;
+      if (auto err = txn.put(db_.policies, p.name, encode(p)))
+        return err;
+    }
+    return *parsed;
+  });
+}
+
+caf::expected<policy_library> flow_store::policies() {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  return read_library(*txn, db_);
+}
+
+caf::expected<library_policy> flow_store::policy(const std::string& name) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  auto bytes = txn->get(db_.policies, name);
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return make_error(errc::no_such_policy,
+                      "no policy named " + quote(name) + " in the library");
+  return decode_policy(**bytes, what_policy(name));
+}
+
+caf::error flow_store::delete_policy(const std::string& name) {
+  auto done = db_.write([&](lmdb_txn& txn) -> caf::expected<bool> {
+    auto bytes = txn.get(db_.policies, name);
+    if (!bytes)
+      return bytes.error();
+    if (!*bytes)
+      return make_error(errc::no_such_policy,
+                        "no policy named " + quote(name) + " in the library");
+    if (auto err = txn.del(db_.policies, name))
+      return err;
+    return true;
+  });
+  return done ? caf::none : done.error();
 }
 
 } // namespace orca

@@ -44,6 +44,19 @@ public:
   caf::expected<flow_version_record> version(const std::string& name,
                                              uint32_t version);
 
+  // -- the policy library (SPEC §2.2) -----------------------------------------
+
+  /// Puts every policy of a library file (parse_policy_file) into the
+  /// library, replacing those of the same names, in one transaction.
+  /// Returns the policies put.
+  caf::expected<policy_library> put_policies(std::string_view text,
+                                             const std::string& origin,
+                                             int64_t now);
+  /// Every policy of the library, by name.
+  caf::expected<policy_library> policies();
+  caf::expected<library_policy> policy(const std::string& name);
+  caf::error delete_policy(const std::string& name);
+
   /// Key of a frozen version: name, separator, version big-endian.
   static std::string version_key(const std::string& name, uint32_t version);
 

@@ -10,8 +10,9 @@ namespace orca::format {
 
 /// Version of the store as a whole, kept under `meta_store_format_key` in
 /// the meta database. A store whose version is newer than this is refused.
-/// History: 1 = first format.
-constexpr uint32_t store_format_version = 1;
+/// History: 1 = first format; 2 = the policies database. A store of format
+/// 1 is brought to 2 when opened (the database is created empty).
+constexpr uint32_t store_format_version = 2;
 
 // LMDB named databases.
 constexpr const char* db_meta = "meta";
@@ -22,6 +23,7 @@ constexpr const char* db_journeys = "journeys";
 constexpr const char* db_journal = "journal";
 constexpr const char* db_provider_calls = "provider_calls";
 constexpr const char* db_journal_expiry = "journal_expiry";
+constexpr const char* db_policies = "policies";
 
 constexpr unsigned max_databases = 16;
 
@@ -40,6 +42,7 @@ enum class record_tag : uint8_t {
   journey = 4,
   journal_entry = 5, ///< a chunk of journal entries
   provider_call = 6,
+  policy = 7, ///< a policy of the node's library
 };
 
 /// Version of each record kind's payload, written after its tag. Readers
@@ -52,6 +55,7 @@ constexpr uint16_t order_record_version = 1;
 constexpr uint16_t journey_record_version = 2;
 constexpr uint16_t journal_entry_version = 1;
 constexpr uint16_t provider_call_version = 1;
+constexpr uint16_t policy_record_version = 1;
 
 /// Bytes before the payload: tag (1), version (2, little endian), CRC-32 of
 /// the payload (4, little endian), payload length (4, little endian).

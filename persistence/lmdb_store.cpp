@@ -266,6 +266,7 @@ caf::error store::open_databases() {
     {format::db_journal, &journal},
     {format::db_provider_calls, &provider_calls},
     {format::db_journal_expiry, &journal_expiry},
+    {format::db_policies, &policies},
   };
   for (auto& db : dbs)
     if (int rc = mdb_dbi_open(txn->native(), db.name, MDB_CREATE, db.handle);
@@ -291,6 +292,12 @@ caf::error store::open_databases() {
                           + std::to_string(version)
                           + "; this build of Orca reads versions up to "
                           + std::to_string(format::store_format_version));
+    // Older formats lack only databases, which are created above: the
+    // store is of the current format now (and older builds refuse it).
+    if (version < format::store_format_version)
+      if (auto err = txn->put(meta, format::meta_store_format_key,
+                              encode_u32(format::store_format_version)))
+        return err;
   }
   return txn->commit();
 }

@@ -167,6 +167,7 @@ public:
   MDB_dbi journal = 0;
   MDB_dbi provider_calls = 0;
   MDB_dbi journal_expiry = 0;
+  MDB_dbi policies = 0;
 
 private:
   store() = default;

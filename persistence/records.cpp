@@ -62,6 +62,11 @@ void serialize(Archive& ar, journey_snapshot& x) {
 }
 
 template <class Archive>
+void serialize(Archive& ar, library_policy& x) {
+  ar(x.name, x.execution, x.json, x.updated_on);
+}
+
+template <class Archive>
 void serialize(Archive& ar, ledger_entry& x) {
   ar(x.performed, x.repeats);
 }
@@ -293,6 +298,20 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
 
 std::string encode(const flow_record& record) {
   return sealed(format::record_tag::flow, format::flow_record_version, record);
+}
+
+std::string encode(const library_policy& policy) {
+  return sealed(format::record_tag::policy, format::policy_record_version,
+                policy);
+}
+
+caf::expected<library_policy> decode_policy(std::string_view bytes,
+                                            const std::string& what) {
+  auto payload = detail::unseal(bytes, format::record_tag::policy,
+                                format::policy_record_version, what);
+  if (!payload)
+    return payload.error();
+  return from_payload<library_policy>(payload->first, what);
 }
 
 std::string encode(const flow_version_record& record) {

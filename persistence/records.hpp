@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "flows/flow_lifecycle.hpp"
+#include "flows/policy_library.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
 #include "persistence/provider_ledger.hpp"
@@ -18,6 +19,9 @@ namespace orca {
 
 std::string encode(const flow_record& record);
 std::string encode(const flow_version_record& record);
+std::string encode(const library_policy& policy);
+caf::expected<library_policy> decode_policy(std::string_view bytes,
+                                            const std::string& what);
 
 /// `what` names the record in error messages, e.g. `flows/"Order to invoice"`.
 caf::expected<flow_record> decode_flow_record(std::string_view bytes,

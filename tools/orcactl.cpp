@@ -481,6 +481,50 @@ int journey_command(client& c, const options& opts, const std::string& what) {
   return exit_ok;
 }
 
+int policy_command(client& c, const options& opts, const std::string& what) {
+  auto print = [&](const policy_library& policies) {
+    if (opts.json)
+      for (const auto& p : policies)
+        std::cout << ctl::policy_json(p) << "\n";
+    else
+      std::cout << ctl::policies_table(policies);
+  };
+  if (what == "put") {
+    std::string text;
+    if (!tools::read_input(opts.file, text)) {
+      std::cerr << "error: " << opts.file << ": cannot read the file\n";
+      return exit_usage;
+    }
+    auto put = c.put_policies(text, opts.file);
+    if (!put)
+      return fail(put.error());
+    print(*put);
+    return exit_ok;
+  }
+  if (what == "list") {
+    auto all = c.list_policies();
+    if (!all)
+      return fail(all.error());
+    print(*all);
+    return exit_ok;
+  }
+  if (what == "show") {
+    auto p = c.show_policy(opts.name);
+    if (!p)
+      return fail(p.error());
+    std::cout << (opts.json ? ctl::policy_json(*p) + "\n" : ctl::policy_text(*p));
+    return exit_ok;
+  }
+  // delete
+  if (auto err = c.delete_policy(opts.name))
+    return fail(err);
+  if (opts.json)
+    std::cout << "{\"name\":" << quote(opts.name) << ",\"deleted\":true}\n";
+  else
+    std::cout << "policy " << quote(opts.name) << " deleted\n";
+  return exit_ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -548,6 +592,20 @@ int main(int argc, char** argv) {
   jsubs["replay"]->add_option("--against-version", opts.against,
                               "replay on this version of the flow instead");
 
+  auto* policy = app.add_subcommand("policy", "the node's policy library");
+  policy->require_subcommand(1);
+  auto* policy_put = policy->add_subcommand("put", "put the policies of a file");
+  policy_put->add_option("FILE", opts.file,
+                         "{\"filter\": [...], \"execution\": [...]} (JSON)")
+    ->required();
+  auto* policy_list = policy->add_subcommand("list", "list the library");
+  std::map<std::string, CLI::App*> policy_subs;
+  for (const char* name : {"show", "delete"}) {
+    auto* sub = policy->add_subcommand(name, std::string{name} + " a policy");
+    sub->add_option("NAME", opts.name, "policy name")->required();
+    policy_subs[name] = sub;
+  }
+
   auto* provider = app.add_subcommand("provider", "providers");
   provider->require_subcommand(1);
   auto* plist = provider->add_subcommand("list", "list providers");
@@ -584,6 +642,13 @@ int main(int argc, char** argv) {
   for (const auto& [name, sub] : jsubs)
     if (sub->parsed())
       return journey_command(cl, opts, name);
+  if (policy_put->parsed())
+    return policy_command(cl, opts, "put");
+  if (policy_list->parsed())
+    return policy_command(cl, opts, "list");
+  for (const auto& [name, sub] : policy_subs)
+    if (sub->parsed())
+      return policy_command(cl, opts, name);
   if (plist->parsed()) {
     auto providers = cl.providers();
     if (!providers)

@@ -198,6 +198,35 @@ std::string flow_detail_json(const flow_detail& d) {
   return o.done();
 }
 
+std::string policy_json(const library_policy& p) {
+  object o;
+  o.field("name", p.name)
+    .field("kind", p.execution ? "execution" : "filter")
+    .field("updated_on", p.updated_on);
+  auto& w = o.writer();
+  w.Key("definition");
+  json_document doc;
+  doc.Parse(p.json.c_str());
+  if (doc.HasParseError())
+    w.String(p.json.c_str());
+  else
+    doc.Accept(w);
+  return o.done();
+}
+
+std::string policies_table(const policy_library& policies) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : policies)
+    rows.push_back({p.name, p.execution ? "execution" : "filter",
+                    time_text(p.updated_on)});
+  return table({"NAME", "KIND", "UPDATED"}, rows);
+}
+
+std::string policy_text(const library_policy& p) {
+  return "policy " + quote(p.name) + " (" + (p.execution ? "execution" : "filter")
+         + "), updated " + time_text(p.updated_on) + ":\n" + p.json + "\n";
+}
+
 std::string held_line(const flow_detail& d) {
   std::string parts;
   for (std::size_t i = 0; i < d.versions.size() && i < d.held.size(); ++i) {

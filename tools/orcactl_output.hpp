@@ -19,6 +19,11 @@ std::string table(const std::vector<std::string>& header,
 
 std::string flow_json(const flow_record& f);
 std::string flow_detail_json(const flow_detail& d);
+/// {"name", "kind": "filter"|"execution", "updated_on", "definition"}
+std::string policy_json(const library_policy& p);
+std::string policies_table(const policy_library& policies);
+/// "policy NAME (KIND), updated ...:" and its definition.
+std::string policy_text(const library_policy& p);
 /// "held by the pause: version 1: 2, version 2: 1" when any journey is
 /// held, else nothing.
 std::string held_line(const flow_detail& d);

@@ -274,33 +274,64 @@ TEST_CASE("reopening the store keeps flows, versions and statuses") {
   CHECK(draft->draft == simple_flow("Draft"));
 }
 
+namespace {
+
+/// Writes format number `n` into a closed store with plain LMDB, as
+/// another build of Orca would have; returns the number it found there.
+uint32_t swap_store_format(const std::string& dir, uint32_t n) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == MDB_SUCCESS);
+  mdb_env_set_maxdbs(env, format::max_databases);
+  REQUIRE(mdb_env_open(env, dir.c_str(), 0, 0644) == MDB_SUCCESS);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == MDB_SUCCESS);
+  MDB_dbi meta;
+  REQUIRE(mdb_dbi_open(txn, format::db_meta, 0, &meta) == MDB_SUCCESS);
+  std::string key = format::meta_store_format_key;
+  MDB_val k{key.size(), key.data()};
+  MDB_val old{};
+  REQUIRE(mdb_get(txn, meta, &k, &old) == MDB_SUCCESS);
+  uint32_t found = 0;
+  for (int i = 3; i >= 0; --i)
+    found = (found << 8) | static_cast<unsigned char>(
+                             static_cast<const char*>(old.mv_data)[i]);
+  char bytes[4];
+  for (int i = 0; i < 4; ++i)
+    bytes[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  MDB_val v{4, bytes};
+  REQUIRE(mdb_put(txn, meta, &k, &v, 0) == MDB_SUCCESS);
+  REQUIRE(mdb_txn_commit(txn) == MDB_SUCCESS);
+  mdb_env_close(env);
+  return found;
+}
+
+} // namespace
+
 TEST_CASE("a store written by a newer format version is refused") {
   test::temp_dir dir;
   { open_store(dir); }
-  {
-    // Write a newer format number with plain LMDB, as a newer Orca would.
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == MDB_SUCCESS);
-    mdb_env_set_maxdbs(env, format::max_databases);
-    REQUIRE(mdb_env_open(env, dir.path().c_str(), 0, 0644) == MDB_SUCCESS);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == MDB_SUCCESS);
-    MDB_dbi meta;
-    REQUIRE(mdb_dbi_open(txn, format::db_meta, 0, &meta) == MDB_SUCCESS);
-    uint32_t newer = format::store_format_version + 1;
-    char bytes[4];
-    for (int i = 0; i < 4; ++i)
-      bytes[i] = static_cast<char>((newer >> (8 * i)) & 0xFF);
-    std::string key = format::meta_store_format_key;
-    MDB_val k{key.size(), key.data()};
-    MDB_val v{4, bytes};
-    REQUIRE(mdb_put(txn, meta, &k, &v, 0) == MDB_SUCCESS);
-    REQUIRE(mdb_txn_commit(txn) == MDB_SUCCESS);
-    mdb_env_close(env);
-  }
+  uint32_t newer = format::store_format_version + 1;
+  swap_store_format(dir.path(), newer);
   auto reopened = store::open(dir.path());
   REQUIRE_FALSE(reopened);
   CHECK(reopened.error() == errc::store_too_new);
-  CHECK(describe(reopened.error()).find("written by format version 2")
+  CHECK(describe(reopened.error()).find("written by format version "
+                                        + std::to_string(newer))
         != std::string::npos);
+}
+
+TEST_CASE("a store of format 1 is brought to the current format when opened") {
+  test::temp_dir dir;
+  { open_store(dir); }
+  swap_store_format(dir.path(), 1);
+  {
+    auto db = open_store(dir);
+    flow_store flows{*db};
+    // The policy library is there, empty.
+    auto lib = flows.policies();
+    REQUIRE(lib);
+    CHECK(lib->empty());
+  }
+  CHECK(swap_store_format(dir.path(), format::store_format_version)
+        == format::store_format_version);
 }

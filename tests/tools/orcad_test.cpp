@@ -472,6 +472,74 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   wait_state(again, "SO-1001", "Order to invoice", "completed");
 }
 
+TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
+  node_process node{notify_config};
+  auto policies = [](const std::string& message) {
+    return R"({"filter": [{"name": "US only", "when": {"field": "country", "op": "eq", "value": "US"}}],
+      "execution": [{"name": "Needs customer", "kind": "header_validation",
+        "rules": [{"when": {"field": "customer", "op": "exists"}, "message": ")"
+           + message + R"("}]}]})";
+  };
+  node.dir().write("lib.json", policies("customer is required"));
+  auto put = node.ctl({"policy", "put", node.dir().file("lib.json")});
+  CHECK(put.exit_code == 0);
+  CHECK(put.out.find("Needs customer  execution") != std::string::npos);
+  auto list = json_lines(node.ctl_json({"policy", "list"}));
+  REQUIRE(list.size() == 2);
+  CHECK(view_of(list[0]["name"]) == "Needs customer");
+  CHECK(view_of(list[1]["kind"]) == "filter");
+  auto shown = node.ctl({"policy", "show", "US only"});
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.out.rfind("policy \"US only\" (filter)", 0) == 0);
+
+  node.dir().write("flow.json", R"({"name": "Lib", "type": "order", "steps": [
+    {"action": "validate_order_header", "name": "Check",
+     "filter_policies": ["US only"], "execution_policies": ["Needs customer"]}]})");
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("flow.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Lib"}).exit_code == 0);
+  node.dir().write("orders.jsonl", "{\"id\": \"P-1\", \"country\": \"US\", \"lines\": []}\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("orders.jsonl")}).exit_code == 0);
+  wait_state(node, "P-1", "Lib", "failed");
+  auto p1 = json_lines(node.ctl_json({"journey", "show", "P-1"}));
+  REQUIRE(p1.size() == 1);
+  CHECK(view_of(p1[0]["steps"][0]["error"]) == "customer is required");
+
+  // A library change does not alter version 1; the next publish takes it.
+  node.dir().write("lib2.json", policies("who is it for?"));
+  REQUIRE(node.ctl({"policy", "put", node.dir().file("lib2.json")}).exit_code == 0);
+  auto v1 = json_lines(node.ctl_json({"flow", "show", "Lib", "--version", "1"}));
+  REQUIRE(v1.size() == 1);
+  CHECK(view_of(v1[0]["definition"]["policies"]["execution"][0]["rules"][0]["message"])
+        == "customer is required");
+  REQUIRE(node.ctl({"flow", "stop", "Lib"}).exit_code == 0);
+  auto v2 = node.ctl({"flow", "publish", "Lib"});
+  CHECK(v2.out == "flow \"Lib\": Published, version 2\n");
+  node.dir().write("orders2.jsonl", "{\"id\": \"P-2\", \"country\": \"US\", \"lines\": []}\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("orders2.jsonl")}).exit_code == 0);
+  wait_state(node, "P-2", "Lib", "failed");
+  auto p2 = json_lines(node.ctl_json({"journey", "show", "P-2"}));
+  REQUIRE(p2.size() == 1);
+  CHECK(p2[0]["version"].GetUint() == 2);
+  CHECK(view_of(p2[0]["steps"][0]["error"]) == "who is it for?");
+
+  // A flow that defines a library policy's name is refused, naming both.
+  node.dir().write("clash.json", R"({"name": "Clash", "type": "order",
+    "policies": {"filter": [{"name": "US only", "when": {"field": "a", "op": "exists"}}]},
+    "steps": [{"action": "custom", "name": "C", "provider": "notify",
+               "filter_policies": ["US only"]}]})");
+  auto clash = node.ctl({"flow", "create", node.dir().file("clash.json")});
+  CHECK(clash.exit_code == 3);
+  CHECK(clash.err.find("policy \"US only\" is defined both in this flow and in "
+                       "the node's policy library") != std::string::npos);
+  auto bad = node.ctl({"policy", "put", node.dir().file("flow.json")});
+  CHECK(bad.exit_code == 3);
+  CHECK(bad.err.find("unknown field \"name\"") != std::string::npos);
+  CHECK(node.ctl({"policy", "delete", "US only"}).exit_code == 0);
+  auto gone = node.ctl({"policy", "show", "US only"});
+  CHECK(gone.exit_code == 1);
+  CHECK(gone.err == "error: no policy named \"US only\" in the library\n");
+}
+
 TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
   temp_dir data;
   {
