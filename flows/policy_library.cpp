@@ -57,6 +57,8 @@ caf::expected<policy_library> parse_policy_file(std::string_view text,
   diagnostics problems;
   flow_parsing::flow_parser parser{scratch, problems, lim};
   parser.parse_policies(*doc, "");
+  if (!doc->IsObject())
+    return invalid(problems, origin);
   policy_library result;
   std::set<std::string> names;
   auto take = [&](const char* list, bool execution) {

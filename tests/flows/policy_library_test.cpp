@@ -34,6 +34,14 @@ TEST_CASE("a library file is read policy by policy") {
   CHECK_FALSE((*lib)[0].execution);
   CHECK((*lib)[2].name == "Needs customer");
   CHECK((*lib)[2].execution);
+  SECTION("a file that is not an object is refused") {
+    for (const char* text : {"[]", "888", "\"x\""}) {
+      auto bad = parse_policy_file(text, "lib.json");
+      REQUIRE_FALSE(bad);
+      CHECK(describe(bad.error()).find("lib.json: must be an object with \"filter\"")
+            == 0);
+    }
+  }
   SECTION("with every problem named by its place") {
     auto bad = parse_policy_file(R"({"filter": [{"name": "A", "when": {"field": "x", "op": "nope"}},
       {"name": "A", "when": {"field": "x", "op": "exists"}}], "extra": 1})", "lib.json");
