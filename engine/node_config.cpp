@@ -196,15 +196,8 @@ caf::expected<node_config> node_config::parse(std::string_view text,
       }
     }
   }
-  if (!diags.empty()) {
-    std::string msg;
-    for (const auto& line : diags.lines(origin)) {
-      if (!msg.empty())
-        msg += '\n';
-      msg += line;
-    }
-    return make_error(errc::invalid_config, std::move(msg));
-  }
+  if (!diags.empty())
+    return diags.to_error(errc::invalid_config, origin);
   return config;
 }
 

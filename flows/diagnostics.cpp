@@ -6,6 +6,16 @@
 
 namespace orca {
 
+caf::error diagnostics::to_error(errc code, const std::string& origin) const {
+  std::string msg;
+  for (const auto& line : lines(origin)) {
+    if (!msg.empty())
+      msg += '\n';
+    msg += line;
+  }
+  return make_error(code, std::move(msg));
+}
+
 std::vector<std::string> diagnostics::lines(const std::string& origin) const {
   std::vector<std::string> result;
   result.reserve(items_.size());

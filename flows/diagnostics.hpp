@@ -8,6 +8,8 @@
 
 #include <rapidjson/document.h>
 
+#include "flows/errc.hpp"
+
 namespace orca {
 
 struct diagnostic {
@@ -35,6 +37,9 @@ public:
 
   /// One line per problem: `ORIGIN: WHERE: MESSAGE` (ORIGIN omitted if empty).
   std::vector<std::string> lines(const std::string& origin) const;
+
+  /// One error of kind `code` whose message is lines(origin), one a line.
+  caf::error to_error(errc code, const std::string& origin) const;
 
   /// Reports fields of `object` that are not in `allowed` ("unknown field").
   /// REQUIRES: object.IsObject()

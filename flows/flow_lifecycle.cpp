@@ -24,15 +24,8 @@ caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
                                             const std::string& origin,
                                             const limits& lim) {
   auto parsed = parse_flow(text, lim);
-  if (!parsed.errors.empty()) {
-    std::string msg;
-    for (const auto& line : parsed.errors.lines(origin)) {
-      if (!msg.empty())
-        msg += '\n';
-      msg += line;
-    }
-    return make_error(errc::invalid_flow, std::move(msg));
-  }
+  if (!parsed.errors.empty())
+    return parsed.errors.to_error(errc::invalid_flow, origin);
   return parsed.model;
 }
 
@@ -122,15 +115,8 @@ lifecycle_publish(const flow_record& current,
     return result;
   }
   auto unknown = check_providers(*parsed->model, registered);
-  if (!unknown.empty()) {
-    std::string msg;
-    for (const auto& line : unknown.lines(origin)) {
-      if (!msg.empty())
-        msg += '\n';
-      msg += line;
-    }
-    return make_error(errc::unknown_provider, std::move(msg));
-  }
+  if (!unknown.empty())
+    return unknown.to_error(errc::unknown_provider, origin);
   if (changed) {
     flow_version_record frozen;
     frozen.name = current.name;

@@ -10,13 +10,7 @@ namespace orca {
 namespace {
 
 caf::error invalid(const diagnostics& problems, const std::string& origin) {
-  std::string msg;
-  for (const auto& line : problems.lines(origin)) {
-    if (!msg.empty())
-      msg += '\n';
-    msg += line;
-  }
-  return make_error(errc::invalid_flow, std::move(msg));
+  return problems.to_error(errc::invalid_flow, origin);
 }
 
 /// Every name listed under "filter_policies" or "execution_policies"
