@@ -137,6 +137,16 @@ std::string table(const std::vector<std::string>& header,
 
 namespace {
 
+/// A stored definition as a JSON value, or as a string if it does not parse.
+void write_definition(json_writer& w, const std::string& text) {
+  json_document doc;
+  doc.Parse(text.c_str());
+  if (doc.HasParseError())
+    w.String(text.c_str());
+  else
+    doc.Accept(w);
+}
+
 /// The type and description of a flow, as its draft (the latest text) says.
 std::pair<std::string, std::string> type_and_description(const flow_record& f) {
   auto parsed = parse_flow(f.draft);
@@ -189,12 +199,7 @@ std::string flow_detail_json(const flow_detail& d) {
   }
   w.EndObject();
   w.Key("definition");
-  json_document doc;
-  doc.Parse(d.definition.c_str());
-  if (doc.HasParseError())
-    w.String(d.definition.c_str());
-  else
-    doc.Accept(w);
+  write_definition(w, d.definition);
   return o.done();
 }
 
@@ -205,12 +210,7 @@ std::string policy_json(const library_policy& p) {
     .field("updated_on", p.updated_on);
   auto& w = o.writer();
   w.Key("definition");
-  json_document doc;
-  doc.Parse(p.json.c_str());
-  if (doc.HasParseError())
-    w.String(p.json.c_str());
-  else
-    doc.Accept(w);
+  write_definition(w, p.json);
   return o.done();
 }
 
