@@ -156,14 +156,18 @@ caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
   if (!rec)
     return rec.error();
   std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto known = impl_->records.find(name);
+  bool was_paused = known != impl_->records.end() && known->second.paused;
   impl_->keep(*rec);
   impl_->rebuild_targets();
   // Stop clears a pause: held journeys go on to finish on their version,
-  // or, cancelled first, to their cancel.
+  // or, cancelled first, to their cancel. (A resume re-arms every waiting
+  // journey's timer: only a paused flow needs it.)
   for (const auto& sup : impl_->supervisors_of(name)) {
     if (cancel_in_flight)
       caf::anon_send(sup, stop_atom::value, true);
-    caf::anon_send(sup, resume_atom::value);
+    if (was_paused)
+      caf::anon_send(sup, resume_atom::value);
   }
   return caf::none;
 }
