@@ -58,12 +58,13 @@ protected:
     report_.failed.push_back(at_step);
   }
 
-  std::optional<std::vector<fulfillment_order>> claim_unsent() override {
+  std::optional<std::vector<fulfillment_order>>
+  claim_unsent(const std::vector<std::string>& scope) override {
     // The journey must see what this branch did so far (such as the
     // fulfillment orders it just created) before it answers the claim.
     flush();
     auto token = path_.token;
-    request(ctx_.journey, caf::infinite, claim_atom::value, path_.seq)
+    request(ctx_.journey, caf::infinite, claim_atom::value, path_.seq, scope)
       .then(
         [this, token](std::vector<fulfillment_order>& orders) {
           if (token != path_.token)

@@ -49,8 +49,9 @@ public:
         apply(report);
         changed();
       },
-      [this](claim_atom, sequence_id seq) {
-        auto orders = claim_for(seq);
+      [this](claim_atom, sequence_id seq,
+             const std::vector<std::string>& scope) {
+        auto orders = claim_for(seq, scope);
         changed();
         return orders;
       },
@@ -142,8 +143,9 @@ protected:
     }
   }
 
-  std::optional<std::vector<fulfillment_order>> claim_unsent() override {
-    return claim_for(path_.seq);
+  std::optional<std::vector<fulfillment_order>>
+  claim_unsent(const std::vector<std::string>& scope) override {
+    return claim_for(path_.seq, scope);
   }
 
   void fulfillment_done(const std::vector<std::string>& ids,
@@ -271,10 +273,11 @@ private:
       f(kv.second);
   }
 
-  std::vector<fulfillment_order> claim_for(sequence_id seq) {
+  std::vector<fulfillment_order>
+  claim_for(sequence_id seq, const std::vector<std::string>& scope) {
     std::vector<fulfillment_order> result;
     for (const auto& fo : snap_.fulfillment_orders)
-      if (!fo.sent && claims_.count(fo.id) == 0) {
+      if (!fo.sent && claims_.count(fo.id) == 0 && fo.within(scope)) {
         claims_[fo.id] = seq;
         result.push_back(fo);
       }

@@ -11,7 +11,8 @@
 //   journey    -> branch       the same event / cancel / pause / resume,
 //   branch     -> its branches   passed down the tree
 //   branch     -> journey      path_report after every step boundary;
-//                              (claim_atom, seq) -> vector<fulfillment_order>
+//                              (claim_atom, seq, scope line ids)
+//                                -> vector<fulfillment_order> (path_runner.hpp)
 //   branch     -> its parent   (branch_done_atom, seq, failed) when it ends
 //   clock      -> any path     (timer_atom, token)
 //

@@ -184,7 +184,11 @@ bool path_runner::begin_action(const step& s) {
       return true;
     }
     case action_kind::send_to_fulfillment: {
-      auto claimed = host_.claim_unsent();
+      std::vector<std::string> scope;
+      scope.reserve(filtered.lines.size());
+      for (auto line : filtered.lines)
+        scope.emplace_back(host_.the_order().line_id(line));
+      auto claimed = host_.claim_unsent(scope);
       if (!claimed) {
         p_.phase = path_phase::claiming;
         return false;

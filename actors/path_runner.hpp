@@ -51,8 +51,11 @@ public:
   virtual void add_fulfillment(std::vector<source_group> groups) = 0;
 
   /// Claims the journey's fulfillment orders that are neither sent nor
-  /// claimed. Nothing if the answer comes later, through on_claimed.
-  virtual std::optional<std::vector<fulfillment_order>> claim_unsent() = 0;
+  /// claimed and whose lines are all in `scope` (line ids): a provider sees
+  /// only the lines in its step's scope. Nothing if the answer comes later,
+  /// through on_claimed.
+  virtual std::optional<std::vector<fulfillment_order>>
+  claim_unsent(const std::vector<std::string>& scope) = 0;
 
   /// The claimed fulfillment orders `ids` were sent (true) or are released
   /// unsent (false).

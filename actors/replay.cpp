@@ -87,10 +87,11 @@ public:
     }
   }
 
-  std::optional<std::vector<fulfillment_order>> claim_unsent() override {
+  std::optional<std::vector<fulfillment_order>>
+  claim_unsent(const std::vector<std::string>& scope) override {
     std::vector<fulfillment_order> result;
     for (const auto& fo : result_.fulfillment_orders)
-      if (!fo.sent && claimed_.count(fo.id) == 0) {
+      if (!fo.sent && claimed_.count(fo.id) == 0 && fo.within(scope)) {
         claimed_.insert(fo.id);
         result.push_back(fo);
       }

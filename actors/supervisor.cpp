@@ -29,6 +29,10 @@ struct supervisor_state {
   flow_clock_ptr flow_time;
   uint32_t version = 0;
   bool paused = false;
+  /// The flow's cancel epoch as the last stop --cancel-in-flight gave it: a
+  /// journey that started in an earlier one (an order whose intake crossed
+  /// the stop) is cancelled as it starts.
+  uint32_t cancel_epoch = 0;
   /// The slots live in their own pool, apart from the memory of running
   /// journeys: a parked journey costs its slot, and the pages its actors
   /// used go back to the system once they stop (instead of being pinned by
@@ -182,7 +186,11 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       auto [it, added] = st.journeys.try_emplace(id);
       if (!added)
         return; // already here: intake is idempotent
+      bool cut = snapshot.cancel_epoch < st.cancel_epoch
+                 && !snapshot.cancel_requested;
       spawn_into(self, it->second, std::move(o), std::move(snapshot));
+      if (cut)
+        deliver(self, id, caf::make_message(cancel_atom::value));
     },
     [self](passivate_atom, const std::string& order_id, int64_t wake_at) {
       // A waiting journey found in the store at start-up.
@@ -254,9 +262,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       if (added)
         reactivate(self, order_id, it->second);
     },
-    [self](stop_atom, bool cancel_in_flight) {
-      if (!cancel_in_flight)
-        return;
+    [self](stop_atom, uint32_t cancel_epoch) {
+      self->state.cancel_epoch = cancel_epoch;
       std::vector<std::string> ids;
       for (const auto& kv : self->state.journeys)
         ids.push_back(kv.first);

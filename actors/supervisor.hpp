@@ -22,7 +22,10 @@
 //                                               supervisor is `home`
 //   (move_in_atom, order_id)                    a journey moved here: run it
 //                                               from the store
-//   (stop_atom, bool cancel_in_flight)          cancel every journey if asked
+//   (stop_atom, uint32_t cancel_epoch)          the flow stopped with
+//                                               --cancel-in-flight: cancel
+//                                               every journey, and those that
+//                                               start later in an older epoch
 //   (count_atom) -> std::size_t                 journeys running as actors
 //   (count_atom, passivate_atom) -> std::size_t journeys passivated
 //   (count_atom, held_atom) -> std::size_t      journeys held by a pause

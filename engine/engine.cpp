@@ -165,7 +165,7 @@ caf::error Engine::stop_flow(const std::string& name, bool cancel_in_flight) {
   // journey's timer: only a paused flow needs it.)
   for (const auto& sup : impl_->supervisors_of(name)) {
     if (cancel_in_flight)
-      caf::anon_send(sup, stop_atom::value, true);
+      caf::anon_send(sup, stop_atom::value, rec->cancel_epoch);
     if (was_paused)
       caf::anon_send(sup, resume_atom::value);
   }

@@ -340,6 +340,12 @@ caf::error Engine::impl::load_flows() {
   return err;
 }
 
+uint32_t Engine::impl::cancel_epoch_of(const std::string& flow) const {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto rec = records.find(flow);
+  return rec == records.end() ? 0 : rec->second.cancel_epoch;
+}
+
 bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
   std::lock_guard<std::mutex> guard{mutex};
   auto rec = records.find(snap.flow);

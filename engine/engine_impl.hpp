@@ -121,6 +121,9 @@ struct Engine::impl final : journey_sink {
   /// snapshot has not seen (or cannot be read).
   bool has_missed_input(const journey_snapshot& snap);
 
+  /// The flow's cancel epoch now (0 for a flow not known).
+  uint32_t cancel_epoch_of(const std::string& flow) const;
+
   /// Whether `snap` was in flight when its flow was stopped with
   /// --cancel-in-flight and has not taken that cancel yet.
   bool cancelled_by_stop(const journey_snapshot& snap) const;

@@ -82,6 +82,9 @@ Engine::redrive(const std::string& order_id,
   auto next = redrive_point(*snap, impl_->now());
   if (!next)
     return next.error();
+  // The redrive is a new start: a stop --cancel-in-flight before it is not
+  // one it should be cancelled by.
+  next->cancel_epoch = impl_->cancel_epoch_of(id->flow);
   journal_entry mark;
   mark.kind = journal_kind::redriven;
   mark.at = impl_->now();

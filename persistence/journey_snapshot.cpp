@@ -1,5 +1,7 @@
 #include "persistence/journey_snapshot.hpp"
 
+#include <algorithm>
+
 #include "persistence/format.hpp"
 
 namespace orca {
@@ -15,6 +17,13 @@ constexpr const char* state_names[] = {"received", "running",   "waiting",
 const char* to_string(journey_state state) {
   auto i = static_cast<std::size_t>(state);
   return i < std::size(state_names) ? state_names[i] : "unknown";
+}
+
+bool fulfillment_order::within(const std::vector<std::string>& line_ids) const {
+  for (const auto& line : lines)
+    if (std::find(line_ids.begin(), line_ids.end(), line) == line_ids.end())
+      return false;
+  return true;
 }
 
 journey_state visible_state(journey_state state) {

@@ -53,6 +53,9 @@ struct fulfillment_order {
   std::string source;
   std::vector<std::string> lines;
   bool sent = false;
+
+  /// Whether every line of this order is one of `line_ids`.
+  bool within(const std::vector<std::string>& line_ids) const;
 };
 
 /// Where a path is. A path runs one sequence of steps: the top-level one for

@@ -10,18 +10,6 @@ namespace {
 
 const char* invoice_flow = "Order to invoice";
 
-void wait_passivated(engine_fixture& fx, const std::string& flow,
-                     uint32_t version, std::size_t n) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto sleeping = fx.engine->passivated_journeys(flow, version);
-    auto running = fx.engine->running_journeys(flow, version);
-    if (sleeping && running && *sleeping == n && *running == 0)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  FAIL("flow " << flow << " does not have " << n << " passivated journeys");
-}
 
 std::string waiting_flow(uint32_t wait_timeout_ms) {
   return R"({"name": "Wait", "type": "order", "steps": [
@@ -39,7 +27,7 @@ TEST_CASE("a waiting journey leaves memory and its event brings it back") {
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
           == submit_status::accepted);
   fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
-  wait_passivated(fx, invoice_flow, 1, 1);
+  fx.wait_passivated(invoice_flow, 1, 1);
   REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
   auto r = fx.wait_terminal("SO-1001", invoice_flow);
   CHECK(r.state == journey_state::completed);
@@ -54,12 +42,12 @@ TEST_CASE("a passivated journey is cancelled by its cancel") {
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1004")).status
           == submit_status::accepted);
-  wait_passivated(fx, invoice_flow, 1, 1);
+  fx.wait_passivated(invoice_flow, 1, 1);
   REQUIRE_FALSE(fx.engine->cancel("SO-1004"));
   auto r = fx.wait_terminal("SO-1004", invoice_flow);
   CHECK(r.state == journey_state::cancelled);
   CHECK_FALSE(step_named(r, "Bill it"));
-  wait_passivated(fx, invoice_flow, 1, 0);
+  fx.wait_passivated(invoice_flow, 1, 0);
 }
 
 TEST_CASE("a passivated journey wakes when its wait times out") {
@@ -67,7 +55,7 @@ TEST_CASE("a passivated journey wakes when its wait times out") {
   fx.publish(waiting_flow(30000));
   REQUIRE(fx.submit(R"({"id": "P-1", "lines": []})").status
           == submit_status::accepted);
-  wait_passivated(fx, "Wait", 1, 1);
+  fx.wait_passivated("Wait", 1, 1);
   REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
   fx.clock->advance(29999);
   fx.engine->flush();
@@ -99,7 +87,7 @@ TEST_CASE("journeys resume after a restart where they were") {
   CHECK(flow->status == flow_status::published);
   CHECK(flow->paused);
   // Waiting journeys wait again, passivated; a finished one stays finished.
-  wait_passivated(fx, invoice_flow, 1, 2);
+  fx.wait_passivated(invoice_flow, 1, 2);
   CHECK(fx.engine->journeys("SO-1005")->front().state
         == journey_state::completed);
   // The paused flow holds the one whose event comes.

@@ -21,17 +21,6 @@ namespace {
 
 const char* invoice_flow = "Order to invoice";
 
-void wait_passivated(engine_fixture& fx, std::size_t n) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto sleeping = fx.engine->passivated_journeys(invoice_flow, 1);
-    auto running = fx.engine->running_journeys(invoice_flow, 1);
-    if (sleeping && running && *sleeping == n && *running == 0)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  FAIL("the flow does not have " << n << " passivated journeys");
-}
 
 /// Adds `type` to the stored order, as an acknowledged event whose journey
 /// had not taken it when the node stopped.
@@ -77,7 +66,7 @@ TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
   for (auto id : {"SO-1001", "SO-1004"})
     REQUIRE(fx.submit(engine_fixture::example_order(id)).status
             == submit_status::accepted);
-  wait_passivated(fx, 2);
+  fx.wait_passivated(invoice_flow, 1, 2);
   fx.close();
   record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
   record_event_only(fx.dir, "SO-1004", "cancel_order");
@@ -97,7 +86,7 @@ TEST_CASE("a waiting journey that took its event before a branch reported runs a
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
           == submit_status::accepted);
-  wait_passivated(fx, 1);
+  fx.wait_passivated(invoice_flow, 1, 1);
   fx.close();
   record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
   auto changed = damage_records(

@@ -1,6 +1,8 @@
 // Flow lifecycle operations as they touch running journeys (SPEC §2.4), and
 // intake rules (§2.3): duplicates, several flows, malformed orders.
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -224,6 +226,50 @@ TEST_CASE("stop with cancel-in-flight cancels running journeys") {
   CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
         == journey_state::cancelled);
   fx.wait_running(invoice_flow, 1, 0);
+}
+
+TEST_CASE("orders whose intake crosses a stop with cancel-in-flight are cancelled too") {
+  engine_fixture fx{with_notify()};
+  fx.publish(R"({"name": "Hold", "type": "order", "steps": [
+    {"action": "custom", "name": "Wait", "provider": "notify",
+     "input_events": ["go"]}]})");
+  // Batches go in while the stop comes: some were taken for the flow before
+  // the stop and stored after it. Every journey of the flow must end
+  // cancelled; none may be left waiting.
+  std::atomic<bool> stopped{false};
+  std::atomic<int> batches{0};
+  std::thread intake([&] {
+    int after_stop = 0;
+    for (int b = 0; after_stop < 3; ++b) {
+      if (stopped)
+        ++after_stop;
+      std::vector<std::string> orders;
+      for (int i = 0; i < 200; ++i)
+        orders.push_back(R"({"id": "X-)" + std::to_string(b) + "-"
+                         + std::to_string(i) + R"(", "lines": []})");
+      fx.engine->submit_batch(orders);
+      batches = b;
+    }
+  });
+  while (batches < 3)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE_FALSE(fx.engine->stop_flow("Hold", true));
+  stopped = true;
+  intake.join();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::size_t open = 0;
+  do {
+    journey_query of_hold;
+    of_hold.flow = "Hold";
+    auto all = fx.engine->list_journeys(of_hold);
+    REQUIRE(all);
+    open = std::count_if(all->begin(), all->end(), [](const journey_record& r) {
+      return r.state != journey_state::cancelled;
+    });
+    if (open > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (open > 0 && std::chrono::steady_clock::now() < deadline);
+  CHECK(open == 0);
 }
 
 TEST_CASE("republish sends new orders to the new version and running journeys finish on theirs") {

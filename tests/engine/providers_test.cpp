@@ -2,6 +2,9 @@
 // 127.0.0.1, embedded callables, and the node config that registers them.
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "support/engine_fixture.hpp"
 #include "support/http_server.hpp"
@@ -324,4 +327,67 @@ TEST_CASE("a provider sees only the lines in scope and may not answer for others
             "lines sent to it"});
     CHECK(r.fulfillment_orders.empty());
   }
+}
+
+TEST_CASE("a fulfillment order is sent by a step whose scope holds all its lines") {
+  engine_fixture fx;
+  REQUIRE_FALSE(fx.engine->register_embedded_provider(
+    "dom", [](const provider_request&) {
+      provider_reply reply;
+      reply.ok = true;
+      reply.fulfillment.push_back({"WH-A", {"1", "2"}});
+      reply.fulfillment.push_back({"WH-B", {"3"}});
+      return reply;
+    }));
+  std::mutex mutex;
+  // Per call to the fulfillment provider: the lines it was given, and the
+  // lines of the fulfillment orders it was asked to send.
+  std::vector<std::pair<std::set<std::string>, std::set<std::string>>> calls;
+  REQUIRE_FALSE(fx.engine->register_embedded_provider(
+    "fulfillment", [&](const provider_request& req) {
+      std::set<std::string> given, sent;
+      for (std::size_t i = 0; i < req.order->line_count(); ++i)
+        given.emplace(req.order->line_id(i));
+      for (const auto& fo : req.fulfillment_orders)
+        sent.insert(fo.lines.begin(), fo.lines.end());
+      std::lock_guard<std::mutex> guard{mutex};
+      calls.emplace_back(std::move(given), std::move(sent));
+      provider_reply reply;
+      reply.ok = true;
+      return reply;
+    }));
+  fx.publish(R"({"name": "Ship", "type": "order",
+    "policies": {"filter": [
+      {"name": "Boxes", "scope": "line",
+       "when": {"field": "kind", "op": "eq", "value": "box"}},
+      {"name": "Gifts", "scope": "line",
+       "when": {"field": "kind", "op": "eq", "value": "gift_card"}}]},
+    "steps": [
+      {"action": "send_to_dom", "name": "Source", "provider": "dom"},
+      {"element": "splitter_merge", "name": "Split", "branches": [
+        {"name": "B", "steps": [{"action": "send_to_fulfillment",
+          "name": "Send boxes", "filter_policies": ["Boxes"]}]},
+        {"name": "G", "steps": [{"action": "send_to_fulfillment",
+          "name": "Send gifts", "filter_policies": ["Gifts"]}]}]},
+      {"action": "send_to_fulfillment", "name": "Send the rest"}]})");
+  REQUIRE(fx.submit(R"({"id": "F-1", "lines": [{"id": "1", "kind": "box"},
+    {"id": "2", "kind": "gift_card"}, {"id": "3", "kind": "box"}]})").status
+          == submit_status::accepted);
+  auto r = fx.wait_terminal("F-1", "Ship");
+  CHECK(r.state == journey_state::completed);
+  std::map<std::string, step_outcome> outcome;
+  for (const auto& s : r.steps)
+    outcome[s.name] = s.outcome;
+  // WH-A holds a box and a gift card: neither branch may send it (each
+  // sees only its own lines); the step after the merge, with all, does.
+  CHECK(outcome["Send boxes"] == step_outcome::succeeded);
+  CHECK(outcome["Send gifts"] == step_outcome::skipped);
+  CHECK(outcome["Send the rest"] == step_outcome::succeeded);
+  for (const auto& fo : r.fulfillment_orders)
+    CHECK(fo.sent);
+  std::lock_guard<std::mutex> guard{mutex};
+  REQUIRE(calls.size() == 2);
+  for (const auto& [given, sent] : calls)
+    for (const auto& line : sent)
+      CHECK(given.count(line) == 1);
 }

@@ -151,6 +151,19 @@ TEST_CASE("a failed journey is redriven from its failed step and keeps its histo
     CHECK(describe(refused.error()).find("is completed, not failed")
           != std::string::npos);
   }
+  SECTION("a redrive after a stop that cancelled in-flight journeys runs on") {
+    // The stop cancels what was in flight when it came; a journey redriven
+    // after it is a new start, which the stop must not catch up with when
+    // the journey wakes from the store.
+    REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow, true));
+    REQUIRE_FALSE(fx.engine->register_provider("fulfillment", provider_config{}));
+    REQUIRE(fx.engine->redrive("SO-1001", std::nullopt));
+    fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+    fx.wait_passivated(invoice_flow, 1, 1);
+    REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
+    CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
+          == journey_state::completed);
+  }
   SECTION("after the provider recovers the journey goes on to the end") {
     REQUIRE_FALSE(fx.engine->register_provider("fulfillment", provider_config{}));
     auto redriven = fx.engine->redrive("SO-1001", std::nullopt);

@@ -219,6 +219,22 @@ struct engine_fixture {
                  << " journeys");
   }
 
+  /// Waits until every journey of a flow version is out of memory, `n` of
+  /// them waiting in the store.
+  void wait_passivated(const std::string& flow, uint32_t version,
+                       std::size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto sleeping = engine->passivated_journeys(flow, version);
+      auto running = engine->running_journeys(flow, version);
+      if (sleeping && running && *sleeping == n && *running == 0)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL("flow " << flow << " version " << version << " does not have " << n
+                 << " passivated journeys");
+  }
+
 private:
   bool real_time_ = false;
   bool passivate_ = true;
