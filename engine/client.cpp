@@ -150,9 +150,8 @@ caf::expected<library_policy> client::show_policy(const std::string& name) {
   return impl_->call<library_policy>(policy_show_atom::value, name);
 }
 
-caf::error client::delete_policy(const std::string& name) {
-  auto r = impl_->call<caf::ok_atom>(policy_delete_atom::value, name);
-  return r ? caf::none : r.error();
+caf::expected<library_policy> client::delete_policy(const std::string& name) {
+  return impl_->call<library_policy>(policy_delete_atom::value, name);
 }
 
 caf::expected<std::vector<flow_record>> client::list_flows() {

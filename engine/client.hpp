@@ -55,7 +55,7 @@ public:
                                              const std::string& origin);
   caf::expected<policy_library> list_policies();
   caf::expected<library_policy> show_policy(const std::string& name);
-  caf::error delete_policy(const std::string& name);
+  caf::expected<library_policy> delete_policy(const std::string& name);
   /// version 0: the latest published version (or the draft if none).
   caf::expected<flow_detail> show_flow(const std::string& name,
                                        uint32_t version);

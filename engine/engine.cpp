@@ -214,7 +214,7 @@ caf::expected<library_policy> Engine::get_policy(const std::string& name) {
   return impl_->flows->policy(name);
 }
 
-caf::error Engine::delete_policy(const std::string& name) {
+caf::expected<library_policy> Engine::delete_policy(const std::string& name) {
   return impl_->flows->delete_policy(name);
 }
 

@@ -138,7 +138,8 @@ public:
                                              const std::string& origin = "policies");
   caf::expected<policy_library> list_policies();
   caf::expected<library_policy> get_policy(const std::string& name);
-  caf::error delete_policy(const std::string& name);
+  /// Returns the policy deleted.
+  caf::expected<library_policy> delete_policy(const std::string& name);
 
   // -- providers (SPEC §3) ----------------------------------------------------
 

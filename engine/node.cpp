@@ -12,6 +12,7 @@
 
 #include "actors/blocking_pool.hpp"
 #include "engine/node_protocol.hpp"
+#include "flows/policy_library.hpp"
 
 namespace orca {
 
@@ -107,6 +108,11 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
   // Without a version: the draft when there is one, else the latest.
   if (version == 0 && (rec->latest_version == 0 || rec->draft_is_new())) {
     detail.definition = rec->draft;
+    auto library = engine.list_policies();
+    if (!library)
+      return library.error();
+    if (auto resolved = with_library(rec->draft, *library, name))
+      detail.resolved = std::move(*resolved);
     return detail;
   }
   detail.version = version == 0 ? rec->latest_version : version;
@@ -370,14 +376,12 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
         return e->get_policy(name);
       });
     },
-    [self](policy_delete_atom, std::string& name) -> caf::result<caf::ok_atom> {
+    [self](policy_delete_atom,
+           std::string& name) -> caf::result<library_policy> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, name = std::move(name)]()
-                           -> caf::expected<caf::ok_atom> {
-        if (auto err = e->delete_policy(name))
-          return err;
-        return caf::ok_atom::value;
+      return later(self, [e = self->state.engine, name = std::move(name)] {
+        return e->delete_policy(name);
       });
     },
     [self](flow_list_atom) -> caf::result<std::vector<flow_record>> {

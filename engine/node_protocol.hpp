@@ -24,7 +24,7 @@
 //   (policy_put_atom, json, origin)             -> std::vector<library_policy>
 //   (policy_list_atom)                          -> std::vector<library_policy>
 //   (policy_show_atom, name)                    -> library_policy
-//   (policy_delete_atom, name)                  -> ok_atom
+//   (policy_delete_atom, name)                  -> library_policy (deleted)
 //   (subscribe_atom, std::vector<std::string> order_ids)  -> ok_atom
 //       then (journey_update_atom, journey_record) -> ok_atom to the
 //       subscriber for every durable change of a journey of those orders
@@ -82,7 +82,11 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 struct flow_detail {
   flow_record record;
   uint32_t version = 0;        ///< the version shown; 0: the draft
-  std::string definition;      ///< its JSON text
+  std::string definition;      ///< its JSON text, as written
+  /// For a draft: `definition` with a copy of each library policy it uses,
+  /// as publish would freeze it; "" for a frozen version or when the draft
+  /// does not fit the library (a clash), which parsing `definition` reports.
+  std::string resolved;
   std::vector<uint32_t> versions;
   /// For each of `versions`, its journeys held by a pause (state paused).
   std::vector<uint64_t> held;
@@ -145,13 +149,13 @@ struct node_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flow_detail& x) {
   return f(caf::meta::type_name("orca::flow_detail"), x.record, x.version,
-           x.definition, x.versions, x.held);
+           x.definition, x.resolved, x.versions, x.held);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, library_policy& x) {
   return f(caf::meta::type_name("orca::library_policy"), x.name, x.execution,
-           x.json, x.updated_on);
+           x.json, x.updated_on, x.damaged);
 }
 
 template <class Inspector>

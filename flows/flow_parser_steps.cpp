@@ -207,7 +207,8 @@ flow_parser::resolve_filter(const json_value& json, const std::string& where,
   auto it = filter_index_.find(std::string{view_of(json)});
   if (it == filter_index_.end()) {
     if (filter_names_.count(std::string{view_of(json)}) == 0)
-      diags_.add(where, "no filter policy named " + quote(view_of(json)));
+      diags_.add(where, "no filter policy named " + quote(view_of(json))
+                          + " in the flow or the policy library");
     return;
   }
   f_.steps[id].filters.push_back(it->second);
@@ -223,8 +224,8 @@ flow_parser::resolve_execution(const json_value& json, const std::string& where,
   auto it = execution_index_.find(std::string{view_of(json)});
   if (it == execution_index_.end()) {
     if (execution_names_.count(std::string{view_of(json)}) == 0)
-      diags_.add(where,
-                 "no execution policy named " + quote(view_of(json)));
+      diags_.add(where, "no execution policy named " + quote(view_of(json))
+                          + " in the flow or the policy library");
     return;
   }
   const auto& policy = f_.executions[it->second];

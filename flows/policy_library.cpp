@@ -67,8 +67,10 @@ caf::expected<policy_library> parse_policy_file(std::string_view text,
       auto name = p.FindMember("name");
       if (name == p.MemberEnd() || !name->value.IsString())
         continue;
-      library_policy entry{std::string{view_of(name->value)}, execution,
-                           to_json_text(p)};
+      library_policy entry;
+      entry.name = std::string{view_of(name->value)};
+      entry.execution = execution;
+      entry.json = to_json_text(p);
       // The parser reports a name twice in one list; the library keeps
       // one policy per name, so a filter and an execution policy may not
       // share one either.
@@ -137,6 +139,12 @@ caf::expected<std::string> with_library(std::string_view flow_text,
     const auto* p = find(name);
     if (p == nullptr || own.count(name) > 0)
       continue; // unknown names are the flow parser's to report
+    if (!p->damaged.empty()) {
+      problems.add("policies", "policy " + quote(name)
+                                 + " of the node's policy library cannot be "
+                                   "read: " + p->damaged);
+      continue;
+    }
     if (policies == doc.MemberEnd() || !policies->value.IsObject()) {
       if (policies != doc.MemberEnd())
         doc.RemoveMember(policies);
@@ -157,6 +165,8 @@ caf::expected<std::string> with_library(std::string_view flow_text,
     found->value.PushBack(json_value{copy, alloc}, alloc);
     added = true;
   }
+  if (!problems.empty())
+    return invalid(problems, origin);
   if (!added)
     return std::string{flow_text};
   return to_json_text(doc);

@@ -20,6 +20,10 @@ struct library_policy {
   bool execution = false; ///< an execution policy, else a filter policy
   std::string json;       ///< the policy's JSON object, compact
   int64_t updated_on = 0; ///< when it was put in the library
+  /// Why its stored record cannot be read ("" if it can); then only `name`
+  /// is known. A flow that uses it is refused, naming it; the others are not
+  /// held up by it.
+  std::string damaged;
 };
 
 using policy_library = std::vector<library_policy>;
@@ -33,8 +37,9 @@ parse_policy_file(std::string_view text, const std::string& origin,
 
 /// `flow_text` with a copy of every policy of `library` that it refers to
 /// but does not define, added to its own policies. A name the flow defines
-/// that the library also has is an error naming both. Text that is not a
-/// JSON object comes back as it is, for the flow parser to report.
+/// that the library also has is an error naming both, and so is a reference
+/// to a damaged library policy. Text that is not a JSON object comes back
+/// as it is, for the flow parser to report.
 caf::expected<std::string> with_library(std::string_view flow_text,
                                         const policy_library& library,
                                         const std::string& origin,

@@ -30,22 +30,24 @@ std::string what_policy(const std::string& name) {
 
 caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
   policy_library result;
-  caf::error failure;
   auto err = txn.scan(db.policies, "",
                       [&](std::string_view key, std::string_view value) {
                         auto p = decode_policy(value,
                                                what_policy(std::string{key}));
                         if (!p) {
-                          failure = p.error();
-                          return false;
+                          // Listed as damaged: it holds up only the flows
+                          // that use it.
+                          library_policy damaged;
+                          damaged.name = std::string{key};
+                          damaged.damaged = describe(p.error());
+                          result.push_back(std::move(damaged));
+                          return true;
                         }
                         result.push_back(std::move(*p));
                         return true;
                       });
   if (err)
     return err;
-  if (failure)
-    return failure;
   return result;
 }
 
@@ -297,7 +299,8 @@ caf::expected<library_policy> flow_store::policy(const std::string& name) {
   return decode_policy(**bytes, what_policy(name));
 }
 
-caf::error flow_store::delete_policy(const std::string& name) {
+caf::expected<library_policy> flow_store::delete_policy(const std::string& name) {
+  library_policy gone;
   auto done = db_.write([&](lmdb_txn& txn) -> caf::expected<bool> {
     auto bytes = txn.get(db_.policies, name);
     if (!bytes)
@@ -305,11 +308,18 @@ caf::error flow_store::delete_policy(const std::string& name) {
     if (!*bytes)
       return make_error(errc::no_such_policy,
                         "no policy named " + quote(name) + " in the library");
+    auto was = decode_policy(**bytes, what_policy(name));
+    if (was)
+      gone = std::move(*was);
+    else
+      gone.name = name;
     if (auto err = txn.del(db_.policies, name))
       return err;
     return true;
   });
-  return done ? caf::none : done.error();
+  if (!done)
+    return done.error();
+  return gone;
 }
 
 } // namespace orca

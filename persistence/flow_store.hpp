@@ -55,7 +55,9 @@ public:
   /// Every policy of the library, by name.
   caf::expected<policy_library> policies();
   caf::expected<library_policy> policy(const std::string& name);
-  caf::error delete_policy(const std::string& name);
+  /// Deletes a policy; returns it as it was (only its name if its record
+  /// was damaged: a damaged policy can be deleted too).
+  caf::expected<library_policy> delete_policy(const std::string& name);
 
   /// Key of a frozen version: name, separator, version big-endian.
   static std::string version_key(const std::string& name, uint32_t version);

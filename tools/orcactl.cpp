@@ -22,6 +22,7 @@
 #include "engine/client.hpp"
 #include "flows/flow.hpp"
 #include "flows/flow_diagram.hpp"
+#include "flows/policy_library.hpp"
 #include "flows/flow_text.hpp"
 #include "tools/orcactl_output.hpp"
 #include "tools/tool_support.hpp"
@@ -42,6 +43,7 @@ struct options {
   std::string tls_key;
   std::string tls_ca;
   std::string file;
+  std::string policies; ///< `flow validate --policies`: a library file
   std::string name;
   std::string order_id;
   std::string event_type;
@@ -100,6 +102,25 @@ int flow_validate(const options& opts) {
   if (!tools::read_input(opts.file, text)) {
     std::cerr << "error: " << opts.file << ": cannot read the file\n";
     return exit_usage;
+  }
+  // Offline there is no node library: a library file may stand for it.
+  if (!opts.policies.empty()) {
+    std::string library_text;
+    if (!tools::read_input(opts.policies, library_text)) {
+      std::cerr << "error: " << opts.policies << ": cannot read the file\n";
+      return exit_usage;
+    }
+    auto library = parse_policy_file(library_text, opts.policies);
+    if (!library) {
+      print_error(describe(library.error()));
+      return exit_invalid;
+    }
+    auto merged = with_library(text, *library, opts.file);
+    if (!merged) {
+      print_error(describe(merged.error()));
+      return exit_invalid;
+    }
+    text = std::move(*merged);
   }
   auto parsed = parse_flow(text);
   if (opts.json) {
@@ -185,7 +206,9 @@ int flow_command(client& c, const options& opts, const std::string& what) {
   auto detail = c.show_flow(opts.name, opts.version);
   if (!detail)
     return fail(detail.error());
-  auto parsed = parse_flow(detail->definition);
+  // A draft is read with the library policies it uses, as publish would.
+  auto parsed = parse_flow(detail->resolved.empty() ? detail->definition
+                                                    : detail->resolved);
   if (what == "show") {
     if (opts.json) {
       std::cout << ctl::flow_detail_json(*detail) << "\n";
@@ -408,10 +431,15 @@ int order_submit(client& c, const options& opts) {
 int order_event(client& c, const options& opts, const std::string& type) {
   if (auto err = c.event(opts.order_id, type))
     return fail(err);
-  if (opts.json)
-    std::cout << "{\"order_id\":" << quote(opts.order_id) << ",\"event\":"
-              << quote(type) << ",\"status\":\"recorded\"}\n";
-  else
+  if (opts.json) {
+    // The order's journeys as they are once the event is durable; each
+    // takes it at its next step boundary (`journey show` tells the rest).
+    auto views = c.show_journeys(opts.order_id, "");
+    if (!views)
+      return fail(views.error());
+    for (const auto& v : *views)
+      std::cout << ctl::journey_json(v.record) << "\n";
+  } else
     std::cout << "event " << type << " recorded for order " << opts.order_id
               << "\n";
   return exit_ok;
@@ -515,11 +543,12 @@ int policy_command(client& c, const options& opts, const std::string& what) {
     std::cout << (opts.json ? ctl::policy_json(*p) + "\n" : ctl::policy_text(*p));
     return exit_ok;
   }
-  // delete
-  if (auto err = c.delete_policy(opts.name))
-    return fail(err);
+  // delete: what was deleted, as `policy show` printed it
+  auto gone = c.delete_policy(opts.name);
+  if (!gone)
+    return fail(gone.error());
   if (opts.json)
-    std::cout << "{\"name\":" << quote(opts.name) << ",\"deleted\":true}\n";
+    std::cout << ctl::policy_json(*gone) << "\n";
   else
     std::cout << "policy " << quote(opts.name) << " deleted\n";
   return exit_ok;
@@ -542,6 +571,8 @@ int main(int argc, char** argv) {
   flow->require_subcommand(1);
   auto* validate = flow->add_subcommand("validate", "check a flow file offline");
   validate->add_option("FILE", opts.file, "flow definition (JSON)")->required();
+  validate->add_option("--policies", opts.policies,
+                       "a policy library file the flow may refer to");
   auto* create = flow->add_subcommand("create", "create a flow from a file");
   create->add_option("FILE", opts.file, "flow definition (JSON)")->required();
   auto* update = flow->add_subcommand("update", "replace a flow's draft");

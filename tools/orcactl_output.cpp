@@ -148,11 +148,19 @@ void write_definition(json_writer& w, const std::string& text) {
 }
 
 /// The type and description of a flow, as its draft (the latest text) says.
+/// Read from the text itself: a draft may need the policy library to parse.
 std::pair<std::string, std::string> type_and_description(const flow_record& f) {
-  auto parsed = parse_flow(f.draft);
-  if (!parsed.model)
+  json_document doc;
+  doc.Parse(f.draft.c_str());
+  if (doc.HasParseError() || !doc.IsObject())
     return {};
-  return {parsed.model->type, parsed.model->description};
+  auto text = [&](const char* key) {
+    auto it = doc.FindMember(key);
+    return it != doc.MemberEnd() && it->value.IsString()
+             ? std::string{it->value.GetString(), it->value.GetStringLength()}
+             : std::string{};
+  };
+  return {text("type"), text("description")};
 }
 
 } // namespace
@@ -178,8 +186,11 @@ std::string flow_json(const flow_record& f) {
 }
 
 std::string flow_detail_json(const flow_detail& d) {
+  auto [type, description] = type_and_description(d.record);
   object o;
   o.field("name", d.record.name)
+    .field("type", type)
+    .field("description", description)
     .field("status", to_string(d.record.status))
     .field("paused", d.record.paused)
     .field("latest_version", d.record.latest_version)
@@ -204,6 +215,11 @@ std::string flow_detail_json(const flow_detail& d) {
 }
 
 std::string policy_json(const library_policy& p) {
+  if (!p.damaged.empty()) {
+    object o;
+    o.field("name", p.name).field("damaged", p.damaged);
+    return o.done();
+  }
   object o;
   o.field("name", p.name)
     .field("kind", p.execution ? "execution" : "filter")
@@ -217,8 +233,11 @@ std::string policy_json(const library_policy& p) {
 std::string policies_table(const policy_library& policies) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : policies)
-    rows.push_back({p.name, p.execution ? "execution" : "filter",
-                    time_text(p.updated_on)});
+    rows.push_back({p.name,
+                    !p.damaged.empty() ? "damaged"
+                    : p.execution      ? "execution"
+                                       : "filter",
+                    p.damaged.empty() ? time_text(p.updated_on) : "-"});
   return table({"NAME", "KIND", "UPDATED"}, rows);
 }
 

@@ -317,7 +317,13 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
 
   SECTION("cancel ends a waiting journey") {
     wait_state(node, "SO-1004", "Order to invoice", "waiting");
-    CHECK(node.ctl({"order", "cancel", "SO-1004"}).exit_code == 0);
+    // --json prints what the cancel changed: the order's journeys.
+    auto cancelled = json_lines(node.ctl_json({"order", "cancel", "SO-1004"}));
+    REQUIRE(cancelled.size() == 2);
+    for (const auto& doc : cancelled) {
+      check_journey_record(doc);
+      CHECK(view_of(doc["order_id"]) == "SO-1004");
+    }
     wait_state(node, "SO-1004", "Order to invoice", "cancelled");
     auto unknown = node.ctl({"order", "event", "NOPE", "x"});
     CHECK(unknown.exit_code == 1);
@@ -455,6 +461,29 @@ TEST_CASE("usage errors exit 2 and an unreachable node exits 1") {
   CHECK(run({ORCAD_PATH}).exit_code == 2);
 }
 
+TEST_CASE("a store that is full is a runtime failure of the submission, not a rejection") {
+  // 1 MiB of store: it fills within the submission below.
+  node_process node{notify_config, {"--map-size", "1048576"}};
+  node.dir().write("w.json", R"({"name": "W", "type": "order", "steps": [
+    {"action": "validate_order_header", "name": "Check"}]})");
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("w.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "publish", "W"}).exit_code == 0);
+  std::string orders;
+  for (int i = 0; i < 30000; ++i)
+    orders += R"({"id": "F-)" + std::to_string(i) + R"(", "customer": ")"
+              + std::string(500, 'c') + R"(", "lines": []})" + "\n";
+  node.dir().write("orders.jsonl", orders);
+  auto full = node.ctl({"order", "submit", node.dir().file("orders.jsonl")});
+  CHECK(full.exit_code == 1); // §6: the node's failure, not the orders'
+  CHECK(full.err.find("storage full") != std::string::npos);
+  CHECK(full.err.find("--map-size") != std::string::npos);
+  // The node goes on, and answers for what it took.
+  CHECK(node.ctl({"node", "status"}).exit_code == 0);
+  auto first = json_lines(node.ctl_json({"journey", "show", "F-0"}));
+  REQUIRE(first.size() == 1);
+  CHECK(view_of(first[0]["state"]) == "completed");
+}
+
 TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   temp_dir data;
   {
@@ -492,10 +521,30 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
   CHECK(shown.exit_code == 0);
   CHECK(shown.out.rfind("policy \"US only\" (filter)", 0) == 0);
 
-  node.dir().write("flow.json", R"({"name": "Lib", "type": "order", "steps": [
+  node.dir().write("flow.json", R"({"name": "Lib", "type": "order",
+    "description": "checks with library policies", "steps": [
     {"action": "validate_order_header", "name": "Check",
      "filter_policies": ["US only"], "execution_policies": ["Needs customer"]}]})");
+  // Offline there is no library, unless a file stands for it.
+  auto offline = node.ctl({"flow", "validate", node.dir().file("flow.json")});
+  CHECK(offline.exit_code == 3);
+  CHECK(offline.err.find("no filter policy named \"US only\" in the flow or the "
+                         "policy library") != std::string::npos);
+  CHECK(node.ctl({"flow", "validate", node.dir().file("flow.json"), "--policies",
+                  node.dir().file("lib.json")}).exit_code == 0);
   REQUIRE(node.ctl({"flow", "create", node.dir().file("flow.json")}).exit_code == 0);
+  // The draft is read with the library, as publish will read it.
+  auto draft = node.ctl({"flow", "show", "Lib"});
+  CHECK(draft.exit_code == 0);
+  CHECK(draft.out.find("draft of version 1:\n") != std::string::npos);
+  CHECK(draft.out.find("Check") != std::string::npos);
+  auto drawn = node.ctl({"flow", "export", "Lib"});
+  CHECK(drawn.exit_code == 0);
+  CHECK(drawn.out.find("Check") != std::string::npos);
+  auto draft_json = json_lines(node.ctl_json({"flow", "show", "Lib"}));
+  REQUIRE(draft_json.size() == 1);
+  CHECK(view_of(draft_json[0]["type"]) == "order");
+  CHECK(view_of(draft_json[0]["description"]) == "checks with library policies");
   REQUIRE(node.ctl({"flow", "publish", "Lib"}).exit_code == 0);
   node.dir().write("orders.jsonl", "{\"id\": \"P-1\", \"country\": \"US\", \"lines\": []}\n");
   REQUIRE(node.ctl({"order", "submit", node.dir().file("orders.jsonl")}).exit_code == 0);
@@ -534,7 +583,11 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
   auto bad = node.ctl({"policy", "put", node.dir().file("flow.json")});
   CHECK(bad.exit_code == 3);
   CHECK(bad.err.find("unknown field \"name\"") != std::string::npos);
-  CHECK(node.ctl({"policy", "delete", "US only"}).exit_code == 0);
+  auto deleted = json_lines(node.ctl_json({"policy", "delete", "US only"}));
+  REQUIRE(deleted.size() == 1);
+  CHECK(view_of(deleted[0]["name"]) == "US only");
+  CHECK(view_of(deleted[0]["kind"]) == "filter");
+  CHECK(view_of(deleted[0]["definition"]["when"]["value"]) == "US");
   auto gone = node.ctl({"policy", "show", "US only"});
   CHECK(gone.exit_code == 1);
   CHECK(gone.err == "error: no policy named \"US only\" in the library\n");
@@ -564,6 +617,45 @@ TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
   auto shown = node.ctl({"flow", "show", "Order to invoice"});
   CHECK(shown.exit_code == 1);
   CHECK(shown.err.find("is damaged") != std::string::npos);
+}
+
+TEST_CASE("a damaged library policy holds up only the flows that use it") {
+  temp_dir data;
+  {
+    node_process node{notify_config, {}, &data};
+    data.write("lib.json", R"({"filter": [
+      {"name": "US only", "when": {"field": "country", "op": "eq", "value": "US"}},
+      {"name": "Big", "when": {"field": "total", "op": "gt", "value": 100}}]})");
+    REQUIRE(node.ctl({"policy", "put", data.file("lib.json")}).exit_code == 0);
+    REQUIRE(node.stop() == 0);
+  }
+  REQUIRE(damage_records(data.file("data"), format::db_policies, "US only",
+                         [](std::string v) { return truncate(v, 5); })
+          == 1);
+  node_process node{notify_config, {}, &data};
+  auto list = node.ctl({"policy", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK(list.out.find("US only  damaged") != std::string::npos);
+  auto listed = json_lines(node.ctl_json({"policy", "list"}));
+  REQUIRE(listed.size() == 2);
+  CHECK(view_of(listed[1]["name"]) == "US only");
+  CHECK(view_of(listed[1]["damaged"]).find("is damaged") != std::string::npos);
+  auto flow = [&](const char* name, const char* policy) {
+    data.write("flow.json", std::string{R"({"name": ")"} + name
+                              + R"(", "type": "order", "steps": [
+      {"action": "custom", "name": "C", "provider": "notify",
+       "filter_policies": [")" + policy + R"("]}]})");
+    return node.ctl({"flow", "create", data.file("flow.json")});
+  };
+  CHECK(flow("Fine", "Big").exit_code == 0);
+  CHECK(node.ctl({"flow", "publish", "Fine"}).exit_code == 0);
+  auto refused = flow("Stuck", "US only");
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("policy \"US only\" of the node's policy library cannot "
+                         "be read") != std::string::npos);
+  // A damaged policy can be deleted like any other.
+  CHECK(node.ctl({"policy", "delete", "US only"}).exit_code == 0);
+  CHECK(json_lines(node.ctl_json({"policy", "list"})).size() == 1);
 }
 
 TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is acknowledged") {
