@@ -211,16 +211,9 @@ private:
   /// What the order receives meanwhile is in the order's record, which the
   /// new journey reads when `home` loads it.
   void move_to(uint32_t latest, const caf::actor& home) {
-    journey_snapshot next;
-    next.order_id = snap_.order_id;
-    next.flow = snap_.flow;
-    next.version = latest;
-    next.created_on = snap_.created_on;
-    next.updated_on = now();
-    next.events = ctx_.events;
+    auto next = moved_to_version(snap_, latest, the_order(), now());
+    next.events = ctx_.events; // what it holds now, saved or not
     next.cancel_requested = ctx_.cancelling;
-    next.cancel_epoch = snap_.cancel_epoch;
-    next.paths.push_back(initial_path(the_order()));
     auto* sink = ctx_.services->sink;
     sink->move(snap_, next,
                [sink, home, id = snap_.order_id, flow = snap_.flow,

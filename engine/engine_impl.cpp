@@ -73,10 +73,7 @@ caf::error Engine::impl::reserve_intake(std::size_t n) {
                         + std::to_string(lim.batch_orders)
                         + " orders (batch_orders)");
   if (db->full() && !db->probe_room())
-    return make_error(errc::storage_full,
-                      "storage full: the store reached its maximum size of "
-                        + std::to_string(db->max_map_size())
-                        + " bytes; nothing more is taken until it has room");
+    return db->full_error();
   auto before = in_flight->fetch_add(static_cast<int64_t>(n));
   auto now_in_flight = static_cast<std::size_t>(std::max<int64_t>(0, before));
   // One submission larger than the limit is taken when nothing else is in
@@ -361,10 +358,43 @@ bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
   return !rec || !missed_since(snap, *rec).empty();
 }
 
+std::optional<uint32_t>
+Engine::impl::moved_up_to(const journey_snapshot& snap) const {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto rec = records.find(snap.flow);
+  if (rec == records.end() || rec->second.paused
+      || snap.version >= rec->second.resumed_to
+      || snap.created_on > rec->second.resumed_on || started_a_step(snap))
+    return std::nullopt;
+  return rec->second.resumed_to;
+}
+
+std::optional<journey_id> Engine::impl::move_up(const journey_id& id,
+                                                uint32_t to) {
+  auto loaded = journeys->load_for_restart(id);
+  if (!loaded) {
+    journey_failed(id.order_id, id.flow, id.version,
+                   "cannot resume it: " + describe(loaded.error()));
+    return std::nullopt;
+  }
+  auto next = moved_to_version(loaded->snapshot, to, *loaded->the_order, now());
+  std::promise<caf::error> written;
+  journeys->move(loaded->snapshot, next,
+                 [&written](const caf::error& err) { written.set_value(err); });
+  if (auto err = written.get_future().get()) {
+    journey_failed(id.order_id, id.flow, id.version,
+                   "cannot move it to version " + std::to_string(to) + ": "
+                     + describe(err));
+    return std::nullopt;
+  }
+  return journey_id{id.order_id, id.flow, to};
+}
+
 caf::error Engine::impl::recover_journeys() {
   std::vector<std::pair<journey_id, std::string>> damaged;
   std::vector<journey_id> restart;
   std::vector<std::pair<journey_id, int64_t>> sleeping;
+  std::vector<std::pair<journey_id, uint32_t>> moving;
   // Whether the snapshot may stay parked, and until when: it waits, its
   // order got nothing since it was taken, and no waiting path's event is
   // among those it took (then that path is about to go on).
@@ -397,6 +427,10 @@ caf::error Engine::impl::recover_journeys() {
       if (is_terminal(snap->state))
         return true;
       journey_id jid{snap->order_id, snap->flow, snap->version};
+      if (auto to = moved_up_to(*snap)) {
+        moving.emplace_back(std::move(jid), *to);
+        return true;
+      }
       // A waiting journey whose order received an event or a cancel after
       // its snapshot (acknowledged, then the node stopped before the
       // journey saved) must run to take it: it is not parked.
@@ -412,6 +446,9 @@ caf::error Engine::impl::recover_journeys() {
   for (const auto& [id, why] : damaged)
     journey_failed(id.order_id, id.flow, id.version,
                    "its record is damaged: " + why);
+  for (const auto& [id, to] : moving)
+    if (auto moved = move_up(id, to))
+      restart.push_back(std::move(*moved));
   // The supervisor of a journey's flow version; if that version cannot be
   // loaded, the journey fails with the reason (REQUIRES: mutex held).
   auto supervisor_or_fail = [this](const journey_id& id) {

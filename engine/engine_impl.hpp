@@ -117,6 +117,15 @@ struct Engine::impl final : journey_sink {
   /// failed with the reason; the others go on.
   caf::error recover_journeys();
 
+  /// The version a journey found at recovery belongs on, if not its own:
+  /// the one the last resume moved journeys to, when it started no step
+  /// before that resume (a crash came between the resume and its moves).
+  std::optional<uint32_t> moved_up_to(const journey_snapshot& snap) const;
+
+  /// Moves journey `id` to version `to` in the store; its new id, or
+  /// nothing if it failed (and is recorded so).
+  std::optional<journey_id> move_up(const journey_id& id, uint32_t to);
+
   /// Whether the order of `snap` received an event or cancel that the
   /// snapshot has not seen (or cannot be read).
   bool has_missed_input(const journey_snapshot& snap);

@@ -171,6 +171,8 @@ caf::expected<flow_record> lifecycle_resume(const flow_record& current,
   auto result = current;
   end_pause(result, now);
   result.updated_on = now;
+  result.resumed_on = now;
+  result.resumed_to = result.latest_version;
   return result;
 }
 

@@ -37,6 +37,11 @@ struct flow_record {
   /// the flow's was in flight at such a stop and is cancelled, even if the
   /// node died before the journey heard of it.
   uint32_t cancel_epoch = 0;
+  /// The last resume: when, and the latest version then. Journeys that had
+  /// started no step by then move to that version (SPEC §2.4); one that a
+  /// crash kept from moving moves when the node restarts.
+  int64_t resumed_on = 0;
+  uint32_t resumed_to = 0;
   /// Not stored: set by flow_store::list on a flow whose record cannot be
   /// read, to why (the other fields are empty then but the name).
   std::string damaged;

@@ -47,8 +47,8 @@ enum class record_tag : uint8_t {
 
 /// Version of each record kind's payload, written after its tag. Readers
 /// refuse versions newer than these.
-/// 2 added paused_on, paused_ms, cancel_epoch.
-constexpr uint16_t flow_record_version = 2;
+/// 2 added paused_on, paused_ms, cancel_epoch; 3 resumed_on, resumed_to.
+constexpr uint16_t flow_record_version = 3;
 constexpr uint16_t flow_version_record_version = 1;
 constexpr uint16_t order_record_version = 1;
 /// 2 added cut_by_cancel, cancel_epoch.

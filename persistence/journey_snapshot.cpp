@@ -88,4 +88,24 @@ path_state initial_path(const order& o) {
   return p;
 }
 
+bool started_a_step(const journey_snapshot& s) {
+  return !s.steps.empty() || s.paths.size() != 1 || s.paths[0].position > 0
+         || s.paths[0].phase != path_phase::ready;
+}
+
+journey_snapshot moved_to_version(const journey_snapshot& from,
+                                  uint32_t latest, const order& o, int64_t now) {
+  journey_snapshot next;
+  next.order_id = from.order_id;
+  next.flow = from.flow;
+  next.version = latest;
+  next.created_on = from.created_on;
+  next.updated_on = now;
+  next.events = from.events;
+  next.cancel_requested = from.cancel_requested;
+  next.cancel_epoch = from.cancel_epoch;
+  next.paths.push_back(initial_path(o));
+  return next;
+}
+
 } // namespace orca

@@ -142,4 +142,14 @@ std::string journey_prefix(const std::string& order_id);
 /// The path state of a journey's own, top-level path, ready to start.
 path_state initial_path(const order& o);
 
+/// Whether the journey has started a step: it ran one, or its first path
+/// moved on or split.
+bool started_a_step(const journey_snapshot& s);
+
+/// `from`, which started no step, as a new journey of the same order on
+/// version `latest` of its flow (a journey held by a pause moves so on
+/// resume). It keeps what the order received and when it was created.
+journey_snapshot moved_to_version(const journey_snapshot& from,
+                                  uint32_t latest, const order& o, int64_t now);
+
 } // namespace orca

@@ -235,14 +235,18 @@ void store::release_mapped_pages() {
   }
 }
 
+caf::error store::full_error() const {
+  return make_error(errc::storage_full,
+                    "storage full: the store in " + dir_
+                      + " reached its maximum size of "
+                      + std::to_string(max_map_size_) + " bytes (orcad --map-size)");
+}
+
 caf::error store::grow() {
   std::unique_lock<std::shared_mutex> alone{resizing_};
   auto current = map_size();
   if (current >= max_map_size_)
-    return make_error(errc::storage_full,
-                      "storage full: the store in " + dir_
-                        + " reached its maximum size of " + std::to_string(max_map_size_)
-                        + " bytes (orcad --map-size)");
+    return full_error();
   auto next = std::min(max_map_size_, current * 2);
   if (int rc = mdb_env_set_mapsize(env_, next); rc != MDB_SUCCESS)
     return lmdb_error("mdb_env_set_mapsize", rc);

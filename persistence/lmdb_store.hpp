@@ -139,6 +139,8 @@ public:
   void set_full(bool full) noexcept {
     full_.store(full);
   }
+  /// The error a write gets from a store full at its maximum size.
+  caf::error full_error() const;
 
   /// Whether a full store should take one more write to find out if it has
   /// room again (space freed inside the map): at most once a second.

@@ -18,7 +18,8 @@ namespace orca {
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
   ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
-     x.draft_version, x.draft, x.paused_on, x.paused_ms, x.cancel_epoch);
+     x.draft_version, x.draft, x.paused_on, x.paused_ms, x.cancel_epoch,
+     x.resumed_on, x.resumed_to);
 }
 
 template <class Archive>
@@ -384,10 +385,15 @@ caf::expected<flow_record> decode_flow_record(std::string_view bytes,
                                 format::flow_record_version, what);
   if (!payload)
     return payload.error();
+  // Fields added at the end, by the version that added them.
+  constexpr std::size_t added_in_2 = 2 * sizeof(int64_t) + sizeof(uint32_t);
+  constexpr std::size_t added_in_3 = sizeof(int64_t) + sizeof(uint32_t);
   if (payload->second == 1)
     return from_payload<flow_record>(
-      older_payload(payload->first, 2 * sizeof(int64_t) + sizeof(uint32_t)),
-      what);
+      older_payload(payload->first, added_in_2 + added_in_3), what);
+  if (payload->second == 2)
+    return from_payload<flow_record>(older_payload(payload->first, added_in_3),
+                                     what);
   return from_payload<flow_record>(payload->first, what);
 }
 

@@ -20,6 +20,9 @@ flow_record sample() {
   r.draft = R"({"name": "Order to invoice"})";
   r.paused_on = 1700000000100;
   r.paused_ms = 4500;
+  r.cancel_epoch = 2;
+  r.resumed_on = 1700000000050;
+  r.resumed_to = 2;
   return r;
 }
 
@@ -37,21 +40,43 @@ TEST_CASE("a flow record survives encoding and decoding") {
   CHECK(back->draft == sample().draft);
   CHECK(back->paused_on == sample().paused_on);
   CHECK(back->paused_ms == 4500);
+  CHECK(back->cancel_epoch == 2);
+  CHECK(back->resumed_on == sample().resumed_on);
+  CHECK(back->resumed_to == 2);
+}
+
+/// The current payload of sample() without the last `bytes`, sealed as
+/// `version` (each version only added fields at the end).
+std::string older_flow_record(uint16_t version, std::size_t bytes) {
+  auto current = encode(sample());
+  auto payload = current.substr(format::record_header_size);
+  payload.resize(payload.size() - bytes);
+  return detail::seal(format::record_tag::flow, version, payload);
+}
+
+constexpr std::size_t added_in_3 = sizeof(int64_t) + sizeof(uint32_t);
+constexpr std::size_t added_in_2 = 2 * sizeof(int64_t) + sizeof(uint32_t);
+
+TEST_CASE("a flow record of version 2 is read with no resume") {
+  auto back = decode_flow_record(older_flow_record(2, added_in_3), "flows/x");
+  REQUIRE(back);
+  CHECK(back->paused_ms == 4500);
+  CHECK(back->cancel_epoch == 2);
+  CHECK(back->resumed_on == 0);
+  CHECK(back->resumed_to == 0);
 }
 
 TEST_CASE("a flow record of version 1 is read with no pause time") {
-  // Version 1 ended with the draft: the same payload without the last two
-  // fields.
-  auto v2 = encode(sample());
-  auto payload = v2.substr(format::record_header_size);
-  payload.resize(payload.size() - 2 * sizeof(int64_t) - sizeof(uint32_t));
-  auto v1 = detail::seal(format::record_tag::flow, 1, payload);
-  auto back = decode_flow_record(v1, "flows/x");
+  // Version 1 ended with the draft.
+  auto back = decode_flow_record(older_flow_record(1, added_in_2 + added_in_3),
+                                 "flows/x");
   REQUIRE(back);
   CHECK(back->draft == sample().draft);
   CHECK(back->paused);
   CHECK(back->paused_on == 0);
   CHECK(back->paused_ms == 0);
+  CHECK(back->cancel_epoch == 0);
+  CHECK(back->resumed_to == 0);
 }
 
 TEST_CASE("a truncated record is reported as damaged") {
