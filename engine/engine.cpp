@@ -463,7 +463,7 @@ void Engine::events_async(
         if (!current)
           return make_error(errc::no_such_order,
                             "no order " + quote(order_id) + " on this node");
-        auto rec = decode_order_record(*current, what);
+        auto rec = decode<order_record>(*current, what);
         if (!rec)
           return rec.error();
         rec->events.push_back(type);

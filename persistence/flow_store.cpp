@@ -21,7 +21,7 @@ caf::expected<flow_record> read_flow(lmdb_txn& txn, store& db,
     return bytes.error();
   if (!*bytes)
     return no_such_flow(name);
-  return decode_flow_record(**bytes, what_flow(name));
+  return decode<flow_record>(**bytes, what_flow(name));
 }
 
 std::string what_policy(const std::string& name) {
@@ -32,7 +32,7 @@ caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
   policy_library result;
   auto err = txn.scan(db.policies, "",
                       [&](std::string_view key, std::string_view value) {
-                        auto p = decode_policy(value,
+                        auto p = decode<library_policy>(value,
                                                what_policy(std::string{key}));
                         if (!p) {
                           // Listed as damaged: it holds up only the flows
@@ -62,7 +62,7 @@ caf::expected<std::string> latest_definition(lmdb_txn& txn, store& db,
     return bytes.error();
   if (!*bytes)
     return std::string{};
-  auto frozen = decode_flow_version_record(
+  auto frozen = decode<flow_version_record>(
     **bytes, "flow_versions/" + quote(f.name) + "/"
                + std::to_string(f.latest_version));
   if (!frozen)
@@ -211,7 +211,7 @@ caf::expected<std::vector<flow_record>> flow_store::list() {
   std::vector<flow_record> result;
   auto err = txn->scan(db_.flows, "",
                        [&](std::string_view key, std::string_view value) {
-                         auto record = decode_flow_record(
+                         auto record = decode<flow_record>(
                            value, what_flow(std::string{key}));
                          if (!record) {
                            // Listed as damaged; the others stay usable.
@@ -238,7 +238,7 @@ caf::error flow_store::scan(
   return txn->scan(db_.flows, "",
                    [&](std::string_view key, std::string_view value) {
                      std::string name{key};
-                     return f(name, decode_flow_record(value, what_flow(name)));
+                     return f(name, decode<flow_record>(value, what_flow(name)));
                    });
 }
 
@@ -259,7 +259,7 @@ flow_store::version(const std::string& name, uint32_t version) {
                         + std::to_string(version) + " (latest: "
                         + std::to_string(flow->latest_version) + ")");
   }
-  return decode_flow_version_record(**bytes, what_flow(name) + " version "
+  return decode<flow_version_record>(**bytes, what_flow(name) + " version "
                                                + std::to_string(version));
 }
 
@@ -296,7 +296,7 @@ caf::expected<library_policy> flow_store::policy(const std::string& name) {
   if (!*bytes)
     return make_error(errc::no_such_policy,
                       "no policy named " + quote(name) + " in the library");
-  return decode_policy(**bytes, what_policy(name));
+  return decode<library_policy>(**bytes, what_policy(name));
 }
 
 caf::expected<library_policy> flow_store::delete_policy(const std::string& name) {
@@ -308,7 +308,7 @@ caf::expected<library_policy> flow_store::delete_policy(const std::string& name)
     if (!*bytes)
       return make_error(errc::no_such_policy,
                         "no policy named " + quote(name) + " in the library");
-    auto was = decode_policy(**bytes, what_policy(name));
+    auto was = decode<library_policy>(**bytes, what_policy(name));
     if (was)
       gone = std::move(*was);
     else

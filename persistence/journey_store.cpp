@@ -112,7 +112,7 @@ void journey_store::mark_failed(
       journey_snapshot snap;
       snap.created_on = now;
       if (current) {
-        auto decoded = decode_journey_snapshot(*current, what_journey(id));
+        auto decoded = decode<journey_snapshot>(*current, what_journey(id));
         if (decoded) {
           if (is_terminal(decoded->state))
             return std::optional<std::string>{};
@@ -148,7 +148,7 @@ journey_store::load_snapshot(const journey_id& id) {
                       "no journey of order " + quote(id.order_id)
                         + " on flow " + quote(id.flow) + " version "
                         + std::to_string(id.version));
-  return decode_journey_snapshot(**bytes, what_journey(id));
+  return decode<journey_snapshot>(**bytes, what_journey(id));
 }
 
 caf::expected<order_record>
@@ -162,7 +162,7 @@ journey_store::load_order(const std::string& order_id) {
   if (!*bytes)
     return make_error(errc::no_such_order,
                       "no order " + quote(order_id) + " on this node");
-  return decode_order_record(**bytes, what_order(order_id));
+  return decode<order_record>(**bytes, what_order(order_id));
 }
 
 caf::expected<restart_point>
@@ -200,7 +200,7 @@ caf::error journey_store::scan(
                      auto id = journey_id::from_key(key);
                      auto what = id ? what_journey(*id)
                                     : "journeys/" + quote(key);
-                     return f(id, decode_journey_snapshot(value, what));
+                     return f(id, decode<journey_snapshot>(value, what));
                    });
 }
 
@@ -236,7 +236,7 @@ void journey_store::expire_journals(
       // A journey redriven since it ended has a later expiry of its own.
       auto bytes = txn->get(db_.journeys, e.substr(8));
       if (bytes && *bytes) {
-        auto snap = decode_journey_snapshot(**bytes, "journeys");
+        auto snap = decode<journey_snapshot>(**bytes, "journeys");
         if (snap && (!is_terminal(snap->state) || snap->updated_on >= cutoff))
           continue;
       }
@@ -283,7 +283,7 @@ journey_store::journal(const journey_id& id) {
   prefix.push_back(format::key_separator);
   auto err = txn->scan(db_.journal, prefix,
                        [&](std::string_view key, std::string_view value) {
-                         auto chunk = decode_journal_chunk(
+                         auto chunk = decode<std::vector<journal_entry>>(
                            value, "journal/" + quote(key));
                          if (!chunk) {
                            failure = chunk.error();

@@ -28,7 +28,7 @@ void provider_ledger::perform(const std::string& provider,
       -> caf::expected<std::optional<std::string>> {
       ledger_entry entry;
       if (current) {
-        auto decoded = decode_ledger_entry(*current, what);
+        auto decoded = decode<ledger_entry>(*current, what);
         if (!decoded)
           return decoded.error();
         entry = *decoded;
@@ -66,7 +66,7 @@ provider_ledger::entries(const std::string& provider) {
   auto err = txn->scan(db_.provider_calls, prefix,
                        [&](std::string_view key, std::string_view value) {
                          std::string id{key.substr(prefix.size())};
-                         auto entry = decode_ledger_entry(
+                         auto entry = decode<ledger_entry>(
                            value, "provider_calls/" + quote(provider) + "/"
                                     + quote(id));
                          if (!entry) {

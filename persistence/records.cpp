@@ -297,113 +297,98 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
 
 } // namespace detail
 
-std::string encode(const flow_record& record) {
-  return sealed(format::record_tag::flow, format::flow_record_version, record);
+// -- each kind's tag, version and history --------------------------------------
+
+/// What FORMAT.md says of each record kind: its tag, its payload version
+/// now, and the bytes each later version added at the end of the payload
+/// (added[0]: by version 2, ...), which a reader of an older version fills
+/// with zeros.
+template <class T>
+struct record_kind;
+
+template <>
+struct record_kind<flow_record> {
+  static constexpr auto tag = format::record_tag::flow;
+  static constexpr uint16_t version = format::flow_record_version;
+  /// 2: paused_on, paused_ms, cancel_epoch; 3: resumed_on, resumed_to.
+  static constexpr std::size_t added[] = {
+    2 * sizeof(int64_t) + sizeof(uint32_t), sizeof(int64_t) + sizeof(uint32_t)};
+};
+
+template <>
+struct record_kind<flow_version_record> {
+  static constexpr auto tag = format::record_tag::flow_version;
+  static constexpr uint16_t version = format::flow_version_record_version;
+  static constexpr std::size_t added[] = {0};
+};
+
+template <>
+struct record_kind<order_record> {
+  static constexpr auto tag = format::record_tag::order;
+  static constexpr uint16_t version = format::order_record_version;
+  static constexpr std::size_t added[] = {0};
+};
+
+template <>
+struct record_kind<journey_snapshot> {
+  static constexpr auto tag = format::record_tag::journey;
+  static constexpr uint16_t version = format::journey_record_version;
+  /// 2: cut_by_cancel, cancel_epoch.
+  static constexpr std::size_t added[] = {sizeof(bool) + sizeof(uint32_t)};
+};
+
+template <>
+struct record_kind<std::vector<journal_entry>> {
+  static constexpr auto tag = format::record_tag::journal_entry;
+  static constexpr uint16_t version = format::journal_entry_version;
+  static constexpr std::size_t added[] = {0};
+};
+
+template <>
+struct record_kind<ledger_entry> {
+  static constexpr auto tag = format::record_tag::provider_call;
+  static constexpr uint16_t version = format::provider_call_version;
+  static constexpr std::size_t added[] = {0};
+};
+
+template <>
+struct record_kind<library_policy> {
+  static constexpr auto tag = format::record_tag::policy;
+  static constexpr uint16_t version = format::policy_record_version;
+  static constexpr std::size_t added[] = {0};
+};
+
+template <class T>
+std::string encode(const T& record) {
+  return sealed(record_kind<T>::tag, record_kind<T>::version, record);
 }
 
-std::string encode(const library_policy& policy) {
-  return sealed(format::record_tag::policy, format::policy_record_version,
-                policy);
-}
-
-caf::expected<library_policy> decode_policy(std::string_view bytes,
-                                            const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::policy,
-                                format::policy_record_version, what);
+template <class T>
+caf::expected<T> decode(std::string_view bytes, const std::string& what) {
+  using kind = record_kind<T>;
+  static_assert(std::size(kind::added) + 1 >= kind::version,
+                "each version after the first says what it added");
+  auto payload = detail::unseal(bytes, kind::tag, kind::version, what);
   if (!payload)
     return payload.error();
-  return from_payload<library_policy>(payload->first, what);
+  std::size_t missing = 0;
+  for (auto v = payload->second; v < kind::version; ++v)
+    missing += kind::added[v - 1];
+  if (missing == 0)
+    return from_payload<T>(payload->first, what);
+  return from_payload<T>(older_payload(payload->first, missing), what);
 }
 
-std::string encode(const flow_version_record& record) {
-  return sealed(format::record_tag::flow_version,
-                format::flow_version_record_version, record);
-}
-
-std::string encode(const order_record& record) {
-  return sealed(format::record_tag::order, format::order_record_version,
-                record);
-}
-
-std::string encode(const journey_snapshot& snapshot) {
-  return sealed(format::record_tag::journey,
-                format::journey_record_version, snapshot);
-}
-
-std::string encode(const std::vector<journal_entry>& chunk) {
-  return sealed(format::record_tag::journal_entry,
-                format::journal_entry_version, chunk);
-}
-
-caf::expected<std::vector<journal_entry>>
-decode_journal_chunk(std::string_view bytes, const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::journal_entry,
-                                format::journal_entry_version, what);
-  if (!payload)
-    return payload.error();
-  return from_payload<std::vector<journal_entry>>(payload->first, what);
-}
-
-std::string encode(const ledger_entry& entry) {
-  return sealed(format::record_tag::provider_call,
-                format::provider_call_version, entry);
-}
-
-caf::expected<ledger_entry> decode_ledger_entry(std::string_view bytes,
-                                                const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::provider_call,
-                                format::provider_call_version, what);
-  if (!payload)
-    return payload.error();
-  return from_payload<ledger_entry>(payload->first, what);
-}
-
-caf::expected<order_record> decode_order_record(std::string_view bytes,
-                                                const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::order,
-                                format::order_record_version, what);
-  if (!payload)
-    return payload.error();
-  return from_payload<order_record>(payload->first, what);
-}
-
-caf::expected<journey_snapshot>
-decode_journey_snapshot(std::string_view bytes, const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::journey,
-                                format::journey_record_version, what);
-  if (!payload)
-    return payload.error();
-  if (payload->second == 1)
-    return from_payload<journey_snapshot>(
-      older_payload(payload->first, sizeof(bool) + sizeof(uint32_t)), what);
-  return from_payload<journey_snapshot>(payload->first, what);
-}
-
-caf::expected<flow_record> decode_flow_record(std::string_view bytes,
-                                              const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::flow,
-                                format::flow_record_version, what);
-  if (!payload)
-    return payload.error();
-  // Fields added at the end, by the version that added them.
-  constexpr std::size_t added_in_2 = 2 * sizeof(int64_t) + sizeof(uint32_t);
-  constexpr std::size_t added_in_3 = sizeof(int64_t) + sizeof(uint32_t);
-  if (payload->second == 1)
-    return from_payload<flow_record>(
-      older_payload(payload->first, added_in_2 + added_in_3), what);
-  if (payload->second == 2)
-    return from_payload<flow_record>(older_payload(payload->first, added_in_3),
-                                     what);
-  return from_payload<flow_record>(payload->first, what);
-}
-
-caf::expected<flow_version_record>
-decode_flow_version_record(std::string_view bytes, const std::string& what) {
-  auto payload = detail::unseal(bytes, format::record_tag::flow_version,
-                                format::flow_version_record_version, what);
-  if (!payload)
-    return payload.error();
-  return from_payload<flow_version_record>(payload->first, what);
-}
+#define ORCA_RECORD_KIND(T)                                                    \
+  template std::string encode<T>(const T&);                                    \
+  template caf::expected<T> decode<T>(std::string_view, const std::string&);
+ORCA_RECORD_KIND(flow_record)
+ORCA_RECORD_KIND(flow_version_record)
+ORCA_RECORD_KIND(order_record)
+ORCA_RECORD_KIND(journey_snapshot)
+ORCA_RECORD_KIND(std::vector<journal_entry>)
+ORCA_RECORD_KIND(ledger_entry)
+ORCA_RECORD_KIND(library_policy)
+#undef ORCA_RECORD_KIND
 
 } // namespace orca

@@ -17,32 +17,17 @@
 
 namespace orca {
 
-std::string encode(const flow_record& record);
-std::string encode(const flow_version_record& record);
-std::string encode(const library_policy& policy);
-caf::expected<library_policy> decode_policy(std::string_view bytes,
-                                            const std::string& what);
+/// A record of any kind Orca stores (flow_record, flow_version_record,
+/// order_record, journey_snapshot, a journal chunk std::vector<journal_entry>,
+/// ledger_entry, library_policy), sealed in its envelope.
+template <class T>
+std::string encode(const T& record);
 
-/// `what` names the record in error messages, e.g. `flows/"Order to invoice"`.
-caf::expected<flow_record> decode_flow_record(std::string_view bytes,
-                                              const std::string& what);
-caf::expected<flow_version_record>
-decode_flow_version_record(std::string_view bytes, const std::string& what);
-
-std::string encode(const order_record& record);
-std::string encode(const journey_snapshot& snapshot);
-
-std::string encode(const std::vector<journal_entry>& chunk);
-std::string encode(const ledger_entry& entry);
-caf::expected<ledger_entry> decode_ledger_entry(std::string_view bytes,
-                                                const std::string& what);
-caf::expected<std::vector<journal_entry>>
-decode_journal_chunk(std::string_view bytes, const std::string& what);
-
-caf::expected<order_record> decode_order_record(std::string_view bytes,
-                                                const std::string& what);
-caf::expected<journey_snapshot>
-decode_journey_snapshot(std::string_view bytes, const std::string& what);
+/// Reads a record of kind T; an older payload version is read as the
+/// current one with the fields added since zero. `what` names the record
+/// in error messages, e.g. `flows/"Order to invoice"`.
+template <class T>
+caf::expected<T> decode(std::string_view bytes, const std::string& what);
 
 namespace detail {
 

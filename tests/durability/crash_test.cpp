@@ -94,7 +94,7 @@ void check_kept(const std::string& dir, const acknowledged& acked) {
     REQUIRE(bytes);
     INFO("acknowledged order " << id);
     REQUIRE(*bytes);
-    auto rec = decode_order_record(**bytes, "orders");
+    auto rec = decode<order_record>(**bytes, "orders");
     REQUIRE(rec);
     return *rec;
   };

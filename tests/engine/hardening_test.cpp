@@ -28,7 +28,7 @@ void record_event_only(const temp_dir& dir, const std::string& order_id,
                        const std::string& type) {
   auto changed = damage_records(
     dir.path(), format::db_orders, order_id, [&](std::string bytes) {
-      auto rec = decode_order_record(bytes, "orders");
+      auto rec = decode<order_record>(bytes, "orders");
       REQUIRE(rec);
       rec->events.push_back(type);
       if (type == "cancel_order")
@@ -92,7 +92,7 @@ TEST_CASE("a waiting journey that took its event before a branch reported runs a
   auto changed = damage_records(
     fx.dir.path(), format::db_journeys, journey_prefix("SO-1001"),
     [](std::string bytes) {
-      auto snap = decode_journey_snapshot(bytes, "journeys");
+      auto snap = decode<journey_snapshot>(bytes, "journeys");
       REQUIRE(snap);
       REQUIRE(snap->state == journey_state::waiting);
       snap->events.push_back("fulfillment_shipped");

@@ -65,12 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string_view bytes{reinterpret_cast<const char*>(data) + 1, size - 1};
   const std::string what = "fuzzed record";
   switch (data[0] % 6) {
-    case 0: orca::decode_flow_record(bytes, what); break;
-    case 1: orca::decode_flow_version_record(bytes, what); break;
-    case 2: orca::decode_order_record(bytes, what); break;
-    case 3: orca::decode_journey_snapshot(bytes, what); break;
-    case 4: orca::decode_journal_chunk(bytes, what); break;
-    case 5: orca::decode_ledger_entry(bytes, what); break;
+    case 0: orca::decode<flow_record>(bytes, what); break;
+    case 1: orca::decode<flow_version_record>(bytes, what); break;
+    case 2: orca::decode<order_record>(bytes, what); break;
+    case 3: orca::decode<journey_snapshot>(bytes, what); break;
+    case 4: orca::decode<std::vector<journal_entry>>(bytes, what); break;
+    case 5: orca::decode<ledger_entry>(bytes, what); break;
   }
   return 0;
 }

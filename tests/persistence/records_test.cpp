@@ -30,7 +30,7 @@ flow_record sample() {
 
 TEST_CASE("a flow record survives encoding and decoding") {
   auto bytes = encode(sample());
-  auto back = decode_flow_record(bytes, "flows/x");
+  auto back = decode<flow_record>(bytes, "flows/x");
   REQUIRE(back);
   CHECK(back->name == sample().name);
   CHECK(back->created_on == sample().created_on);
@@ -58,7 +58,7 @@ constexpr std::size_t added_in_3 = sizeof(int64_t) + sizeof(uint32_t);
 constexpr std::size_t added_in_2 = 2 * sizeof(int64_t) + sizeof(uint32_t);
 
 TEST_CASE("a flow record of version 2 is read with no resume") {
-  auto back = decode_flow_record(older_flow_record(2, added_in_3), "flows/x");
+  auto back = decode<flow_record>(older_flow_record(2, added_in_3), "flows/x");
   REQUIRE(back);
   CHECK(back->paused_ms == 4500);
   CHECK(back->cancel_epoch == 2);
@@ -68,7 +68,7 @@ TEST_CASE("a flow record of version 2 is read with no resume") {
 
 TEST_CASE("a flow record of version 1 is read with no pause time") {
   // Version 1 ended with the draft.
-  auto back = decode_flow_record(older_flow_record(1, added_in_2 + added_in_3),
+  auto back = decode<flow_record>(older_flow_record(1, added_in_2 + added_in_3),
                                  "flows/x");
   REQUIRE(back);
   CHECK(back->draft == sample().draft);
@@ -82,7 +82,7 @@ TEST_CASE("a flow record of version 1 is read with no pause time") {
 TEST_CASE("a truncated record is reported as damaged") {
   auto bytes = encode(sample());
   for (std::size_t keep : {std::size_t{0}, std::size_t{5}, bytes.size() - 1}) {
-    auto back = decode_flow_record(bytes.substr(0, keep), "flows/x");
+    auto back = decode<flow_record>(bytes.substr(0, keep), "flows/x");
     REQUIRE_FALSE(back);
     CHECK(back.error() == errc::corrupt_record);
     CHECK(describe(back.error()).find("record flows/x is damaged")
@@ -95,7 +95,7 @@ TEST_CASE("a flipped byte anywhere in a record is detected") {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     auto damaged = bytes;
     damaged[i] = static_cast<char>(damaged[i] ^ 0x10);
-    auto back = decode_flow_record(damaged, "flows/x");
+    auto back = decode<flow_record>(damaged, "flows/x");
     INFO("byte " << i);
     CHECK_FALSE(back);
   }
@@ -103,13 +103,13 @@ TEST_CASE("a flipped byte anywhere in a record is detected") {
 
 TEST_CASE("a record of the wrong kind or a newer version is refused") {
   flow_version_record v{"F", 1, 5, "{}"};
-  auto wrong = decode_flow_record(encode(v), "flows/x");
+  auto wrong = decode<flow_record>(encode(v), "flows/x");
   REQUIRE_FALSE(wrong);
   CHECK(describe(wrong.error()).find("record kind 2 where 1 was expected")
         != std::string::npos);
   auto newer = detail::seal(format::record_tag::flow,
                             format::flow_record_version + 1, "payload");
-  auto refused = decode_flow_record(newer, "flows/x");
+  auto refused = decode<flow_record>(newer, "flows/x");
   REQUIRE_FALSE(refused);
   CHECK(refused.error() == errc::store_too_new);
 }
@@ -122,7 +122,7 @@ TEST_CASE("a checksummed record whose lengths lie is refused before anything is 
   payload += "short";
   auto record = detail::seal(format::record_tag::order,
                              format::order_record_version, payload);
-  auto decoded = decode_order_record(record, "orders/\"X\"");
+  auto decoded = decode<order_record>(record, "orders/\"X\"");
   REQUIRE_FALSE(decoded);
   CHECK(describe(decoded.error())
         == "record orders/\"X\" is damaged: a length of 1099511627776 where "
@@ -157,14 +157,14 @@ TEST_CASE("a journey record of version 1 is read as not cut by a cancel") {
   s.journal_chunks = 7;
   s.cut_by_cancel = true;
   auto v2 = encode(s);
-  auto back = decode_journey_snapshot(v2, "journeys/x");
+  auto back = decode<journey_snapshot>(v2, "journeys/x");
   REQUIRE(back);
   CHECK(back->cut_by_cancel);
   // Version 1 ended with journal_chunks.
   auto payload = v2.substr(format::record_header_size);
   payload.resize(payload.size() - sizeof(bool) - sizeof(uint32_t));
   auto v1 = detail::seal(format::record_tag::journey, 1, payload);
-  auto old = decode_journey_snapshot(v1, "journeys/x");
+  auto old = decode<journey_snapshot>(v1, "journeys/x");
   REQUIRE(old);
   CHECK(old->journal_chunks == 7);
   CHECK_FALSE(old->cut_by_cancel);
