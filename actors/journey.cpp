@@ -82,6 +82,10 @@ public:
                                                         : journal_kind::resumed;
     first.at = now();
     first.state = snap_.state;
+    // Where the flow's time stands: a replay keeps to it, though pauses may
+    // have come and gone while the journey was in the store.
+    first.ok = ctx_.paused;
+    first.text = std::to_string(flow_now());
     journal(std::move(first));
     if (snap_.state == journey_state::received)
       lifecycle_.fire(ctx_.paused ? lifecycle_event::hold
@@ -455,9 +459,9 @@ caf::actor spawn_journey(caf::event_based_actor* supervisor,
   ctx.identity = journey_identity{snapshot.order_id, snapshot.flow,
                                   snapshot.version, snapshot.run};
   ctx.events = snapshot.events;
-  if (std::find(ctx.events.begin(), ctx.events.end(), "new_order")
+  if (std::find(ctx.events.begin(), ctx.events.end(), event_types::new_order)
       == ctx.events.end())
-    ctx.events.insert(ctx.events.begin(), "new_order");
+    ctx.events.insert(ctx.events.begin(), event_types::new_order);
   ctx.paused = paused;
   ctx.cancelling = snapshot.cancel_requested;
   return supervisor->spawn<journey_actor, caf::monitored>(

@@ -27,7 +27,7 @@ std::string join(const std::vector<std::string>& parts,
 bool holds_event(const std::vector<std::string>& received,
                  const std::vector<std::string>& types) {
   for (const auto& type : types)
-    if (type == "new_order"
+    if (type == event_types::new_order
         || std::find(received.begin(), received.end(), type) != received.end())
       return true;
   return false;

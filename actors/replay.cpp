@@ -1,6 +1,7 @@
 #include "actors/replay.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <set>
@@ -46,11 +47,7 @@ public:
   }
 
   bool has_event(const std::vector<std::string>& types) const override {
-    for (const auto& type : types)
-      if (type == "new_order"
-          || std::find(events_.begin(), events_.end(), type) != events_.end())
-        return true;
-    return false;
+    return holds_event(events_, types);
   }
 
   bool paused() const override {
@@ -141,8 +138,11 @@ public:
 
   // -- driving ----------------------------------------------------------------
 
-  void start(int64_t at) {
-    now_ = at;
+  /// `first`: the journal's first entry.
+  void start(const journal_entry& first) {
+    now_ = first.at;
+    if (first.kind == journal_kind::started)
+      keep_to_flow_time(first);
     paths_[top_sequence] = initial_path(order_);
     work_.push_back({top_sequence, false, 0, false});
     drain();
@@ -203,6 +203,10 @@ public:
           paused_ms_ += now_ - paused_at_;
         paused_ = false;
         for_each_live([](path_runner& r) { r.on_resume(); });
+        return true;
+      case journal_kind::started:
+      case journal_kind::resumed:
+        keep_to_flow_time(e);
         return true;
       default:
         return true;
@@ -304,6 +308,24 @@ private:
     }
   }
 
+  /// Takes the flow's time and pause from a started or resumed entry (a
+  /// journey in the store hears of no pause or resume; its next start says
+  /// where they left the flow). Entries written before they said so are
+  /// passed over.
+  void keep_to_flow_time(const journal_entry& e) {
+    int64_t flow_time = 0;
+    auto [end, err] =
+      std::from_chars(e.text.data(), e.text.data() + e.text.size(), flow_time);
+    if (e.text.empty() || err != std::errc{} || end != e.text.data() + e.text.size())
+      return;
+    bool was_paused = paused_;
+    paused_ = e.ok;
+    paused_at_ = now_;
+    paused_ms_ = now_ - flow_time;
+    if (was_paused && !paused_)
+      for_each_live([](path_runner& r) { r.on_resume(); });
+  }
+
   const flow& model_;
   const order& order_;
   uint32_t default_timeout_ms_;
@@ -400,10 +422,7 @@ replay_result replay(const flow& recorded_model, const flow& model,
                                             : std::string{};
   };
   std::vector<step_view> recorded;
-  int64_t start = 0;
   for (const auto& e : journal) {
-    if (start == 0)
-      start = e.at;
     // A redrive starts another run; replay covers the first one.
     if (e.kind == journal_kind::redriven)
       break;
@@ -414,7 +433,7 @@ replay_result replay(const flow& recorded_model, const flow& model,
     }
   }
   replay_host host{model, o, default_timeout_ms};
-  host.start(start);
+  host.start(journal.empty() ? journal_entry{} : journal.front());
   for (const auto& e : journal) {
     if (e.kind == journal_kind::redriven)
       break;

@@ -351,7 +351,7 @@ void Engine::submit_async(std::vector<std::string> orders,
       snap.cancel_epoch = t.cancel_epoch;
       snap.created_on = now;
       snap.updated_on = now;
-      snap.events.push_back("new_order");
+      snap.events.push_back(event_types::new_order);
       snap.paths.push_back(initial_path(*o));
       req.ops.push_back(write_op::put(
         impl_->db->journeys, journey_key(o->id(), t.flow, t.version),
@@ -467,7 +467,7 @@ void Engine::events_async(
         if (!rec)
           return rec.error();
         rec->events.push_back(type);
-        if (type == "cancel_order")
+        if (type == event_types::cancel_order)
           rec->cancelled = true;
         return std::optional<std::string>{encode(*rec)};
       }));
@@ -484,7 +484,7 @@ void Engine::events_async(
         targets = impl_->all_supervisors();
       }
       for (const auto& sup : targets)
-        if (type == "cancel_order")
+        if (type == event_types::cancel_order)
           caf::anon_send(sup, cancel_atom::value, order_id);
         else
           caf::anon_send(sup, event_atom::value, order_id, type);
@@ -504,7 +504,7 @@ caf::error Engine::event(const std::string& order_id, const std::string& type) {
 }
 
 caf::error Engine::cancel(const std::string& order_id) {
-  return event(order_id, "cancel_order");
+  return event(order_id, event_types::cancel_order);
 }
 
 } // namespace orca

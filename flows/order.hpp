@@ -15,6 +15,13 @@
 
 namespace orca {
 
+/// Event types that mean something to every flow (SPEC §2.3): each order
+/// has had `new_order` from its arrival; `cancel_order` cancels its journeys.
+namespace event_types {
+constexpr const char new_order[] = "new_order";
+constexpr const char cancel_order[] = "cancel_order";
+} // namespace event_types
+
 class order {
 public:
   /// Parses and checks an order against `lim` (size, depth, id, lines).

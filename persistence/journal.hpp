@@ -20,7 +20,8 @@
 namespace orca {
 
 enum class journal_kind : uint8_t {
-  started = 1,           ///< the journey started
+  started = 1,           ///< the journey started; ok: the flow was paused,
+                         ///< text: the flow's own time (ms, decimal)
   step_started = 2,      ///< a step began (after its filters matched)
   step_ended = 3,        ///< outcome, attempts, error
   provider_called = 4,   ///< attempt, provider id, idempotency key
@@ -28,7 +29,8 @@ enum class journal_kind : uint8_t {
   event_received = 6,    ///< event type
   timer_fired = 7,       ///< text: "attempt timed out", "back-off over", "wait timed out"
   state_changed = 8,     ///< the journey's new state
-  resumed = 9,           ///< restored from the store (restart or reactivation)
+  resumed = 9,           ///< restored from the store (restart or
+                         ///< reactivation); ok and text as for started
   redriven = 10,         ///< restarted from its failed steps
   paused = 11,
   unpaused = 12,

@@ -37,7 +37,7 @@ missed_input missed_since(const journey_snapshot& snapshot,
                           const order_record& order) {
   missed_input result;
   for (const auto& type : order.events)
-    if (type != "cancel_order"
+    if (type != event_types::cancel_order
         && std::find(snapshot.events.begin(), snapshot.events.end(), type)
              == snapshot.events.end()
         && std::find(result.events.begin(), result.events.end(), type)

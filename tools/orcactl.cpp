@@ -667,7 +667,7 @@ int main(int argc, char** argv) {
   if (event->parsed())
     return order_event(cl, opts, opts.event_type);
   if (cancel->parsed())
-    return order_event(cl, opts, "cancel_order");
+    return order_event(cl, opts, event_types::cancel_order);
   if (jlist->parsed())
     return journey_command(cl, opts, "list");
   for (const auto& [name, sub] : jsubs)

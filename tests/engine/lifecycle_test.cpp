@@ -128,6 +128,13 @@ TEST_CASE("pause holds journeys at the next step boundary and resume continues")
     auto waiting =
       fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
     CHECK(step_named(waiting, "Ship it")->outcome == step_outcome::succeeded);
+    // A replay starts it held too, and runs the same steps.
+    REQUIRE_FALSE(fx.engine->event("SO-1004", "fulfillment_shipped"));
+    fx.wait_terminal("SO-1004", invoice_flow);
+    auto replay = fx.engine->replay("SO-1004", std::nullopt, std::nullopt);
+    REQUIRE(replay);
+    CHECK_FALSE(replay->divergence);
+    CHECK(replay->replayed.state == journey_state::completed);
   }
   SECTION("a call in flight finishes and its result waits") {
     REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
@@ -167,6 +174,10 @@ TEST_CASE("pause holds journeys at the next step boundary and resume continues")
     auto done = fx.wait_terminal("SO-1004", invoice_flow);
     CHECK(done.state == journey_state::completed);
     CHECK(done.invoice_id == std::optional<std::string>{"INV-SO-1004"});
+    auto replay = fx.engine->replay("SO-1004", std::nullopt, std::nullopt);
+    REQUIRE(replay);
+    CHECK_FALSE(replay->divergence);
+    CHECK(replay->replayed.state == journey_state::completed);
   }
 }
 

@@ -133,9 +133,10 @@ TEST_CASE("new_order is satisfied by the order's own arrival") {
 TEST_CASE("time spent paused does not count toward a wait") {
   // Every way a waiting journey spends a pause: passivated to the store
   // (its supervisor keeps the wake-up time), in memory, and across a
-  // restart of the node.
-  enum mode { passivated, in_memory, restarted };
-  auto how = GENERATE(passivated, in_memory, restarted);
+  // restart of the node, and woken during the pause by an event it does
+  // not wait for (then it goes back to the store).
+  enum mode { passivated, in_memory, restarted, woken };
+  auto how = GENERATE(passivated, in_memory, restarted, woken);
   CAPTURE(how);
   engine_fixture fx{with_notify(), false, how != in_memory};
   fx.publish(R"({"name": "Wait", "type": "order", "steps": [
@@ -149,6 +150,10 @@ TEST_CASE("time spent paused does not count toward a wait") {
   // Far past the deadline, all of it paused.
   fx.clock->advance(100000);
   fx.engine->flush();
+  if (how == woken) {
+    REQUIRE_FALSE(fx.engine->event("WP-1", "noted"));
+    fx.wait_passivated("Wait", 1, 1);
+  }
   if (how == restarted) {
     fx.close();
     fx.open(with_notify());
@@ -165,6 +170,12 @@ TEST_CASE("time spent paused does not count toward a wait") {
   CHECK(r.state == journey_state::failed);
   CHECK(r.steps[0].error
         == std::optional<std::string>{"no picked_up event within 60000 ms"});
+  // Replay follows the same time: the pause is in the journal, or in the
+  // flow's time that each resumption from the store records.
+  auto replay = fx.engine->replay("WP-1", std::nullopt, std::nullopt);
+  REQUIRE(replay);
+  CHECK_FALSE(replay->divergence);
+  CHECK(replay->replayed.state == journey_state::failed);
 }
 
 TEST_CASE("a back-off stands still while the flow is paused") {
