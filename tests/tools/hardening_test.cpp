@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -397,4 +398,30 @@ TEST_CASE("a remote subscriber that stops reading loses updates instead of the n
   INFO(received.load() << " updates received of at least " << 2 * orders);
   CHECK(received.load() <= 1025);
   CHECK(received.load() >= 1024);
+}
+
+TEST_CASE("a remote subscription to some orders hears of those orders only") {
+  node_process node{notify_config};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  orca::client_options opts;
+  REQUIRE_FALSE(orca::parse_endpoint(node.address(), opts.host, opts.port));
+  auto c = orca::client::connect(opts);
+  REQUIRE(c);
+  std::mutex mutex;
+  std::set<std::string> heard;
+  std::size_t updates = 0;
+  REQUIRE_FALSE((*c)->subscribe({"SO-1001", "SO-1003"},
+                                [&](const orca::journey_record& r) {
+                                  std::lock_guard<std::mutex> guard{mutex};
+                                  heard.insert(r.order_id);
+                                  ++updates;
+                                }));
+  REQUIRE(node.ctl({"order", "submit", example_path("orders.jsonl")}).exit_code == 0);
+  // Every example order settles; by then every update has been sent.
+  for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
+    wait_for(node, id, "Order to invoice", {"waiting", "completed", "failed"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard<std::mutex> guard{mutex};
+  CHECK(heard == std::set<std::string>{"SO-1001", "SO-1003"});
+  CHECK(updates >= 4); // each journey's start and where it settled
 }

@@ -289,6 +289,11 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     CHECK(table.exit_code == 0);
     CHECK(table.out.rfind("ORDER", 0) == 0);
     CHECK(node.ctl({"journey", "list", "--state", "sleepy"}).exit_code == 2);
+    // The engine's own "received" is not one of SPEC's states: not asked
+    // for, never shown (a journey that has run no step is "running").
+    CHECK(node.ctl({"journey", "list", "--state", "received"}).exit_code == 2);
+    for (const auto& doc : json_lines(node.ctl_json({"journey", "list"})))
+      CHECK(view_of(doc["state"]) != "received");
   }
 
   SECTION("journey show prints the record and its timeline") {
@@ -617,6 +622,13 @@ TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
   auto shown = node.ctl({"flow", "show", "Order to invoice"});
   CHECK(shown.exit_code == 1);
   CHECK(shown.err.find("is damaged") != std::string::npos);
+  // The other flow takes orders and runs them.
+  node.dir().write("one.jsonl", R"({"id": "D-1", "source": "Shopify", "lines": []})"
+                                  "\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code == 0);
+  auto ran = json_lines(node.ctl_json({"journey", "show", "D-1"}));
+  REQUIRE(ran.size() == 1);
+  CHECK(view_of(ran[0]["flow"]) == "Test Order flow sample");
 }
 
 TEST_CASE("a damaged library policy holds up only the flows that use it") {
