@@ -1,5 +1,6 @@
 #include "persistence/flow_store.hpp"
 
+#include "persistence/keys.hpp"
 #include "persistence/records.hpp"
 
 namespace orca {
@@ -56,7 +57,7 @@ caf::expected<std::string> latest_definition(lmdb_txn& txn, store& db,
                                              const flow_record& f) {
   if (f.latest_version == 0)
     return std::string{};
-  auto key = flow_store::version_key(f.name, f.latest_version);
+  auto key = flow_version_key(f.name, f.latest_version);
   auto bytes = txn.get(db.flow_versions, key);
   if (!bytes)
     return bytes.error();
@@ -72,14 +73,6 @@ caf::expected<std::string> latest_definition(lmdb_txn& txn, store& db,
 
 } // namespace
 
-std::string flow_store::version_key(const std::string& name,
-                                    uint32_t version) {
-  std::string key = name;
-  key.push_back(format::key_separator);
-  for (int i = 3; i >= 0; --i)
-    key.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
-  return key;
-}
 
 template <class Change>
 caf::expected<flow_record> flow_store::modify(const std::string& name,
@@ -158,7 +151,7 @@ flow_store::publish(const std::string& name,
     if (auto err = txn.put(db_.flows, name, encode(outcome->flow)))
       return err;
     if (outcome->frozen) {
-      auto key = version_key(name, outcome->frozen->version);
+      auto key = flow_version_key(name, outcome->frozen->version);
       auto added = txn.put_new(db_.flow_versions, key,
                                encode(*outcome->frozen));
       if (!added)
@@ -247,7 +240,7 @@ flow_store::version(const std::string& name, uint32_t version) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  auto bytes = txn->get(db_.flow_versions, version_key(name, version));
+  auto bytes = txn->get(db_.flow_versions, flow_version_key(name, version));
   if (!bytes)
     return bytes.error();
   if (!*bytes) {

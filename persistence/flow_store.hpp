@@ -59,9 +59,6 @@ public:
   /// was damaged: a damaged policy can be deleted too).
   caf::expected<library_policy> delete_policy(const std::string& name);
 
-  /// Key of a frozen version: name, separator, version big-endian.
-  static std::string version_key(const std::string& name, uint32_t version);
-
 private:
   /// Runs `change` on the stored record named `name` and writes the result
   /// back in the same transaction.

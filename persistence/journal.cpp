@@ -1,6 +1,5 @@
 #include "persistence/journal.hpp"
 
-#include "persistence/format.hpp"
 
 namespace orca {
 
@@ -21,14 +20,6 @@ const char* to_string(journal_kind kind) {
     case journal_kind::cancel_requested: return "cancel_requested";
   }
   return "unknown";
-}
-
-std::string journal_key(const std::string& journey_key, uint32_t n) {
-  std::string key = journey_key;
-  key.push_back(format::key_separator);
-  for (int i = 3; i >= 0; --i)
-    key.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
-  return key;
 }
 
 } // namespace orca

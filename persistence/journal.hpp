@@ -54,7 +54,5 @@ struct journal_entry {
   std::optional<std::string> invoice_id;   ///< a billing answer
 };
 
-/// Key of chunk `n` of a journey's journal.
-std::string journal_key(const std::string& journey_key, uint32_t n);
 
 } // namespace orca

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "persistence/format.hpp"
 
 namespace orca {
 
@@ -64,22 +63,6 @@ const char* to_string(path_phase phase) {
     case path_phase::ended: return "ended";
   }
   return "unknown";
-}
-
-std::string journey_prefix(const std::string& order_id) {
-  std::string key = order_id;
-  key.push_back(format::key_separator);
-  return key;
-}
-
-std::string journey_key(const std::string& order_id, const std::string& flow,
-                        uint32_t version) {
-  std::string key = journey_prefix(order_id);
-  key += flow;
-  key.push_back(format::key_separator);
-  for (int i = 3; i >= 0; --i)
-    key.push_back(static_cast<char>((version >> (8 * i)) & 0xFF));
-  return key;
 }
 
 path_state initial_path(const order& o) {

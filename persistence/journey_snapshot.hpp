@@ -132,12 +132,6 @@ struct order_record {
   bool cancelled = false;
 };
 
-/// Key of a journey: order id, 0, flow name, 0, version (u32 big endian).
-std::string journey_key(const std::string& order_id, const std::string& flow,
-                        uint32_t version);
-
-/// Prefix of the keys of every journey of an order.
-std::string journey_prefix(const std::string& order_id);
 
 /// The path state of a journey's own, top-level path, ready to start.
 path_state initial_path(const order& o);

@@ -1,7 +1,6 @@
 #include "persistence/journey_store.hpp"
 
-#include "persistence/format.hpp"
-#include "persistence/records.hpp"
+#include "persistence/record_scan.hpp"
 
 namespace orca {
 
@@ -47,21 +46,6 @@ missed_input missed_since(const journey_snapshot& snapshot,
   return result;
 }
 
-std::optional<journey_id> journey_id::from_key(std::string_view key) {
-  auto first = key.find(format::key_separator);
-  if (first == std::string_view::npos || key.size() < first + 1 + 5)
-    return std::nullopt;
-  auto second = key.size() - 5;
-  if (key[second] != format::key_separator || second <= first)
-    return std::nullopt;
-  journey_id id;
-  id.order_id = std::string{key.substr(0, first)};
-  id.flow = std::string{key.substr(first + 1, second - first - 1)};
-  for (std::size_t i = second + 1; i < key.size(); ++i)
-    id.version = (id.version << 8) | static_cast<unsigned char>(key[i]);
-  return id;
-}
-
 void journey_store::save(const journey_snapshot& snapshot,
                          const std::vector<journal_entry>& chunk,
                          std::function<void(const caf::error&)> done) {
@@ -73,11 +57,8 @@ void journey_store::save(const journey_snapshot& snapshot,
       encode(chunk)));
   if (is_terminal(snapshot.state)) {
     // The journal of an ended journey is kept until its retention is over.
-    std::string expiry;
-    for (int i = 7; i >= 0; --i)
-      expiry.push_back(static_cast<char>((snapshot.updated_on >> (8 * i)) & 0xFF));
-    expiry += key;
-    req.ops.push_back(write_op::put(db_.journal_expiry, std::move(expiry), ""));
+    req.ops.push_back(write_op::put(
+      db_.journal_expiry, journal_expiry_key(snapshot.updated_on, key), ""));
   }
   req.ops.push_back(write_op::put(db_.journeys, std::move(key),
                                   encode(snapshot)));
@@ -217,13 +198,9 @@ void journey_store::expire_journals(
     }
     auto err = txn->scan(db_.journal_expiry, "",
                          [&](std::string_view key, std::string_view) {
-                           if (key.size() < 8 || expired.size() >= limit)
-                             return false;
-                           int64_t ended = 0;
-                           for (int i = 0; i < 8; ++i)
-                             ended = (ended << 8)
-                                     | static_cast<unsigned char>(key[i]);
-                           if (ended >= cutoff)
+                           auto e = journal_expiry::from_key(key);
+                           if (!e || expired.size() >= limit
+                               || e->ended_on >= cutoff)
                              return false;
                            expired.emplace_back(key);
                            return true;
@@ -240,9 +217,7 @@ void journey_store::expire_journals(
         if (snap && (!is_terminal(snap->state) || snap->updated_on >= cutoff))
           continue;
       }
-      auto prefix = e.substr(8);
-      prefix.push_back(format::key_separator);
-      err = txn->scan(db_.journal, prefix,
+      err = txn->scan(db_.journal, journal_prefix(e.substr(8)),
                       [&](std::string_view key, std::string_view) {
                         chunks.emplace_back(key);
                         return true;
@@ -278,25 +253,16 @@ journey_store::journal(const journey_id& id) {
   if (!txn)
     return txn.error();
   std::vector<journal_entry> result;
-  caf::error failure;
-  auto prefix = id.key();
-  prefix.push_back(format::key_separator);
-  auto err = txn->scan(db_.journal, prefix,
-                       [&](std::string_view key, std::string_view value) {
-                         auto chunk = decode<std::vector<journal_entry>>(
-                           value, "journal/" + quote(key));
-                         if (!chunk) {
-                           failure = chunk.error();
-                           return false;
-                         }
-                         for (auto& e : *chunk)
-                           result.push_back(std::move(e));
-                         return true;
-                       });
+  auto err = scan_records<std::vector<journal_entry>>(
+    *txn, db_.journal, journal_prefix(id.key()),
+    [](std::string_view key) { return "journal/" + quote(key); },
+    [&](std::string_view, std::vector<journal_entry> chunk) {
+      for (auto& e : chunk)
+        result.push_back(std::move(e));
+      return true;
+    });
   if (err)
     return err;
-  if (failure)
-    return failure;
   return result;
 }
 

@@ -13,23 +13,10 @@
 #include "persistence/group_commit.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journey_snapshot.hpp"
+#include "persistence/keys.hpp"
 #include "persistence/lmdb_store.hpp"
 
 namespace orca {
-
-/// A journey's identity, as its key spells it.
-struct journey_id {
-  std::string order_id;
-  std::string flow;
-  uint32_t version = 0;
-
-  std::string key() const {
-    return journey_key(order_id, flow, version);
-  }
-
-  /// The parts of a journey key, if it is one.
-  static std::optional<journey_id> from_key(std::string_view key);
-};
 
 /// What a journey restarts from: its order, its latest snapshot, and what
 /// the order received since that snapshot was taken.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "persistence/format.hpp"
+#include "persistence/keys.hpp"
 
 namespace orca {
 
@@ -23,18 +24,15 @@ MDB_val to_val(std::string_view bytes) {
   return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
 }
 
+/// The meta database's integers: u32, little-endian.
 std::string encode_u32(uint32_t x) {
-  std::string result(4, '\0');
-  for (int i = 0; i < 4; ++i)
-    result[i] = static_cast<char>((x >> (8 * i)) & 0xFF);
+  std::string result;
+  put_le(result, x, 4);
   return result;
 }
 
 uint32_t decode_u32(std::string_view bytes) {
-  uint32_t x = 0;
-  for (int i = 3; i >= 0; --i)
-    x = (x << 8) | static_cast<unsigned char>(bytes[i]);
-  return x;
+  return static_cast<uint32_t>(get_le(bytes, 0, 4));
 }
 
 } // namespace

@@ -1,20 +1,9 @@
 #include "persistence/provider_ledger.hpp"
 
-#include "persistence/format.hpp"
-#include "persistence/records.hpp"
+#include "persistence/keys.hpp"
+#include "persistence/record_scan.hpp"
 
 namespace orca {
-
-namespace {
-
-std::string ledger_key(const std::string& provider, const std::string& key) {
-  std::string result = provider;
-  result.push_back(format::key_separator);
-  result += key;
-  return result;
-}
-
-} // namespace
 
 void provider_ledger::perform(const std::string& provider,
                               const std::string& key,
@@ -23,7 +12,7 @@ void provider_ledger::perform(const std::string& provider,
   auto what = "provider_calls/" + quote(provider) + "/" + quote(key);
   write_request req;
   req.ops.push_back(write_op::modify(
-    db_.provider_calls, ledger_key(provider, key),
+    db_.provider_calls, provider_call_key(provider, key),
     [first, what](std::optional<std::string_view> current)
       -> caf::expected<std::optional<std::string>> {
       ledger_entry entry;
@@ -60,26 +49,21 @@ provider_ledger::entries(const std::string& provider) {
   if (!txn)
     return txn.error();
   std::map<std::string, ledger_entry> result;
-  caf::error failure;
-  auto prefix = provider;
-  prefix.push_back(format::key_separator);
-  auto err = txn->scan(db_.provider_calls, prefix,
-                       [&](std::string_view key, std::string_view value) {
-                         std::string id{key.substr(prefix.size())};
-                         auto entry = decode<ledger_entry>(
-                           value, "provider_calls/" + quote(provider) + "/"
-                                    + quote(id));
-                         if (!entry) {
-                           failure = entry.error();
-                           return false;
-                         }
-                         result[id] = *entry;
-                         return true;
-                       });
+  auto prefix = provider_call_prefix(provider);
+  auto id_of = [&](std::string_view key) {
+    return std::string{key.substr(prefix.size())};
+  };
+  auto err = scan_records<ledger_entry>(
+    *txn, db_.provider_calls, prefix,
+    [&](std::string_view key) {
+      return "provider_calls/" + quote(provider) + "/" + quote(id_of(key));
+    },
+    [&](std::string_view key, ledger_entry entry) {
+      result[id_of(key)] = std::move(entry);
+      return true;
+    });
   if (err)
     return err;
-  if (failure)
-    return failure;
   return result;
 }
 

@@ -11,6 +11,8 @@
 #include <cereal/types/vector.hpp>
 #include <zlib.h>
 
+#include "persistence/keys.hpp"
+
 namespace orca {
 
 // -- cereal schemas (the newest payload version of each record) ---------------
@@ -179,18 +181,6 @@ struct get_output_from_input<orca::bounded_input_archive> {
 
 namespace orca {
 namespace {
-
-void put_le(std::string& out, uint64_t x, int bytes) {
-  for (int i = 0; i < bytes; ++i)
-    out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
-}
-
-uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
-  uint64_t x = 0;
-  for (int i = bytes - 1; i >= 0; --i)
-    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
-  return x;
-}
 
 /// CRC-32 (IEEE 802.3, as in zip and PNG) with zlib's word-at-a-time code.
 uint32_t checksum_of(std::string_view bytes) {

@@ -1,0 +1,108 @@
+#include "persistence/keys.hpp"
+
+#include "persistence/format.hpp"
+
+namespace orca {
+
+void put_be(std::string& out, uint64_t x, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
+}
+
+uint64_t get_be(std::string_view in, std::size_t offset, int bytes) {
+  uint64_t x = 0;
+  for (int i = 0; i < bytes; ++i)
+    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
+  return x;
+}
+
+void put_le(std::string& out, uint64_t x, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
+}
+
+uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
+  uint64_t x = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
+  return x;
+}
+
+namespace {
+
+/// `name` and the separator: the prefix of every key that extends it.
+std::string separated(std::string name) {
+  name.push_back(format::key_separator);
+  return name;
+}
+
+/// `name`, the separator, `n` as a big-endian u32.
+std::string numbered(const std::string& name, uint32_t n) {
+  auto key = separated(name);
+  put_be(key, n, 4);
+  return key;
+}
+
+} // namespace
+
+std::string flow_version_key(const std::string& name, uint32_t version) {
+  return numbered(name, version);
+}
+
+std::string journey_prefix(const std::string& order_id) {
+  return separated(order_id);
+}
+
+std::string journey_key(const std::string& order_id, const std::string& flow,
+                        uint32_t version) {
+  return numbered(journey_prefix(order_id) + flow, version);
+}
+
+std::optional<journey_id> journey_id::from_key(std::string_view key) {
+  auto first = key.find(format::key_separator);
+  if (first == std::string_view::npos || key.size() < first + 1 + 5)
+    return std::nullopt;
+  auto second = key.size() - 5;
+  if (key[second] != format::key_separator || second <= first)
+    return std::nullopt;
+  journey_id id;
+  id.order_id = std::string{key.substr(0, first)};
+  id.flow = std::string{key.substr(first + 1, second - first - 1)};
+  id.version = static_cast<uint32_t>(get_be(key, second + 1, 4));
+  return id;
+}
+
+std::string journal_key(const std::string& journey_key, uint32_t n) {
+  return numbered(journey_key, n);
+}
+
+std::string journal_prefix(const std::string& journey_key) {
+  return separated(journey_key);
+}
+
+std::string journal_expiry_key(int64_t ended_on, const std::string& journey_key) {
+  std::string key;
+  put_be(key, static_cast<uint64_t>(ended_on), 8);
+  key += journey_key;
+  return key;
+}
+
+std::optional<journal_expiry> journal_expiry::from_key(std::string_view key) {
+  if (key.size() < 8)
+    return std::nullopt;
+  journal_expiry e;
+  e.ended_on = static_cast<int64_t>(get_be(key, 0, 8));
+  e.journey_key = std::string{key.substr(8)};
+  return e;
+}
+
+std::string provider_call_prefix(const std::string& provider) {
+  return separated(provider);
+}
+
+std::string provider_call_key(const std::string& provider,
+                              const std::string& key) {
+  return provider_call_prefix(provider) + key;
+}
+
+} // namespace orca

@@ -1,0 +1,71 @@
+#pragma once
+
+// Every key Orca stores records under, and the fixed-width integers of keys
+// and record headers: the layouts of FORMAT.md, in one place. Integers in
+// keys are big-endian, so that LMDB's byte order is their numeric order;
+// integers in headers and the meta database are little-endian.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace orca {
+
+// -- fixed-width integers -------------------------------------------------------
+
+void put_be(std::string& out, uint64_t x, int bytes);
+uint64_t get_be(std::string_view in, std::size_t offset, int bytes);
+void put_le(std::string& out, uint64_t x, int bytes);
+uint64_t get_le(std::string_view in, std::size_t offset, int bytes);
+
+// -- keys -----------------------------------------------------------------------
+
+/// flows: the flow's name. flow_versions: name, 0, version (u32).
+std::string flow_version_key(const std::string& name, uint32_t version);
+
+/// journeys: order id, 0, flow name, 0, version (u32).
+std::string journey_key(const std::string& order_id, const std::string& flow,
+                        uint32_t version);
+
+/// Prefix of the keys of every journey of an order.
+std::string journey_prefix(const std::string& order_id);
+
+/// A journey's identity, as its key spells it.
+struct journey_id {
+  std::string order_id;
+  std::string flow;
+  uint32_t version = 0;
+
+  std::string key() const {
+    return journey_key(order_id, flow, version);
+  }
+
+  /// The parts of a journey key, if it is one.
+  static std::optional<journey_id> from_key(std::string_view key);
+};
+
+/// journal: journey key, 0, chunk number (u32).
+std::string journal_key(const std::string& journey_key, uint32_t n);
+
+/// Prefix of the keys of every chunk of a journey's journal.
+std::string journal_prefix(const std::string& journey_key);
+
+/// journal_expiry: when the journey ended (i64 ms), then its key.
+std::string journal_expiry_key(int64_t ended_on, const std::string& journey_key);
+
+/// The parts of a journal_expiry key, if it is one.
+struct journal_expiry {
+  int64_t ended_on = 0;
+  std::string journey_key;
+
+  static std::optional<journal_expiry> from_key(std::string_view key);
+};
+
+/// provider_calls: provider id, 0, idempotency key.
+std::string provider_call_key(const std::string& provider, const std::string& key);
+
+/// Prefix of the keys of every call to a provider.
+std::string provider_call_prefix(const std::string& provider);
+
+} // namespace orca
