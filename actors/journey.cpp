@@ -55,7 +55,7 @@ public:
         changed();
         return orders;
       },
-      [this](passivate_atom, uint64_t change) { try_passivate(change); },
+      [this](saved_waiting_atom, uint64_t change) { try_passivate(change); },
       [this](resume_atom, uint32_t latest, const caf::actor& home) {
         ++received_;
         if (latest > snap_.version && !started())
@@ -197,7 +197,7 @@ protected:
       if (err)
         caf::anon_send(self, save_failed_atom::value, describe(err));
       else if (passivate)
-        caf::anon_send(self, passivate_atom::value, change);
+        caf::anon_send(self, saved_waiting_atom::value, change);
     });
     if (is_terminal(snap_.state))
       stop_all();

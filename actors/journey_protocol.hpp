@@ -15,6 +15,10 @@
 //                                -> vector<fulfillment_order> (path_runner.hpp)
 //   branch     -> its parent   (branch_done_atom, seq, failed) when it ends
 //   clock      -> any path     (timer_atom, token)
+//   sink       -> journey      (save_failed_atom, why)
+//   journey    -> itself       (saved_waiting_atom, change)
+//   journey    -> supervisor   (passivate_atom, ...), (held_atom, bool):
+//                              see supervisor.hpp
 //
 // Journey and branch actors are linked, so a branch that dies takes its
 // journey with it and the supervisor, which monitors journeys, records the
@@ -41,6 +45,9 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 /// To a journey from its sink: a snapshot of it could not be written.
 using save_failed_atom = caf::atom_constant<caf::atom("savefail")>;
+/// To a journey from itself: its waiting snapshot number `change` is
+/// durable; it may leave memory if nothing happened since.
+using saved_waiting_atom = caf::atom_constant<caf::atom("savedwait")>;
 using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
 
 /// What a branch did since its last report: its new state, the steps that

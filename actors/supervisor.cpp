@@ -192,7 +192,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       if (cut)
         deliver(self, id, caf::make_message(cancel_atom::value));
     },
-    [self](passivate_atom, const std::string& order_id, int64_t wake_at) {
+    [self](park_atom, const std::string& order_id, int64_t wake_at) {
       // A waiting journey found in the store at start-up.
       auto [it, added] = self->state.journeys.try_emplace(order_id);
       if (added)

@@ -11,7 +11,7 @@
 //
 // Protocol:
 //   (start_atom, order_ptr, journey_snapshot)   run a journey
-//   (passivate_atom, order_id, wake_at)         a waiting journey found in the
+//   (park_atom, order_id, wake_at)              a waiting journey found in the
 //                                               store at start-up
 //   (event_atom, order_id, type)                an event for the order
 //   (cancel_atom, order_id)                     cancel the order's journey
@@ -48,7 +48,10 @@ namespace orca {
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
+/// A journey asks to leave memory (and counting those that did).
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+/// A journey found waiting in the store: the supervisor keeps its slot.
+using park_atom = caf::atom_constant<caf::atom("park")>;
 using move_in_atom = caf::atom_constant<caf::atom("movein")>;
 using held_atom = caf::atom_constant<caf::atom("held")>;
 

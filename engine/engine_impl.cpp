@@ -463,7 +463,7 @@ caf::error Engine::impl::recover_journeys() {
   for (const auto& [id, wake_at] : sleeping) {
     std::lock_guard<std::mutex> guard{mutex};
     if (auto sup = supervisor_or_fail(id))
-      caf::anon_send(sup, passivate_atom::value, id.order_id, wake_at);
+      caf::anon_send(sup, park_atom::value, id.order_id, wake_at);
   }
   for (const auto& id : restart) {
     auto loaded = load(id.order_id, id.flow, id.version);
