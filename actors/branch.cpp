@@ -12,8 +12,8 @@ class branch_actor final : public path_actor {
 public:
   branch_actor(caf::actor_config& cfg, path_context context, path_state start,
                caf::actor parent)
-    : path_actor(cfg, std::move(context), std::move(start)),
-      parent_(std::move(parent)) {
+      : path_actor(cfg, std::move(context), std::move(start)),
+        parent_(std::move(parent)) {
     for (const auto& fo : ctx_.sending)
       if (std::find(path_.sending.begin(), path_.sending.end(), fo.id)
           != path_.sending.end())

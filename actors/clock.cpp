@@ -48,16 +48,16 @@ public:
       caf::anon_send(target, timer_atom::value, token);
       return 0;
     }
-    auto due = std::chrono::steady_clock::now()
-               + std::chrono::milliseconds{delay_ms};
+    auto due =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds{delay_ms};
     bool earliest = false;
     uint64_t id = 0;
     {
       std::lock_guard<std::mutex> guard{mutex_};
       id = ++last_id_;
-      auto at = timers_.emplace(key{due, id},
-                                entry{caf::actor_cast<caf::weak_actor_ptr>(target),
-                                      token});
+      auto at = timers_.emplace(
+        key{due, id},
+        entry{caf::actor_cast<caf::weak_actor_ptr>(target), token});
       due_of_[id] = due;
       earliest = at.first == timers_.begin();
     }

@@ -43,9 +43,10 @@ public:
 
 /// A flow's own time: wall time less the time the flow spent paused, so
 /// that it stands still while the flow is paused. Deadlines of waits and
-/// back-offs are kept in it: time paused does not count (SPEC §2.4). Shared by the supervisors of a flow's versions
-/// and their journeys, which keep wait and back-off deadlines in it; the
-/// engine sets it when the flow is paused or resumed. Thread-safe.
+/// back-offs are kept in it: time paused does not count (SPEC §2.4). Shared by
+/// the supervisors of a flow's versions and their journeys, which keep wait and
+/// back-off deadlines in it; the engine sets it when the flow is paused or
+/// resumed. Thread-safe.
 class flow_clock {
 public:
   /// `paused_on`: when the current pause began (0: none); `paused_ms`: the

@@ -13,7 +13,8 @@
 
 namespace orca {
 
-using embedded_function = std::function<provider_reply(const provider_request&)>;
+using embedded_function =
+  std::function<provider_reply(const provider_request&)>;
 
 caf::actor spawn_embedded_provider(caf::actor_system& system,
                                    embedded_function fn, uint32_t workers,

@@ -36,7 +36,6 @@ using error_code = boost::system::error_code;
 /// How much of a non-2xx answer's body goes into the error message.
 constexpr std::size_t error_body_bytes = 200;
 
-
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size())
     return false;
@@ -88,13 +87,9 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(net::io_context& io, http_url url, std::string url_text,
                 uint32_t timeout_ms, const limits& lim)
-    : url_(std::move(url)),
-      url_text_(std::move(url_text)),
-      timeout_ms_(timeout_ms),
-      lim_(lim),
-      resolver_(io),
-      resolve_timer_(io),
-      stream_(io) {
+      : url_(std::move(url)), url_text_(std::move(url_text)),
+        timeout_ms_(timeout_ms), lim_(lim), resolver_(io), resolve_timer_(io),
+        stream_(io) {
     // Larger answers are refused rather than buffered (SPEC §8).
     parser_.body_limit(lim_.answer_bytes);
   }
@@ -122,10 +117,9 @@ public:
     }
     phase_ = "resolving host " + quote(url_.host);
     resolve_timer_.expires_at(deadline_);
-    resolve_timer_.async_wait(
-      [self = shared_from_this()](error_code wait_ec) {
-        self->on_resolve_deadline(wait_ec);
-      });
+    resolve_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      self->on_resolve_deadline(wait_ec);
+    });
     resolver_.async_resolve(
       url_.host, url_.port,
       [self = shared_from_this()](error_code resolve_ec,
@@ -146,8 +140,8 @@ public:
 private:
   void build_request(const provider_request& request) {
     auto host = url_.host.find(':') == std::string::npos
-                  ? url_.host
-                  : "[" + url_.host + "]";
+      ? url_.host
+      : "[" + url_.host + "]";
     if (url_.port != "80")
       host += ":" + url_.port;
     request_.method(http::verb::post);
@@ -170,8 +164,7 @@ private:
     finish(timed_out());
   }
 
-  void on_resolve(error_code ec,
-                  tcp::resolver::results_type results) {
+  void on_resolve(error_code ec, tcp::resolver::results_type results) {
     if (done_)
       return;
     resolve_timer_.cancel();
@@ -301,10 +294,8 @@ class http_client {
 public:
   http_client(http_url url, std::string url_text, uint32_t timeout_ms,
               const limits& lim)
-    : url_(std::move(url)),
-      url_text_(std::move(url_text)),
-      timeout_ms_(timeout_ms),
-      lim_(lim) {
+      : url_(std::move(url)), url_text_(std::move(url_text)),
+        timeout_ms_(timeout_ms), lim_(lim) {
   }
 
   /// Sends `request` and waits for the answer or the time limit. Never
@@ -321,8 +312,8 @@ public:
 
 private:
   provider_reply post_or_throw(const provider_request& request) {
-    auto exchange = std::make_shared<http_exchange>(io_, url_, url_text_,
-                                                    timeout_ms_, lim_);
+    auto exchange =
+      std::make_shared<http_exchange>(io_, url_, url_text_, timeout_ms_, lim_);
     io_.restart();
     exchange->start(request);
     while (!exchange->done()) {
@@ -347,8 +338,7 @@ private:
 
 /// The adapter for a URL that does not parse: the engine keeps running and
 /// every call fails with the reason.
-caf::behavior misconfigured_provider(caf::event_based_actor*,
-                                     std::string why) {
+caf::behavior misconfigured_provider(caf::event_based_actor*, std::string why) {
   return {
     [why](const provider_request&) -> provider_reply {
       return provider_reply::failure(why);
@@ -360,8 +350,7 @@ caf::behavior misconfigured_provider(caf::event_based_actor*,
 
 caf::expected<http_url> parse_http_url(const std::string& url) {
   auto fail = [&url](const std::string& why) -> caf::expected<http_url> {
-    return make_error(errc::invalid_config,
-                      "url " + quote(url) + ": " + why);
+    return make_error(errc::invalid_config, "url " + quote(url) + ": " + why);
   };
   constexpr std::string_view scheme = "http://";
   if (url.empty())
@@ -374,8 +363,8 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
   auto authority_end = rest.find_first_of("/?#");
   auto authority = rest.substr(0, authority_end);
   auto tail = authority_end == std::string_view::npos
-                ? std::string_view{}
-                : rest.substr(authority_end);
+    ? std::string_view{}
+    : rest.substr(authority_end);
   if (authority.find('@') != std::string_view::npos)
     return fail("user names and passwords in URLs are not supported");
   http_url result;
@@ -430,8 +419,7 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
 }
 
 caf::actor spawn_http_provider(caf::actor_system& system,
-                               http_provider_config config,
-                               const limits& lim) {
+                               http_provider_config config, const limits& lim) {
   auto url = parse_http_url(config.url);
   if (!url)
     return system.spawn(misconfigured_provider, describe(url.error()));

@@ -17,9 +17,9 @@ class journey_actor final : public path_actor {
 public:
   journey_actor(caf::actor_config& cfg, path_context context,
                 journey_snapshot snapshot, caf::actor supervisor)
-    : path_actor(cfg, std::move(context), path_state{}),
-      snap_(std::move(snapshot)), lifecycle_(snap_.state),
-      supervisor_(std::move(supervisor)) {
+      : path_actor(cfg, std::move(context), path_state{}),
+        snap_(std::move(snapshot)), lifecycle_(snap_.state),
+        supervisor_(std::move(supervisor)) {
     // paths[0] is the journey's own path, the others its live branches.
     if (!snap_.paths.empty()) {
       path_ = std::move(snap_.paths.front());
@@ -67,10 +67,9 @@ public:
         // Going on would act on a state the store does not have: the
         // journey stops, and its failure is its last write (queued after
         // every save it made), over the last state that was saved.
-        ctx_.services->sink->journey_failed(snap_.order_id, snap_.flow,
-                                            snap_.version,
-                                            "its state could not be saved: "
-                                              + why);
+        ctx_.services->sink->journey_failed(
+          snap_.order_id, snap_.flow, snap_.version,
+          "its state could not be saved: " + why);
         stop_all();
       });
     if (is_terminal(snap_.state)) {
@@ -140,7 +139,7 @@ protected:
     for (auto& g : groups) {
       fulfillment_order fo;
       fo.id = snap_.order_id + "-FO"
-              + std::to_string(snap_.fulfillment_orders.size() + 1);
+        + std::to_string(snap_.fulfillment_orders.size() + 1);
       fo.source = std::move(g.source);
       fo.lines = std::move(g.line_ids);
       snap_.fulfillment_orders.push_back(std::move(fo));
@@ -190,8 +189,8 @@ protected:
       return; // nothing new to say
     ++changes_;
     // Once a waiting snapshot is durable, the journey may leave memory.
-    bool passivate = snap_.state == journey_state::waiting
-                     && ctx_.services->passivate_waiting;
+    bool passivate =
+      snap_.state == journey_state::waiting && ctx_.services->passivate_waiting;
     save([self = caf::actor_cast<caf::actor>(this), change = changes_,
           passivate](const caf::error& err) {
       if (err)
@@ -208,7 +207,7 @@ private:
   /// starts on the latest version when its flow resumes).
   bool started() const {
     return !snap_.steps.empty() || !mirrors_.empty() || path_.position > 0
-           || path_.phase != path_phase::ready;
+      || path_.phase != path_phase::ready;
   }
 
   /// Hands the journey, as new, to version `latest` of its flow and quits.
@@ -347,9 +346,7 @@ private:
       for_each_path([&](const path_state& p) {
         switch (p.phase) {
           case path_phase::ready:
-          case path_phase::retry:
-            (p.held ? held : active) = true;
-            break;
+          case path_phase::retry: (p.held ? held : active) = true; break;
           case path_phase::waiting_event: waiting = true; break;
           case path_phase::backoff:
             // A back-off stands still while the flow is paused.
@@ -389,7 +386,8 @@ private:
     if (lifecycle_.state() == journey_state::received)
       lifecycle_.fire(e == lifecycle_event::hold ? lifecycle_event::hold
                                                  : lifecycle_event::start);
-    if (e == lifecycle_event::work && lifecycle_.state() == journey_state::running)
+    if (e == lifecycle_event::work
+        && lifecycle_.state() == journey_state::running)
       return;
     lifecycle_.fire(e);
   }
@@ -439,7 +437,7 @@ private:
   std::unordered_map<std::string, sequence_id> claims_;
   std::vector<journal_entry> pending_journal_;
   caf::actor supervisor_;
-  uint64_t changes_ = 0; ///< snapshots handed to the sink
+  uint64_t changes_ = 0;   ///< snapshots handed to the sink
   bool told_held_ = false; ///< the supervisor was told the journey is paused
   /// Branches that have not reported since they (re)started.
   std::set<sequence_id> unreported_;

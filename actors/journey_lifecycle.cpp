@@ -133,7 +133,7 @@ struct journey_lifecycle::machine {
 };
 
 journey_lifecycle::journey_lifecycle(journey_state state)
-  : machine_(std::make_unique<machine>()) {
+    : machine_(std::make_unique<machine>()) {
   auto& sm = machine_->sm;
   sm.start();
   // A restored journey re-enters its state along the shortest legal path.

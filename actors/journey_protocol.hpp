@@ -60,9 +60,9 @@ struct path_report {
   std::vector<std::string> sent;     ///< fulfillment orders now sent
   std::vector<std::string> released; ///< claimed ones given back unsent
   std::optional<std::string> invoice_id;
-  std::vector<path_state> started;   ///< branches it started
+  std::vector<path_state> started; ///< branches it started
   std::vector<journal_entry> journal;
-  std::vector<path_state> failed;    ///< see path_host::path_failed
+  std::vector<path_state> failed; ///< see path_host::path_failed
 };
 
 } // namespace orca

@@ -11,8 +11,8 @@
 namespace orca {
 
 std::string journey_identity::idempotency_key(const std::string& step) const {
-  std::string key = order_id + "/" + flow + "/" + std::to_string(version) + "/"
-                    + step;
+  std::string key =
+    order_id + "/" + flow + "/" + std::to_string(version) + "/" + step;
   if (run > 0)
     key += "/r" + std::to_string(run);
   return key;
@@ -20,8 +20,8 @@ std::string journey_identity::idempotency_key(const std::string& step) const {
 
 path_actor::path_actor(caf::actor_config& cfg, path_context context,
                        path_state path)
-  : caf::event_based_actor(cfg), ctx_(std::move(context)),
-    path_(std::move(path)) {
+    : caf::event_based_actor(cfg), ctx_(std::move(context)),
+      path_(std::move(path)) {
 }
 
 void path_actor::on_exit() {
@@ -96,8 +96,9 @@ void path_actor::call_provider(const path_state& p, const step& s,
   if (!adapter) {
     // The provider was registered when the flow was published but is not
     // (any more) on this node: an attempt that fails, like any other.
-    send(caf::actor_cast<caf::actor>(this), provider_reply::failure("provider " + orca::quote(s.provider)
-                                       + " is not registered on this node"),
+    send(caf::actor_cast<caf::actor>(this),
+         provider_reply::failure("provider " + orca::quote(s.provider)
+                                 + " is not registered on this node"),
          token);
     return;
   }
@@ -108,8 +109,9 @@ void path_actor::call_provider(const path_state& p, const step& s,
         changed();
       },
       [this, token](caf::error& err) {
-        runner().on_reply(token, provider_reply::failure(
-                                   "provider unreachable: " + describe(err)));
+        runner().on_reply(
+          token,
+          provider_reply::failure("provider unreachable: " + describe(err)));
         changed();
       });
 }
@@ -117,8 +119,8 @@ void path_actor::call_provider(const path_state& p, const step& s,
 void path_actor::start_timer(uint32_t delay_ms, uint32_t token) {
   // A path waits for one timer at a time: a new one makes the last moot.
   ctx_.services->time->cancel(timer_);
-  timer_ = ctx_.services->time->schedule(delay_ms,
-                                         caf::actor_cast<caf::actor>(this), token);
+  timer_ = ctx_.services->time->schedule(
+    delay_ms, caf::actor_cast<caf::actor>(this), token);
 }
 
 caf::actor path_actor::spawn_child(path_state start) {
@@ -149,8 +151,8 @@ void path_actor::restore_children() {
     if (found != ctx_.restored.end())
       restored.push_back(&found->second);
     else
-      fresh.push_back(path_runner::branch_start(model(), the_order(), path_,
-                                                slot.body));
+      fresh.push_back(
+        path_runner::branch_start(model(), the_order(), path_, slot.body));
   }
   if (!fresh.empty())
     branches_started(fresh);

@@ -11,8 +11,7 @@ path_host::~path_host() = default;
 
 namespace {
 
-std::string join(const std::vector<std::string>& parts,
-                 const char* separator) {
+std::string join(const std::vector<std::string>& parts, const char* separator) {
   std::string result;
   for (const auto& part : parts) {
     if (!result.empty())
@@ -118,8 +117,7 @@ void path_runner::run() {
           return;
         send_attempt(current());
         return;
-      default:
-        return;
+      default: return;
     }
   }
 }
@@ -195,9 +193,7 @@ bool path_runner::begin_action(const step& s) {
       }
       return begin_sending(s, std::move(*claimed));
     }
-    default:
-      send_attempt(s);
-      return false;
+    default: send_attempt(s); return false;
   }
 }
 
@@ -238,8 +234,8 @@ void path_runner::attempt_failed(const step& s, std::string error) {
   complete(s, step_outcome::failed, p_.attempts, p_.last_error);
 }
 
-void path_runner::record(const step& s, step_outcome outcome,
-                         uint32_t attempts, std::string error) {
+void path_runner::record(const step& s, step_outcome outcome, uint32_t attempts,
+                         std::string error) {
   journal_entry e;
   e.kind = journal_kind::step_ended;
   e.at = host_.now();
@@ -272,7 +268,7 @@ void path_runner::complete(const step& s, step_outcome outcome,
   const auto& f = host_.model();
   const auto& seq = f.sequences[p_.seq].steps;
   bool routed = p_.position < seq.size() && !f.steps[seq[p_.position]].is_action
-                && is_condition(f.steps[seq[p_.position]].element);
+    && is_condition(f.steps[seq[p_.position]].element);
   if (!routed) {
     host_.path_failed(*at_step);
     end(true, false);
@@ -328,13 +324,15 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
   e.invoice_id = reply.invoice_id;
   host_.journal(std::move(e));
   if (!reply.ok) {
-    attempt_failed(s, reply.error.empty() ? "the provider failed" : reply.error);
+    attempt_failed(s,
+                   reply.error.empty() ? "the provider failed" : reply.error);
     run();
     return;
   }
   if (auto stray = line_out_of_scope(s, reply)) {
-    attempt_failed(s, "the provider's answer names line " + quote(*stray)
-                        + ", which is not among the lines sent to it");
+    attempt_failed(s,
+                   "the provider's answer names line " + quote(*stray)
+                     + ", which is not among the lines sent to it");
     run();
     return;
   }
@@ -356,16 +354,16 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
 }
 
 std::optional<std::string>
-path_runner::line_out_of_scope(const step& s, const provider_reply& reply) const {
+path_runner::line_out_of_scope(const step& s,
+                               const provider_reply& reply) const {
   if (reply.fulfillment.empty())
     return std::nullopt;
   const auto& o = host_.the_order();
   auto scope = apply_filters(host_.model(), s, o, p_.lines).lines;
   for (const auto& group : reply.fulfillment)
     for (const auto& id : group.line_ids) {
-      bool sent = std::any_of(scope.begin(), scope.end(), [&](line_index i) {
-        return o.line_id(i) == id;
-      });
+      bool sent = std::any_of(scope.begin(), scope.end(),
+                              [&](line_index i) { return o.line_id(i) == id; });
       if (!sent)
         return id;
     }
@@ -379,8 +377,8 @@ void path_runner::on_timer(uint32_t token) {
     case path_phase::calling: {
       const auto& s = current();
       note(journal_kind::timer_fired, s, "attempt timed out");
-      attempt_failed(s, "timed out after " + std::to_string(timeout_of(s))
-                          + " ms");
+      attempt_failed(
+        s, "timed out after " + std::to_string(timeout_of(s)) + " ms");
       break;
     }
     case path_phase::backoff:
@@ -465,8 +463,7 @@ void path_runner::on_resume() {
     run();
     return;
   }
-  if ((p_.phase == path_phase::waiting_event
-       || p_.phase == path_phase::backoff)
+  if ((p_.phase == path_phase::waiting_event || p_.phase == path_phase::backoff)
       && p_.deadline > 0)
     wait_until(p_.deadline);
 }
@@ -495,9 +492,7 @@ void path_runner::on_cancel() {
     case path_phase::ready:
     case path_phase::retry:
     case path_phase::waiting_event:
-    case path_phase::backoff:
-      end(false, true);
-      break;
+    case path_phase::backoff: end(false, true); break;
     default:
       break; // calling / claiming end when they come back; branching when
              // its branches have ended
@@ -526,25 +521,21 @@ void path_runner::on_restore() {
   }
   switch (p_.phase) {
     case path_phase::ready:
-    case path_phase::retry:
-      run();
-      break;
+    case path_phase::retry: run(); break;
     case path_phase::waiting_event:
       if (host_.has_event(current().input_events))
         on_event();
       else if (p_.deadline > 0)
         wait_until(p_.deadline);
       break;
-    case path_phase::backoff:
-      wait_until(p_.deadline);
-      break;
+    case path_phase::backoff: wait_until(p_.deadline); break;
     case path_phase::calling: {
       // The answer was lost with the process: ask again, same attempt and
       // same idempotency key.
       const auto& s = current();
       ++p_.token;
-      auto filtered = apply_filters(host_.model(), s, host_.the_order(),
-                                    p_.lines);
+      auto filtered =
+        apply_filters(host_.model(), s, host_.the_order(), p_.lines);
       host_.call_provider(p_, s, filtered.lines);
       host_.start_timer(timeout_of(s), p_.token);
       break;
@@ -554,8 +545,7 @@ void path_runner::on_restore() {
       run();
       break;
     case path_phase::branching:
-    case path_phase::ended:
-      break; // the host restores the branches themselves
+    case path_phase::ended: break; // the host restores the branches themselves
   }
 }
 

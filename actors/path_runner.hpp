@@ -145,8 +145,8 @@ private:
   void attempt_failed(const step& s, std::string error);
   /// A line the answer to step `s` names that was not sent to the provider
   /// (SPEC §2.3), if any.
-  std::optional<std::string> line_out_of_scope(const step& s,
-                                               const provider_reply& reply) const;
+  std::optional<std::string>
+  line_out_of_scope(const step& s, const provider_reply& reply) const;
   void complete(const step& s, step_outcome outcome, uint32_t attempts,
                 std::string error);
   /// Journals and reports how step `s` ended.

@@ -55,7 +55,8 @@ provider_reply checked(provider_reply reply, const limits& lim) {
     return reply;
   auto refuse = [&](const std::string& what, std::string_view value) {
     return provider_reply::failure("the provider's answer has a bad " + what
-                                   + ": " + name_problem(value, lim.name_bytes));
+                                   + ": "
+                                   + name_problem(value, lim.name_bytes));
   };
   for (const auto& group : reply.fulfillment) {
     if (!name_problem(group.source, lim.name_bytes).empty())
@@ -73,16 +74,16 @@ provider_reply checked(provider_reply reply, const limits& lim) {
 provider_reply reply_from_json(action_kind action, std::string_view body,
                                const limits& lim) {
   if (body.size() > lim.answer_bytes)
-    return provider_reply::failure(
-      describe(too_large("the provider's answer", body.size(),
-                         lim.answer_bytes)));
+    return provider_reply::failure(describe(
+      too_large("the provider's answer", body.size(), lim.answer_bytes)));
   if (nests_deeper_than(body, lim.json_depth))
     return provider_reply::failure(
       describe(too_deep("the provider's answer", lim.json_depth)));
   json_document doc;
   doc.Parse<json_parse_flags>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject())
-    return provider_reply::failure("the provider's answer is not a JSON object");
+    return provider_reply::failure(
+      "the provider's answer is not a JSON object");
   provider_reply reply;
   reply.ok = true;
   if (action == action_kind::send_to_dom) {

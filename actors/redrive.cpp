@@ -38,7 +38,7 @@ path_state again(path_state at_step) {
 caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
                                               int64_t now) {
   auto name = "journey of order " + quote(failed.order_id) + " on flow "
-              + quote(failed.flow);
+    + quote(failed.flow);
   if (failed.state != journey_state::failed)
     return make_error(errc::journey_not_failed,
                       name + " is " + to_string(failed.state)

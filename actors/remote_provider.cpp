@@ -16,8 +16,7 @@ struct remote_state {
 
 using remote_actor = caf::stateful_actor<remote_state>;
 
-caf::behavior remote_provider(remote_actor* self, std::string id,
-                              limits lim) {
+caf::behavior remote_provider(remote_actor* self, std::string id, limits lim) {
   self->state.id = std::move(id);
   self->set_down_handler([self](caf::down_msg& down) {
     if (self->state.client && down.source == self->state.client.address())
@@ -30,15 +29,17 @@ caf::behavior remote_provider(remote_actor* self, std::string id,
       self->state.client = std::move(client);
       self->monitor(self->state.client);
     },
-    [self, lim](const provider_request& request) -> caf::result<provider_reply> {
+    [self,
+     lim](const provider_request& request) -> caf::result<provider_reply> {
       auto& st = self->state;
       if (!st.client)
         return provider_reply::failure("remote provider " + quote(st.id)
                                        + " is not connected");
       auto promise = self->make_response_promise<provider_reply>();
       auto provider_id = st.id;
-      self->request(st.client, caf::infinite, provider_call_atom::value,
-                    to_wire(request))
+      self
+        ->request(st.client, caf::infinite, provider_call_atom::value,
+                  to_wire(request))
         .then(
           [promise, lim](wire_provider_reply& reply) mutable {
             promise.deliver(from_wire(reply, lim));

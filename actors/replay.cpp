@@ -24,7 +24,7 @@ struct pending_call {
 class replay_host final : public path_host {
 public:
   replay_host(const flow& model, const order& o, uint32_t default_timeout_ms)
-    : model_(model), order_(o), default_timeout_ms_(default_timeout_ms) {
+      : model_(model), order_(o), default_timeout_ms_(default_timeout_ms) {
   }
 
   // -- path_host --------------------------------------------------------------
@@ -77,7 +77,7 @@ public:
     for (auto& g : groups) {
       fulfillment_order fo;
       fo.id = order_.id() + "-FO"
-              + std::to_string(result_.fulfillment_orders.size() + 1);
+        + std::to_string(result_.fulfillment_orders.size() + 1);
       fo.source = std::move(g.source);
       fo.lines = std::move(g.line_ids);
       result_.fulfillment_orders.push_back(std::move(fo));
@@ -205,11 +205,8 @@ public:
         for_each_live([](path_runner& r) { r.on_resume(); });
         return true;
       case journal_kind::started:
-      case journal_kind::resumed:
-        keep_to_flow_time(e);
-        return true;
-      default:
-        return true;
+      case journal_kind::resumed: keep_to_flow_time(e); return true;
+      default: return true;
     }
   }
 
@@ -237,8 +234,8 @@ public:
         if (p.phase == path_phase::ended && p.cancelled)
           cut_by_cancel = true;
       result_.state = cut_by_cancel ? journey_state::cancelled
-                      : root.failed ? journey_state::failed
-                      : action_ran  ? journey_state::completed
+        : root.failed               ? journey_state::failed
+        : action_ran                ? journey_state::completed
                                     : journey_state::skipped;
     } else {
       bool active = false;
@@ -253,10 +250,10 @@ public:
                  && p.phase != path_phase::ended)
           active = true;
       }
-      result_.state = active    ? journey_state::running
-                      : held    ? journey_state::paused
-                      : waiting ? journey_state::waiting
-                                : journey_state::running;
+      result_.state = active ? journey_state::running
+        : held               ? journey_state::paused
+        : waiting            ? journey_state::waiting
+                             : journey_state::running;
     }
     return std::move(result_);
   }
@@ -316,7 +313,8 @@ private:
     int64_t flow_time = 0;
     auto [end, err] =
       std::from_chars(e.text.data(), e.text.data() + e.text.size(), flow_time);
-    if (e.text.empty() || err != std::errc{} || end != e.text.data() + e.text.size())
+    if (e.text.empty() || err != std::errc{}
+        || end != e.text.data() + e.text.size())
       return;
     bool was_paused = paused_;
     paused_ = e.ok;
@@ -386,17 +384,17 @@ first_difference(const std::vector<step_view>& recorded,
       std::string why = "it never gets there";
       if (unanswered)
         why = "it waits for provider " + quote(unanswered->provider)
-              + " at step " + quote(unanswered->step) + " (attempt "
-              + std::to_string(unanswered->attempt)
-              + "), which the recorded run never answered";
-      return "step " + std::to_string(index + 1) + " " + where
-             + ": recorded " + describe_step(r) + "; replayed: " + why;
+          + " at step " + quote(unanswered->step) + " (attempt "
+          + std::to_string(unanswered->attempt)
+          + "), which the recorded run never answered";
+      return "step " + std::to_string(index + 1) + " " + where + ": recorded "
+        + describe_step(r) + "; replayed: " + why;
     }
     const auto& m = list[index];
     if (m.name != r.name || m.outcome != r.outcome || m.attempts != r.attempts
         || m.error != r.error)
       return "step " + std::to_string(index + 1) + " " + where + ": recorded "
-             + describe_step(r) + "; replayed " + describe_step(m);
+        + describe_step(r) + "; replayed " + describe_step(m);
   }
   for (const auto& [path, list] : mine) {
     auto done = seen[path];
@@ -404,8 +402,8 @@ first_difference(const std::vector<step_view>& recorded,
       auto where = path.empty() ? std::string{"at the top level"}
                                 : "on path " + quote(path);
       return "step " + std::to_string(done + 1) + " " + where
-             + ": the recorded run ends there; replayed "
-             + describe_step(list[done]);
+        + ": the recorded run ends there; replayed "
+        + describe_step(list[done]);
     }
   }
   return std::nullopt;
@@ -414,8 +412,7 @@ first_difference(const std::vector<step_view>& recorded,
 } // namespace
 
 replay_result replay(const flow& recorded_model, const flow& model,
-                     const order& o,
-                     const std::vector<journal_entry>& journal,
+                     const order& o, const std::vector<journal_entry>& journal,
                      uint32_t default_timeout_ms) {
   auto name_of = [&](step_id id) {
     return id < recorded_model.steps.size() ? recorded_model.steps[id].name
@@ -426,7 +423,8 @@ replay_result replay(const flow& recorded_model, const flow& model,
     // A redrive starts another run; replay covers the first one.
     if (e.kind == journal_kind::redriven)
       break;
-    if (e.kind == journal_kind::step_ended && e.step < recorded_model.steps.size()) {
+    if (e.kind == journal_kind::step_ended
+        && e.step < recorded_model.steps.size()) {
       const auto& s = recorded_model.steps[e.step];
       recorded.push_back({recorded_model.sequences[s.sequence].path, s.name,
                           e.outcome, e.attempt, e.text});

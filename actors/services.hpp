@@ -84,7 +84,7 @@ public:
 struct journey_services {
   std::shared_ptr<orca::clock> time;
   provider_directory providers;
-  journey_sink* sink = nullptr; ///< owned by the engine
+  journey_sink* sink = nullptr;      ///< owned by the engine
   provider_ledger* ledger = nullptr; ///< owned by the engine
   /// A journey that waits for events leaves memory (its actors stop) until
   /// an event, a cancel or its wait time-out brings it back.

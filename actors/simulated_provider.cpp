@@ -47,11 +47,9 @@ provider_reply simulated_answer(const provider_request& request) {
       if (auto it = line.FindMember("ship_from");
           it != line.MemberEnd() && it->value.IsString())
         source = std::string{view_of(it->value)};
-      auto group = std::find_if(reply.fulfillment.begin(),
-                                reply.fulfillment.end(),
-                                [&](const source_group& g) {
-                                  return g.source == source;
-                                });
+      auto group =
+        std::find_if(reply.fulfillment.begin(), reply.fulfillment.end(),
+                     [&](const source_group& g) { return g.source == source; });
       if (group == reply.fulfillment.end()) {
         reply.fulfillment.push_back({source, {}});
         group = reply.fulfillment.end() - 1;
@@ -85,7 +83,8 @@ struct simulated_state {
 
   provider_reply answer(const provider_request& request) {
     provider_reply reply;
-    if (config.fail_when && evaluate(*config.fail_when, request.order->header()))
+    if (config.fail_when
+        && evaluate(*config.fail_when, request.order->header()))
       reply = provider_reply::failure(
         "simulated failure: the order matches fail_when");
     else if (request.attempt <= config.fail_first_attempts)
@@ -144,9 +143,10 @@ caf::behavior simulated(simulated_actor* self, services_ptr services,
       if (st.config.latency_ms == 0 && !(st.config.ledger && reply.ok))
         return reply;
       auto token = st.next_token++;
-      st.waiting.emplace(token, simulated_state::pending{
-                                  self->make_response_promise(),
-                                  std::move(reply), request.idempotency_key});
+      st.waiting.emplace(token,
+                         simulated_state::pending{self->make_response_promise(),
+                                                  std::move(reply),
+                                                  request.idempotency_key});
       if (st.config.latency_ms > 0)
         st.services->time->schedule(st.config.latency_ms,
                                     caf::actor_cast<caf::actor>(self), token);

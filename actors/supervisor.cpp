@@ -171,7 +171,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     st.orders.erase(it);
     st.held.erase(down.source);
     auto slot = st.journeys.find(order_id);
-    if (slot == st.journeys.end() || slot->second.actor.address() != down.source)
+    if (slot == st.journeys.end()
+        || slot->second.actor.address() != down.source)
       return; // passivated (and perhaps woken again) already
     st.journeys.erase(slot);
     if (down.reason && down.reason != caf::exit_reason::user_shutdown)
@@ -186,8 +187,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       auto [it, added] = st.journeys.try_emplace(id);
       if (!added)
         return; // already here: intake is idempotent
-      bool cut = snapshot.cancel_epoch < st.cancel_epoch
-                 && !snapshot.cancel_requested;
+      bool cut =
+        snapshot.cancel_epoch < st.cancel_epoch && !snapshot.cancel_requested;
       spawn_into(self, it->second, std::move(o), std::move(snapshot));
       if (cut)
         deliver(self, id, caf::make_message(cancel_atom::value));
@@ -229,8 +230,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       // the time it had left, from the resume.
       if (st.paused)
         return;
-      auto left = st.flow_time->until(slot->second.wake_at,
-                                      st.services->time->now_ms());
+      auto left =
+        st.flow_time->until(slot->second.wake_at, st.services->time->now_ms());
       if (left && *left > 0) {
         set_wake_timer(self, order_id, slot->second);
         return;
@@ -285,9 +286,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       else if (st.orders.count(sender) > 0) // not a journey that ended
         st.held.insert(sender);
     },
-    [self](count_atom, held_atom) {
-      return self->state.held.size();
-    },
+    [self](count_atom, held_atom) { return self->state.held.size(); },
     [self](count_atom, passivate_atom) {
       std::size_t sleeping = 0;
       for (const auto& kv : self->state.journeys)
@@ -297,8 +296,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     },
     [self](journey_atom, const std::string& order_id) {
       auto it = self->state.journeys.find(order_id);
-      return it == self->state.journeys.end() ? caf::actor{}
-                                               : it->second.actor;
+      return it == self->state.journeys.end() ? caf::actor{} : it->second.actor;
     },
   };
 }

@@ -18,8 +18,7 @@ wire_provider_request to_wire(const provider_request& request) {
   return w;
 }
 
-provider_reply from_wire(const wire_provider_reply& reply,
-                         const limits& lim) {
+provider_reply from_wire(const wire_provider_reply& reply, const limits& lim) {
   std::size_t bytes = reply.error.size() + reply.invoice_id.size();
   for (const auto& g : reply.fulfillment) {
     bytes += g.source.size();
@@ -28,9 +27,8 @@ provider_reply from_wire(const wire_provider_reply& reply,
   }
   if (bytes > lim.answer_bytes)
     return provider_reply::failure(
-      "the answer of " + std::to_string(bytes)
-      + " bytes is over the limit of " + std::to_string(lim.answer_bytes)
-      + " bytes (answer_bytes)");
+      "the answer of " + std::to_string(bytes) + " bytes is over the limit of "
+      + std::to_string(lim.answer_bytes) + " bytes (answer_bytes)");
   provider_reply r;
   r.ok = reply.ok;
   r.error = reply.error;

@@ -29,7 +29,7 @@ struct wire_provider_request {
   uint32_t version = 0;
   std::string step;
   uint32_t attempt = 0;
-  std::string order;  ///< the order's JSON
+  std::string order; ///< the order's JSON
   std::vector<std::string> lines;
   std::vector<fulfillment_order> fulfillment_orders;
 };
@@ -59,7 +59,7 @@ struct optional_text {
   std::string value;
 
   explicit optional_text(std::optional<std::string>& x)
-    : target(x), present(x.has_value()), value(x.value_or("")) {
+      : target(x), present(x.has_value()), value(x.value_or("")) {
   }
 
   void commit() {
@@ -88,7 +88,8 @@ typename Inspector::result_type inspect(Inspector& f, step_entry& x) {
   detail::optional_text error{x.error};
   return f(caf::meta::type_name("orca::step_entry"), x.name, x.kind,
            x.is_action, x.path, x.outcome, x.attempts, error.present,
-           error.value, x.ended_on, caf::meta::load_callback([&]() -> caf::error {
+           error.value, x.ended_on,
+           caf::meta::load_callback([&]() -> caf::error {
              error.commit();
              return caf::none;
            }));
@@ -118,7 +119,8 @@ typename Inspector::result_type inspect(Inspector& f, flow_record& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, wire_provider_request& x) {
+typename Inspector::result_type inspect(Inspector& f,
+                                        wire_provider_request& x) {
   return f(caf::meta::type_name("orca::wire_provider_request"),
            x.idempotency_key, x.provider, x.action, x.flow, x.version, x.step,
            x.attempt, x.order, x.lines, x.fulfillment_orders);

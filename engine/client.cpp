@@ -68,8 +68,8 @@ struct client::impl {
                [&](caf::error& err) {
                  // Errors of ours come from the node; anything else means
                  // the node could not be reached or did not answer.
-                 result = orca_code(err) != 0 ? std::move(err)
-                                              : unreachable(err);
+                 result =
+                   orca_code(err) != 0 ? std::move(err) : unreachable(err);
                });
     return result;
   }
@@ -103,8 +103,9 @@ caf::expected<std::unique_ptr<client>> client::connect(client_options opts) {
                   : im->system->middleman().remote_actor(o.host, o.port);
   if (!node)
     return make_error(errc::node_unreachable,
-                      "cannot reach node " + o.host + ":" + std::to_string(o.port)
-                        + ": " + describe(node.error()));
+                      "cannot reach node " + o.host + ":"
+                        + std::to_string(o.port) + ": "
+                        + describe(node.error()));
   im->node = std::move(*node);
   return std::unique_ptr<client>{new client(std::move(im))};
 }
@@ -191,11 +192,12 @@ client::submit_pipelined(const std::vector<std::string>& orders,
   std::size_t answered = 0;
   caf::error failure;
   auto send = [&](std::size_t begin, std::size_t end) {
-    std::vector<std::string> chunk(orders.begin() + begin, orders.begin() + end);
-    in_flight.push_back({begin, end,
-                         self->request(impl_->node, impl_->options.timeout,
-                                       order_submit_atom::value,
-                                       std::move(chunk))});
+    std::vector<std::string> chunk(orders.begin() + begin,
+                                   orders.begin() + end);
+    in_flight.push_back(
+      {begin, end,
+       self->request(impl_->node, impl_->options.timeout,
+                     order_submit_atom::value, std::move(chunk))});
   };
   auto send_next = [&] {
     auto end = std::min(orders.size(), next + batch);
@@ -211,11 +213,10 @@ client::submit_pipelined(const std::vector<std::string>& orders,
     p.answer.receive(
       [&](std::vector<submit_outcome>& out) {
         if (out.size() != p.end - p.begin) {
-          failure = make_error(errc::invalid_argument,
-                               "the node answered a batch of "
-                                 + std::to_string(p.end - p.begin)
-                                 + " orders with " + std::to_string(out.size())
-                                 + " outcomes");
+          failure = make_error(
+            errc::invalid_argument,
+            "the node answered a batch of " + std::to_string(p.end - p.begin)
+              + " orders with " + std::to_string(out.size()) + " outcomes");
           return;
         }
         std::move(out.begin(), out.end(),
@@ -227,8 +228,8 @@ client::submit_pipelined(const std::vector<std::string>& orders,
           again = true;
           return;
         }
-        failure = orca_code(err) != 0 ? std::move(err)
-                                      : impl_->unreachable(err);
+        failure =
+          orca_code(err) != 0 ? std::move(err) : impl_->unreachable(err);
       });
     if (failure)
       break;
@@ -252,7 +253,8 @@ client::submit_pipelined(const std::vector<std::string>& orders,
 }
 
 caf::error client::event(const std::string& order_id, const std::string& type) {
-  auto r = impl_->call<caf::atom_value>(order_event_atom::value, order_id, type);
+  auto r =
+    impl_->call<caf::atom_value>(order_event_atom::value, order_id, type);
   return r ? caf::none : r.error();
 }
 
@@ -293,10 +295,10 @@ caf::error client::subscribe(const std::vector<std::string>& order_ids,
   // The node sends updates to whoever subscribed: the listener asks itself.
   auto acked = std::make_shared<std::promise<caf::error>>();
   auto result = acked->get_future();
-  auto listener = impl_->system->spawn(
-    [fn = std::move(fn), node = impl_->node, order_ids, acked,
-     timeout = impl_->options.timeout](caf::event_based_actor* self)
-      -> caf::behavior {
+  auto listener =
+    impl_->system->spawn([fn = std::move(fn), node = impl_->node, order_ids,
+                          acked, timeout = impl_->options.timeout](
+                           caf::event_based_actor* self) -> caf::behavior {
       self->request(node, timeout, subscribe_atom::value, order_ids)
         .then([acked](caf::atom_value) { acked->set_value(caf::none); },
               [acked](caf::error& err) { acked->set_value(err); });
@@ -357,8 +359,7 @@ caf::error client::serve_provider(const std::string& id, provider_function fn) {
   auto shared_fn = std::make_shared<provider_function>(std::move(fn));
   auto server = impl_->system->spawn(
     [shared_fn, node = impl_->node, id, acked,
-     timeout = impl_->options.timeout](provider_server* self)
-      -> caf::behavior {
+     timeout = impl_->options.timeout](provider_server* self) -> caf::behavior {
       self->state.pool = std::make_unique<blocking_pool>(1);
       self->request(node, timeout, provider_register_atom::value, id)
         .then([acked](caf::atom_value) { acked->set_value(caf::none); },

@@ -59,8 +59,8 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
     im->options.configure(*im->cfg);
   im->system = std::make_unique<caf::actor_system>(*im->cfg);
   im->services = std::make_shared<journey_services>();
-  im->services->time = im->options.time ? im->options.time
-                                        : make_system_clock();
+  im->services->time =
+    im->options.time ? im->options.time : make_system_clock();
   im->services->sink = im.get();
   im->services->ledger = im->ledger.get();
   im->services->passivate_waiting = im->options.passivate_waiting;
@@ -136,8 +136,8 @@ caf::expected<flow_record> Engine::update_flow(std::string_view json,
 }
 
 caf::expected<uint32_t> Engine::publish_flow(const std::string& name) {
-  auto outcome = impl_->flows->publish(name, impl_->services->providers.ids(),
-                                       impl_->now());
+  auto outcome =
+    impl_->flows->publish(name, impl_->services->providers.ids(), impl_->now());
   if (!outcome)
     return outcome.error();
   std::lock_guard<std::mutex> guard{impl_->mutex};
@@ -232,7 +232,8 @@ caf::expected<flow_version_record> Engine::flow_version(const std::string& name,
 caf::error Engine::register_provider(const std::string& id,
                                      const provider_config& config) {
   if (id.empty())
-    return make_error(errc::invalid_argument, "a provider id must not be empty");
+    return make_error(errc::invalid_argument,
+                      "a provider id must not be empty");
   return impl_->add_provider(id, config);
 }
 
@@ -240,13 +241,14 @@ caf::error Engine::register_embedded_provider(const std::string& id,
                                               embedded_function fn,
                                               uint32_t workers) {
   if (id.empty())
-    return make_error(errc::invalid_argument, "a provider id must not be empty");
+    return make_error(errc::invalid_argument,
+                      "a provider id must not be empty");
   if (!fn)
     return make_error(errc::invalid_argument,
                       "provider " + quote(id) + ": the function is empty");
   impl_->replace_provider(id,
-                          spawn_embedded_provider(*impl_->system,
-                                                  std::move(fn), workers,
+                          spawn_embedded_provider(*impl_->system, std::move(fn),
+                                                  workers,
                                                   impl_->options.config.limits),
                           "embedded");
   return caf::none;
@@ -254,8 +256,8 @@ caf::error Engine::register_embedded_provider(const std::string& id,
 
 caf::error Engine::register_remote_provider(const std::string& id,
                                             caf::actor client) {
-  if (auto err = check_name(id, "provider id",
-                            impl_->options.config.limits.name_bytes))
+  if (auto err =
+        check_name(id, "provider id", impl_->options.config.limits.name_bytes))
     return err;
   // A client may serve an id configured as remote, or one nobody has:
   // never take over a provider the node runs itself.
@@ -271,8 +273,8 @@ caf::error Engine::register_remote_provider(const std::string& id,
     caf::anon_send(e.adapter, connect_atom::value, std::move(client));
     return caf::none;
   }
-  auto adapter = spawn_remote_provider(*impl_->system, id,
-                                       impl_->options.config.limits);
+  auto adapter =
+    spawn_remote_provider(*impl_->system, id, impl_->options.config.limits);
   caf::anon_send(adapter, connect_atom::value, std::move(client));
   impl_->replace_provider(id, adapter, "remote");
   return caf::none;
@@ -298,8 +300,9 @@ std::shared_ptr<call_log> Engine::simulated_calls(const std::string& id) const {
 
 // -- orders -------------------------------------------------------------------
 
-void Engine::submit_async(std::vector<std::string> orders,
-                          std::function<void(std::vector<submit_result>)> done) {
+void Engine::submit_async(
+  std::vector<std::string> orders,
+  std::function<void(std::vector<submit_result>)> done) {
   auto results = std::make_shared<std::vector<submit_result>>(orders.size());
   const auto& lim = impl_->options.config.limits;
   if (auto refusal = impl_->reserve_intake(orders.size())) {
@@ -341,7 +344,8 @@ void Engine::submit_async(std::vector<std::string> orders,
     rec.text = o->text();
     rec.received_on = now;
     write_request req;
-    req.ops.push_back(write_op::put_new(impl_->db->orders, o->id(), encode(rec)));
+    req.ops.push_back(
+      write_op::put_new(impl_->db->orders, o->id(), encode(rec)));
     std::vector<std::pair<caf::actor, journey_snapshot>> starts;
     for (const auto& t : *targets) {
       journey_snapshot snap;
@@ -353,16 +357,16 @@ void Engine::submit_async(std::vector<std::string> orders,
       snap.updated_on = now;
       snap.events.push_back(event_types::new_order);
       snap.paths.push_back(initial_path(*o));
-      req.ops.push_back(write_op::put(
-        impl_->db->journeys, journey_key(o->id(), t.flow, t.version),
-        encode(snap)));
+      req.ops.push_back(write_op::put(impl_->db->journeys,
+                                      journey_key(o->id(), t.flow, t.version),
+                                      encode(snap)));
       starts.emplace_back(t.supervisor, std::move(snap));
     }
     requests.push_back(std::move(req));
     positions.push_back(i);
     auto& r = requests.back();
-    r.done = [results, i, o, starts = std::move(starts)](
-               const write_result& w) mutable {
+    r.done = [results, i, o,
+              starts = std::move(starts)](const write_result& w) mutable {
       auto& result = (*results)[i];
       if (w.key_existed) {
         result.status = submit_status::duplicate;
@@ -387,8 +391,9 @@ void Engine::submit_async(std::vector<std::string> orders,
     return;
   }
   auto remaining = std::make_shared<std::atomic<std::size_t>>(requests.size());
-  auto finish = std::make_shared<std::function<void(std::vector<submit_result>)>>(
-    std::move(done));
+  auto finish =
+    std::make_shared<std::function<void(std::vector<submit_result>)>>(
+      std::move(done));
   for (auto& req : requests) {
     auto inner = std::move(req.done);
     req.done = [inner = std::move(inner), remaining, results,
@@ -446,11 +451,12 @@ void Engine::events_async(
     if (auto before = pending->fetch_add(1);
         before >= static_cast<int64_t>(lim.orders_in_flight)) {
       pending->fetch_sub(1);
-      complete(make_error(
-        errc::busy, "node busy: " + std::to_string(before)
-                      + " events and cancels wait to be stored, the limit is "
-                      + std::to_string(lim.orders_in_flight)
-                      + " (orders_in_flight); try again shortly"));
+      complete(
+        make_error(errc::busy,
+                   "node busy: " + std::to_string(before)
+                     + " events and cancels wait to be stored, the limit is "
+                     + std::to_string(lim.orders_in_flight)
+                     + " (orders_in_flight); try again shortly"));
       continue;
     }
     auto what = "orders/" + quote(order_id);

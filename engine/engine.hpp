@@ -71,7 +71,7 @@ const char* to_string(submit_status status);
 struct submit_result {
   std::string order_id; ///< empty if the order had no readable id
   submit_status status = submit_status::rejected;
-  std::string error;    ///< why it was rejected or not taken
+  std::string error; ///< why it was rejected or not taken
   /// For `busy`: errc::busy or errc::storage_full, with the reason.
   caf::error refusal;
 };
@@ -85,7 +85,7 @@ struct journey_query {
 /// What a replay found: the journey as recorded and as replayed.
 struct replay_report {
   journey_record recorded;
-  journey_record replayed;   ///< on `version` (the recorded one, or another)
+  journey_record replayed; ///< on `version` (the recorded one, or another)
   uint32_t version = 0;
   std::vector<timeline_entry> timeline; ///< what the replay did
   std::optional<std::string> divergence;
@@ -134,8 +134,8 @@ public:
 
   /// Puts the policies of a library file into the node's library; returns
   /// them. They apply to flows at their next create, update or publish.
-  caf::expected<policy_library> put_policies(std::string_view json,
-                                             const std::string& origin = "policies");
+  caf::expected<policy_library>
+  put_policies(std::string_view json, const std::string& origin = "policies");
   caf::expected<policy_library> list_policies();
   caf::expected<library_policy> get_policy(const std::string& name);
   /// Returns the policy deleted.
@@ -155,8 +155,7 @@ public:
   /// until it goes away or another client registers as `id`. An id the node
   /// runs as another kind (simulated, http, embedded) is refused with
   /// errc::provider_taken.
-  caf::error register_remote_provider(const std::string& id,
-                                      caf::actor client);
+  caf::error register_remote_provider(const std::string& id, caf::actor client);
 
   /// The ledger of the simulated provider `id` (kept when its config says
   /// "ledger": true): every idempotency key it carried out.
@@ -173,7 +172,8 @@ public:
   submit_result submit(std::string_view order_json);
 
   /// Many orders, committed together; results in the same order.
-  std::vector<submit_result> submit_batch(const std::vector<std::string>& orders);
+  std::vector<submit_result>
+  submit_batch(const std::vector<std::string>& orders);
 
   /// Like submit_batch, but returns at once; `done` runs on an internal
   /// thread when every order has its result. A whole batch is `busy` when
@@ -197,9 +197,11 @@ public:
   // -- journeys ---------------------------------------------------------------
 
   /// Every journey of an order, one per flow version that took it.
-  caf::expected<std::vector<journey_record>> journeys(const std::string& order_id);
+  caf::expected<std::vector<journey_record>>
+  journeys(const std::string& order_id);
 
-  caf::expected<std::vector<journey_record>> list_journeys(const journey_query& q);
+  caf::expected<std::vector<journey_record>>
+  list_journeys(const journey_query& q);
 
   /// Restarts a failed journey from the steps that failed it, with fresh
   /// attempt counts and new idempotency keys, keeping its history. `flow`
@@ -220,9 +222,9 @@ public:
            uint32_t version);
 
   /// The journal of one journey, oldest entry first.
-  caf::expected<std::vector<journal_entry>>
-  journal(const std::string& order_id, const std::string& flow,
-          uint32_t version);
+  caf::expected<std::vector<journal_entry>> journal(const std::string& order_id,
+                                                    const std::string& flow,
+                                                    uint32_t version);
 
   using subscriber = std::function<void(const journey_record&)>;
 
@@ -271,9 +273,9 @@ public:
   caf::expected<std::size_t> expire_journals();
 
   struct storage_stats {
-    uint64_t commits = 0;  ///< LMDB transactions committed
-    uint64_t requests = 0; ///< write requests they carried
-    uint64_t ops = 0;      ///< puts, deletes and updates in them
+    uint64_t commits = 0;      ///< LMDB transactions committed
+    uint64_t requests = 0;     ///< write requests they carried
+    uint64_t ops = 0;          ///< puts, deletes and updates in them
     uint64_t map_size = 0;     ///< the LMDB map's size now
     uint64_t max_map_size = 0; ///< the most it may grow to
     bool full = false;         ///< the last write found it full at the maximum

@@ -48,7 +48,7 @@ Engine::impl::~impl() {
 order_ptr Engine::impl::counted(order_ptr o) const {
   struct holder {
     holder(order_ptr o, std::shared_ptr<std::atomic<int64_t>> c)
-      : held(std::move(o)), counter(std::move(c)) {
+        : held(std::move(o)), counter(std::move(c)) {
       counter->fetch_add(1);
     }
     holder(const holder&) = delete;
@@ -67,11 +67,10 @@ order_ptr Engine::impl::counted(order_ptr o) const {
 caf::error Engine::impl::reserve_intake(std::size_t n) {
   const auto& lim = options.config.limits;
   if (n > lim.batch_orders)
-    return make_error(errc::limit_exceeded,
-                      "a submission of " + std::to_string(n)
-                        + " orders is over the limit of "
-                        + std::to_string(lim.batch_orders)
-                        + " orders (batch_orders)");
+    return make_error(
+      errc::limit_exceeded,
+      "a submission of " + std::to_string(n) + " orders is over the limit of "
+        + std::to_string(lim.batch_orders) + " orders (batch_orders)");
   if (db->full() && !db->probe_room())
     return db->full_error();
   auto before = in_flight->fetch_add(static_cast<int64_t>(n));
@@ -189,9 +188,9 @@ void Engine::impl::rebuild_targets() {
                     std::shared_ptr<const target_list>{std::move(next)});
 }
 
-caf::expected<std::size_t>
-Engine::impl::count_on(const caf::actor& sup, journey_count which,
-                       std::chrono::seconds limit) {
+caf::expected<std::size_t> Engine::impl::count_on(const caf::actor& sup,
+                                                  journey_count which,
+                                                  std::chrono::seconds limit) {
   caf::scoped_actor self{*system};
   caf::expected<std::size_t> result = std::size_t{0};
   auto on_count = [&](std::size_t n) { result = n; };
@@ -290,8 +289,8 @@ caf::error Engine::impl::add_provider(const std::string& id,
       std::shared_ptr<call_log> log;
       if (options.record_provider_calls)
         log = std::make_shared<call_log>();
-      adapter = spawn_simulated_provider(*system, services, id, p.simulated,
-                                         log);
+      adapter =
+        spawn_simulated_provider(*system, services, id, p.simulated, log);
       std::lock_guard<std::mutex> guard{mutex};
       logs[id] = log;
       break;
@@ -307,8 +306,7 @@ caf::error Engine::impl::add_provider(const std::string& id,
       break;
     default:
       return make_error(errc::invalid_config,
-                        "provider " + quote(id) + ": kind "
-                          + to_string(p.kind)
+                        "provider " + quote(id) + ": kind " + to_string(p.kind)
                           + " cannot be registered from a config");
   }
   replace_provider(id, adapter, to_string(p.kind));
@@ -325,14 +323,14 @@ void Engine::impl::replace_provider(const std::string& id, caf::actor adapter,
 
 caf::error Engine::impl::load_flows() {
   std::lock_guard<std::mutex> guard{mutex};
-  auto err = flows->scan([this](const std::string& name,
-                                caf::expected<flow_record> rec) {
-    if (rec)
-      keep(*rec);
-    else
-      warn("flow " + quote(name) + " is left out: " + describe(rec.error()));
-    return true;
-  });
+  auto err = flows->scan(
+    [this](const std::string& name, caf::expected<flow_record> rec) {
+      if (rec)
+        keep(*rec);
+      else
+        warn("flow " + quote(name) + " is left out: " + describe(rec.error()));
+      return true;
+    });
   rebuild_targets();
   return err;
 }
@@ -347,7 +345,7 @@ bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
   std::lock_guard<std::mutex> guard{mutex};
   auto rec = records.find(snap.flow);
   return rec != records.end() && snap.cancel_epoch < rec->second.cancel_epoch
-         && !snap.cancel_requested;
+    && !snap.cancel_requested;
 }
 
 bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
@@ -398,8 +396,8 @@ caf::error Engine::impl::recover_journeys() {
   // Whether the snapshot may stay parked, and until when: it waits, its
   // order got nothing since it was taken, and no waiting path's event is
   // among those it took (then that path is about to go on).
-  auto parked_until = [this](const journey_snapshot& snap)
-    -> std::optional<int64_t> {
+  auto parked_until =
+    [this](const journey_snapshot& snap) -> std::optional<int64_t> {
     if (snap.state != journey_state::waiting || !services->passivate_waiting
         || has_missed_input(snap))
       return std::nullopt;
@@ -414,14 +412,14 @@ caf::error Engine::impl::recover_journeys() {
     return sleep_until(*model, snap.paths, snap.events);
   };
   auto err = journeys->scan(
-    "", [&](const std::optional<journey_id>& id,
-            caf::expected<journey_snapshot> snap) {
+    "",
+    [&](const std::optional<journey_id>& id,
+        caf::expected<journey_snapshot> snap) {
       if (!snap) {
         if (id)
           damaged.emplace_back(*id, describe(snap.error()));
         else
-          warn("skipping an unreadable journey key: "
-               + describe(snap.error()));
+          warn("skipping an unreadable journey key: " + describe(snap.error()));
         return true;
       }
       if (is_terminal(snap->state))
@@ -486,8 +484,9 @@ caf::error Engine::impl::recover_journeys() {
   return caf::none;
 }
 
-caf::expected<journey_record> Engine::impl::record_of(
-  const std::optional<journey_id>& id, caf::expected<journey_snapshot> snap) {
+caf::expected<journey_record>
+Engine::impl::record_of(const std::optional<journey_id>& id,
+                        caf::expected<journey_snapshot> snap) {
   if (!snap) {
     // A damaged record is shown as a failed journey that says why.
     journey_record r;

@@ -24,8 +24,9 @@ Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
   std::vector<journey_record> result;
   caf::error failure;
   auto err = impl_->journeys->scan(
-    prefix, [&](const std::optional<journey_id>& id,
-                caf::expected<journey_snapshot> snap) {
+    prefix,
+    [&](const std::optional<journey_id>& id,
+        caf::expected<journey_snapshot> snap) {
       if (snap) {
         if (q.flow && snap->flow != *q.flow)
           return true;
@@ -193,7 +194,8 @@ caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  return impl_->count_on(sup, impl::journey_count::running, std::chrono::seconds(10));
+  return impl_->count_on(sup, impl::journey_count::running,
+                         std::chrono::seconds(10));
 }
 
 caf::expected<journey_counts> Engine::count_journeys() {
@@ -204,10 +206,12 @@ caf::expected<journey_counts> Engine::count_journeys() {
   }
   journey_counts counts;
   for (const auto& sup : sups) {
-    auto running = impl_->count_on(sup, impl::journey_count::running, std::chrono::seconds(10));
+    auto running = impl_->count_on(sup, impl::journey_count::running,
+                                   std::chrono::seconds(10));
     if (!running)
       return running.error();
-    auto passivated = impl_->count_on(sup, impl::journey_count::passivated, std::chrono::seconds(10));
+    auto passivated = impl_->count_on(sup, impl::journey_count::passivated,
+                                      std::chrono::seconds(10));
     if (!passivated)
       return passivated.error();
     counts.running += *running;
@@ -225,12 +229,13 @@ caf::expected<std::size_t> Engine::held_journeys(const std::string& flow,
                          std::chrono::seconds(10));
 }
 
-caf::expected<std::size_t>
-Engine::passivated_journeys(const std::string& flow, uint32_t version) {
+caf::expected<std::size_t> Engine::passivated_journeys(const std::string& flow,
+                                                       uint32_t version) {
   auto sup = supervisor_of(flow, version);
   if (!sup)
     return std::size_t{0};
-  return impl_->count_on(sup, impl::journey_count::passivated, std::chrono::seconds(60));
+  return impl_->count_on(sup, impl::journey_count::passivated,
+                         std::chrono::seconds(60));
 }
 
 } // namespace orca

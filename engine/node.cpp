@@ -74,7 +74,7 @@ struct node_state {
   caf::response_promise drained;
   /// Marks the journey updates the engine's subscription hands the node.
   uint64_t secret = std::random_device{}() * uint64_t{0x9E3779B97F4A7C15}
-                    ^ std::random_device{}();
+    ^ std::random_device{}();
 
   static inline const char* name = "orca.node";
 };
@@ -162,8 +162,7 @@ auto later(node_actor* self, F work)
   caf::weak_actor_ptr me{self->ctrl()};
   self->state.pool->post([me, token, work = std::move(work)]() mutable {
     result r = work();
-    if constexpr (std::is_same_v<result,
-                                 typename unwrapped<result>::type>) {
+    if constexpr (std::is_same_v<result, typename unwrapped<result>::type>) {
       answer(me, token, caf::none, caf::make_message(std::move(r)));
     } else {
       if (r)
@@ -189,8 +188,7 @@ void finish_draining(node_actor* self) {
 }
 
 caf::expected<std::vector<journey_view>>
-show_journeys(Engine& e, const std::string& order_id,
-              const std::string& flow) {
+show_journeys(Engine& e, const std::string& order_id, const std::string& flow) {
   auto records = e.journeys(order_id);
   if (!records)
     return records.error();
@@ -206,10 +204,10 @@ show_journeys(Engine& e, const std::string& order_id,
     views.push_back(std::move(view));
   }
   if (views.empty())
-    return make_error(errc::no_such_journey,
-                      "order " + quote(order_id) + " has no journey"
-                        + (flow.empty() ? std::string{}
-                                        : " on flow " + quote(flow)));
+    return make_error(
+      errc::no_such_journey,
+      "order " + quote(order_id) + " has no journey"
+        + (flow.empty() ? std::string{} : " on flow " + quote(flow)));
   return views;
 }
 
@@ -217,9 +215,9 @@ caf::expected<replay_view> replay_journey(Engine& e,
                                           const std::string& order_id,
                                           const std::string& flow,
                                           uint32_t against) {
-  auto report = e.replay(order_id, given(flow),
-                         against == 0 ? std::nullopt
-                                      : std::optional<uint32_t>{against});
+  auto report =
+    e.replay(order_id, given(flow),
+             against == 0 ? std::nullopt : std::optional<uint32_t>{against});
   if (!report)
     return report.error();
   replay_view view;
@@ -283,9 +281,8 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       if (forwarding->load())
         caf::anon_send(node_handle, forward_atom::value, secret, r);
     });
-  self->attach_functor([engine, id = st.subscription] {
-    engine->unsubscribe(id);
-  });
+  self->attach_functor(
+    [engine, id = st.subscription] { engine->unsubscribe(id); });
   // A message the node does not understand is dropped unread. CAF's default
   // prints it first, and printing a malformed value (a caf::duration with a
   // bad unit, found by fuzzing) crashes CAF 0.17.
@@ -298,23 +295,23 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
   });
   return {
     // -- flows ----------------------------------------------------------------
-    [self](flow_create_atom, std::string& json, std::string& origin)
-      -> caf::result<flow_record> {
+    [self](flow_create_atom, std::string& json,
+           std::string& origin) -> caf::result<flow_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, json = std::move(json),
-                          origin = std::move(origin)] {
-        return e->create_flow(json, origin);
-      });
+      return later(
+        self,
+        [e = self->state.engine, json = std::move(json),
+         origin = std::move(origin)] { return e->create_flow(json, origin); });
     },
-    [self](flow_update_atom, std::string& json, std::string& origin)
-      -> caf::result<flow_record> {
+    [self](flow_update_atom, std::string& json,
+           std::string& origin) -> caf::result<flow_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, json = std::move(json),
-                          origin = std::move(origin)] {
-        return e->update_flow(json, origin);
-      });
+      return later(
+        self,
+        [e = self->state.engine, json = std::move(json),
+         origin = std::move(origin)] { return e->update_flow(json, origin); });
     },
     [self](flow_publish_atom, std::string& name) -> caf::result<uint32_t> {
       if (self->state.draining)
@@ -327,47 +324,51 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
            bool cancel) -> caf::result<flow_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, name = std::move(name),
-                          cancel]() -> caf::expected<flow_record> {
-        if (auto err = e->stop_flow(name, cancel))
-          return err;
-        return e->get_flow(name);
-      });
+      return later(self,
+                   [e = self->state.engine, name = std::move(name),
+                    cancel]() -> caf::expected<flow_record> {
+                     if (auto err = e->stop_flow(name, cancel))
+                       return err;
+                     return e->get_flow(name);
+                   });
     },
     [self](flow_pause_atom, std::string& name) -> caf::result<flow_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, name = std::move(name)]()
-                           -> caf::expected<flow_record> {
-        if (auto err = e->pause_flow(name))
-          return err;
-        return e->get_flow(name);
-      });
+      return later(self,
+                   [e = self->state.engine,
+                    name = std::move(name)]() -> caf::expected<flow_record> {
+                     if (auto err = e->pause_flow(name))
+                       return err;
+                     return e->get_flow(name);
+                   });
     },
     [self](flow_resume_atom, std::string& name) -> caf::result<flow_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, name = std::move(name)]()
-                           -> caf::expected<flow_record> {
-        if (auto err = e->resume_flow(name))
-          return err;
-        return e->get_flow(name);
-      });
+      return later(self,
+                   [e = self->state.engine,
+                    name = std::move(name)]() -> caf::expected<flow_record> {
+                     if (auto err = e->resume_flow(name))
+                       return err;
+                     return e->get_flow(name);
+                   });
     },
     // -- the policy library ---------------------------------------------------
-    [self](policy_put_atom, std::string& json, std::string& origin)
-      -> caf::result<std::vector<library_policy>> {
+    [self](policy_put_atom, std::string& json,
+           std::string& origin) -> caf::result<std::vector<library_policy>> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, json = std::move(json),
-                          origin = std::move(origin)] {
-        return e->put_policies(json, origin);
-      });
+      return later(
+        self,
+        [e = self->state.engine, json = std::move(json),
+         origin = std::move(origin)] { return e->put_policies(json, origin); });
     },
     [self](policy_list_atom) -> caf::result<std::vector<library_policy>> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine] { return e->list_policies(); });
+      return later(self,
+                   [e = self->state.engine] { return e->list_policies(); });
     },
     [self](policy_show_atom, std::string& name) -> caf::result<library_policy> {
       if (self->state.draining)
@@ -393,8 +394,10 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
            uint32_t version) -> caf::result<flow_detail> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine, name = std::move(name),
-                          version] { return show_flow(*e, name, version); });
+      return later(self,
+                   [e = self->state.engine, name = std::move(name), version] {
+                     return show_flow(*e, name, version);
+                   });
     },
     // -- orders ---------------------------------------------------------------
     [self](order_submit_atom, std::vector<std::string>& orders)
@@ -438,8 +441,7 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
         });
       return caf::delegated<caf::atom_value>{};
     },
-    [self](answered_atom, uint64_t token, caf::error& err,
-           caf::message& msg) {
+    [self](answered_atom, uint64_t token, caf::error& err, caf::message& msg) {
       auto& s = self->state;
       auto it = s.pending.find(token);
       if (it == s.pending.end())
@@ -477,31 +479,29 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
            std::string& flow) -> caf::result<std::vector<journey_view>> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine,
-                          order_id = std::move(order_id),
-                          flow = std::move(flow)] {
-        return show_journeys(*e, order_id, flow);
-      });
+      return later(
+        self,
+        [e = self->state.engine, order_id = std::move(order_id),
+         flow = std::move(flow)] { return show_journeys(*e, order_id, flow); });
     },
     [self](journey_replay_atom, std::string& order_id, std::string& flow,
            uint32_t against) -> caf::result<replay_view> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine,
-                          order_id = std::move(order_id),
-                          flow = std::move(flow), against] {
-        return replay_journey(*e, order_id, flow, against);
-      });
+      return later(self,
+                   [e = self->state.engine, order_id = std::move(order_id),
+                    flow = std::move(flow), against] {
+                     return replay_journey(*e, order_id, flow, against);
+                   });
     },
     [self](journey_redrive_atom, std::string& order_id,
            std::string& flow) -> caf::result<journey_record> {
       if (self->state.draining)
         return stopping();
-      return later(self, [e = self->state.engine,
-                          order_id = std::move(order_id),
-                          flow = std::move(flow)] {
-        return e->redrive(order_id, given(flow));
-      });
+      return later(
+        self,
+        [e = self->state.engine, order_id = std::move(order_id),
+         flow = std::move(flow)] { return e->redrive(order_id, given(flow)); });
     },
     // -- providers and the node -----------------------------------------------
     [self](provider_list_atom) {
@@ -511,8 +511,8 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
         connected.insert(kv.second);
       std::vector<provider_view> result;
       for (const auto& p : s.engine->providers())
-        result.push_back({p.id, p.kind,
-                          p.kind != "remote" || connected.count(p.id) > 0});
+        result.push_back(
+          {p.id, p.kind, p.kind != "remote" || connected.count(p.id) > 0});
       return result;
     },
     [self](provider_register_atom,

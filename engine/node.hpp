@@ -19,7 +19,7 @@
 namespace orca {
 
 struct node_identity {
-  std::string listen;   ///< HOST:PORT it is published on
+  std::string listen; ///< HOST:PORT it is published on
   std::string data_dir;
   int64_t started_on = 0;
 };

@@ -29,7 +29,8 @@ uint32_t read_count(const json_value& object, const char* key,
   if (it == object.MemberEnd())
     return fallback;
   if (!it->value.IsUint()) {
-    diags.add(field_of(where, key), "must be a whole number from 0 to 4294967295");
+    diags.add(field_of(where, key),
+              "must be a whole number from 0 to 4294967295");
     return fallback;
   }
   return it->value.GetUint();
@@ -50,9 +51,9 @@ void parse_provider(const std::string& id, const json_value& json,
   provider_config p;
   auto name = view_of(kind->value);
   if (name == "simulated") {
-    diags.reject_unknown_fields(json, where,
-                                {"kind", "latency_ms", "fail_when",
-                                 "fail_first_attempts", "ledger"});
+    diags.reject_unknown_fields(
+      json, where,
+      {"kind", "latency_ms", "fail_when", "fail_first_attempts", "ledger"});
     p.kind = provider_kind::simulated;
     p.simulated.latency_ms = read_count(json, "latency_ms", where, 0, diags);
     p.simulated.fail_first_attempts =
@@ -102,8 +103,9 @@ void parse_defaults(const json_value& json, node_config& config,
   diags.reject_unknown_fields(json, "defaults", {"timeout_ms"});
   if (auto t = json.FindMember("timeout_ms"); t != json.MemberEnd()) {
     if (!t->value.IsUint() || t->value.GetUint() == 0)
-      diags.add("defaults.timeout_ms", "must be a whole number of milliseconds "
-                                       "from 1 to 4294967295");
+      diags.add("defaults.timeout_ms",
+                "must be a whole number of milliseconds "
+                "from 1 to 4294967295");
     else
       config.default_timeout_ms = t->value.GetUint();
   }

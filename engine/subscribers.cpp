@@ -57,7 +57,7 @@ struct subscriber_hub::channel {
 };
 
 subscriber_hub::subscriber_hub(warn_fn warn, std::size_t queue_limit)
-  : warn_(std::move(warn)), queue_limit_(queue_limit) {
+    : warn_(std::move(warn)), queue_limit_(queue_limit) {
 }
 
 subscriber_hub::~subscriber_hub() {

@@ -33,14 +33,14 @@ std::string describe_entry(const journal_entry& e) {
       std::string text = to_string(e.outcome);
       if (e.outcome != step_outcome::skipped && e.attempt > 0)
         text += " after " + std::to_string(e.attempt) + " attempt"
-                + (e.attempt == 1 ? "" : "s");
+          + (e.attempt == 1 ? "" : "s");
       if (!e.text.empty())
         text += ": " + e.text;
       return text;
     }
     case journal_kind::provider_called:
       return "called " + quote(e.text) + " (attempt "
-             + std::to_string(e.attempt) + ", key " + e.key + ")";
+        + std::to_string(e.attempt) + ", key " + e.key + ")";
     case journal_kind::provider_answered: {
       if (!e.ok)
         return "provider failed: " + e.text;

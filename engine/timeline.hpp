@@ -13,12 +13,12 @@
 namespace orca {
 
 struct timeline_entry {
-  int64_t at = 0;       ///< ms since the Unix epoch
-  std::string kind;     ///< the journal kind, e.g. "step_ended"
-  std::string step;     ///< step name, "" for journey-wide entries
-  std::string path;     ///< path of the step
+  int64_t at = 0;   ///< ms since the Unix epoch
+  std::string kind; ///< the journal kind, e.g. "step_ended"
+  std::string step; ///< step name, "" for journey-wide entries
+  std::string path; ///< path of the step
   uint32_t attempt = 0;
-  std::string detail;   ///< what happened, in words
+  std::string detail; ///< what happened, in words
 };
 
 /// REQUIRES: `f` is the flow version the journal was written on.

@@ -88,9 +88,9 @@ public:
   relay(Stream client, Stream upstream, std::size_t max_bytes,
         std::function<void(const std::string&)> warn,
         std::shared_ptr<std::atomic<int>> live)
-    : client_(std::move(client)), upstream_(std::move(upstream)),
-      deadline_(client_.lowest_layer().get_executor()), max_bytes_(max_bytes),
-      warn_(std::move(warn)), live_(std::move(live)) {
+      : client_(std::move(client)), upstream_(std::move(upstream)),
+        deadline_(client_.lowest_layer().get_executor()), max_bytes_(max_bytes),
+        warn_(std::move(warn)), live_(std::move(live)) {
     ++*live_;
   }
 
@@ -159,13 +159,13 @@ private:
           return self->close();
         if (!self->check(n))
           return self->close();
-        net::async_write(self->upstream_, net::buffer(self->from_client_, n),
-                         [self](const boost::system::error_code& wec,
-                                std::size_t) {
-                           if (wec)
-                             return self->close();
-                           self->read_client();
-                         });
+        net::async_write(
+          self->upstream_, net::buffer(self->from_client_, n),
+          [self](const boost::system::error_code& wec, std::size_t) {
+            if (wec)
+              return self->close();
+            self->read_client();
+          });
       });
   }
 
@@ -176,13 +176,13 @@ private:
       [self](const boost::system::error_code& ec, std::size_t n) {
         if (ec)
           return self->close();
-        net::async_write(self->client_, net::buffer(self->from_upstream_, n),
-                         [self](const boost::system::error_code& wec,
-                                std::size_t) {
-                           if (wec)
-                             return self->close();
-                           self->read_upstream();
-                         });
+        net::async_write(
+          self->client_, net::buffer(self->from_upstream_, n),
+          [self](const boost::system::error_code& wec, std::size_t) {
+            if (wec)
+              return self->close();
+            self->read_upstream();
+          });
       });
   }
 
@@ -196,7 +196,7 @@ private:
     warn_("a client"
           + (ec ? std::string{}
                 : " at " + peer.address().to_string() + ":"
-                    + std::to_string(peer.port()))
+                 + std::to_string(peer.port()))
           + " sent a message of " + std::to_string(framing_.too_large())
           + " bytes, over the limit of " + std::to_string(max_bytes_)
           + " bytes (wire_bytes): it is cut off");
@@ -223,9 +223,9 @@ caf::error load_tls(ssl::context& ctx, const tls_files& files) {
     boost::system::error_code ec;
     load(ec);
     if (ec)
-      return make_error(errc::invalid_argument, std::string{"cannot load "}
-                                                  + what + " " + file + ": "
-                                                  + ec.message());
+      return make_error(errc::invalid_argument,
+                        std::string{"cannot load "} + what + " " + file + ": "
+                          + ec.message());
     return caf::error{};
   };
   if (auto err = step("certificate", files.cert, [&](auto& ec) {
@@ -236,9 +236,8 @@ caf::error load_tls(ssl::context& ctx, const tls_files& files) {
         ctx.use_private_key_file(files.key, ssl::context::pem, ec);
       }))
     return err;
-  if (auto err = step("CA", files.ca, [&](auto& ec) {
-        ctx.load_verify_file(files.ca, ec);
-      }))
+  if (auto err = step("CA", files.ca,
+                      [&](auto& ec) { ctx.load_verify_file(files.ca, ec); }))
     return err;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
                   | ssl::context::no_sslv3 | ssl::context::no_tlsv1
@@ -259,7 +258,8 @@ struct wire_guard::impl {
   std::unique_ptr<ssl::context> server_tls;
   std::unique_ptr<ssl::context> upstream_tls;
   std::vector<std::weak_ptr<connection>> relays;
-  std::shared_ptr<std::atomic<int>> live = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<int>> live =
+    std::make_shared<std::atomic<int>>(0);
   std::thread thread;
 
   void accept() {
@@ -330,9 +330,9 @@ wire_guard::start(const std::string& host, uint16_t port, uint16_t target_port,
   if (!ec)
     im->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
-    return make_error(errc::node_unreachable, "cannot listen on " + host + ":"
-                                                + std::to_string(port) + ": "
-                                                + ec.message());
+    return make_error(errc::node_unreachable,
+                      "cannot listen on " + host + ":" + std::to_string(port)
+                        + ": " + ec.message());
   im->accept();
   auto* raw = im.get();
   im->thread = std::thread{[raw] { raw->io.run(); }};
@@ -423,15 +423,15 @@ caf::expected<std::pair<std::string, std::string>> make_self_signed() {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 365 * 10);
   X509_set_pubkey(cert.get(), key.get());
   auto* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("orcad loopback"),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(
+    name, "CN", MBSTRING_ASC,
+    reinterpret_cast<const unsigned char*>("orcad loopback"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  owned<X509_EXTENSION, X509_EXTENSION_free> ca{
-    X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, "critical,CA:TRUE")};
+  owned<X509_EXTENSION, X509_EXTENSION_free> ca{X509V3_EXT_conf_nid(
+    nullptr, &ctx, NID_basic_constraints, "critical,CA:TRUE")};
   if (!ca || X509_add_ext(cert.get(), ca.get(), -1) != 1)
     return fail("cannot mark it as its own CA");
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
@@ -448,7 +448,8 @@ caf::expected<std::pair<std::string, std::string>> make_self_signed() {
     return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr,
                                     nullptr);
   });
-  auto cert_pem = pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
+  auto cert_pem =
+    pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
   if (key_pem.empty() || cert_pem.empty())
     return fail("cannot write it as PEM");
   return std::make_pair(std::move(cert_pem), std::move(key_pem));
@@ -457,7 +458,7 @@ caf::expected<std::pair<std::string, std::string>> make_self_signed() {
 } // namespace
 
 loopback_credentials::loopback_credentials(std::string dir)
-  : dir_(std::move(dir)) {
+    : dir_(std::move(dir)) {
   files_.cert = dir_ + "/loopback.pem";
   files_.key = dir_ + "/loopback.key";
   files_.ca = files_.cert;
@@ -469,7 +470,8 @@ loopback_credentials::make() {
   if (!made)
     return made.error();
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string{tmp && *tmp ? tmp : "/tmp"} + "/orcad-tls-XXXXXX";
+  std::string pattern =
+    std::string{tmp && *tmp ? tmp : "/tmp"} + "/orcad-tls-XXXXXX";
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   if (!::mkdtemp(buf.data()))

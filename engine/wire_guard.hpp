@@ -35,7 +35,7 @@ public:
   static constexpr std::size_t header_bytes = 32;
 
   explicit wire_framing(std::size_t max_message_bytes)
-    : max_bytes_(max_message_bytes) {
+      : max_bytes_(max_message_bytes) {
   }
 
   /// Takes the next `n` bytes. False once a message (header and payload)

@@ -63,12 +63,12 @@ bool uses_provider(action_kind kind) {
 
 bool is_merge(element_kind kind) {
   return kind == element_kind::condition_merge
-         || kind == element_kind::splitter_merge;
+    || kind == element_kind::splitter_merge;
 }
 
 bool is_condition(element_kind kind) {
   return kind == element_kind::condition
-         || kind == element_kind::condition_merge;
+    || kind == element_kind::condition_merge;
 }
 
 uint32_t retry_policy::delay_before(uint32_t next_attempt) const {
@@ -114,10 +114,9 @@ diagnostics check_providers(const flow& f,
     if (std::find(registered.begin(), registered.end(), s.provider)
         == registered.end()) {
       auto path = f.sequences[s.sequence].path;
-      result.add("step " + quote(s.name)
-                   + (path.empty() ? "" : " in " + quote(path)),
-                 "provider " + quote(s.provider)
-                   + " is not registered on this node");
+      result.add(
+        "step " + quote(s.name) + (path.empty() ? "" : " in " + quote(path)),
+        "provider " + quote(s.provider) + " is not registered on this node");
     }
   }
   return result;

@@ -85,8 +85,8 @@ struct source_rule {
 struct execution_policy {
   std::string name;
   execution_kind kind = execution_kind::header_validation;
-  std::vector<validation_rule> rules;  ///< validation kinds
-  std::vector<source_rule> sources;    ///< fulfillment_source
+  std::vector<validation_rule> rules; ///< validation kinds
+  std::vector<source_rule> sources;   ///< fulfillment_source
   std::optional<std::string> default_source;
 };
 
@@ -101,7 +101,7 @@ struct retry_policy {
 };
 
 struct branch {
-  std::string name;   ///< "yes" / "no" for conditions
+  std::string name; ///< "yes" / "no" for conditions
   sequence_id body = 0;
 };
 
@@ -112,7 +112,7 @@ struct step {
   uint16_t position = 0;    ///< index within that sequence
 
   bool is_action = true;
-  action_kind action = action_kind::custom;    ///< if is_action
+  action_kind action = action_kind::custom;       ///< if is_action
   element_kind element = element_kind::condition; ///< if !is_action
 
   // Actions.
@@ -136,7 +136,7 @@ struct step {
 };
 
 struct sequence {
-  std::string path;       ///< "" at top level, "Split/Branch" below
+  std::string path; ///< "" at top level, "Split/Branch" below
   std::vector<step_id> steps;
   step_id owner = no_step; ///< element whose branch this is
 };
@@ -167,9 +167,9 @@ struct flow {
 using flow_ptr = std::shared_ptr<const flow>;
 
 struct parsed_flow {
-  flow_ptr model;          ///< set only when `errors` is empty
+  flow_ptr model; ///< set only when `errors` is empty
   diagnostics errors;
-  std::string name;        ///< the flow's name if it could be read
+  std::string name; ///< the flow's name if it could be read
 };
 
 /// Parses and validates a flow definition (every rule of SPEC §2.1 except

@@ -7,7 +7,13 @@ namespace orca {
 
 namespace {
 
-enum class node_shape : uint8_t { terminal, action, condition, splitter, merge };
+enum class node_shape : uint8_t {
+  terminal,
+  action,
+  condition,
+  splitter,
+  merge
+};
 
 // A step, merge point or terminal, with the id both formats use for it.
 struct diagram_node {
@@ -191,8 +197,7 @@ std::string mermaid_quoted(std::string_view text) {
       case '>': out += "#gt;"; break;
       case '`': out += "#96;"; break;
       case '\n': out += "<br/>"; break;
-      default:
-        out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+      default: out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
     }
   }
   return out + "\"";
@@ -214,7 +219,7 @@ std::string render_dot(const flow& f, const diagram& d) {
   out += "  rankdir=TB;\n";
   for (const auto& n : d.nodes)
     out += "  " + n.id + " [label=" + dot_quoted(n.label)
-           + ", shape=" + dot_shape(n.shape) + "];\n";
+      + ", shape=" + dot_shape(n.shape) + "];\n";
   for (const auto& e : d.edges) {
     out += "  " + e.from + " -> " + e.to;
     if (!e.label.empty())

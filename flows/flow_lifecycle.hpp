@@ -21,7 +21,7 @@ const char* to_string(flow_status status);
 /// What the node knows about one flow, by name.
 struct flow_record {
   std::string name;
-  int64_t created_on = 0;  ///< ms since the Unix epoch
+  int64_t created_on = 0; ///< ms since the Unix epoch
   int64_t updated_on = 0;
   flow_status status = flow_status::unpublished;
   bool paused = false;
@@ -31,7 +31,7 @@ struct flow_record {
   /// When the current pause began; 0: not paused. With paused_ms it makes
   /// the flow's own time (orca::flow_clock), in which waits run.
   int64_t paused_on = 0;
-  int64_t paused_ms = 0;  ///< time spent in pauses that have ended
+  int64_t paused_ms = 0; ///< time spent in pauses that have ended
   /// How many times the flow was stopped with --cancel-in-flight. A journey
   /// records the value it had when it started; one that is smaller than
   /// the flow's was in flight at such a stop and is cancelled, even if the
@@ -94,12 +94,10 @@ lifecycle_update(const flow_record& current, std::string_view text,
 /// nothing changed, neither the draft nor a library policy it uses.
 /// Publishing a Published flow changes nothing unless it is paused and
 /// changed: then the new version is frozen and the flow stays paused.
-caf::expected<publish_outcome>
-lifecycle_publish(const flow_record& current,
-                  const std::vector<std::string>& registered, int64_t now,
-                  const limits& lim = default_limits(),
-                  const policy_library& library = {},
-                  std::string_view latest_definition = {});
+caf::expected<publish_outcome> lifecycle_publish(
+  const flow_record& current, const std::vector<std::string>& registered,
+  int64_t now, const limits& lim = default_limits(),
+  const policy_library& library = {}, std::string_view latest_definition = {});
 
 /// With `cancel_in_flight`, every journey the flow has at that moment is to
 /// be cancelled: the flow's cancel_epoch goes up.

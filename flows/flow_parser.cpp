@@ -10,15 +10,15 @@ namespace flow_parsing {
 
 void flow_parser::parse(const json_value& root) {
   if (!root.IsObject()) {
-    diags_.add("", std::string{"a flow must be a JSON object, not "}
-                     + json_type_name(root));
+    diags_.add("",
+               std::string{"a flow must be a JSON object, not "}
+                 + json_type_name(root));
     return;
   }
   diags_.reject_unknown_fields(
     root, "", {"name", "type", "description", "policies", "steps"});
   parse_header(root);
-  if (auto policies = root.FindMember("policies");
-      policies != root.MemberEnd())
+  if (auto policies = root.FindMember("policies"); policies != root.MemberEnd())
     parse_policies(policies->value, "policies");
   f_.sequences.push_back(sequence{});
   auto steps = root.FindMember("steps");
@@ -40,8 +40,9 @@ void flow_parser::parse_header(const json_value& root) {
   }
   if (auto type = required_string(root, "", "type")) {
     if (*type != "order")
-      diags_.add("type", "unsupported orchestration type " + quote(*type)
-                           + " (supported: \"order\")");
+      diags_.add("type",
+                 "unsupported orchestration type " + quote(*type)
+                   + " (supported: \"order\")");
     f_.type = *type;
   }
   if (auto description = root.FindMember("description");
@@ -56,8 +57,9 @@ void flow_parser::parse_header(const json_value& root) {
 void flow_parser::parse_policies(const json_value& json,
                                  const std::string& where) {
   if (!json.IsObject()) {
-    diags_.add(where, "must be an object with \"filter\" and/or "
-                      "\"execution\" lists");
+    diags_.add(where,
+               "must be an object with \"filter\" and/or "
+               "\"execution\" lists");
     return;
   }
   diags_.reject_unknown_fields(json, where, {"filter", "execution"});
@@ -73,8 +75,8 @@ void flow_parser::parse_policies(const json_value& json,
                      });
 }
 
-void
-flow_parser::parse_filter_policy(const json_value& json, std::string where) {
+void flow_parser::parse_filter_policy(const json_value& json,
+                                      std::string where) {
   if (!json.IsObject()) {
     diags_.add(where, "a filter policy must be an object");
     return;
@@ -90,14 +92,13 @@ flow_parser::parse_filter_policy(const json_value& json, std::string where) {
     else if (scope->value.IsString() && view_of(scope->value) == "line")
       policy.scope = policy_scope::line;
     else
-      diags_.add(field_of(where, "scope"),
-                 "must be \"header\" or \"line\"");
+      diags_.add(field_of(where, "scope"), "must be \"header\" or \"line\"");
   }
   auto when = json.FindMember("when");
   if (when == json.MemberEnd())
     diags_.add(where, "missing required field \"when\"");
-  else if (auto p = parse_predicate(when->value, field_of(where, "when"),
-                                    diags_))
+  else if (auto p =
+             parse_predicate(when->value, field_of(where, "when"), diags_))
     policy.when = std::move(*p);
   if (!name)
     return;
@@ -109,8 +110,8 @@ flow_parser::parse_filter_policy(const json_value& json, std::string where) {
   f_.filters.push_back(std::move(policy));
 }
 
-void
-flow_parser::parse_execution_policy(const json_value& json, std::string where) {
+void flow_parser::parse_execution_policy(const json_value& json,
+                                         std::string where) {
   if (!json.IsObject()) {
     diags_.add(where, "an execution policy must be an object");
     return;
@@ -223,24 +224,24 @@ flow_parser::required_string(const json_value& json, const std::string& where,
     return std::nullopt;
   }
   if (!it->value.IsString()) {
-    diags_.add(field_of(where, key), std::string{"must be a string, not "}
-                                       + json_type_name(it->value));
+    diags_.add(field_of(where, key),
+               std::string{"must be a string, not "}
+                 + json_type_name(it->value));
     return std::nullopt;
   }
   return std::string{view_of(it->value)};
 }
 
-uint32_t
-flow_parser::natural_number(const json_value& json, const std::string& where) {
+uint32_t flow_parser::natural_number(const json_value& json,
+                                     const std::string& where) {
   if (json.IsUint())
     return json.GetUint();
   diags_.add(where, "must be a whole number from 0 to 4294967295");
   return 0;
 }
 
-uint32_t
-flow_parser::positive_integer(const json_value& json,
-                              const std::string& where) {
+uint32_t flow_parser::positive_integer(const json_value& json,
+                                       const std::string& where) {
   if (json.IsUint() && json.GetUint() > 0)
     return json.GetUint();
   diags_.add(where, "must be a whole number from 1 to 4294967295");
@@ -253,14 +254,14 @@ void flow_parser::check_name_field(const std::string& name,
     diags_.add(where, problem);
 }
 
-bool
-flow_parser::remember_name(std::map<std::string, std::string>& names,
-                           const std::string& name, const std::string& where,
-                           const char* what) {
+bool flow_parser::remember_name(std::map<std::string, std::string>& names,
+                                const std::string& name,
+                                const std::string& where, const char* what) {
   auto [it, added] = names.emplace(name, where);
   if (!added)
-    diags_.add(where, std::string{what} + " name " + quote(name)
-                        + " is already used by " + it->second);
+    diags_.add(where,
+               std::string{what} + " name " + quote(name)
+                 + " is already used by " + it->second);
   return added;
 }
 
@@ -269,8 +270,8 @@ flow_parser::remember_name(std::map<std::string, std::string>& names,
 parsed_flow parse_flow(std::string_view text, const limits& lim) {
   parsed_flow result;
   if (text.size() > lim.flow_bytes) {
-    result.errors.add("", describe(too_large("a flow", text.size(),
-                                             lim.flow_bytes)));
+    result.errors.add(
+      "", describe(too_large("a flow", text.size(), lim.flow_bytes)));
     return result;
   }
   auto doc = parse_json(text, "", lim.json_depth);
@@ -282,9 +283,10 @@ parsed_flow parse_flow(std::string_view text, const limits& lim) {
   flow_parsing::flow_parser parser{*model, result.errors, lim};
   parser.parse(*doc);
   if (model->steps.size() > lim.flow_steps)
-    result.errors.add("steps", std::to_string(model->steps.size())
-                                 + " steps is over the limit of "
-                                 + std::to_string(lim.flow_steps) + " steps");
+    result.errors.add("steps",
+                      std::to_string(model->steps.size())
+                        + " steps is over the limit of "
+                        + std::to_string(lim.flow_steps) + " steps");
   result.name = model->name;
   if (result.errors.empty())
     result.model = std::move(model);

@@ -55,7 +55,7 @@ std::string names_of(const Table& table) {
 class flow_parser {
 public:
   flow_parser(flow& model, diagnostics& diags, const limits& lim)
-    : f_(model), diags_(diags), limits_(lim) {
+      : f_(model), diags_(diags), limits_(lim) {
   }
 
   void parse(const json_value& root);
@@ -125,8 +125,8 @@ private:
   void for_each_element(const json_value& list, const std::string& where,
                         F&& f) {
     if (!list.IsArray()) {
-      diags_.add(where, std::string{"must be a list, not "}
-                          + json_type_name(list));
+      diags_.add(where,
+                 std::string{"must be a list, not "} + json_type_name(list));
       return;
     }
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i)

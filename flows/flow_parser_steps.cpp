@@ -5,9 +5,9 @@
 
 namespace orca::flow_parsing {
 
-void
-flow_parser::parse_sequence(const json_value& list, const std::string& where,
-                            sequence_id seq, const std::string& prefix) {
+void flow_parser::parse_sequence(const json_value& list,
+                                 const std::string& where, sequence_id seq,
+                                 const std::string& prefix) {
   auto count = list.Size();
   for (rapidjson::SizeType i = 0; i < count; ++i) {
     const auto& json = list[i];
@@ -21,12 +21,13 @@ flow_parser::parse_sequence(const json_value& list, const std::string& where,
   }
 }
 
-void
-flow_parser::parse_step(const json_value& json, const std::string& where,
-                        sequence_id seq, uint16_t position, std::size_t count) {
+void flow_parser::parse_step(const json_value& json, const std::string& where,
+                             sequence_id seq, uint16_t position,
+                             std::size_t count) {
   if (!json.IsObject()) {
-    diags_.add(where, std::string{"a step must be an object, not "}
-                        + json_type_name(json));
+    diags_.add(where,
+               std::string{"a step must be an object, not "}
+                 + json_type_name(json));
     return;
   }
   auto id = static_cast<step_id>(f_.steps.size());
@@ -49,8 +50,9 @@ flow_parser::parse_step(const json_value& json, const std::string& where,
   bool has_action = json.HasMember("action");
   bool has_element = json.HasMember("element");
   if (has_action && has_element) {
-    diags_.add(where, "a step is either an \"action\" or an \"element\", "
-                      "not both");
+    diags_.add(where,
+               "a step is either an \"action\" or an \"element\", "
+               "not both");
   } else if (has_action) {
     parse_action(json, where, id);
   } else if (has_element) {
@@ -62,11 +64,10 @@ flow_parser::parse_step(const json_value& json, const std::string& where,
 
 void flow_parser::parse_action(const json_value& json, const std::string& where,
                                step_id id) {
-  diags_.reject_unknown_fields(json, where,
-                               {"action", "name", "input_events",
-                                "filter_policies", "execution_policies",
-                                "provider", "retry", "timeout_ms",
-                                "wait_timeout_ms"});
+  diags_.reject_unknown_fields(
+    json, where,
+    {"action", "name", "input_events", "filter_policies", "execution_policies",
+     "provider", "retry", "timeout_ms", "wait_timeout_ms"});
   auto& s = f_.steps[id];
   s.is_action = true;
   const auto& kind = json["action"];
@@ -86,15 +87,15 @@ void flow_parser::parse_action(const json_value& json, const std::string& where,
                  + " (expected one of: " + names_of(action_names) + ")");
     return;
   }
-  if (auto events = json.FindMember("input_events");
-      events != json.MemberEnd())
+  if (auto events = json.FindMember("input_events"); events != json.MemberEnd())
     for_each_element(events->value, field_of(where, "input_events"),
                      [&](const json_value& e, const std::string& w) {
                        if (e.IsString() && e.GetStringLength() > 0)
                          f_.steps[id].input_events.emplace_back(view_of(e));
                        else
-                         diags_.add(w, "an event type must be a non-empty "
-                                       "string");
+                         diags_.add(w,
+                                    "an event type must be a non-empty "
+                                    "string");
                      });
   if (auto filters = json.FindMember("filter_policies");
       filters != json.MemberEnd())
@@ -120,9 +121,8 @@ void flow_parser::parse_action(const json_value& json, const std::string& where,
   }
 }
 
-void
-flow_parser::parse_provider_fields(const json_value& json,
-                                   const std::string& where, step_id id) {
+void flow_parser::parse_provider_fields(const json_value& json,
+                                        const std::string& where, step_id id) {
   auto& s = f_.steps[id];
   bool external = uses_provider(s.action);
   if (auto provider = json.FindMember("provider");
@@ -133,8 +133,8 @@ flow_parser::parse_provider_fields(const json_value& json,
                    + ") uses no provider");
     else if (!provider->value.IsString())
       diags_.add(field_of(where, "provider"), "must be a non-empty string");
-    else if (auto problem = name_problem(view_of(provider->value),
-                                         limits_.name_bytes);
+    else if (auto problem =
+               name_problem(view_of(provider->value), limits_.name_bytes);
              !problem.empty())
       diags_.add(field_of(where, "provider"), problem);
     else
@@ -147,8 +147,9 @@ flow_parser::parse_provider_fields(const json_value& json,
   if (auto retry = json.FindMember("retry"); retry != json.MemberEnd()) {
     auto retry_where = field_of(where, "retry");
     if (!external)
-      diags_.add(retry_where, "retries apply to provider actions only; "
-                              "validation failures are never retried");
+      diags_.add(retry_where,
+                 "retries apply to provider actions only; "
+                 "validation failures are never retried");
     parse_retry(retry->value, retry_where, id);
   }
   if (auto timeout = json.FindMember("timeout_ms");
@@ -164,21 +165,20 @@ flow_parser::parse_provider_fields(const json_value& json,
 void flow_parser::parse_retry(const json_value& json, const std::string& where,
                               step_id id) {
   if (!json.IsObject()) {
-    diags_.add(where, "must be an object like {\"max_attempts\": 3, "
-                      "\"backoff_ms\": 100, \"max_backoff_ms\": 10000}");
+    diags_.add(where,
+               "must be an object like {\"max_attempts\": 3, "
+               "\"backoff_ms\": 100, \"max_backoff_ms\": 10000}");
     return;
   }
-  diags_.reject_unknown_fields(json, where,
-                               {"max_attempts", "backoff_ms",
-                                "max_backoff_ms"});
+  diags_.reject_unknown_fields(
+    json, where, {"max_attempts", "backoff_ms", "max_backoff_ms"});
   retry_policy policy;
   if (auto m = json.FindMember("max_attempts"); m != json.MemberEnd()) {
     policy.max_attempts =
       positive_integer(m->value, field_of(where, "max_attempts"));
     if (policy.max_attempts > limits_.max_attempts)
       diags_.add(field_of(where, "max_attempts"),
-                 std::to_string(policy.max_attempts)
-                   + " is over the limit of "
+                 std::to_string(policy.max_attempts) + " is over the limit of "
                    + std::to_string(limits_.max_attempts) + " attempts");
   }
   if (auto b = json.FindMember("backoff_ms"); b != json.MemberEnd())
@@ -197,9 +197,8 @@ void flow_parser::parse_retry(const json_value& json, const std::string& where,
   f_.steps[id].retry = policy;
 }
 
-void
-flow_parser::resolve_filter(const json_value& json, const std::string& where,
-                            step_id id) {
+void flow_parser::resolve_filter(const json_value& json,
+                                 const std::string& where, step_id id) {
   if (!json.IsString()) {
     diags_.add(where, "must be the name of a filter policy");
     return;
@@ -207,16 +206,16 @@ flow_parser::resolve_filter(const json_value& json, const std::string& where,
   auto it = filter_index_.find(std::string{view_of(json)});
   if (it == filter_index_.end()) {
     if (filter_names_.count(std::string{view_of(json)}) == 0)
-      diags_.add(where, "no filter policy named " + quote(view_of(json))
-                          + " in the flow or the policy library");
+      diags_.add(where,
+                 "no filter policy named " + quote(view_of(json))
+                   + " in the flow or the policy library");
     return;
   }
   f_.steps[id].filters.push_back(it->second);
 }
 
-void
-flow_parser::resolve_execution(const json_value& json, const std::string& where,
-                               step_id id) {
+void flow_parser::resolve_execution(const json_value& json,
+                                    const std::string& where, step_id id) {
   if (!json.IsString()) {
     diags_.add(where, "must be the name of an execution policy");
     return;
@@ -224,8 +223,9 @@ flow_parser::resolve_execution(const json_value& json, const std::string& where,
   auto it = execution_index_.find(std::string{view_of(json)});
   if (it == execution_index_.end()) {
     if (execution_names_.count(std::string{view_of(json)}) == 0)
-      diags_.add(where, "no execution policy named " + quote(view_of(json))
-                          + " in the flow or the policy library");
+      diags_.add(where,
+                 "no execution policy named " + quote(view_of(json))
+                   + " in the flow or the policy library");
     return;
   }
   const auto& policy = f_.executions[it->second];
@@ -244,9 +244,10 @@ flow_parser::resolve_execution(const json_value& json, const std::string& where,
     default: break;
   }
   if (!fits) {
-    diags_.add(where, "execution policy " + quote(policy.name) + " ("
-                        + to_string(policy.kind) + ") does not fit action "
-                        + to_string(s.action));
+    diags_.add(where,
+               "execution policy " + quote(policy.name) + " ("
+                 + to_string(policy.kind) + ") does not fit action "
+                 + to_string(s.action));
     return;
   }
   s.executions.push_back(it->second);
@@ -257,13 +258,14 @@ void flow_parser::check_execution_kinds(const std::string& where, step_id id) {
   if (s.action != action_kind::assign_fulfillment_source)
     return;
   if (s.executions.size() != 1)
-    diags_.add(where, "assign_fulfillment_source needs exactly one "
-                      "fulfillment_source execution policy");
+    diags_.add(where,
+               "assign_fulfillment_source needs exactly one "
+               "fulfillment_source execution policy");
 }
 
-void
-flow_parser::parse_element(const json_value& json, const std::string& where,
-                           step_id id, uint16_t position, std::size_t count) {
+void flow_parser::parse_element(const json_value& json,
+                                const std::string& where, step_id id,
+                                uint16_t position, std::size_t count) {
   const auto& kind = json["element"];
   auto& s = f_.steps[id];
   s.is_action = false;
@@ -276,8 +278,7 @@ flow_parser::parse_element(const json_value& json, const std::string& where,
       }
   if (!known) {
     diags_.reject_unknown_fields(json, where,
-                                 {"element", "name", "yes", "no",
-                                  "branches"});
+                                 {"element", "name", "yes", "no", "branches"});
     diags_.add(field_of(where, "element"),
                "unknown element "
                  + (kind.IsString() ? quote(view_of(kind))
@@ -288,18 +289,19 @@ flow_parser::parse_element(const json_value& json, const std::string& where,
   auto element = s.element;
   bool last = static_cast<std::size_t>(position) + 1 == count;
   if (!is_merge(element) && !last)
-    diags_.add(where, std::string{"a "} + to_string(element)
-                        + " that does not merge must be the last step of "
-                          "its sequence (use "
-                        + to_string(element) + "_merge to go on after it)");
+    diags_.add(where,
+               std::string{"a "} + to_string(element)
+                 + " that does not merge must be the last step of "
+                   "its sequence (use "
+                 + to_string(element) + "_merge to go on after it)");
   if (is_condition(element) && position == 0)
-    diags_.add(where, std::string{"a "} + to_string(element)
-                        + " decides on the outcome of the step before it, "
-                          "so it cannot be the first step of a sequence");
+    diags_.add(where,
+               std::string{"a "} + to_string(element)
+                 + " decides on the outcome of the step before it, "
+                   "so it cannot be the first step of a sequence");
   std::string path = child_path(id);
   if (is_condition(element)) {
-    diags_.reject_unknown_fields(json, where,
-                                 {"element", "name", "yes", "no"});
+    diags_.reject_unknown_fields(json, where, {"element", "name", "yes", "no"});
     for (const char* side : {"yes", "no"}) {
       auto body = new_sequence(path + "/" + side, id);
       f_.steps[id].branches.push_back({side, body});
@@ -313,15 +315,14 @@ flow_parser::parse_element(const json_value& json, const std::string& where,
       parse_sequence(list->value, side, body, where + ".");
     }
   } else {
-    diags_.reject_unknown_fields(json, where,
-                                 {"element", "name", "branches"});
+    diags_.reject_unknown_fields(json, where, {"element", "name", "branches"});
     parse_branches(json, where, id, path);
   }
 }
 
-void
-flow_parser::parse_branches(const json_value& json, const std::string& where,
-                            step_id id, const std::string& path) {
+void flow_parser::parse_branches(const json_value& json,
+                                 const std::string& where, step_id id,
+                                 const std::string& path) {
   auto list = json.FindMember("branches");
   if (list == json.MemberEnd()) {
     diags_.add(where, "missing required field \"branches\"");
@@ -339,8 +340,9 @@ flow_parser::parse_branches(const json_value& json, const std::string& where,
     const auto& b = list->value[i];
     auto branch_where = where + "." + element_of("branches", i);
     if (!b.IsObject()) {
-      diags_.add(branch_where, "a branch must be an object with \"name\" "
-                               "and \"steps\"");
+      diags_.add(branch_where,
+                 "a branch must be an object with \"name\" "
+                 "and \"steps\"");
       continue;
     }
     auto name = required_string(b, branch_where, "name");

@@ -67,9 +67,9 @@ std::string describe_settings(const flow& f, const step& s) {
   }
   if (s.retry)
     parts.push_back("retry: " + std::to_string(s.retry->max_attempts)
-                    + " attempts, backoff " + std::to_string(s.retry->backoff_ms)
-                    + " ms up to " + std::to_string(s.retry->max_backoff_ms)
-                    + " ms");
+                    + " attempts, backoff "
+                    + std::to_string(s.retry->backoff_ms) + " ms up to "
+                    + std::to_string(s.retry->max_backoff_ms) + " ms");
   if (s.timeout_ms > 0)
     parts.push_back("timeout: " + std::to_string(s.timeout_ms) + " ms");
   std::string result;
@@ -83,7 +83,7 @@ std::string describe_settings(const flow& f, const step& s) {
 
 std::string render_tree(const flow& f) {
   std::string out = f.name + " (" + f.type + " flow, "
-                    + std::to_string(f.steps.size()) + " steps)\n";
+    + std::to_string(f.steps.size()) + " steps)\n";
   if (!f.description.empty())
     out += f.description + "\n";
   render_sequence(f, top_sequence, "", out);

@@ -24,10 +24,10 @@ caf::expected<json_document> parse_json(std::string_view text,
                                         std::size_t max_depth) {
   if (nests_deeper_than(text, max_depth)) {
     std::string what{origin};
-    return make_error(errc::limit_exceeded,
-                      describe(too_deep(what.empty() ? "the document"
-                                                     : what + ": the document",
-                                        max_depth)));
+    return make_error(
+      errc::limit_exceeded,
+      describe(too_deep(what.empty() ? "the document" : what + ": the document",
+                        max_depth)));
   }
   json_document doc;
   doc.Parse<json_parse_flags>(text.data(), text.size());
@@ -36,9 +36,8 @@ caf::expected<json_document> parse_json(std::string_view text,
     std::string msg{origin};
     if (!msg.empty())
       msg += ": ";
-    msg += "line " + std::to_string(line) + ", column "
-           + std::to_string(column) + ": "
-           + rapidjson::GetParseError_En(doc.GetParseError());
+    msg += "line " + std::to_string(line) + ", column " + std::to_string(column)
+      + ": " + rapidjson::GetParseError_En(doc.GetParseError());
     return make_error(errc::invalid_json, std::move(msg));
   }
   return doc;

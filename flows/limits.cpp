@@ -12,7 +12,7 @@ std::string name_problem(std::string_view value, std::size_t max_bytes) {
     return "must not be empty";
   if (value.size() > max_bytes)
     return std::to_string(value.size()) + " bytes is over the limit of "
-           + std::to_string(max_bytes) + " bytes";
+      + std::to_string(max_bytes) + " bytes";
   for (unsigned char c : value)
     if (c < 0x20 || c == 0x7F)
       return "must not contain control characters";
@@ -44,9 +44,7 @@ bool nests_deeper_than(std::string_view json, std::size_t max_depth) {
       continue;
     }
     switch (c) {
-      case '"':
-        in_string = true;
-        break;
+      case '"': in_string = true; break;
       case '[':
       case '{':
         if (++depth > max_depth)
@@ -57,8 +55,7 @@ bool nests_deeper_than(std::string_view json, std::size_t max_depth) {
         if (depth > 0)
           --depth;
         break;
-      default:
-        break;
+      default: break;
     }
   }
   return false;

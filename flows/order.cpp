@@ -52,7 +52,8 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
   auto where = "order " + quote(result.id_) + ": ";
   auto lines = doc.FindMember("lines");
   if (lines == doc.MemberEnd())
-    return make_error(errc::invalid_order, where + "lines: missing required field");
+    return make_error(errc::invalid_order,
+                      where + "lines: missing required field");
   if (!lines->value.IsArray())
     return make_error(errc::invalid_order, where + "lines: must be a list");
   auto line_limit = std::min(lim.order_lines, max_lines);

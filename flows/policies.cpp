@@ -30,8 +30,7 @@ filter_result apply_filters(const flow& f, const step& s, const order& o,
 }
 
 std::vector<std::string> run_validation(const flow& f, const step& s,
-                                        const order& o,
-                                        const line_set& lines) {
+                                        const order& o, const line_set& lines) {
   std::vector<std::string> failures;
   for (auto index : s.executions) {
     const auto& policy = f.executions[index];
@@ -50,9 +49,10 @@ std::vector<std::string> run_validation(const flow& f, const step& s,
   return failures;
 }
 
-caf::expected<std::vector<source_group>>
-assign_sources(const flow& f, const step& s, const order& o,
-               const line_set& lines) {
+caf::expected<std::vector<source_group>> assign_sources(const flow& f,
+                                                        const step& s,
+                                                        const order& o,
+                                                        const line_set& lines) {
   // REQUIRES: the flow was validated, so `s` has exactly one
   // fulfillment_source policy.
   const auto& policy = f.executions[s.executions.front()];

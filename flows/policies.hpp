@@ -40,8 +40,9 @@ struct source_group {
 /// Runs assign_fulfillment_source: the first rule that matches a line gives
 /// its source, else the policy's default_source. Groups keep the order in
 /// which sources first appear. Fails naming the lines that got no source.
-caf::expected<std::vector<source_group>>
-assign_sources(const flow& f, const step& s, const order& o,
-               const line_set& lines);
+caf::expected<std::vector<source_group>> assign_sources(const flow& f,
+                                                        const step& s,
+                                                        const order& o,
+                                                        const line_set& lines);
 
 } // namespace orca

@@ -75,9 +75,10 @@ caf::expected<policy_library> parse_policy_file(std::string_view text,
       // one policy per name, so a filter and an execution policy may not
       // share one either.
       if (execution && names.count(entry.name) > 0)
-        problems.add(where, "execution policy " + quote(entry.name)
-                              + " has the name of a filter policy of this "
-                                "file; the library keeps one policy per name");
+        problems.add(where,
+                     "execution policy " + quote(entry.name)
+                       + " has the name of a filter policy of this "
+                         "file; the library keeps one policy per name");
       if (!execution)
         names.insert(entry.name);
       result.push_back(std::move(entry));
@@ -100,8 +101,9 @@ caf::expected<std::string> with_library(std::string_view flow_text,
   auto& doc = *parsed;
   auto& alloc = doc.GetAllocator();
   auto find = [&](const std::string& name) -> const library_policy* {
-    auto it = std::find_if(library.begin(), library.end(),
-                           [&](const library_policy& p) { return p.name == name; });
+    auto it =
+      std::find_if(library.begin(), library.end(),
+                   [&](const library_policy& p) { return p.name == name; });
     return it == library.end() ? nullptr : &*it;
   };
   // The flow's own policies, and any clash with the library's.
@@ -124,9 +126,10 @@ caf::expected<std::string> with_library(std::string_view flow_text,
         std::string n{view_of(name->value)};
         own.insert(n);
         if (find(n) != nullptr)
-          problems.add(where, "policy " + quote(n)
-                                + " is defined both in this flow and in the "
-                                  "node's policy library; rename one of them");
+          problems.add(where,
+                       "policy " + quote(n)
+                         + " is defined both in this flow and in the "
+                           "node's policy library; rename one of them");
       }
     }
   if (!problems.empty())
@@ -140,9 +143,11 @@ caf::expected<std::string> with_library(std::string_view flow_text,
     if (p == nullptr || own.count(name) > 0)
       continue; // unknown names are the flow parser's to report
     if (!p->damaged.empty()) {
-      problems.add("policies", "policy " + quote(name)
-                                 + " of the node's policy library cannot be "
-                                   "read: " + p->damaged);
+      problems.add("policies",
+                   "policy " + quote(name)
+                     + " of the node's policy library cannot be "
+                       "read: "
+                     + p->damaged);
       continue;
     }
     if (policies == doc.MemberEnd() || !policies->value.IsObject()) {

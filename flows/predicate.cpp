@@ -17,11 +17,11 @@ struct op_name {
 };
 
 constexpr op_name op_names[] = {
-  {"eq", predicate_op::eq},         {"ne", predicate_op::ne},
-  {"lt", predicate_op::lt},         {"le", predicate_op::le},
-  {"gt", predicate_op::gt},         {"ge", predicate_op::ge},
-  {"in", predicate_op::in},         {"not_in", predicate_op::not_in},
-  {"exists", predicate_op::exists}, {"missing", predicate_op::missing},
+  {"eq", predicate_op::eq},           {"ne", predicate_op::ne},
+  {"lt", predicate_op::lt},           {"le", predicate_op::le},
+  {"gt", predicate_op::gt},           {"ge", predicate_op::ge},
+  {"in", predicate_op::in},           {"not_in", predicate_op::not_in},
+  {"exists", predicate_op::exists},   {"missing", predicate_op::missing},
   {"matches", predicate_op::matches}, {"contains", predicate_op::contains},
 };
 
@@ -49,8 +49,9 @@ std::optional<literal> parse_literal(const json_value& json,
     result.type = literal::kind::boolean;
     result.boolean = json.GetBool();
   } else {
-    diags.add(where, std::string{"must be a number, a string or a boolean, not "}
-                       + json_type_name(json));
+    diags.add(where,
+              std::string{"must be a number, a string or a boolean, not "}
+                + json_type_name(json));
     return std::nullopt;
   }
   return result;
@@ -90,9 +91,9 @@ std::optional<predicate> parse_comparison(const json_value& json,
         op_known = true;
       }
     if (!op_known)
-      diags.add(field_of(where, "op"), "unknown op " + quote(name)
-                                         + " (expected one of: " + op_list()
-                                         + ")");
+      diags.add(field_of(where, "op"),
+                "unknown op " + quote(name) + " (expected one of: " + op_list()
+                  + ")");
   }
 
   auto value = json.FindMember("value");
@@ -100,17 +101,19 @@ std::optional<predicate> parse_comparison(const json_value& json,
     auto value_where = field_of(where, "value");
     if (!needs_value(result.op)) {
       if (value != json.MemberEnd())
-        diags.add(value_where, std::string{"op "} + to_string(result.op)
-                                 + " takes no value");
+        diags.add(value_where,
+                  std::string{"op "} + to_string(result.op)
+                    + " takes no value");
     } else if (value == json.MemberEnd()) {
-      diags.add(where, std::string{"op "} + to_string(result.op)
-                         + " needs a \"value\"");
+      diags.add(where,
+                std::string{"op "} + to_string(result.op)
+                  + " needs a \"value\"");
     } else if (result.op == predicate_op::in
                || result.op == predicate_op::not_in) {
       if (!value->value.IsArray()) {
-        diags.add(value_where, std::string{"op "} + to_string(result.op)
-                                 + " needs a list, not "
-                                 + json_type_name(value->value));
+        diags.add(value_where,
+                  std::string{"op "} + to_string(result.op)
+                    + " needs a list, not " + json_type_name(value->value));
       } else {
         for (rapidjson::SizeType i = 0; i < value->value.Size(); ++i)
           if (auto lit = parse_literal(value->value[i],
@@ -134,11 +137,11 @@ std::optional<predicate> parse_comparison(const json_value& json,
         if (compiled->ok())
           result.pattern = std::move(compiled);
         else
-          diags.add(value_where, "invalid regular expression "
-                                   + quote(result.value.text) + ": "
-                                   + compiled->error()
-                                   + " (a pattern must match in linear time: "
-                                     "no backreferences or look-around)");
+          diags.add(value_where,
+                    "invalid regular expression " + quote(result.value.text)
+                      + ": " + compiled->error()
+                      + " (a pattern must match in linear time: "
+                        "no backreferences or look-around)");
       }
     } else if (auto lit = parse_literal(value->value, value_where, diags)) {
       result.value = std::move(*lit);
@@ -176,13 +179,12 @@ std::optional<predicate> parse_predicate(const json_value& json,
                                          const std::string& where,
                                          diagnostics& diags) {
   if (!json.IsObject()) {
-    diags.add(where, std::string{"a predicate must be an object, not "}
-                       + json_type_name(json));
+    diags.add(where,
+              std::string{"a predicate must be an object, not "}
+                + json_type_name(json));
     return std::nullopt;
   }
-  auto combinator = [&](const char* key) {
-    return json.HasMember(key);
-  };
+  auto combinator = [&](const char* key) { return json.HasMember(key); };
   if (combinator("all") || combinator("any")) {
     const char* key = combinator("all") ? "all" : "any";
     diags.reject_unknown_fields(json, where, {key});
@@ -230,17 +232,17 @@ order_result compare(const json_value& field, const literal& value) {
       if (!field.IsNumber())
         return order_result::incomparable;
       double x = field.GetDouble();
-      return x < value.number   ? order_result::less
-             : x > value.number ? order_result::greater
-                                : order_result::equal;
+      return x < value.number ? order_result::less
+        : x > value.number    ? order_result::greater
+                              : order_result::equal;
     }
     case literal::kind::string: {
       if (!field.IsString())
         return order_result::incomparable;
       int c = view_of(field).compare(value.text);
       return c < 0 ? order_result::less
-             : c > 0 ? order_result::greater
-                     : order_result::equal;
+        : c > 0    ? order_result::greater
+                   : order_result::equal;
     }
     case literal::kind::boolean: {
       if (!field.IsBool())
@@ -271,14 +273,15 @@ bool evaluate_comparison(const predicate& p, const json_value& scope) {
   bool absent = field == nullptr || field->IsNull();
   if (absent)
     return p.op == predicate_op::missing || p.op == predicate_op::ne
-           || p.op == predicate_op::not_in;
+      || p.op == predicate_op::not_in;
   switch (p.op) {
     case predicate_op::exists: return true;
     case predicate_op::missing: return false;
     case predicate_op::eq: return equals(*field, p.value);
     case predicate_op::ne:
       return same_type(*field, p.value) && !equals(*field, p.value);
-    case predicate_op::lt: return compare(*field, p.value) == order_result::less;
+    case predicate_op::lt:
+      return compare(*field, p.value) == order_result::less;
     case predicate_op::le: {
       auto r = compare(*field, p.value);
       return r == order_result::less || r == order_result::equal;
@@ -307,13 +310,13 @@ bool evaluate_comparison(const predicate& p, const json_value& scope) {
     }
     case predicate_op::matches:
       return field->IsString() && p.pattern
-             && re2::RE2::FullMatch(re2::StringPiece{field->GetString(),
-                                                     field->GetStringLength()},
-                                    *p.pattern);
+        && re2::RE2::FullMatch(
+               re2::StringPiece{field->GetString(), field->GetStringLength()},
+               *p.pattern);
     case predicate_op::contains:
       if (field->IsString())
         return p.value.type == literal::kind::string
-               && view_of(*field).find(p.value.text) != std::string_view::npos;
+          && view_of(*field).find(p.value.text) != std::string_view::npos;
       if (field->IsArray()) {
         for (const auto& element : field->GetArray())
           if (equals(element, p.value))
@@ -372,8 +375,7 @@ std::string to_text(const predicate& p) {
       }
       return result + ")";
     }
-    case predicate::kind::negate:
-      return "not " + to_text(p.children.front());
+    case predicate::kind::negate: return "not " + to_text(p.children.front());
   }
   return "?";
 }

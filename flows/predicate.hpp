@@ -55,8 +55,8 @@ struct predicate {
   // kind::compare
   predicate_op op = predicate_op::exists;
   field_path field;
-  literal value;               ///< for all ops but in / not_in / exists / missing
-  std::vector<literal> values; ///< for in / not_in
+  literal value; ///< for all ops but in / not_in / exists / missing
+  std::vector<literal> values;             ///< for in / not_in
   std::shared_ptr<const re2::RE2> pattern; ///< for matches
 
   // kind::all, kind::any (any number), kind::negate (exactly one)

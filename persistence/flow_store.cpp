@@ -31,22 +31,21 @@ std::string what_policy(const std::string& name) {
 
 caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
   policy_library result;
-  auto err = txn.scan(db.policies, "",
-                      [&](std::string_view key, std::string_view value) {
-                        auto p = decode<library_policy>(value,
-                                               what_policy(std::string{key}));
-                        if (!p) {
-                          // Listed as damaged: it holds up only the flows
-                          // that use it.
-                          library_policy damaged;
-                          damaged.name = std::string{key};
-                          damaged.damaged = describe(p.error());
-                          result.push_back(std::move(damaged));
-                          return true;
-                        }
-                        result.push_back(std::move(*p));
-                        return true;
-                      });
+  auto err = txn.scan(
+    db.policies, "", [&](std::string_view key, std::string_view value) {
+      auto p = decode<library_policy>(value, what_policy(std::string{key}));
+      if (!p) {
+        // Listed as damaged: it holds up only the flows
+        // that use it.
+        library_policy damaged;
+        damaged.name = std::string{key};
+        damaged.damaged = describe(p.error());
+        result.push_back(std::move(damaged));
+        return true;
+      }
+      result.push_back(std::move(*p));
+      return true;
+    });
   if (err)
     return err;
   return result;
@@ -64,15 +63,14 @@ caf::expected<std::string> latest_definition(lmdb_txn& txn, store& db,
   if (!*bytes)
     return std::string{};
   auto frozen = decode<flow_version_record>(
-    **bytes, "flow_versions/" + quote(f.name) + "/"
-               + std::to_string(f.latest_version));
+    **bytes,
+    "flow_versions/" + quote(f.name) + "/" + std::to_string(f.latest_version));
   if (!frozen)
     return frozen.error();
   return std::move(frozen->definition);
 }
 
 } // namespace
-
 
 template <class Change>
 caf::expected<flow_record> flow_store::modify(const std::string& name,
@@ -122,13 +120,15 @@ caf::expected<flow_record> flow_store::update(std::string_view text,
   auto parsed = parse_flow(text, limits_);
   if (parsed.name.empty())
     return parse_flow_or_error(text, origin, limits_).error();
-  return modify(parsed.name, [&](lmdb_txn& txn, const flow_record& current)
-                               -> caf::expected<flow_record> {
-    auto library = read_library(txn, db_);
-    if (!library)
-      return library.error();
-    return lifecycle_update(current, text, origin, now, limits_, *library);
-  });
+  return modify(parsed.name,
+                [&](lmdb_txn& txn,
+                    const flow_record& current) -> caf::expected<flow_record> {
+                  auto library = read_library(txn, db_);
+                  if (!library)
+                    return library.error();
+                  return lifecycle_update(current, text, origin, now, limits_,
+                                          *library);
+                });
 }
 
 caf::expected<publish_outcome>
@@ -144,16 +144,16 @@ flow_store::publish(const std::string& name,
     auto latest = latest_definition(txn, db_, *current);
     if (!latest)
       return latest.error();
-    auto outcome = lifecycle_publish(*current, providers, now, limits_,
-                                     *library, *latest);
+    auto outcome =
+      lifecycle_publish(*current, providers, now, limits_, *library, *latest);
     if (!outcome)
       return outcome.error();
     if (auto err = txn.put(db_.flows, name, encode(outcome->flow)))
       return err;
     if (outcome->frozen) {
       auto key = flow_version_key(name, outcome->frozen->version);
-      auto added = txn.put_new(db_.flow_versions, key,
-                               encode(*outcome->frozen));
+      auto added =
+        txn.put_new(db_.flow_versions, key, encode(*outcome->frozen));
       if (!added)
         return added.error();
       // Versions are immutable: a version number is frozen only once.
@@ -168,9 +168,8 @@ flow_store::publish(const std::string& name,
   });
 }
 
-caf::expected<flow_record> flow_store::stop(const std::string& name,
-                                            int64_t now,
-                                            bool cancel_in_flight) {
+caf::expected<flow_record>
+flow_store::stop(const std::string& name, int64_t now, bool cancel_in_flight) {
   return modify(name, [&](const flow_record& current) {
     return lifecycle_stop(current, now, cancel_in_flight);
   });
@@ -202,21 +201,20 @@ caf::expected<std::vector<flow_record>> flow_store::list() {
   if (!txn)
     return txn.error();
   std::vector<flow_record> result;
-  auto err = txn->scan(db_.flows, "",
-                       [&](std::string_view key, std::string_view value) {
-                         auto record = decode<flow_record>(
-                           value, what_flow(std::string{key}));
-                         if (!record) {
-                           // Listed as damaged; the others stay usable.
-                           flow_record damaged;
-                           damaged.name = std::string{key};
-                           damaged.damaged = describe(record.error());
-                           result.push_back(std::move(damaged));
-                           return true;
-                         }
-                         result.push_back(std::move(*record));
-                         return true;
-                       });
+  auto err =
+    txn->scan(db_.flows, "", [&](std::string_view key, std::string_view value) {
+      auto record = decode<flow_record>(value, what_flow(std::string{key}));
+      if (!record) {
+        // Listed as damaged; the others stay usable.
+        flow_record damaged;
+        damaged.name = std::string{key};
+        damaged.damaged = describe(record.error());
+        result.push_back(std::move(damaged));
+        return true;
+      }
+      result.push_back(std::move(*record));
+      return true;
+    });
   if (err)
     return err;
   return result;
@@ -228,15 +226,15 @@ caf::error flow_store::scan(
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  return txn->scan(db_.flows, "",
-                   [&](std::string_view key, std::string_view value) {
-                     std::string name{key};
-                     return f(name, decode<flow_record>(value, what_flow(name)));
-                   });
+  return txn->scan(
+    db_.flows, "", [&](std::string_view key, std::string_view value) {
+      std::string name{key};
+      return f(name, decode<flow_record>(value, what_flow(name)));
+    });
 }
 
-caf::expected<flow_version_record>
-flow_store::version(const std::string& name, uint32_t version) {
+caf::expected<flow_version_record> flow_store::version(const std::string& name,
+                                                       uint32_t version) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
@@ -252,8 +250,8 @@ flow_store::version(const std::string& name, uint32_t version) {
                         + std::to_string(version) + " (latest: "
                         + std::to_string(flow->latest_version) + ")");
   }
-  return decode<flow_version_record>(**bytes, what_flow(name) + " version "
-                                               + std::to_string(version));
+  return decode<flow_version_record>(
+    **bytes, what_flow(name) + " version " + std::to_string(version));
 }
 
 caf::expected<policy_library>
@@ -292,7 +290,8 @@ caf::expected<library_policy> flow_store::policy(const std::string& name) {
   return decode<library_policy>(**bytes, what_policy(name));
 }
 
-caf::expected<library_policy> flow_store::delete_policy(const std::string& name) {
+caf::expected<library_policy>
+flow_store::delete_policy(const std::string& name) {
   library_policy gone;
   auto done = db_.write([&](lmdb_txn& txn) -> caf::expected<bool> {
     auto bytes = txn.get(db_.policies, name);

@@ -19,7 +19,7 @@ public:
   /// REQUIRES: `db` outlives this object. New and updated flows are
   /// checked against `lim`.
   explicit flow_store(store& db, limits lim = default_limits())
-    : db_(db), limits_(lim) {
+      : db_(db), limits_(lim) {
   }
 
   caf::expected<flow_record> create(std::string_view text,
@@ -49,9 +49,8 @@ public:
   /// Puts every policy of a library file (parse_policy_file) into the
   /// library, replacing those of the same names, in one transaction.
   /// Returns the policies put.
-  caf::expected<policy_library> put_policies(std::string_view text,
-                                             const std::string& origin,
-                                             int64_t now);
+  caf::expected<policy_library>
+  put_policies(std::string_view text, const std::string& origin, int64_t now);
   /// Every policy of the library, by name.
   caf::expected<policy_library> policies();
   caf::expected<library_policy> policy(const std::string& name);

@@ -86,7 +86,7 @@ void group_committer::run() {
 bool is_own_fault(const caf::error& err) {
   auto code = static_cast<errc>(orca_code(err));
   return code == errc::invalid_argument || code == errc::corrupt_record
-         || code == errc::limit_exceeded;
+    || code == errc::limit_exceeded;
 }
 
 namespace {
@@ -159,9 +159,7 @@ group_committer::attempt(std::vector<write_request>& batch,
             result.key_existed = true;
           break;
         }
-        case write_op::kind::erase:
-          fatal = txn->del(op.db, op.key);
-          break;
+        case write_op::kind::erase: fatal = txn->del(op.db, op.key); break;
         case write_op::kind::modify: {
           auto current = txn->get(op.db, op.key);
           if (!current) {
@@ -220,8 +218,8 @@ void group_committer::commit_alone(std::vector<write_request>& batch,
     results[i] = write_result{};
     if (is_full(failure->error)) {
       results[i].error = is_full(why) ? why : failure->error;
-      refused_bytes_ = refused_bytes_ == 0 ? bytes
-                                           : std::min(refused_bytes_, bytes);
+      refused_bytes_ =
+        refused_bytes_ == 0 ? bytes : std::min(refused_bytes_, bytes);
       db_.set_full(true);
     } else {
       results[i].error = std::move(failure->error);
@@ -268,8 +266,7 @@ void group_committer::commit(std::vector<write_request>& batch) {
       commit_alone(batch, results, settled, failure->error);
       break;
     }
-    if (failure->culprit != std::string::npos
-        && is_own_fault(failure->error)) {
+    if (failure->culprit != std::string::npos && is_own_fault(failure->error)) {
       // That request's own write cannot be applied: it fails alone.
       auto& culprit = results[failure->culprit];
       culprit = write_result{};

@@ -26,10 +26,10 @@ namespace orca {
 
 struct write_op {
   enum class kind : uint8_t {
-    put,      ///< write value under key
-    put_new,  ///< write only if key is absent, else skip the whole request
-    erase,    ///< delete key
-    modify,   ///< value = change(current value), computed inside the txn
+    put,     ///< write value under key
+    put_new, ///< write only if key is absent, else skip the whole request
+    erase,   ///< delete key
+    modify,  ///< value = change(current value), computed inside the txn
   };
 
   /// Returns the new value, or nothing to leave the key as it is. A modify
@@ -59,9 +59,9 @@ struct write_op {
 
 /// What happened to one request.
 struct write_result {
-  bool applied = false;   ///< its ops are committed
+  bool applied = false;     ///< its ops are committed
   bool key_existed = false; ///< a put_new found its key: nothing applied
-  caf::error error;       ///< a modify refused, its write failed, or the commit
+  caf::error error; ///< a modify refused, its write failed, or the commit
 };
 
 /// Whether a write failed for something of its own request (a key LMDB

@@ -1,6 +1,5 @@
 #include "persistence/journal.hpp"
 
-
 namespace orca {
 
 const char* to_string(journal_kind kind) {

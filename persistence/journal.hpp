@@ -27,11 +27,12 @@ enum class journal_kind : uint8_t {
   provider_called = 4,   ///< attempt, provider id, idempotency key
   provider_answered = 5, ///< attempt, ok, error, answer
   event_received = 6,    ///< event type
-  timer_fired = 7,       ///< text: "attempt timed out", "back-off over", "wait timed out"
-  state_changed = 8,     ///< the journey's new state
-  resumed = 9,           ///< restored from the store (restart or
-                         ///< reactivation); ok and text as for started
-  redriven = 10,         ///< restarted from its failed steps
+  timer_fired =
+    7, ///< text: "attempt timed out", "back-off over", "wait timed out"
+  state_changed = 8, ///< the journey's new state
+  resumed = 9,       ///< restored from the store (restart or
+                     ///< reactivation); ok and text as for started
+  redriven = 10,     ///< restarted from its failed steps
   paused = 11,
   unpaused = 12,
   cancel_requested = 13,
@@ -41,18 +42,17 @@ const char* to_string(journal_kind kind);
 
 struct journal_entry {
   journal_kind kind = journal_kind::started;
-  int64_t at = 0;                 ///< ms since the Unix epoch
-  sequence_id path = 0;           ///< the path it happened on
+  int64_t at = 0;       ///< ms since the Unix epoch
+  sequence_id path = 0; ///< the path it happened on
   step_id step = no_step;
   uint32_t attempt = 0;
   step_outcome outcome = step_outcome::succeeded;
   journey_state state = journey_state::received;
   bool ok = false;
-  std::string text;               ///< error, event type, provider id, timer
-  std::string key;                ///< idempotency key of a provider call
-  std::vector<source_group> fulfillment;   ///< a DOM answer
-  std::optional<std::string> invoice_id;   ///< a billing answer
+  std::string text; ///< error, event type, provider id, timer
+  std::string key;  ///< idempotency key of a provider call
+  std::vector<source_group> fulfillment; ///< a DOM answer
+  std::optional<std::string> invoice_id; ///< a billing answer
 };
-
 
 } // namespace orca

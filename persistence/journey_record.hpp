@@ -13,9 +13,9 @@ namespace orca {
 
 struct step_entry {
   std::string name;
-  std::string kind;       ///< action or element kind, e.g. "send_to_dom"
+  std::string kind; ///< action or element kind, e.g. "send_to_dom"
   bool is_action = true;
-  std::string path;       ///< "" at top level, "Split/Branch" below
+  std::string path; ///< "" at top level, "Split/Branch" below
   step_outcome outcome = step_outcome::succeeded;
   uint32_t attempts = 0;
   std::optional<std::string> error;
@@ -33,7 +33,7 @@ struct journey_record {
   // Beyond §5:
   int64_t created_on = 0;
   int64_t updated_on = 0;
-  std::optional<std::string> error;     ///< why the journey failed, if no step says
+  std::optional<std::string> error; ///< why the journey failed, if no step says
   std::vector<std::string> waiting_for; ///< event types, when waiting
 };
 

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 
-
 namespace orca {
 
 namespace {
 
-constexpr const char* state_names[] = {"received", "running",   "waiting",
-                                       "paused",   "completed", "failed",
+constexpr const char* state_names[] = {"received",  "running",   "waiting",
+                                       "paused",    "completed", "failed",
                                        "cancelled", "skipped"};
 
 } // namespace
@@ -38,8 +37,7 @@ std::optional<journey_state> journey_state_from(std::string_view name) {
 
 bool is_terminal(journey_state state) {
   return state == journey_state::completed || state == journey_state::failed
-         || state == journey_state::cancelled
-         || state == journey_state::skipped;
+    || state == journey_state::cancelled || state == journey_state::skipped;
 }
 
 const char* to_string(step_outcome outcome) {
@@ -73,11 +71,11 @@ path_state initial_path(const order& o) {
 
 bool started_a_step(const journey_snapshot& s) {
   return !s.steps.empty() || s.paths.size() != 1 || s.paths[0].position > 0
-         || s.paths[0].phase != path_phase::ready;
+    || s.paths[0].phase != path_phase::ready;
 }
 
-journey_snapshot moved_to_version(const journey_snapshot& from,
-                                  uint32_t latest, const order& o, int64_t now) {
+journey_snapshot moved_to_version(const journey_snapshot& from, uint32_t latest,
+                                  const order& o, int64_t now) {
   journey_snapshot next;
   next.order_id = from.order_id;
   next.flow = from.flow;

@@ -61,7 +61,7 @@ struct fulfillment_order {
 /// Where a path is. A path runs one sequence of steps: the top-level one for
 /// the journey, a branch body for a branch.
 enum class path_phase : uint8_t {
-  ready = 0,         ///< at a step boundary, about to run the step at `position`
+  ready = 0, ///< at a step boundary, about to run the step at `position`
   waiting_event = 1, ///< the action at `position` waits for an input event
   calling = 2,       ///< a provider call of that action is in flight
   backoff = 3,       ///< waiting to retry that action
@@ -84,17 +84,18 @@ struct path_state {
   sequence_id seq = top_sequence;
   uint16_t position = 0;
   path_phase phase = path_phase::ready;
-  step_outcome previous = step_outcome::succeeded; ///< the step before `position`
-  bool held = false;       ///< paused at the boundary (phase ready or retry)
-  bool failed = false;     ///< ended with an unhandled failure
-  bool cancelled = false;  ///< ended by a cancel
-  uint32_t attempts = 0;   ///< attempts of the current step so far
-  uint32_t token = 0;      ///< tags the current timer or provider call
-  int64_t deadline = 0;    ///< when the current wait or back-off ends (ms)
-  line_set lines;          ///< the lines this path works on
-  std::vector<branch_slot> branches;  ///< when branching
-  std::vector<std::string> sending;   ///< fulfillment orders being sent
-  std::string last_error;  ///< error of the current step's last attempt
+  step_outcome previous =
+    step_outcome::succeeded; ///< the step before `position`
+  bool held = false;         ///< paused at the boundary (phase ready or retry)
+  bool failed = false;       ///< ended with an unhandled failure
+  bool cancelled = false;    ///< ended by a cancel
+  uint32_t attempts = 0;     ///< attempts of the current step so far
+  uint32_t token = 0;        ///< tags the current timer or provider call
+  int64_t deadline = 0;      ///< when the current wait or back-off ends (ms)
+  line_set lines;            ///< the lines this path works on
+  std::vector<branch_slot> branches; ///< when branching
+  std::vector<std::string> sending;  ///< fulfillment orders being sent
+  std::string last_error; ///< error of the current step's last attempt
 };
 
 struct journey_snapshot {
@@ -104,17 +105,17 @@ struct journey_snapshot {
   journey_state state = journey_state::received;
   int64_t created_on = 0;
   int64_t updated_on = 0;
-  uint32_t run = 0;      ///< 0, then +1 for every redrive
+  uint32_t run = 0; ///< 0, then +1 for every redrive
   std::vector<step_result> steps;
   std::vector<fulfillment_order> fulfillment_orders;
   std::optional<std::string> invoice_id;
   std::vector<std::string> events; ///< event types received, in order
   bool cancel_requested = false;
-  std::string error;               ///< why the journey failed, if not a step
-  std::vector<path_state> paths;   ///< live paths; the journey's own first
+  std::string error;             ///< why the journey failed, if not a step
+  std::vector<path_state> paths; ///< live paths; the journey's own first
   /// Paths as they were at the step that failed them (for redrive).
   std::vector<path_state> failed_paths;
-  uint32_t journal_chunks = 0;     ///< journal chunks written so far
+  uint32_t journal_chunks = 0; ///< journal chunks written so far
   /// A path ended at a step boundary because of a cancel, skipping steps
   /// it had left: the journey ends cancelled. (A cancel that comes when no
   /// step is left leaves the journey's outcome as it is.)
@@ -126,12 +127,11 @@ struct journey_snapshot {
 /// The record of one accepted order.
 struct order_record {
   std::string id;
-  std::string text;       ///< the order's JSON, as submitted
+  std::string text; ///< the order's JSON, as submitted
   int64_t received_on = 0;
   std::vector<std::string> events; ///< event types received for it, in order
   bool cancelled = false;
 };
-
 
 /// The path state of a journey's own, top-level path, ready to start.
 path_state initial_path(const order& o);
@@ -143,7 +143,7 @@ bool started_a_step(const journey_snapshot& s);
 /// `from`, which started no step, as a new journey of the same order on
 /// version `latest` of its flow (a journey held by a pause moves so on
 /// resume). It keeps what the order received and when it was created.
-journey_snapshot moved_to_version(const journey_snapshot& from,
-                                  uint32_t latest, const order& o, int64_t now);
+journey_snapshot moved_to_version(const journey_snapshot& from, uint32_t latest,
+                                  const order& o, int64_t now);
 
 } // namespace orca

@@ -8,7 +8,7 @@ namespace {
 
 std::string what_journey(const journey_id& id) {
   return "journeys/" + quote(id.order_id) + "/" + quote(id.flow) + "/"
-         + std::to_string(id.version);
+    + std::to_string(id.version);
 }
 
 std::string what_order(const std::string& order_id) {
@@ -38,9 +38,9 @@ missed_input missed_since(const journey_snapshot& snapshot,
   for (const auto& type : order.events)
     if (type != event_types::cancel_order
         && std::find(snapshot.events.begin(), snapshot.events.end(), type)
-             == snapshot.events.end()
+          == snapshot.events.end()
         && std::find(result.events.begin(), result.events.end(), type)
-             == result.events.end())
+          == result.events.end())
       result.events.push_back(type);
   result.cancel = order.cancelled && !snapshot.cancel_requested;
   return result;
@@ -52,16 +52,16 @@ void journey_store::save(const journey_snapshot& snapshot,
   write_request req;
   auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
   if (!chunk.empty())
-    req.ops.push_back(write_op::put(
-      db_.journal, journal_key(key, snapshot.journal_chunks - 1),
-      encode(chunk)));
+    req.ops.push_back(
+      write_op::put(db_.journal, journal_key(key, snapshot.journal_chunks - 1),
+                    encode(chunk)));
   if (is_terminal(snapshot.state)) {
     // The journal of an ended journey is kept until its retention is over.
     req.ops.push_back(write_op::put(
       db_.journal_expiry, journal_expiry_key(snapshot.updated_on, key), ""));
   }
-  req.ops.push_back(write_op::put(db_.journeys, std::move(key),
-                                  encode(snapshot)));
+  req.ops.push_back(
+    write_op::put(db_.journeys, std::move(key), encode(snapshot)));
   req.done = reporting(std::move(done));
   writer_.submit(std::move(req));
 }
@@ -72,11 +72,11 @@ void journey_store::move(const journey_snapshot& from,
   write_request req;
   auto old_key = journey_key(from.order_id, from.flow, from.version);
   for (uint32_t chunk = 0; chunk < from.journal_chunks; ++chunk)
-    req.ops.push_back(write_op::erase(db_.journal, journal_key(old_key, chunk)));
+    req.ops.push_back(
+      write_op::erase(db_.journal, journal_key(old_key, chunk)));
   req.ops.push_back(write_op::erase(db_.journeys, std::move(old_key)));
-  req.ops.push_back(write_op::put(db_.journeys,
-                                  journey_key(to.order_id, to.flow, to.version),
-                                  encode(to)));
+  req.ops.push_back(write_op::put(
+    db_.journeys, journey_key(to.order_id, to.flow, to.version), encode(to)));
   req.done = reporting(std::move(done));
   writer_.submit(std::move(req));
 }
@@ -126,8 +126,8 @@ journey_store::load_snapshot(const journey_id& id) {
     return bytes.error();
   if (!*bytes)
     return make_error(errc::no_such_journey,
-                      "no journey of order " + quote(id.order_id)
-                        + " on flow " + quote(id.flow) + " version "
+                      "no journey of order " + quote(id.order_id) + " on flow "
+                        + quote(id.flow) + " version "
                         + std::to_string(id.version));
   return decode<journey_snapshot>(**bytes, what_journey(id));
 }
@@ -176,13 +176,12 @@ caf::error journey_store::scan(
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  return txn->scan(db_.journeys, prefix,
-                   [&](std::string_view key, std::string_view value) {
-                     auto id = journey_id::from_key(key);
-                     auto what = id ? what_journey(*id)
-                                    : "journeys/" + quote(key);
-                     return f(id, decode<journey_snapshot>(value, what));
-                   });
+  return txn->scan(
+    db_.journeys, prefix, [&](std::string_view key, std::string_view value) {
+      auto id = journey_id::from_key(key);
+      auto what = id ? what_journey(*id) : "journeys/" + quote(key);
+      return f(id, decode<journey_snapshot>(value, what));
+    });
 }
 
 void journey_store::expire_journals(
@@ -196,15 +195,14 @@ void journey_store::expire_journals(
       done(txn.error());
       return;
     }
-    auto err = txn->scan(db_.journal_expiry, "",
-                         [&](std::string_view key, std::string_view) {
-                           auto e = journal_expiry::from_key(key);
-                           if (!e || expired.size() >= limit
-                               || e->ended_on >= cutoff)
-                             return false;
-                           expired.emplace_back(key);
-                           return true;
-                         });
+    auto err = txn->scan(
+      db_.journal_expiry, "", [&](std::string_view key, std::string_view) {
+        auto e = journal_expiry::from_key(key);
+        if (!e || expired.size() >= limit || e->ended_on >= cutoff)
+          return false;
+        expired.emplace_back(key);
+        return true;
+      });
     if (err) {
       done(err);
       return;

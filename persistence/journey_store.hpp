@@ -44,8 +44,7 @@ missed_input missed_since(const journey_snapshot& snapshot,
 class journey_store {
 public:
   /// REQUIRES: both outlive this object.
-  journey_store(store& db, group_committer& writer)
-    : db_(db), writer_(writer) {
+  journey_store(store& db, group_committer& writer) : db_(db), writer_(writer) {
   }
 
   // -- writes -----------------------------------------------------------------

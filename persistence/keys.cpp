@@ -80,7 +80,8 @@ std::string journal_prefix(const std::string& journey_key) {
   return separated(journey_key);
 }
 
-std::string journal_expiry_key(int64_t ended_on, const std::string& journey_key) {
+std::string journal_expiry_key(int64_t ended_on,
+                               const std::string& journey_key) {
   std::string key;
   put_be(key, static_cast<uint64_t>(ended_on), 8);
   key += journey_key;

@@ -12,14 +12,16 @@
 
 namespace orca {
 
-// -- fixed-width integers -------------------------------------------------------
+// -- fixed-width integers
+// -------------------------------------------------------
 
 void put_be(std::string& out, uint64_t x, int bytes);
 uint64_t get_be(std::string_view in, std::size_t offset, int bytes);
 void put_le(std::string& out, uint64_t x, int bytes);
 uint64_t get_le(std::string_view in, std::size_t offset, int bytes);
 
-// -- keys -----------------------------------------------------------------------
+// -- keys
+// -----------------------------------------------------------------------
 
 /// flows: the flow's name. flow_versions: name, 0, version (u32).
 std::string flow_version_key(const std::string& name, uint32_t version);
@@ -52,7 +54,8 @@ std::string journal_key(const std::string& journey_key, uint32_t n);
 std::string journal_prefix(const std::string& journey_key);
 
 /// journal_expiry: when the journey ended (i64 ms), then its key.
-std::string journal_expiry_key(int64_t ended_on, const std::string& journey_key);
+std::string journal_expiry_key(int64_t ended_on,
+                               const std::string& journey_key);
 
 /// The parts of a journal_expiry key, if it is one.
 struct journal_expiry {
@@ -63,7 +66,8 @@ struct journal_expiry {
 };
 
 /// provider_calls: provider id, 0, idempotency key.
-std::string provider_call_key(const std::string& provider, const std::string& key);
+std::string provider_call_key(const std::string& provider,
+                              const std::string& key);
 
 /// Prefix of the keys of every call to a provider.
 std::string provider_call_prefix(const std::string& provider);

@@ -40,10 +40,10 @@ uint32_t decode_u32(std::string_view bytes) {
 caf::error lmdb_error(const char* call, int rc) {
   // What the code says about whose fault it is: the store's space, the
   // transaction's size, the request's own key or value, or the store.
-  auto code = rc == MDB_MAP_FULL      ? errc::storage_full
-              : rc == MDB_TXN_FULL    ? errc::transaction_full
-              : rc == MDB_BAD_VALSIZE ? errc::invalid_argument
-                                      : errc::storage_failure;
+  auto code = rc == MDB_MAP_FULL ? errc::storage_full
+    : rc == MDB_TXN_FULL         ? errc::transaction_full
+    : rc == MDB_BAD_VALSIZE      ? errc::invalid_argument
+                                 : errc::storage_failure;
   return make_error(code,
                     std::string{"lmdb: "} + call + ": " + mdb_strerror(rc));
 }
@@ -119,8 +119,9 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
-    return make_error(errc::storage_failure, "cannot create data directory "
-                                               + dir + ": " + ec.message());
+    return make_error(errc::storage_failure,
+                      "cannot create data directory " + dir + ": "
+                        + ec.message());
   std::unique_ptr<store> result{new store};
   result->dir_ = dir;
   if (auto err = result->lock_directory())
@@ -141,8 +142,8 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
     return make_error(errc::storage_failure,
                       "cannot open the store in " + dir + ": "
                         + mdb_strerror(rc));
-  auto data_file = std::filesystem::canonical(
-    std::filesystem::path{dir} / "data.mdb", ec);
+  auto data_file =
+    std::filesystem::canonical(std::filesystem::path{dir} / "data.mdb", ec);
   if (!ec)
     result->data_file_ = " " + data_file.string();
   // Reader slots left by processes that died (a killed node) are freed.
@@ -173,8 +174,8 @@ caf::error store::lock_directory() {
     if (why == EWOULDBLOCK)
       return make_error(errc::directory_in_use,
                         "data directory " + dir_
-                          + " is in use by another process (it holds "
-                          + path + ")");
+                          + " is in use by another process (it holds " + path
+                          + ")");
     return make_error(errc::storage_failure,
                       "cannot lock " + path + ": " + std::strerror(why));
   }
@@ -221,23 +222,24 @@ void store::release_mapped_pages() {
     if (line.size() < data_file_.size()
         || line.compare(line.size() - data_file_.size(), data_file_.size(),
                         data_file_)
-             != 0)
+          != 0)
       continue;
     auto dash = line.find('-');
     auto space = line.find(' ');
     if (dash == std::string::npos || space == std::string::npos || dash > space)
       continue;
     auto begin = std::stoull(line.substr(0, dash), nullptr, 16);
-    auto end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+    auto end =
+      std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
     ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
 }
 
 caf::error store::full_error() const {
-  return make_error(errc::storage_full,
-                    "storage full: the store in " + dir_
-                      + " reached its maximum size of "
-                      + std::to_string(max_map_size_) + " bytes (orcad --map-size)");
+  return make_error(
+    errc::storage_full,
+    "storage full: the store in " + dir_ + " reached its maximum size of "
+      + std::to_string(max_map_size_) + " bytes (orcad --map-size)");
 }
 
 caf::error store::grow() {

@@ -29,7 +29,7 @@ caf::error lmdb_error(const char* call, int rc);
 class lmdb_txn {
 public:
   lmdb_txn(lmdb_txn&& other) noexcept
-    : txn_(other.txn_), open_(std::move(other.open_)) {
+      : txn_(other.txn_), open_(std::move(other.open_)) {
     other.txn_ = nullptr;
   }
   lmdb_txn& operator=(lmdb_txn&&) = delete;
@@ -65,7 +65,7 @@ public:
 private:
   friend class store;
   lmdb_txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> open)
-    : txn_(txn), open_(std::move(open)) {
+      : txn_(txn), open_(std::move(open)) {
   }
 
   caf::error open_cursor(MDB_dbi db, MDB_cursor** cursor);
@@ -150,7 +150,7 @@ public:
                  .count();
     auto last = last_probe_ms_.load();
     return now - last >= 1000
-           && last_probe_ms_.compare_exchange_strong(last, now);
+      && last_probe_ms_.compare_exchange_strong(last, now);
   }
 
   const std::string& dir() const noexcept {

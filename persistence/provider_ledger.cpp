@@ -11,25 +11,25 @@ void provider_ledger::perform(const std::string& provider,
   auto first = std::make_shared<bool>(false);
   auto what = "provider_calls/" + quote(provider) + "/" + quote(key);
   write_request req;
-  req.ops.push_back(write_op::modify(
-    db_.provider_calls, provider_call_key(provider, key),
-    [first, what](std::optional<std::string_view> current)
-      -> caf::expected<std::optional<std::string>> {
-      ledger_entry entry;
-      if (current) {
-        auto decoded = decode<ledger_entry>(*current, what);
-        if (!decoded)
-          return decoded.error();
-        entry = *decoded;
-      }
-      if (entry.performed == 0) {
-        entry.performed = 1;
-        *first = true;
-      } else {
-        ++entry.repeats;
-      }
-      return std::optional<std::string>{encode(entry)};
-    }));
+  req.ops.push_back(
+    write_op::modify(db_.provider_calls, provider_call_key(provider, key),
+                     [first, what](std::optional<std::string_view> current)
+                       -> caf::expected<std::optional<std::string>> {
+                       ledger_entry entry;
+                       if (current) {
+                         auto decoded = decode<ledger_entry>(*current, what);
+                         if (!decoded)
+                           return decoded.error();
+                         entry = *decoded;
+                       }
+                       if (entry.performed == 0) {
+                         entry.performed = 1;
+                         *first = true;
+                       } else {
+                         ++entry.repeats;
+                       }
+                       return std::optional<std::string>{encode(entry)};
+                     }));
   req.done = [first, done = std::move(done)](const write_result& r) {
     if (!done)
       return;

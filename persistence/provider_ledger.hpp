@@ -24,7 +24,7 @@ class provider_ledger {
 public:
   /// REQUIRES: both outlive this object.
   provider_ledger(store& db, group_committer& writer)
-    : db_(db), writer_(writer) {
+      : db_(db), writer_(writer) {
   }
 
   /// Records that `provider` carries out `key`, unless it already did;

@@ -19,15 +19,15 @@ template <class T, class What, class F>
 caf::error scan_records(lmdb_txn& txn, MDB_dbi db, std::string_view prefix,
                         What what, F f) {
   caf::error failure;
-  auto err = txn.scan(db, prefix,
-                      [&](std::string_view key, std::string_view value) {
-                        auto record = decode<T>(value, what(key));
-                        if (!record) {
-                          failure = record.error();
-                          return false;
-                        }
-                        return f(key, std::move(*record));
-                      });
+  auto err =
+    txn.scan(db, prefix, [&](std::string_view key, std::string_view value) {
+      auto record = decode<T>(value, what(key));
+      if (!record) {
+        failure = record.error();
+        return false;
+      }
+      return f(key, std::move(*record));
+    });
   return err ? err : failure;
 }
 

@@ -81,8 +81,8 @@ void serialize(Archive& ar, source_group& x) {
 
 template <class Archive>
 void serialize(Archive& ar, journal_entry& x) {
-  ar(x.kind, x.at, x.path, x.step, x.attempt, x.outcome, x.state, x.ok,
-     x.text, x.key, x.fulfillment, x.invoice_id);
+  ar(x.kind, x.at, x.path, x.step, x.attempt, x.outcome, x.state, x.ok, x.text,
+     x.key, x.fulfillment, x.invoice_id);
 }
 
 namespace {
@@ -115,11 +115,11 @@ private:
 /// it, so a damaged record that passes its checksum cannot make a decoder
 /// allocate gigabytes.
 class bounded_input_archive
-  : public cereal::InputArchive<bounded_input_archive,
-                                cereal::AllowEmptyClassElision> {
+    : public cereal::InputArchive<bounded_input_archive,
+                                  cereal::AllowEmptyClassElision> {
 public:
   explicit bounded_input_archive(std::string_view bytes)
-    : InputArchive(this), bytes_(bytes) {
+      : InputArchive(this), bytes_(bytes) {
   }
 
   void load_bytes(void* data, std::size_t size) {
@@ -287,7 +287,8 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
 
 } // namespace detail
 
-// -- each kind's tag, version and history --------------------------------------
+// -- each kind's tag, version and history
+// --------------------------------------
 
 /// What FORMAT.md says of each record kind: its tag, its payload version
 /// now, and the bytes each later version added at the end of the payload

@@ -45,8 +45,8 @@ struct options {
   std::size_t batch = 256;
   std::size_t window = 8192;
   std::size_t threads = 0;
-  orca::engine_options::scheduling scheduler
-    = orca::engine_options::scheduling::stealing;
+  orca::engine_options::scheduling scheduler =
+    orca::engine_options::scheduling::stealing;
   bool durable = false;
   std::string data;
   std::string flow_file;
@@ -148,7 +148,7 @@ int run_waiting(const options& opts) {
     orca::engine_options eo;
     eo.data_dir = dir;
     eo.threads = opts.threads;
-  eo.scheduler = opts.scheduler;
+    eo.scheduler = opts.scheduler;
     eo.durable = opts.durable;
     eo.config.providers["notify"] = orca::provider_config{};
     auto e = orca::Engine::open(std::move(eo));
@@ -193,7 +193,8 @@ int run_waiting(const options& opts) {
     auto count = std::min(opts.batch, n - first);
     {
       std::unique_lock<std::mutex> guard{mutex};
-      cv.wait(guard, [&] { return submitted - waiting + count <= opts.window; });
+      cv.wait(guard,
+              [&] { return submitted - waiting + count <= opts.window; });
       submitted += count;
     }
     std::vector<std::string> batch;
@@ -205,16 +206,18 @@ int run_waiting(const options& opts) {
   }
   engine->unsubscribe(subscription);
   wait_parked(*engine, n);
-  auto parked_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto parked_s =
+    std::chrono::duration<double>(clock_type::now() - start).count();
   ::malloc_trim(0);
   auto anon = status_bytes("RssAnon");
   auto rss = status_bytes("VmRSS");
   fmt::print("orca-bench --waiting: {} journeys waiting for an event\n", n);
   fmt::print("  parked in       {:>12.2f} s    ({:.0f} orders/s)\n", parked_s,
              n / parked_s);
-  fmt::print("  heap per journey{:>12.0f} bytes (anonymous RSS {:.1f} -> {:.1f} MiB)\n",
-             double(anon - std::min(anon, baseline_anon)) / n,
-             baseline_anon / 1048576.0, anon / 1048576.0);
+  fmt::print(
+    "  heap per journey{:>12.0f} bytes (anonymous RSS {:.1f} -> {:.1f} MiB)\n",
+    double(anon - std::min(anon, baseline_anon)) / n, baseline_anon / 1048576.0,
+    anon / 1048576.0);
   fmt::print("  RSS per journey {:>12.0f} bytes (with mapped store pages; "
              "{:.1f} -> {:.1f} MiB)\n",
              double(rss - std::min(rss, baseline_rss)) / n,
@@ -225,8 +228,9 @@ int run_waiting(const options& opts) {
   wait_parked(*reopened, n);
   auto restart_s =
     std::chrono::duration<double>(clock_type::now() - restart).count();
-  fmt::print("  restart         {:>12.2f} s    (open until all {} wait again)\n",
-             restart_s, n);
+  fmt::print(
+    "  restart         {:>12.2f} s    (open until all {} wait again)\n",
+    restart_s, n);
   reopened.reset();
   if (opts.data.empty())
     remove_dir(dir);
@@ -286,15 +290,14 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   if (auto v = (*engine)->publish_flow("Order to invoice"); !v)
     throw std::runtime_error(orca::describe(v.error()));
   auto node = orca::spawn_node(**engine, {"127.0.0.1", dir, 0});
-  auto port = (*engine)->system().middleman().publish(node, 0, "127.0.0.1", true);
+  auto port =
+    (*engine)->system().middleman().publish(node, 0, "127.0.0.1", true);
   if (!port)
     throw std::runtime_error(orca::describe(port.error()));
   // The client goes through the wire guard, as it would to orcad.
-  auto guard = orca::wire_guard::start("127.0.0.1", 0, *port,
-                                       orca::default_limits().wire_bytes,
-                                       [](const std::string& text) {
-                                         std::cerr << "warning: " << text << "\n";
-                                       });
+  auto guard = orca::wire_guard::start(
+    "127.0.0.1", 0, *port, orca::default_limits().wire_bytes,
+    [](const std::string& text) { std::cerr << "warning: " << text << "\n"; });
   if (!guard)
     throw std::runtime_error(orca::describe(guard.error()));
   orca::client_options co;
@@ -308,10 +311,11 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
     orders.push_back(make_order(tmpl, i));
   auto start = clock_type::now();
   std::size_t busy = 0;
-  auto results = (*client)->submit_pipelined(orders, opts.batch,
-                                             std::max<std::size_t>(1, opts.window / opts.batch),
-                                             {}, true, &busy);
-  auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto results = (*client)->submit_pipelined(
+    orders, opts.batch, std::max<std::size_t>(1, opts.window / opts.batch), {},
+    true, &busy);
+  auto elapsed =
+    std::chrono::duration<double>(clock_type::now() - start).count();
   // Whatever the outcome, stop the node before the engine goes.
   client->reset();
   (*engine)->system().middleman().unpublish(node, *port);
@@ -328,13 +332,17 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
       ++accepted;
   fmt::print("orca-bench --remote: {} orders through the client library to a "
              "node on 127.0.0.1:{} ({})\n",
-             opts.orders, *port, opts.durable ? "durable: fsync per commit" : "no fsync");
-  fmt::print("  submitted       {:>12.0f} orders/s   ({:.2f} s; batches of {}, up to "
-             "{} in flight; {} accepted)\n",
-             opts.orders / elapsed, elapsed, opts.batch,
-             std::max<std::size_t>(1, opts.window / opts.batch), accepted);
-  fmt::print("  busy answers    {:>12}          (orders offered again: the node's "
-             "back-pressure)\n", busy);
+             opts.orders, *port,
+             opts.durable ? "durable: fsync per commit" : "no fsync");
+  fmt::print(
+    "  submitted       {:>12.0f} orders/s   ({:.2f} s; batches of {}, up to "
+    "{} in flight; {} accepted)\n",
+    opts.orders / elapsed, elapsed, opts.batch,
+    std::max<std::size_t>(1, opts.window / opts.batch), accepted);
+  fmt::print(
+    "  busy answers    {:>12}          (orders offered again: the node's "
+    "back-pressure)\n",
+    busy);
   return 0;
 }
 
@@ -346,32 +354,40 @@ int main(int argc, char** argv) {
   std::string source_dir = ORCA_SOURCE_DIR;
   opts.flow_file = source_dir + "/flows/examples/order-to-invoice.json";
   opts.orders_file = source_dir + "/flows/examples/orders.jsonl";
-  app.add_option("-n,--orders", opts.orders, "orders to run")->capture_default_str();
+  app.add_option("-n,--orders", opts.orders, "orders to run")
+    ->capture_default_str();
   app.add_flag("--remote", opts.remote,
                "instead: submit through the client library over loopback and "
                "report the acknowledged orders/s");
   app.add_option("--waiting", opts.waiting,
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
-  app.add_option("--batch", opts.batch, "orders per submission")->capture_default_str();
-  app.add_option("--window", opts.window,
-                 "most orders in flight (0: offer them all at once; the "
-                 "node's back-pressure answers busy, and those are offered "
-                 "again)")
+  app.add_option("--batch", opts.batch, "orders per submission")
     ->capture_default_str();
-  app.add_option("--threads", opts.threads, "actor scheduler threads (0: one per core)")
+  app
+    .add_option("--window", opts.window,
+                "most orders in flight (0: offer them all at once; the "
+                "node's back-pressure answers busy, and those are offered "
+                "again)")
     ->capture_default_str();
-  app.add_option("--scheduler", opts.scheduler,
-                 "how actor threads find work: stealing or sharing")
+  app
+    .add_option("--threads", opts.threads,
+                "actor scheduler threads (0: one per core)")
+    ->capture_default_str();
+  app
+    .add_option("--scheduler", opts.scheduler,
+                "how actor threads find work: stealing or sharing")
     ->transform(CLI::CheckedTransformer(
       std::map<std::string, orca::engine_options::scheduling>{
         {"stealing", orca::engine_options::scheduling::stealing},
         {"sharing", orca::engine_options::scheduling::sharing}}))
     ->capture_default_str();
   app.add_flag("--durable", opts.durable, "fsync every commit");
-  app.add_option("--data", opts.data, "data directory (default: a fresh one under /tmp)");
+  app.add_option("--data", opts.data,
+                 "data directory (default: a fresh one under /tmp)");
   app.add_option("--flow", opts.flow_file, "flow file")->capture_default_str();
-  app.add_option("--orders-file", opts.orders_file, "example orders")->capture_default_str();
+  app.add_option("--orders-file", opts.orders_file, "example orders")
+    ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (opts.waiting > 0) {
     try {
@@ -504,9 +520,8 @@ int main(int argc, char** argv) {
     auto count = std::min(opts.batch, n - first);
     {
       std::unique_lock<std::mutex> guard{mutex};
-      cv.wait(guard, [&] {
-        return unbounded || in_flight + count <= opts.window;
-      });
+      cv.wait(guard,
+              [&] { return unbounded || in_flight + count <= opts.window; });
       in_flight += count;
     }
     if (unbounded)
@@ -545,7 +560,8 @@ int main(int argc, char** argv) {
         again.begin() + static_cast<std::ptrdiff_t>(end)));
     }
   }
-  auto elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto elapsed =
+    std::chrono::duration<double>(clock_type::now() - start).count();
   auto commits = engine.storage();
   std::vector<double> sorted;
   sorted.reserve(n);
@@ -555,17 +571,18 @@ int main(int argc, char** argv) {
   std::sort(sorted.begin(), sorted.end());
   auto rss = peak_rss();
 
-  fmt::print("orca-bench: {} orders through \"{}\" ({} mode, {} scheduler threads)\n",
-             n, created->name, opts.durable ? "durable: fsync per commit" : "no fsync",
-             opts.threads == 0 ? std::thread::hardware_concurrency()
-                               : opts.threads);
+  fmt::print(
+    "orca-bench: {} orders through \"{}\" ({} mode, {} scheduler threads)\n", n,
+    created->name, opts.durable ? "durable: fsync per commit" : "no fsync",
+    opts.threads == 0 ? std::thread::hardware_concurrency() : opts.threads);
   fmt::print("  throughput      {:>12.0f} orders/s   ({:.2f} s)\n", n / elapsed,
              elapsed);
-  fmt::print("  commits         {:>12.0f} /s         ({} commits, {:.1f} writes each)\n",
-             (commits.commits - commits_before.commits) / elapsed,
-             commits.commits - commits_before.commits,
-             double(commits.ops - commits_before.ops)
-               / std::max<uint64_t>(1, commits.commits - commits_before.commits));
+  fmt::print(
+    "  commits         {:>12.0f} /s         ({} commits, {:.1f} writes each)\n",
+    (commits.commits - commits_before.commits) / elapsed,
+    commits.commits - commits_before.commits,
+    double(commits.ops - commits_before.ops)
+      / std::max<uint64_t>(1, commits.commits - commits_before.commits));
   fmt::print("  latency p50     {:>12.3f} ms   (intake to terminal journey)\n",
              percentile(sorted, 0.50));
   fmt::print("  latency p99     {:>12.3f} ms\n", percentile(sorted, 0.99));
@@ -579,15 +596,18 @@ int main(int argc, char** argv) {
   fmt::print("  journeys       {}\n", by_state);
   if (busy_answers > 0)
     fmt::print("  busy answers    {:>12}   (orders the node did not take at "
-               "once: offered again)\n", busy_answers);
+               "once: offered again)\n",
+               busy_answers);
   if (opts.durable) {
     auto commit_count = commits.commits - commits_before.commits;
     auto writes = commits.ops - commits_before.ops;
     auto per_commit = writes / std::max<double>(1, commit_count);
     auto engine_puts = writes / elapsed;
     auto raw = measure_lmdb(1000, 300, 2.0);
-    fmt::print("  raw LMDB        {:>12.0f} puts/s      (1000 x 300 B per synced commit: "
-               "the ceiling)\n", raw.puts_per_second);
+    fmt::print("  raw LMDB        {:>12.0f} puts/s      (1000 x 300 B per "
+               "synced commit: "
+               "the ceiling)\n",
+               raw.puts_per_second);
     fmt::print("  engine writes   {:>12.0f} puts/s      ({:.1f} per order, "
                "{:.1f} per commit) = {:.1f}% of the ceiling\n",
                engine_puts, double(writes) / n, per_commit,

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   std::string id;
   uint32_t fail_first = 0;
   orca::client_options co;
-  app.add_option("--node", node, "node address HOST:PORT")->capture_default_str();
+  app.add_option("--node", node, "node address HOST:PORT")
+    ->capture_default_str();
   app.add_option("--id", id, "provider id to serve")->required();
   app.add_option("--fail-first", fail_first,
                  "fail the first N attempts of every call");
@@ -51,13 +52,13 @@ int main(int argc, char** argv) {
                 << w.idempotency_key << std::endl;
       if (w.attempt <= fail_first) {
         reply.error = "failing attempt " + std::to_string(w.attempt) + " of "
-                      + std::to_string(fail_first);
+          + std::to_string(fail_first);
         return reply;
       }
       auto parsed = orca::order::parse(w.order);
       if (!parsed) {
-        reply.error = "the order does not parse: "
-                      + orca::describe(parsed.error());
+        reply.error =
+          "the order does not parse: " + orca::describe(parsed.error());
         return reply;
       }
       orca::provider_request req;
@@ -66,8 +67,8 @@ int main(int argc, char** argv) {
       for (const char* kind : {"send_to_dom", "send_to_invoice"})
         if (w.action == kind)
           req.action = w.action == "send_to_dom"
-                         ? orca::action_kind::send_to_dom
-                         : orca::action_kind::send_to_invoice;
+            ? orca::action_kind::send_to_dom
+            : orca::action_kind::send_to_invoice;
       auto answer = orca::simulated_answer(req);
       reply.ok = true;
       reply.fulfillment = answer.fulfillment;

@@ -68,8 +68,9 @@ void print_error(const std::string& message) {
 
 /// Keeps `r` unless `latest` has a newer record of its journey (an update
 /// that was queued may come after the state read from the node).
-void keep_newer(std::map<std::pair<std::string, std::string>, journey_record>& latest,
-                const journey_record& r) {
+void keep_newer(
+  std::map<std::pair<std::string, std::string>, journey_record>& latest,
+  const journey_record& r) {
   auto [it, added] = latest.try_emplace({r.order_id, r.flow}, r);
   if (!added && r.updated_on >= it->second.updated_on)
     it->second = r;
@@ -83,12 +84,9 @@ int exit_code_for(const caf::error& err) {
     case errc::invalid_config:
     case errc::unknown_provider:
     case errc::flow_exists:
-    case errc::limit_exceeded:
-      return exit_invalid;
-    case errc::invalid_argument:
-      return exit_usage;
-    default:
-      return exit_failure;
+    case errc::limit_exceeded: return exit_invalid;
+    case errc::invalid_argument: return exit_usage;
+    default: return exit_failure;
   }
 }
 
@@ -125,10 +123,10 @@ int flow_validate(const options& opts) {
   auto parsed = parse_flow(text);
   if (opts.json) {
     std::string line = "{\"file\":" + quote(opts.file)
-                       + ",\"valid\":" + (parsed.errors.empty() ? "true" : "false");
+      + ",\"valid\":" + (parsed.errors.empty() ? "true" : "false");
     if (parsed.model)
       line += ",\"name\":" + quote(parsed.model->name)
-              + ",\"steps\":" + std::to_string(parsed.model->steps.size());
+        + ",\"steps\":" + std::to_string(parsed.model->steps.size());
     line += ",\"errors\":[";
     bool first = true;
     for (const auto& d : parsed.errors.lines(opts.file)) {
@@ -184,9 +182,9 @@ int flow_command(client& c, const options& opts, const std::string& what) {
     return exit_ok;
   }
   if (what == "stop" || what == "pause" || what == "resume") {
-    auto f = what == "stop"    ? c.stop_flow(opts.name, opts.cancel_in_flight)
-             : what == "pause" ? c.pause_flow(opts.name)
-                               : c.resume_flow(opts.name);
+    auto f = what == "stop" ? c.stop_flow(opts.name, opts.cancel_in_flight)
+      : what == "pause"     ? c.pause_flow(opts.name)
+                            : c.resume_flow(opts.name);
     if (!f)
       return fail(f.error());
     print_flow(opts, *f);
@@ -219,7 +217,7 @@ int flow_command(client& c, const options& opts, const std::string& what) {
     std::cout << (detail->version > 0
                     ? "version " + std::to_string(detail->version)
                     : "draft of version "
-                        + std::to_string(detail->record.draft_version))
+                      + std::to_string(detail->record.draft_version))
               << ":\n";
     if (parsed.model)
       std::cout << render_tree(*parsed.model);
@@ -233,14 +231,15 @@ int flow_command(client& c, const options& opts, const std::string& what) {
     return exit_usage;
   }
   if (!parsed.model) {
-    print_error("flow " + quote(opts.name) + " does not parse: "
-                + parsed.errors.lines("")[0]);
+    print_error("flow " + quote(opts.name)
+                + " does not parse: " + parsed.errors.lines("")[0]);
     return exit_failure;
   }
   auto diagram = render_diagram(*parsed.model, *format);
   if (opts.json)
-    std::cout << "{\"name\":" << quote(opts.name) << ",\"version\":"
-              << detail->version << ",\"format\":" << quote(opts.format)
+    std::cout << "{\"name\":" << quote(opts.name)
+              << ",\"version\":" << detail->version
+              << ",\"format\":" << quote(opts.format)
               << ",\"diagram\":" << quote(diagram) << "}\n";
   else
     std::cout << diagram;
@@ -250,7 +249,7 @@ int flow_command(client& c, const options& opts, const std::string& what) {
 /// Settled: nothing more will happen without an event, a resume or a redrive.
 bool settled(journey_state s) {
   return is_terminal(s) || s == journey_state::waiting
-         || s == journey_state::paused;
+    || s == journey_state::paused;
 }
 
 int order_submit(client& c, const options& opts) {
@@ -287,10 +286,10 @@ int order_submit(client& c, const options& opts) {
       submitted.insert(""); // nothing to follow: an empty list means all
     auto err = c.subscribe({submitted.begin(), submitted.end()},
                            [&](const journey_record& r) {
-      std::lock_guard<std::mutex> guard{mutex};
-      keep_newer(latest, r);
-      changed.notify_all();
-    });
+                             std::lock_guard<std::mutex> guard{mutex};
+                             keep_newer(latest, r);
+                             changed.notify_all();
+                           });
     if (err)
       return fail(err);
   }
@@ -348,7 +347,7 @@ int order_submit(client& c, const options& opts) {
       expected[{v.record.order_id, v.record.flow}] = v.record;
   }
   auto deadline = std::chrono::steady_clock::now()
-                  + std::chrono::milliseconds(static_cast<int64_t>(opts.timeout * 1000));
+    + std::chrono::milliseconds(static_cast<int64_t>(opts.timeout * 1000));
   auto print = [&](const journey_record& record) {
     if (opts.json)
       std::cout << ctl::journey_json(record) << "\n";
@@ -376,8 +375,8 @@ int order_submit(client& c, const options& opts) {
         }
         return any || printed.size() == expected.size();
       };
-      auto slice = std::min(deadline, std::chrono::steady_clock::now()
-                                         + std::chrono::seconds(1));
+      auto slice = std::min(
+        deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
       quiet = !changed.wait_until(guard, slice, news);
       for (const auto& [key, record] : expected) {
         if (printed.count(key) > 0)
@@ -540,7 +539,8 @@ int policy_command(client& c, const options& opts, const std::string& what) {
     auto p = c.show_policy(opts.name);
     if (!p)
       return fail(p.error());
-    std::cout << (opts.json ? ctl::policy_json(*p) + "\n" : ctl::policy_text(*p));
+    std::cout << (opts.json ? ctl::policy_json(*p) + "\n"
+                            : ctl::policy_text(*p));
     return exit_ok;
   }
   // delete: what was deleted, as `policy show` printed it
@@ -569,7 +569,8 @@ int main(int argc, char** argv) {
 
   auto* flow = app.add_subcommand("flow", "manage orchestration flows");
   flow->require_subcommand(1);
-  auto* validate = flow->add_subcommand("validate", "check a flow file offline");
+  auto* validate =
+    flow->add_subcommand("validate", "check a flow file offline");
   validate->add_option("FILE", opts.file, "flow definition (JSON)")->required();
   validate->add_option("--policies", opts.policies,
                        "a policy library file the flow may refer to");
@@ -578,7 +579,8 @@ int main(int argc, char** argv) {
   auto* update = flow->add_subcommand("update", "replace a flow's draft");
   update->add_option("FILE", opts.file, "flow definition (JSON)")->required();
   std::map<std::string, CLI::App*> by_name;
-  for (const char* name : {"publish", "stop", "pause", "resume", "show", "export"}) {
+  for (const char* name :
+       {"publish", "stop", "pause", "resume", "show", "export"}) {
     auto* sub = flow->add_subcommand(name, std::string{name} + " a flow");
     sub->add_option("NAME", opts.name, "flow name")->required();
     by_name[name] = sub;
@@ -587,7 +589,8 @@ int main(int argc, char** argv) {
                             "cancel journeys still running");
   by_name["show"]->add_option("--version", opts.version, "a frozen version");
   by_name["export"]->add_option("--version", opts.version, "a frozen version");
-  by_name["export"]->add_option("--format", opts.format, "dot or mermaid")
+  by_name["export"]
+    ->add_option("--format", opts.format, "dot or mermaid")
     ->capture_default_str();
   auto* flow_list = flow->add_subcommand("list", "list flows");
 
@@ -596,8 +599,8 @@ int main(int argc, char** argv) {
   auto* submit = order->add_subcommand("submit", "submit orders (JSON Lines)");
   submit->add_option("FILE", opts.file, "orders file, or - for standard input")
     ->required();
-  auto* wait = submit->add_flag("--wait", opts.wait,
-                                "print each journey once it settles");
+  auto* wait =
+    submit->add_flag("--wait", opts.wait, "print each journey once it settles");
   submit->add_option("--timeout", opts.timeout, "seconds to wait")
     ->needs(wait)
     ->capture_default_str();
@@ -617,7 +620,8 @@ int main(int argc, char** argv) {
   for (const char* name : {"show", "replay", "redrive"}) {
     auto* sub = journey->add_subcommand(name, std::string{name} + " a journey");
     sub->add_option("ORDER_ID", opts.order_id)->required();
-    sub->add_option("--flow", opts.flow, "the flow, when the order has several");
+    sub->add_option("--flow", opts.flow,
+                    "the flow, when the order has several");
     jsubs[name] = sub;
   }
   jsubs["replay"]->add_option("--against-version", opts.against,
@@ -625,9 +629,11 @@ int main(int argc, char** argv) {
 
   auto* policy = app.add_subcommand("policy", "the node's policy library");
   policy->require_subcommand(1);
-  auto* policy_put = policy->add_subcommand("put", "put the policies of a file");
-  policy_put->add_option("FILE", opts.file,
-                         "{\"filter\": [...], \"execution\": [...]} (JSON)")
+  auto* policy_put =
+    policy->add_subcommand("put", "put the policies of a file");
+  policy_put
+    ->add_option("FILE", opts.file,
+                 "{\"filter\": [...], \"execution\": [...]} (JSON)")
     ->required();
   auto* policy_list = policy->add_subcommand("list", "list the library");
   std::map<std::string, CLI::App*> policy_subs;
@@ -695,7 +701,8 @@ int main(int argc, char** argv) {
     auto s = cl.status();
     if (!s)
       return fail(s.error());
-    std::cout << (opts.json ? ctl::status_json(*s) + "\n" : ctl::status_text(*s));
+    std::cout << (opts.json ? ctl::status_json(*s) + "\n"
+                            : ctl::status_text(*s));
     return exit_ok;
   }
   return exit_usage;

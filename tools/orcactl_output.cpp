@@ -28,7 +28,8 @@ public:
 
   object& field(const char* key, std::string_view value) {
     writer_.Key(key);
-    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    writer_.String(value.data(),
+                   static_cast<rapidjson::SizeType>(value.size()));
     return *this;
   }
 
@@ -67,7 +68,8 @@ public:
     if (value.empty())
       writer_.Null();
     else
-      writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+      writer_.String(value.data(),
+                     static_cast<rapidjson::SizeType>(value.size()));
     return *this;
   }
 
@@ -157,8 +159,8 @@ std::pair<std::string, std::string> type_and_description(const flow_record& f) {
   auto text = [&](const char* key) {
     auto it = doc.FindMember(key);
     return it != doc.MemberEnd() && it->value.IsString()
-             ? std::string{it->value.GetString(), it->value.GetStringLength()}
-             : std::string{};
+      ? std::string{it->value.GetString(), it->value.GetStringLength()}
+      : std::string{};
   };
   return {text("type"), text("description")};
 }
@@ -235,15 +237,16 @@ std::string policies_table(const policy_library& policies) {
   for (const auto& p : policies)
     rows.push_back({p.name,
                     !p.damaged.empty() ? "damaged"
-                    : p.execution      ? "execution"
+                      : p.execution    ? "execution"
                                        : "filter",
                     p.damaged.empty() ? time_text(p.updated_on) : "-"});
   return table({"NAME", "KIND", "UPDATED"}, rows);
 }
 
 std::string policy_text(const library_policy& p) {
-  return "policy " + quote(p.name) + " (" + (p.execution ? "execution" : "filter")
-         + "), updated " + time_text(p.updated_on) + ":\n" + p.json + "\n";
+  return "policy " + quote(p.name) + " ("
+    + (p.execution ? "execution" : "filter") + "), updated "
+    + time_text(p.updated_on) + ":\n" + p.json + "\n";
 }
 
 std::string held_line(const flow_detail& d) {
@@ -253,14 +256,16 @@ std::string held_line(const flow_detail& d) {
       continue;
     parts += parts.empty() ? "" : ", ";
     parts += "version " + std::to_string(d.versions[i]) + ": "
-             + std::to_string(d.held[i]);
+      + std::to_string(d.held[i]);
   }
   return parts.empty() ? "" : "held by the pause: " + parts + "\n";
 }
 
 std::string submit_json(const submit_outcome& s) {
   object o;
-  o.field("order_id", s.order_id).field("status", s.status).null_or("error", s.error);
+  o.field("order_id", s.order_id)
+    .field("status", s.status)
+    .null_or("error", s.error);
   return o.done();
 }
 
@@ -343,39 +348,36 @@ std::string flows_table(const std::vector<flow_record>& flows) {
       rows.push_back({f.name, "-", "damaged", "-", "-", "-", "-"});
       continue;
     }
-    rows.push_back({f.name, type_and_description(f).first,
-                    to_string(f.status), f.paused ? "yes" : "no",
-                    f.latest_version > 0 ? std::to_string(f.latest_version) : "-",
-                    f.draft_version > f.latest_version
-                      ? std::to_string(f.draft_version)
-                      : "-",
-                    time_text(f.created_on)});
+    rows.push_back(
+      {f.name, type_and_description(f).first, to_string(f.status),
+       f.paused ? "yes" : "no",
+       f.latest_version > 0 ? std::to_string(f.latest_version) : "-",
+       f.draft_version > f.latest_version ? std::to_string(f.draft_version)
+                                          : "-",
+       time_text(f.created_on)});
   }
-  return table({"NAME", "TYPE", "STATUS", "PAUSED", "VERSION", "DRAFT",
-                "CREATED"},
-               rows);
+  return table(
+    {"NAME", "TYPE", "STATUS", "PAUSED", "VERSION", "DRAFT", "CREATED"}, rows);
 }
 
 std::string journeys_table(const std::vector<journey_record>& journeys) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : journeys) {
     std::string last = r.steps.empty()
-                         ? "-"
-                         : r.steps.back().name + " ("
-                             + to_string(r.steps.back().outcome) + ")";
+      ? "-"
+      : r.steps.back().name + " (" + to_string(r.steps.back().outcome) + ")";
     rows.push_back({r.order_id, r.flow, std::to_string(r.version),
                     to_string(r.state), std::to_string(r.steps.size()), last,
                     time_text(r.updated_on)});
   }
-  return table({"ORDER", "FLOW", "VERSION", "STATE", "STEPS", "LAST STEP",
-                "UPDATED"},
-               rows);
+  return table(
+    {"ORDER", "FLOW", "VERSION", "STATE", "STEPS", "LAST STEP", "UPDATED"},
+    rows);
 }
 
 std::string journey_text(const journey_record& r) {
   std::string out = "order " + quote(r.order_id) + " on flow " + quote(r.flow)
-                    + " version " + std::to_string(r.version) + ": "
-                    + to_string(r.state);
+    + " version " + std::to_string(r.version) + ": " + to_string(r.state);
   if (!r.waiting_for.empty()) {
     out += " (for";
     for (const auto& e : r.waiting_for)
@@ -391,7 +393,8 @@ std::string journey_text(const journey_record& r) {
                     to_string(s.outcome), std::to_string(s.attempts),
                     s.error.value_or("")});
   if (!rows.empty()) {
-    auto t = table({"STEP", "KIND", "PATH", "OUTCOME", "ATTEMPTS", "ERROR"}, rows);
+    auto t =
+      table({"STEP", "KIND", "PATH", "OUTCOME", "ATTEMPTS", "ERROR"}, rows);
     std::string indented;
     std::size_t start = 0;
     while (start < t.size()) {

@@ -53,8 +53,9 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--config", config_file, "node config file (providers)");
   std::size_t map_size = std::size_t{64} << 30;
-  app.add_option("--map-size", map_size,
-                 "the most the store may grow to, in bytes (default 64 GiB)")
+  app
+    .add_option("--map-size", map_size,
+                "the most the store may grow to, in bytes (default 64 GiB)")
     ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 50));
   app.add_option("--tls-cert", tls_cert, "node certificate (PEM)");
   app.add_option("--tls-key", tls_key, "node private key (PEM)");
@@ -144,9 +145,8 @@ int main(int argc, char** argv) {
   // CAF listens on a free loopback port behind the wire guard, which takes
   // the connections on HOST:PORT (ending their TLS, if any) and cuts off a
   // client whose message is over wire_bytes before CAF reads it.
-  auto published =
-    tls ? caf::openssl::publish(node, 0, "127.0.0.1", true)
-        : sys.middleman().publish(node, 0, "127.0.0.1", true);
+  auto published = tls ? caf::openssl::publish(node, 0, "127.0.0.1", true)
+                       : sys.middleman().publish(node, 0, "127.0.0.1", true);
   if (!published) {
     log->error("cannot listen on {}: {}", listen,
                orca::describe(published.error()));
@@ -170,7 +170,9 @@ int main(int argc, char** argv) {
   auto listening = guard->port();
   auto actual = host + ":" + std::to_string(listening);
   // The node learns the address it got (the port may have been 0).
-  caf::scoped_actor{sys}->send(node, orca::listen_atom::value, actual);
+  caf::scoped_actor {
+    sys
+    } -> send(node, orca::listen_atom::value, actual);
   log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
             data);
 
@@ -190,8 +192,7 @@ int main(int argc, char** argv) {
     self->request(node, caf::infinite, orca::drain_atom::value)
       .receive([](caf::ok_atom) {},
                [&](const caf::error& err) {
-                 log->warn("the node did not drain: {}",
-                           orca::describe(err));
+                 log->warn("the node did not drain: {}", orca::describe(err));
                });
   }
   node = nullptr;

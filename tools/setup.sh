@@ -13,6 +13,7 @@ packages=(
   zlib1g-dev                 # CRC-32 of every stored record
   libre2-dev                 # linear-time regular expressions for the matches op
   clang libfuzzer-14-dev     # libFuzzer targets (tools/fuzz.sh)
+  clang-format               # the layout of the code (tools/format.sh)
   catch2                     # tests (v2)
   libcli11-dev               # command-line parsing for orcad, orcactl, orca-bench
   libfmt-dev                 # formatting

@@ -4,6 +4,8 @@
 # targets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The code's layout first: it takes a second.
+tools/format.sh --check
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
 cmake --build build
 ctest --test-dir build --output-on-failure --timeout 600 "$@"

@@ -56,7 +56,8 @@ int wait_for_signal(const sigset_t& signals) {
 bool is_loopback(const std::string& host) {
   auto loopback = [](const sockaddr* sa) {
     if (sa->sa_family == AF_INET) {
-      auto addr = ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr);
+      auto addr =
+        ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr);
       return (addr >> 24) == 127;
     }
     if (sa->sa_family == AF_INET6)

@@ -1,7 +1,8 @@
 #pragma once
 
 // What Orca's command-line tools share: reading an input file (or standard
-// input for "-"), parsing the command line, and taking SIGINT/SIGTERM on the main thread only.
+// input for "-"), parsing the command line, and taking SIGINT/SIGTERM on the
+// main thread only.
 
 #include <csignal>
 #include <optional>

@@ -75,11 +75,11 @@ protected:
     caf::scoped_actor self{system_};
     auto result = provider_reply::failure("no answer");
     self->request(adapter, caf::infinite, request)
-      .receive([&](const provider_reply& reply) { result = reply; },
-               [&](const caf::error& err) {
-                 FAIL("the adapter answered with an error: "
-                      << system_.render(err));
-               });
+      .receive(
+        [&](const provider_reply& reply) { result = reply; },
+        [&](const caf::error& err) {
+          FAIL("the adapter answered with an error: " << system_.render(err));
+        });
     return result;
   }
 
@@ -103,8 +103,9 @@ TEST_CASE_METHOD(adapter_fixture,
                  "idempotency key and reads the invoice id from a 2xx answer") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-9"})"});
   auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
-  auto reply = call(adapter, make_request(action_kind::send_to_invoice,
-                                          "SO-1/order-to-invoice/3/invoice"));
+  auto reply = call(adapter,
+                    make_request(action_kind::send_to_invoice,
+                                 "SO-1/order-to-invoice/3/invoice"));
   CHECK(reply.ok);
   CHECK(reply.error.empty());
   REQUIRE(reply.invoice_id);
@@ -138,8 +139,8 @@ TEST_CASE_METHOD(adapter_fixture,
                               {"source": "DC-1", "lines": ["1"]},
                               {"source": "STORE-7", "lines": ["2"]}]})"});
   auto adapter = spawn_adapter({server_.url("/dom"), 2000, 1});
-  auto reply
-    = call(adapter, make_request(action_kind::send_to_dom, "SO-1/f/1/dom"));
+  auto reply =
+    call(adapter, make_request(action_kind::send_to_dom, "SO-1/f/1/dom"));
   REQUIRE(reply.ok);
   REQUIRE(reply.fulfillment.size() == 2);
   CHECK(reply.fulfillment[0].source == "DC-1");
@@ -154,12 +155,13 @@ TEST_CASE_METHOD(adapter_fixture,
   auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
   auto request = make_request(action_kind::send_to_invoice, "SO-1/f/1/inv");
   SECTION("a 503 with a short body") {
-    server_.answer("/billing", {503, "overloaded, try later", {}, "text/plain"});
+    server_.answer("/billing",
+                   {503, "overloaded, try later", {}, "text/plain"});
     auto reply = call(adapter, request);
     CHECK_FALSE(reply.ok);
     CHECK(reply.error
           == "HTTP 503 from " + server_.url("/billing")
-               + ": overloaded, try later");
+            + ": overloaded, try later");
   }
   SECTION("a 500 with a long body keeps only its first 200 bytes") {
     server_.answer("/billing", {500, std::string(1000, 'x'), {}, "text/plain"});
@@ -167,7 +169,7 @@ TEST_CASE_METHOD(adapter_fixture,
     CHECK_FALSE(reply.ok);
     CHECK(reply.error
           == "HTTP 500 from " + server_.url("/billing") + ": "
-               + std::string(200, 'x'));
+            + std::string(200, 'x'));
   }
   SECTION("a 404 from a path the server does not know") {
     auto elsewhere = spawn_adapter({server_.url("/nowhere"), 2000, 1});
@@ -212,7 +214,7 @@ TEST_CASE_METHOD(adapter_fixture,
     CHECK_FALSE(reply.ok);
     CHECK(reply.error
           == server_.url("/billing")
-               + ": the provider's answer is not a JSON object");
+            + ": the provider's answer is not a JSON object");
   }
   SECTION("JSON without an invoice id") {
     server_.answer("/billing", {200, R"({"status": "fine"})"});
@@ -227,8 +229,9 @@ TEST_CASE_METHOD(adapter_fixture,
                  "would break its header") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-1"})"});
   auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
-  auto reply = call(adapter, make_request(action_kind::send_to_invoice,
-                                          "SO-1\r\nX-Injected: yes"));
+  auto reply =
+    call(adapter,
+         make_request(action_kind::send_to_invoice, "SO-1\r\nX-Injected: yes"));
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, "control characters"));
   CHECK(server_.requests().empty());
@@ -243,8 +246,8 @@ TEST_CASE_METHOD(adapter_fixture,
   });
   auto adapter = spawn_adapter({server_.url("/billing"), 5000, 4});
   caf::scoped_actor self{system_};
-  using handle = decltype(self->request(adapter, caf::infinite,
-                                        provider_request{}));
+  using handle =
+    decltype(self->request(adapter, caf::infinite, provider_request{}));
   std::vector<handle> pending;
   for (int i = 0; i < 8; ++i)
     pending.push_back(self->request(
@@ -305,10 +308,12 @@ TEST_CASE("parse_http_url names the URL and the problem when it rejects one") {
           == static_cast<uint8_t>(errc::invalid_config));
     return describe(parsed.error());
   };
-  CHECK(problem("ftp://x") == R"(url "ftp://x": only http:// URLs are supported)");
+  CHECK(problem("ftp://x")
+        == R"(url "ftp://x": only http:// URLs are supported)");
   CHECK(problem("https://x/")
         == R"(url "https://x/": only http:// URLs are supported)");
-  CHECK(problem("billing:80") == R"(url "billing:80": only http:// URLs are supported)");
+  CHECK(problem("billing:80")
+        == R"(url "billing:80": only http:// URLs are supported)");
   CHECK(problem("") == R"(url "": must not be empty)");
   CHECK(problem("http://") == R"(url "http://": has no host)");
   CHECK(problem("http://:80/") == R"(url "http://:80/": has no host)");
@@ -316,14 +321,17 @@ TEST_CASE("parse_http_url names the URL and the problem when it rejects one") {
         == R"(url "http://h:/": port "" is not a number from 1 to 65535)");
   CHECK(problem("http://h:0")
         == R"(url "http://h:0": port "0" is not a number from 1 to 65535)");
-  CHECK(problem("http://h:65536")
-        == R"(url "http://h:65536": port "65536" is not a number from 1 to 65535)");
+  CHECK(
+    problem("http://h:65536")
+    == R"(url "http://h:65536": port "65536" is not a number from 1 to 65535)");
   CHECK(problem("http://h:8o")
         == R"(url "http://h:8o": port "8o" is not a number from 1 to 65535)");
-  CHECK(problem("http://user:pw@h/")
-        == R"(url "http://user:pw@h/": user names and passwords in URLs are not supported)");
-  CHECK(problem("http://h/a b")
-        == R"(url "http://h/a b": must not contain spaces or control characters)");
+  CHECK(
+    problem("http://user:pw@h/")
+    == R"(url "http://user:pw@h/": user names and passwords in URLs are not supported)");
+  CHECK(
+    problem("http://h/a b")
+    == R"(url "http://h/a b": must not contain spaces or control characters)");
   CHECK(problem("http://[::1/")
         == R"(url "http://[::1/": the IPv6 address has no closing ']')");
   CHECK(problem("http://[::1]x/")

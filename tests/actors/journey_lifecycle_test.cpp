@@ -4,7 +4,8 @@
 
 using namespace orca;
 
-TEST_CASE("a journey's lifecycle goes from received through running to an end") {
+TEST_CASE(
+  "a journey's lifecycle goes from received through running to an end") {
   journey_lifecycle lc;
   CHECK(lc.state() == journey_state::received);
   CHECK(lc.fire(lifecycle_event::start));
@@ -26,10 +27,10 @@ TEST_CASE("terminal states have no way out but a redrive of a failed journey") {
     lc.fire(lifecycle_event::start);
     REQUIRE(lc.fire(terminal));
     auto end = lc.state();
-    for (auto e : {lifecycle_event::start, lifecycle_event::work,
-                   lifecycle_event::wait, lifecycle_event::hold,
-                   lifecycle_event::complete, lifecycle_event::skip,
-                   lifecycle_event::cancel})
+    for (auto e :
+         {lifecycle_event::start, lifecycle_event::work, lifecycle_event::wait,
+          lifecycle_event::hold, lifecycle_event::complete,
+          lifecycle_event::skip, lifecycle_event::cancel})
       CHECK_FALSE(lc.fire(e));
     CHECK(lc.state() == end);
     CHECK(lc.fire(lifecycle_event::redrive) == (end == journey_state::failed));

@@ -8,7 +8,8 @@
 
 using namespace orca;
 
-TEST_CASE("a remote answer over answer_bytes is a failed attempt naming the limit") {
+TEST_CASE(
+  "a remote answer over answer_bytes is a failed attempt naming the limit") {
   limits lim;
   lim.answer_bytes = 100;
   wire_provider_reply reply;

@@ -33,7 +33,7 @@ std::size_t env_or(const char* name, std::size_t fallback) {
 }
 
 std::vector<std::string> worker(const std::string& dir, std::size_t orders,
-                                 const std::string& acked_file) {
+                                const std::string& acked_file) {
   // ORCA_CRASH_WORKER runs a copy (tools/soak.sh: builds may go on meanwhile).
   const char* path = std::getenv("ORCA_CRASH_WORKER");
   std::vector<std::string> args{path ? path : ORCA_CRASH_WORKER_PATH, dir,
@@ -57,10 +57,10 @@ struct acknowledged {
         continue;
       auto kind = line.substr(0, space);
       auto id = line.substr(space + 1);
-      auto* set = kind == "ack"      ? &orders
-                  : kind == "event"  ? &events
-                  : kind == "cancel" ? &cancels
-                                     : nullptr;
+      auto* set = kind == "ack" ? &orders
+        : kind == "event"       ? &events
+        : kind == "cancel"      ? &cancels
+                                : nullptr;
       if (set == nullptr)
         continue;
       set->insert(id);
@@ -128,7 +128,7 @@ std::string summary(const journey_record& r) {
   std::string text = std::string{to_string(r.state)} + " |";
   for (const auto& s : r.steps)
     text += " " + s.path + "/" + s.name + ":" + to_string(s.outcome) + "x"
-            + std::to_string(s.attempts);
+      + std::to_string(s.attempts);
   text += " |";
   for (const auto& fo : r.fulfillment_orders) {
     text += " " + fo.id + "@" + fo.source + (fo.sent ? "+" : "-");
@@ -182,7 +182,8 @@ std::string provider_of(const step_entry& s) {
 
 } // namespace
 
-TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no provider step twice") {
+TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no "
+          "provider step twice") {
   const auto orders = env_or("ORCA_CRASH_ORDERS", 10000);
   const auto kills = env_or("ORCA_CRASH_KILLS", 20);
   const auto seed = env_or("ORCA_CRASH_SEED", 20261126);
@@ -210,8 +211,8 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no pro
     crash_dir.write("acknowledged.txt", acked.lines);
     child_process child{worker(crash_dir.file("data"), orders, acked_file)};
     // Each kill lands while the run takes new work, not during recovery.
-    REQUIRE_FALSE(child.wait_for_line("started", std::chrono::seconds(120))
-                    .empty());
+    REQUIRE_FALSE(
+      child.wait_for_line("started", std::chrono::seconds(120)).empty());
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
     child.kill(SIGKILL);
     auto rc = child.wait();
@@ -226,8 +227,9 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged order and runs no pro
   }
   // Every kill hit a process with work in flight.
   CHECK(killed == kills);
-  UNSCOPED_INFO(acked.orders.size() << " orders, " << acked.events.size()
-                << " events and " << acked.cancels.size()
+  UNSCOPED_INFO(acked.orders.size()
+                << " orders, " << acked.events.size() << " events and "
+                << acked.cancels.size()
                 << " cancels acknowledged before the last start");
   crash_dir.write("acknowledged.txt", acked.lines);
   run_to_end(crash_dir.file("data"), orders, acked_file, acked);

@@ -54,7 +54,8 @@ std::vector<std::string> example_orders() {
   return result;
 }
 
-std::string order_text(const std::vector<std::string>& examples, std::size_t i) {
+std::string order_text(const std::vector<std::string>& examples,
+                       std::size_t i) {
   auto text = examples[i % examples.size()];
   auto at = text.find("\"id\": \"");
   auto end = text.find('"', at + 7);
@@ -79,7 +80,8 @@ int fail(const std::string& what, const caf::error& err) {
 } // namespace
 
 /// What earlier runs saw acknowledged, by kind ("ack", "event", "cancel").
-std::map<std::string, std::set<std::string>> read_acked(const std::string& path) {
+std::map<std::string, std::set<std::string>>
+read_acked(const std::string& path) {
   std::map<std::string, std::set<std::string>> result;
   std::istringstream lines{read_file(path)};
   std::string line;
@@ -252,9 +254,9 @@ int main(int argc, char** argv) {
       const auto& journeys = by_order[*it];
       bool ready = journeys.size() == 2;
       for (const auto* r : journeys)
-        if (r->flow == "Audit" ? !is_terminal(r->state)
-                               : r->state != journey_state::waiting
-                                   && !is_terminal(r->state))
+        if (r->flow == "Audit"
+              ? !is_terminal(r->state)
+              : r->state != journey_state::waiting && !is_terminal(r->state))
           ready = false;
       if (ready) {
         cancels.emplace_back(*it, "cancel_order");

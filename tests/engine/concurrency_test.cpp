@@ -41,11 +41,12 @@ TEST_CASE("orders submitted from many threads at once each get one journey") {
         fx.wait_state(id, "Order to invoice", journey_state::waiting);
     }
   fx.engine->flush();
-  auto waiting = fx.engine->list_journeys({std::nullopt, journey_state::waiting, 0});
+  auto waiting =
+    fx.engine->list_journeys({std::nullopt, journey_state::waiting, 0});
   REQUIRE(waiting);
   CHECK(waiting->size() == threads * (per_thread - per_thread / 10));
-  auto limited = fx.engine->list_journeys({std::string{"Order to invoice"},
-                                           std::nullopt, 7});
+  auto limited = fx.engine->list_journeys(
+    {std::string{"Order to invoice"}, std::nullopt, 7});
   REQUIRE(limited);
   CHECK(limited->size() == 7);
 }

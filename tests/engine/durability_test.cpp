@@ -10,13 +10,12 @@ namespace {
 
 const char* invoice_flow = "Order to invoice";
 
-
 std::string waiting_flow(uint32_t wait_timeout_ms) {
   return R"({"name": "Wait", "type": "order", "steps": [
     {"action": "validate_order_header", "name": "Check"},
     {"action": "custom", "name": "After pick-up", "provider": "notify",
      "input_events": ["picked_up"], "wait_timeout_ms": )"
-         + std::to_string(wait_timeout_ms) + "}]}";
+    + std::to_string(wait_timeout_ms) + "}]}";
 }
 
 } // namespace
@@ -105,7 +104,8 @@ TEST_CASE("journeys resume after a restart where they were") {
         == std::optional<std::string>{"no picked_up event within 60000 ms"});
 }
 
-TEST_CASE("a provider call in flight at a restart is sent again with the same key") {
+TEST_CASE(
+  "a provider call in flight at a restart is sent again with the same key") {
   simulated_config slow;
   slow.latency_ms = 5000;
   engine_fixture fx{with_notify({{"notify", slow}})};
@@ -151,7 +151,7 @@ TEST_CASE("the journal records what happened, in order") {
   std::string listing;
   for (const auto& e : *journal)
     listing += std::string{to_string(e.kind)} + " " + std::to_string(e.step)
-               + " " + e.text + "\n";
+      + " " + e.text + "\n";
   INFO(listing);
   auto count = [&](journal_kind k) {
     return std::count_if(journal->begin(), journal->end(),
@@ -159,14 +159,13 @@ TEST_CASE("the journal records what happened, in order") {
   };
   CHECK(count(journal_kind::provider_called) == 3); // Ship it twice, Bill it
   CHECK(count(journal_kind::event_received) == 1);
-  CHECK(count(journal_kind::timer_fired) == 1);     // the back-off
+  CHECK(count(journal_kind::timer_fired) == 1); // the back-off
   CHECK(count(journal_kind::step_ended) == 8);
   // The failed attempt's answer is kept with its error.
-  auto failed_answer = std::find_if(journal->begin(), journal->end(),
-                                    [](const journal_entry& e) {
-                                      return e.kind == journal_kind::provider_answered
-                                             && !e.ok;
-                                    });
+  auto failed_answer =
+    std::find_if(journal->begin(), journal->end(), [](const journal_entry& e) {
+      return e.kind == journal_kind::provider_answered && !e.ok;
+    });
   REQUIRE(failed_answer != journal->end());
   CHECK(failed_answer->attempt == 1);
   CHECK(failed_answer->text.find("simulated failure") == 0);
@@ -178,7 +177,8 @@ TEST_CASE("the journal records what happened, in order") {
   CHECK(last_state->state == journey_state::completed);
 }
 
-TEST_CASE("the journal of an ended journey is deleted when its retention is over") {
+TEST_CASE(
+  "the journal of an ended journey is deleted when its retention is over") {
   engine_fixture fx{with_notify()};
   fx.retention_ms = 24 * 3600 * 1000;
   fx.close();

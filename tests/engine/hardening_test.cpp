@@ -21,7 +21,6 @@ namespace {
 
 const char* invoice_flow = "Order to invoice";
 
-
 /// Adds `type` to the stored order, as an acknowledged event whose journey
 /// had not taken it when the node stopped.
 void record_event_only(const temp_dir& dir, const std::string& order_id,
@@ -78,7 +77,8 @@ TEST_CASE("an acknowledged event reaches a parked journey after a restart") {
   CHECK(cancelled.state == journey_state::cancelled);
 }
 
-TEST_CASE("a waiting journey that took its event before a branch reported runs after a restart") {
+TEST_CASE("a waiting journey that took its event before a branch reported runs "
+          "after a restart") {
   // The journey saved a snapshot holding the event while the branch that
   // waits for it had not yet answered; the node stopped there. The event is
   // no longer "missed", yet the branch still waits: it must not be parked.
@@ -89,15 +89,15 @@ TEST_CASE("a waiting journey that took its event before a branch reported runs a
   fx.wait_passivated(invoice_flow, 1, 1);
   fx.close();
   record_event_only(fx.dir, "SO-1001", "fulfillment_shipped");
-  auto changed = damage_records(
-    fx.dir.path(), format::db_journeys, journey_prefix("SO-1001"),
-    [](std::string bytes) {
-      auto snap = decode<journey_snapshot>(bytes, "journeys");
-      REQUIRE(snap);
-      REQUIRE(snap->state == journey_state::waiting);
-      snap->events.push_back("fulfillment_shipped");
-      return encode(*snap);
-    });
+  auto changed =
+    damage_records(fx.dir.path(), format::db_journeys,
+                   journey_prefix("SO-1001"), [](std::string bytes) {
+                     auto snap = decode<journey_snapshot>(bytes, "journeys");
+                     REQUIRE(snap);
+                     REQUIRE(snap->state == journey_state::waiting);
+                     snap->events.push_back("fulfillment_shipped");
+                     return encode(*snap);
+                   });
   REQUIRE(changed == 1);
   fx.open(with_notify());
   auto shipped = wait_stored_terminal(fx, "SO-1001");
@@ -115,13 +115,13 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
     {"action": "custom", "name": "Call", "provider": "notify"}]})");
   std::promise<void> answer;
   auto answered = answer.get_future().share();
-  fx.engine->register_embedded_provider(
-    "notify", [answered](const provider_request&) {
-      answered.wait();
-      provider_reply r;
-      r.ok = true;
-      return r;
-    });
+  fx.engine->register_embedded_provider("notify",
+                                        [answered](const provider_request&) {
+                                          answered.wait();
+                                          provider_reply r;
+                                          r.ok = true;
+                                          return r;
+                                        });
   std::vector<std::string> three;
   for (int i = 0; i < 3; ++i)
     three.push_back(R"({"id": "B-)" + std::to_string(i) + R"(", "lines": []})");
@@ -147,7 +147,8 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
         == submit_status::accepted);
 }
 
-TEST_CASE("events past the orders in flight limit answer busy instead of queueing") {
+TEST_CASE(
+  "events past the orders in flight limit answer busy instead of queueing") {
   auto config = with_notify();
   config.limits.orders_in_flight = 4;
   engine_fixture fx{config};
@@ -194,8 +195,9 @@ TEST_CASE("a full store refuses intake and loses nothing it accepted") {
   temp_dir dir;
   std::vector<std::string> accepted;
   auto big_order = [](int i) {
-    return R"({"id": "F-)" + std::to_string(i) + R"(", "lines": [{"id": "1"}], "pad": ")"
-           + std::string(60000, 'p') + R"("})";
+    return R"({"id": "F-)" + std::to_string(i)
+      + R"(", "lines": [{"id": "1"}], "pad": ")" + std::string(60000, 'p')
+      + R"("})";
   };
   {
     engine_options opts;
@@ -206,7 +208,8 @@ TEST_CASE("a full store refuses intake and loses nothing it accepted") {
     opts.config = with_notify();
     auto engine = Engine::open(std::move(opts));
     REQUIRE(engine);
-    auto created = (*engine)->create_flow(example("order-to-invoice.json"), "f");
+    auto created =
+      (*engine)->create_flow(example("order-to-invoice.json"), "f");
     REQUIRE(created);
     REQUIRE((*engine)->publish_flow(created->name));
     bool full = false;
@@ -292,7 +295,7 @@ TEST_CASE("a subscriber that blocks or throws or calls back stalls nothing") {
     auto a = fx.watch.find("SO-1001", invoice_flow);
     auto b = fx.watch.find("SO-1004", invoice_flow);
     return a && b && a->state == journey_state::waiting
-           && b->state == journey_state::waiting;
+      && b->state == journey_state::waiting;
   }));
   // The others get their updates too, each on its own thread.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -307,7 +310,8 @@ TEST_CASE("a subscriber that blocks or throws or calls back stalls nothing") {
   CHECK(blocked.load() == threw.load());
 }
 
-TEST_CASE("a subscriber that falls behind loses the newest updates and is told") {
+TEST_CASE(
+  "a subscriber that falls behind loses the newest updates and is told") {
   std::vector<std::string> warnings;
   std::mutex mutex;
   subscriber_hub hub{[&](const std::string& w) {
@@ -339,5 +343,6 @@ TEST_CASE("a subscriber that falls behind loses the newest updates and is told")
   hub.drain();
   std::lock_guard<std::mutex> guard{mutex};
   REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0] == "subscriber 1 fell behind: 3 journey updates were dropped");
+  CHECK(warnings[0]
+        == "subscriber 1 fell behind: 3 journey updates were dropped");
 }

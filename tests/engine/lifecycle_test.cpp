@@ -23,8 +23,8 @@ const char* invoice_flow = "Order to invoice";
 std::string one_step_flow(const std::string& name, const std::string& step,
                           const std::string& provider = "notify") {
   return R"({"name": ")" + name + R"(", "type": "order", "steps": [
-    {"action": "custom", "name": ")" + step + R"(", "provider": ")" + provider
-         + R"("}]})";
+    {"action": "custom", "name": ")"
+    + step + R"(", "provider": ")" + provider + R"("}]})";
 }
 
 std::string simple_order(const std::string& id) {
@@ -43,8 +43,8 @@ void hold_order(engine_fixture& fx, const std::string& id) {
 
 /// Waits until `n` journeys of a flow version are held by a pause (the
 /// supervisor hears of it from its journeys, a moment after they save).
-bool held_becomes(engine_fixture& fx, const std::string& flow,
-                  uint32_t version, std::size_t n) {
+bool held_becomes(engine_fixture& fx, const std::string& flow, uint32_t version,
+                  std::size_t n) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     auto held = fx.engine->held_journeys(flow, version);
@@ -68,8 +68,8 @@ TEST_CASE("a duplicate order is reported and not processed again") {
   CHECK(again.status == submit_status::duplicate);
   CHECK(again.order_id == "D-1");
   SECTION("also within one batch") {
-    auto results = fx.engine->submit_batch({simple_order("D-2"),
-                                            simple_order("D-2")});
+    auto results =
+      fx.engine->submit_batch({simple_order("D-2"), simple_order("D-2")});
     CHECK(results[0].status == submit_status::accepted);
     CHECK(results[1].status == submit_status::duplicate);
     fx.wait_terminal("D-2", "Notify");
@@ -83,15 +83,18 @@ TEST_CASE("a duplicate order is reported and not processed again") {
   CHECK(journeys->size() == 1);
 }
 
-TEST_CASE("a malformed order is rejected with the field named and others go on") {
+TEST_CASE(
+  "a malformed order is rejected with the field named and others go on") {
   engine_fixture fx{with_notify()};
   fx.publish(one_step_flow("Notify", "Tell"));
   auto results = fx.engine->submit_batch(
-    {simple_order("M-1"), R"({"id": "M-2", "lines": [{"id": "1"}, {"id": "1"}]})",
-     "not json", simple_order("M-3")});
+    {simple_order("M-1"),
+     R"({"id": "M-2", "lines": [{"id": "1"}, {"id": "1"}]})", "not json",
+     simple_order("M-3")});
   CHECK(results[0].status == submit_status::accepted);
   CHECK(results[1].status == submit_status::rejected);
-  CHECK(results[1].error == "order \"M-2\": lines[1].id: duplicate line id \"1\"");
+  CHECK(results[1].error
+        == "order \"M-2\": lines[1].id: duplicate line id \"1\"");
   CHECK(results[2].status == submit_status::rejected);
   CHECK(results[2].error.find("order is not valid JSON") == 0);
   CHECK(results[3].status == submit_status::accepted);
@@ -115,7 +118,8 @@ TEST_CASE("every published flow starts its own journey for an order") {
   CHECK(keys.count("T-1/Second/1/Two") == 1);
 }
 
-TEST_CASE("pause holds journeys at the next step boundary and resume continues") {
+TEST_CASE(
+  "pause holds journeys at the next step boundary and resume continues") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
   REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
@@ -181,7 +185,8 @@ TEST_CASE("pause holds journeys at the next step boundary and resume continues")
   }
 }
 
-TEST_CASE("stop starts no new journeys and running ones finish on their version") {
+TEST_CASE(
+  "stop starts no new journeys and running ones finish on their version") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
@@ -200,7 +205,8 @@ TEST_CASE("stop starts no new journeys and running ones finish on their version"
   CHECK(none->empty());
 }
 
-TEST_CASE("stop clears a pause: held journeys finish and a republished flow runs") {
+TEST_CASE(
+  "stop clears a pause: held journeys finish and a republished flow runs") {
   engine_fixture fx{with_notify()};
   hold_order(fx, "SO-1004");
   REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow));
@@ -239,7 +245,8 @@ TEST_CASE("stop with cancel-in-flight cancels running journeys") {
   fx.wait_running(invoice_flow, 1, 0);
 }
 
-TEST_CASE("orders whose intake crosses a stop with cancel-in-flight are cancelled too") {
+TEST_CASE("orders whose intake crosses a stop with cancel-in-flight are "
+          "cancelled too") {
   engine_fixture fx{with_notify()};
   fx.publish(R"({"name": "Hold", "type": "order", "steps": [
     {"action": "custom", "name": "Wait", "provider": "notify",
@@ -283,7 +290,8 @@ TEST_CASE("orders whose intake crosses a stop with cancel-in-flight are cancelle
   CHECK(open == 0);
 }
 
-TEST_CASE("republish sends new orders to the new version and running journeys finish on theirs") {
+TEST_CASE("republish sends new orders to the new version and running journeys "
+          "finish on theirs") {
   engine_fixture fx{with_notify()};
   auto v1 = fx.publish_example("order-to-invoice.json");
   CHECK(v1 == 1);
@@ -295,7 +303,8 @@ TEST_CASE("republish sends new orders to the new version and running journeys fi
   auto text = example("order-to-invoice.json");
   auto wait = text.find(R"(, "input_events": ["fulfillment_shipped"])");
   REQUIRE(wait != std::string::npos);
-  text.erase(wait, std::string{R"(, "input_events": ["fulfillment_shipped"])"}.size());
+  text.erase(
+    wait, std::string{R"(, "input_events": ["fulfillment_shipped"])"}.size());
   REQUIRE(fx.engine->update_flow(text, "v2.json"));
   auto v2 = fx.engine->publish_flow(invoice_flow);
   REQUIRE(v2);
@@ -328,8 +337,9 @@ TEST_CASE("a journey whose actor dies is recorded as failed with the reason") {
   REQUIRE(sup);
   caf::scoped_actor self{fx.engine->system()};
   caf::actor journey;
-  self->request(sup, std::chrono::seconds(5), journey_atom::value,
-                std::string{"SO-1001"})
+  self
+    ->request(sup, std::chrono::seconds(5), journey_atom::value,
+              std::string{"SO-1001"})
     .receive([&](caf::actor& a) { journey = a; },
              [&](caf::error& err) { FAIL(describe(err)); });
   REQUIRE(journey);
@@ -408,13 +418,15 @@ TEST_CASE("a cancel during a step stops the journey before the next one") {
   CHECK(r.steps[0].name == "First");
 }
 
-TEST_CASE("a cancel during the last step leaves the journey's outcome as it is") {
+TEST_CASE(
+  "a cancel during the last step leaves the journey's outcome as it is") {
   auto r = cancel_during(two_steps(), "Last", "CANCEL-2");
   CHECK(r.state == journey_state::completed);
   CHECK(r.steps.size() == 2);
 }
 
-TEST_CASE("a cancel that cuts a branch short cancels the journey, even when the merge is last") {
+TEST_CASE("a cancel that cuts a branch short cancels the journey, even when "
+          "the merge is last") {
   auto r = cancel_during(R"({"name": "Cancel", "type": "order", "steps": [
     {"element": "splitter_merge", "name": "Fan", "branches": [
       {"name": "A", "steps": [
@@ -428,11 +440,13 @@ TEST_CASE("a cancel that cuts a branch short cancels the journey, even when the 
   CHECK_FALSE(step_named(r, "A2"));
 }
 
-TEST_CASE("a paused flow is changed and republished: journeys that started no step move to it") {
+TEST_CASE("a paused flow is changed and republished: journeys that started no "
+          "step move to it") {
   engine_fixture fx{with_notify()};
   auto flow_with = [](const std::string& first) {
     return R"({"name": "Change", "type": "order", "steps": [
-      {"action": "custom", "name": ")" + first + R"(", "provider": "notify"},
+      {"action": "custom", "name": ")"
+      + first + R"(", "provider": "notify"},
       {"action": "custom", "name": "After go", "provider": "notify",
        "input_events": ["go"]}]})";
   };

@@ -21,12 +21,13 @@ std::string wide_flow(int n) {
     if (i > 0)
       branches += ",";
     branches += R"({"name": "b)" + std::to_string(i) + R"(", "steps": [
-      {"action": "custom", "name": "call )" + std::to_string(i)
-                + R"(", "provider": "p)" + std::to_string(i) + R"("}]})";
+      {"action": "custom", "name": "call )"
+      + std::to_string(i) + R"(", "provider": "p)" + std::to_string(i)
+      + R"("}]})";
   }
   return R"({"name": "Wide", "type": "order", "steps": [
     {"element": "splitter_merge", "name": "Fan", "branches": [)"
-         + branches + R"(]},
+    + branches + R"(]},
     {"action": "custom", "name": "After", "provider": "after"}]})";
 }
 
@@ -48,7 +49,8 @@ TEST_CASE("a merge barrier counts every taken branch once") {
   CHECK(merge_barrier{none}.outcome() == step_outcome::succeeded);
 }
 
-TEST_CASE("a merge barrier over 100 branches ending in random order completes only at the end") {
+TEST_CASE("a merge barrier over 100 branches ending in random order completes "
+          "only at the end") {
   for (unsigned seed = 1; seed <= 200; ++seed) {
     std::mt19937 rng{seed};
     std::vector<branch_slot> slots;
@@ -69,7 +71,8 @@ TEST_CASE("a merge barrier over 100 branches ending in random order completes on
   }
 }
 
-TEST_CASE("a journey with 100 concurrent branches merges after the last one, for many seeds") {
+TEST_CASE("a journey with 100 concurrent branches merges after the last one, "
+          "for many seeds") {
   for (unsigned seed = 1; seed <= 10; ++seed) {
     INFO("seed " << seed);
     std::mt19937 rng{seed};
@@ -97,7 +100,8 @@ TEST_CASE("a journey with 100 concurrent branches merges after the last one, for
   }
 }
 
-TEST_CASE("a merge of many branches fails when one of them fails, after all have ended") {
+TEST_CASE("a merge of many branches fails when one of them fails, after all "
+          "have ended") {
   std::mt19937 rng{42};
   node_config config;
   for (int i = 0; i < 20; ++i) {
@@ -117,6 +121,7 @@ TEST_CASE("a merge of many branches fails when one of them fails, after all have
   REQUIRE(r.steps.size() == 21);
   CHECK(r.steps[20].name == "Fan");
   CHECK(r.steps[20].outcome == step_outcome::failed);
-  CHECK(r.steps[20].error == std::optional<std::string>{"failed branch: \"b7\""});
+  CHECK(r.steps[20].error
+        == std::optional<std::string>{"failed branch: \"b7\""});
   CHECK(fx.engine->simulated_calls("after")->size() == 0);
 }

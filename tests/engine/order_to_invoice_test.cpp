@@ -13,7 +13,8 @@ const char* flow_name = "Order to invoice";
 
 } // namespace
 
-TEST_CASE("a retail order gets one fulfillment order per source, all sent, then waits for shipping") {
+TEST_CASE("a retail order gets one fulfillment order per source, all sent, "
+          "then waits for shipping") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
@@ -50,7 +51,8 @@ TEST_CASE("a retail order gets one fulfillment order per source, all sent, then 
                                     "Hand to ERP", "Pick warehouse", "Ship it",
                                     "Channel split", "Bill it", "Valid?"});
   CHECK(step_named(done, "Hand to ERP")->outcome == step_outcome::skipped);
-  CHECK(step_named(done, "Hand to ERP")->path == "Valid?/yes/Channel split/B2B");
+  CHECK(step_named(done, "Hand to ERP")->path
+        == "Valid?/yes/Channel split/B2B");
   CHECK(step_named(done, "Ship it")->path == "Valid?/yes/Channel split/Retail");
   CHECK(step_named(done, "Bill it")->path == "Valid?/yes");
   CHECK(step_named(done, "Valid?")->outcome == step_outcome::succeeded);
@@ -99,7 +101,8 @@ TEST_CASE("a line-scope filter keeps a gift card out of fulfillment") {
   CHECK(r.fulfillment_orders[0].sent);
 }
 
-TEST_CASE("a condition routes a failed line check to notify and the journey completes") {
+TEST_CASE("a condition routes a failed line check to notify and the journey "
+          "completes") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1005")).status
@@ -161,7 +164,8 @@ TEST_CASE("a step fails after its last attempt and fails the journey") {
   CHECK(ship->outcome == step_outcome::failed);
   CHECK(ship->attempts == 5);
   REQUIRE(ship->error);
-  CHECK(ship->error->find("simulated failure of attempt 5") != std::string::npos);
+  CHECK(ship->error->find("simulated failure of attempt 5")
+        != std::string::npos);
   CHECK(step_named(r, "Channel split")->outcome == step_outcome::failed);
   CHECK_FALSE(step_named(r, "Bill it"));
   REQUIRE(r.fulfillment_orders.size() == 1);

@@ -17,7 +17,7 @@ namespace {
 std::string erp_flow(const std::string& extra = "") {
   return R"({"name": "ERP", "type": "order", "steps": [
     {"action": "send_to_invoice", "name": "Bill", "provider": "erp")"
-         + extra + "}]}";
+    + extra + "}]}";
 }
 
 node_config http_config(const http_server& server, uint32_t timeout_ms) {
@@ -78,7 +78,9 @@ TEST_CASE("an http provider's 5xx answer is retried with the same key") {
 
 TEST_CASE("an http provider that does not answer in time fails the attempt") {
   http_server server;
-  server.answer("/bill", {200, R"({"invoice_id": "late"})", std::chrono::milliseconds(3000)});
+  server.answer(
+    "/bill",
+    {200, R"({"invoice_id": "late"})", std::chrono::milliseconds(3000)});
   engine_fixture fx{http_config(server, 150), true};
   fx.publish(erp_flow(R"(, "retry": {"max_attempts": 2, "backoff_ms": 10})"));
   REQUIRE(fx.submit(the_order).status == submit_status::accepted);
@@ -90,10 +92,12 @@ TEST_CASE("an http provider that does not answer in time fails the attempt") {
   CHECK_FALSE(r.invoice_id);
 }
 
-TEST_CASE("a provider call whose step sets no timeout_ms gets the node's default") {
+TEST_CASE(
+  "a provider call whose step sets no timeout_ms gets the node's default") {
   auto config = node_config::parse(R"({"providers": {
     "erp": {"kind": "simulated", "latency_ms": 5000}},
-    "defaults": {"timeout_ms": 150}})", "node.json");
+    "defaults": {"timeout_ms": 150}})",
+                                   "node.json");
   REQUIRE(config);
   CHECK(config->default_timeout_ms == 150);
   engine_fixture fx{*config, true};
@@ -106,7 +110,8 @@ TEST_CASE("a provider call whose step sets no timeout_ms gets the node's default
   CHECK(r.steps[0].error->find("timed out after 150 ms") != std::string::npos);
 }
 
-TEST_CASE("a node's default provider time-out is 30 s and must be a positive number") {
+TEST_CASE(
+  "a node's default provider time-out is 30 s and must be a positive number") {
   auto none = node_config::parse("{}", "node.json");
   REQUIRE(none);
   CHECK(none->default_timeout_ms == 30000);
@@ -114,20 +119,23 @@ TEST_CASE("a node's default provider time-out is 30 s and must be a positive num
                    R"({"defaults": {"timeout_ms": "soon"}})"}) {
     auto config = node_config::parse(bad, "node.json");
     REQUIRE_FALSE(config);
-    CHECK(describe(config.error()).find("node.json: defaults.timeout_ms: must be a "
-                                        "whole number of milliseconds")
+    CHECK(describe(config.error())
+            .find("node.json: defaults.timeout_ms: must be a "
+                  "whole number of milliseconds")
           != std::string::npos);
   }
-  auto unknown = node_config::parse(R"({"defaults": {"latency_ms": 1}})", "node.json");
+  auto unknown =
+    node_config::parse(R"({"defaults": {"latency_ms": 1}})", "node.json");
   REQUIRE_FALSE(unknown);
-  CHECK(describe(unknown.error()).find("node.json: defaults.latency_ms: unknown field")
+  CHECK(describe(unknown.error())
+          .find("node.json: defaults.latency_ms: unknown field")
         != std::string::npos);
 }
 
 TEST_CASE("an http answer over the configured answer_bytes fails the attempt") {
   http_server server;
-  std::string padded = R"({"invoice_id": "INV-9", "note": ")"
-                       + std::string(300, 'n') + R"("})";
+  std::string padded =
+    R"({"invoice_id": "INV-9", "note": ")" + std::string(300, 'n') + R"("})";
   server.answer("/bill", {200, padded});
   auto config = http_config(server, 2000);
   config.limits.answer_bytes = 256;
@@ -181,7 +189,8 @@ TEST_CASE("a node config registers providers and keeps the other defaults") {
     "notify": {"kind": "simulated", "latency_ms": 5,
                "fail_when": {"field": "vip", "op": "eq", "value": true}},
     "erp": {"kind": "http", "url": "http://127.0.0.1:8080/orders", "timeout_ms": 2000}
-  }})", "node.json");
+  }})",
+                                   "node.json");
   REQUIRE(config);
   REQUIRE(config->providers.size() == 3);
   CHECK(config->providers["fulfillment"].simulated.fail_first_attempts == 2);
@@ -193,10 +202,9 @@ TEST_CASE("a node config registers providers and keeps the other defaults") {
   for (const auto& p : fx.engine->providers())
     ids.push_back(p.id + ":" + p.kind);
   CHECK(ids
-        == std::vector<std::string>{"billing:simulated", "dom:simulated",
-                                    "erp:http", "fno:simulated",
-                                    "fulfillment:simulated",
-                                    "notify:simulated"});
+        == std::vector<std::string>{
+          "billing:simulated", "dom:simulated", "erp:http", "fno:simulated",
+          "fulfillment:simulated", "notify:simulated"});
 }
 
 TEST_CASE("a broken node config is refused with every problem named") {
@@ -205,19 +213,24 @@ TEST_CASE("a broken node config is refused with every problem named") {
     "b": {"kind": "http"},
     "c": {"kind": "simulated", "latency": 3},
     "d": {"kind": "http", "url": "ftp://x"}
-  }, "extra": 1})", "node.json");
+  }, "extra": 1})",
+                                   "node.json");
   REQUIRE_FALSE(config);
   CHECK(config.error() == errc::invalid_config);
   auto msg = describe(config.error());
   CHECK(msg.find("node.json: extra: unknown field") != std::string::npos);
-  CHECK(msg.find("node.json: providers.\"a\".kind: unknown provider kind \"telepathy\"")
-        != std::string::npos);
+  CHECK(
+    msg.find(
+      "node.json: providers.\"a\".kind: unknown provider kind \"telepathy\"")
+    != std::string::npos);
   CHECK(msg.find("node.json: providers.\"b\": an http provider needs a \"url\"")
         != std::string::npos);
   CHECK(msg.find("node.json: providers.\"c\".latency: unknown field")
         != std::string::npos);
-  CHECK(msg.find("providers.\"d\".url: url \"ftp://x\": only http:// URLs are supported")
-        != std::string::npos);
+  CHECK(
+    msg.find(
+      "providers.\"d\".url: url \"ftp://x\": only http:// URLs are supported")
+    != std::string::npos);
   auto not_json = node_config::parse("{", "node.json");
   REQUIRE_FALSE(not_json);
   CHECK(describe(not_json.error()).find("node.json: line 1, column 2")
@@ -232,7 +245,8 @@ TEST_CASE("the simulated DOM makes one fulfillment order per ship_from value") {
     {"action": "send_to_fulfillment", "name": "Ship"}]})");
   REQUIRE(fx.submit(R"({"id": "D-1", "lines": [
     {"id": "1", "ship_from": "WH-A"}, {"id": "2", "ship_from": "WH-B"},
-    {"id": "3", "ship_from": "WH-A"}, {"id": "4"}]})").status
+    {"id": "3", "ship_from": "WH-A"}, {"id": "4"}]})")
+            .status
           == submit_status::accepted);
   auto r = fx.wait_terminal("D-1", "DOM");
   CHECK(r.state == journey_state::completed);
@@ -255,9 +269,12 @@ TEST_CASE("the simulated DOM makes one fulfillment order per ship_from value") {
   }
 }
 
-TEST_CASE("the simulated provider fails orders matching fail_when on every attempt") {
-  auto config = node_config::parse(R"({"providers": {"notify": {"kind": "simulated",
-    "fail_when": {"field": "vip", "op": "eq", "value": true}}}})", "n.json");
+TEST_CASE(
+  "the simulated provider fails orders matching fail_when on every attempt") {
+  auto config =
+    node_config::parse(R"({"providers": {"notify": {"kind": "simulated",
+    "fail_when": {"field": "vip", "op": "eq", "value": true}}}})",
+                       "n.json");
   REQUIRE(config);
   engine_fixture fx{*config};
   fx.publish(R"({"name": "N", "type": "order", "steps": [
@@ -276,7 +293,8 @@ TEST_CASE("the simulated provider fails orders matching fail_when on every attem
   CHECK(fx.wait_terminal("V-2", "N").state == journey_state::completed);
 }
 
-TEST_CASE("a provider sees only the lines in scope and may not answer for others") {
+TEST_CASE(
+  "a provider sees only the lines in scope and may not answer for others") {
   engine_fixture fx;
   std::mutex mutex;
   std::vector<std::string> seen_lines;
@@ -306,7 +324,8 @@ TEST_CASE("a provider sees only the lines in scope and may not answer for others
       {"action": "send_to_dom", "name": "Source", "provider": "dom",
        "filter_policies": ["Physical"]}]})");
   REQUIRE(fx.submit(R"({"id": "S-1", "customer": "C-9", "lines": [
-    {"id": "1", "kind": "box"}, {"id": "2", "kind": "gift_card"}]})").status
+    {"id": "1", "kind": "box"}, {"id": "2", "kind": "gift_card"}]})")
+            .status
           == submit_status::accepted);
   auto r = fx.wait_terminal("S-1", "Scoped");
   {
@@ -329,10 +348,11 @@ TEST_CASE("a provider sees only the lines in scope and may not answer for others
   }
 }
 
-TEST_CASE("a fulfillment order is sent by a step whose scope holds all its lines") {
+TEST_CASE(
+  "a fulfillment order is sent by a step whose scope holds all its lines") {
   engine_fixture fx;
-  REQUIRE_FALSE(fx.engine->register_embedded_provider(
-    "dom", [](const provider_request&) {
+  REQUIRE_FALSE(
+    fx.engine->register_embedded_provider("dom", [](const provider_request&) {
       provider_reply reply;
       reply.ok = true;
       reply.fulfillment.push_back({"WH-A", {"1", "2"}});
@@ -371,7 +391,8 @@ TEST_CASE("a fulfillment order is sent by a step whose scope holds all its lines
           "name": "Send gifts", "filter_policies": ["Gifts"]}]}]},
       {"action": "send_to_fulfillment", "name": "Send the rest"}]})");
   REQUIRE(fx.submit(R"({"id": "F-1", "lines": [{"id": "1", "kind": "box"},
-    {"id": "2", "kind": "gift_card"}, {"id": "3", "kind": "box"}]})").status
+    {"id": "2", "kind": "gift_card"}, {"id": "3", "kind": "box"}]})")
+            .status
           == submit_status::accepted);
   auto r = fx.wait_terminal("F-1", "Ship");
   CHECK(r.state == journey_state::completed);

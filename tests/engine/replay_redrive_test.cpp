@@ -17,7 +17,7 @@ struct step_line {
   uint32_t attempts;
   bool operator==(const step_line& o) const {
     return name == o.name && path == o.path && outcome == o.outcome
-           && attempts == o.attempts;
+      && attempts == o.attempts;
   }
 };
 
@@ -79,7 +79,8 @@ TEST_CASE("a replay of a journey that still waits stops where it waits") {
   CHECK(steps_of(report->replayed) == steps_of(report->recorded));
 }
 
-TEST_CASE("a replay against another version reports where that version diverges") {
+TEST_CASE(
+  "a replay against another version reports where that version diverges") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
   REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
@@ -108,7 +109,8 @@ TEST_CASE("a replay against another version reports where that version diverges"
     auto report = fx.engine->replay("SO-1001", std::nullopt, 2u);
     REQUIRE(report);
     REQUIRE(report->divergence);
-    CHECK(report->divergence->find("\"Check lines\" succeeded") != std::string::npos);
+    CHECK(report->divergence->find("\"Check lines\" succeeded")
+          != std::string::npos);
     CHECK(report->divergence->find("replayed \"Check lines\" failed")
           != std::string::npos);
     CHECK(report->divergence->find("quantity must be positive")
@@ -119,7 +121,8 @@ TEST_CASE("a replay against another version reports where that version diverges"
     auto bill = std::string{R"({"action": "send_to_invoice")"};
     auto at = text.find(bill);
     REQUIRE(at != std::string::npos);
-    text.insert(at, R"({"action": "custom", "name": "Audit", "provider": "notify"}, )");
+    text.insert(
+      at, R"({"action": "custom", "name": "Audit", "provider": "notify"}, )");
     REQUIRE(fx.engine->update_flow(text));
     REQUIRE(*fx.engine->publish_flow(invoice_flow) == 2);
     auto report = fx.engine->replay("SO-1001", std::nullopt, 2u);
@@ -131,7 +134,8 @@ TEST_CASE("a replay against another version reports where that version diverges"
   }
 }
 
-TEST_CASE("a failed journey is redriven from its failed step and keeps its history") {
+TEST_CASE(
+  "a failed journey is redriven from its failed step and keeps its history") {
   simulated_config broken;
   broken.fail_first_attempts = 100;
   engine_fixture fx{with_notify({{"fulfillment", broken}})};
@@ -156,7 +160,8 @@ TEST_CASE("a failed journey is redriven from its failed step and keeps its histo
     // after it is a new start, which the stop must not catch up with when
     // the journey wakes from the store.
     REQUIRE_FALSE(fx.engine->stop_flow(invoice_flow, true));
-    REQUIRE_FALSE(fx.engine->register_provider("fulfillment", provider_config{}));
+    REQUIRE_FALSE(
+      fx.engine->register_provider("fulfillment", provider_config{}));
     REQUIRE(fx.engine->redrive("SO-1001", std::nullopt));
     fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
     fx.wait_passivated(invoice_flow, 1, 1);
@@ -165,11 +170,13 @@ TEST_CASE("a failed journey is redriven from its failed step and keeps its histo
           == journey_state::completed);
   }
   SECTION("after the provider recovers the journey goes on to the end") {
-    REQUIRE_FALSE(fx.engine->register_provider("fulfillment", provider_config{}));
+    REQUIRE_FALSE(
+      fx.engine->register_provider("fulfillment", provider_config{}));
     auto redriven = fx.engine->redrive("SO-1001", std::nullopt);
     REQUIRE(redriven);
     CHECK(redriven->state == journey_state::running);
-    auto waiting = fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+    auto waiting =
+      fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
     REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
     auto done = fx.wait_terminal("SO-1001", invoice_flow);
     CHECK(done.state == journey_state::completed);

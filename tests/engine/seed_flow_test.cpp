@@ -13,8 +13,8 @@ const char* flow_name = "Test Order flow sample";
 std::string order_from(const std::string& id, const std::string& source,
                        const std::string& currency = "USD") {
   return R"({"id": ")" + id + R"(", "source": ")" + source
-         + R"(", "customer_id": "C-1", "currency": ")" + currency
-         + R"(", "lines": [{"id": "1", "sku": "SKU-RED", "quantity": 1}]})";
+    + R"(", "customer_id": "C-1", "currency": ")" + currency
+    + R"(", "lines": [{"id": "1", "sku": "SKU-RED", "quantity": 1}]})";
 }
 
 } // namespace
@@ -71,7 +71,8 @@ TEST_CASE("the seed example skips an order from any other source") {
   CHECK(step_named(r, "Validation split")->outcome == step_outcome::succeeded);
 }
 
-TEST_CASE("an order that fails validation in its branch fails the merge and the journey") {
+TEST_CASE("an order that fails validation in its branch fails the merge and "
+          "the journey") {
   engine_fixture fx;
   fx.publish_example("test-order-flow-sample.json");
   REQUIRE(fx.submit(order_from("B-2", "BigCommerce", "JPY")).status

@@ -63,7 +63,8 @@ TEST_CASE("an attempt that takes longer than timeout_ms fails and is retried") {
   auto r = fx.wait_terminal("T-1", "Timeout");
   CHECK(r.state == journey_state::failed);
   CHECK(r.steps[0].attempts == 2);
-  CHECK(r.steps[0].error == std::optional<std::string>{"timed out after 200 ms"});
+  CHECK(r.steps[0].error
+        == std::optional<std::string>{"timed out after 200 ms"});
 }
 
 TEST_CASE("a late answer after a time-out does not count") {

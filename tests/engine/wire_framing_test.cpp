@@ -31,8 +31,8 @@ std::string message(uint32_t length) {
 
 TEST_CASE("messages within wire_bytes pass in any cut") {
   auto bytes = message(100) + message(0) + message(68);
-  for (std::size_t cut : {std::size_t{1}, std::size_t{7}, std::size_t{32},
-                          std::size_t{1000}}) {
+  for (std::size_t cut :
+       {std::size_t{1}, std::size_t{7}, std::size_t{32}, std::size_t{1000}}) {
     wire_framing framing{132};
     for (std::size_t at = 0; at < bytes.size(); at += cut)
       CHECK(framing.feed(bytes.data() + at, std::min(cut, bytes.size() - at)));

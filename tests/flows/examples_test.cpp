@@ -18,7 +18,7 @@ std::vector<std::string> example_files(const std::string& suffix) {
       std::string name = entry->d_name;
       if (name.size() > suffix.size()
           && name.compare(name.size() - suffix.size(), suffix.size(), suffix)
-               == 0)
+            == 0)
         result.push_back(name);
     }
     ::closedir(d);

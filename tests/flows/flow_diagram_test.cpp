@@ -157,8 +157,10 @@ picture read_mermaid(const std::string& text) {
     R"re(    (\w+)(\(\[|\[|\{\{|\{|\(\()"([^"]*)"(\]\)|\]|\}\}|\}|\)\)))re"};
   static const std::regex edge{R"re(    (\w+) -->(?:\|"([^"]*)"\|)? (\w+))re"};
   static const std::map<std::string, std::pair<std::string, std::string>>
-    shapes{{"([", {"])", "oval"}},  {"[", {"]", "box"}},
-           {"{", {"}", "diamond"}}, {"{{", {"}}", "hexagon"}},
+    shapes{{"([", {"])", "oval"}},
+           {"[", {"]", "box"}},
+           {"{", {"}", "diamond"}},
+           {"{{", {"}}", "hexagon"}},
            {"((", {"))", "circle"}}};
   picture result;
   std::istringstream in{text};
@@ -244,15 +246,17 @@ const char* name_of(diagram_format format) {
 }
 
 std::string custom(const std::string& name, const std::string& extra = "") {
-  return R"({"action": "custom", "name": ")" + name
-         + R"(", "provider": "p")" + extra + "}";
+  return R"({"action": "custom", "name": ")" + name + R"(", "provider": "p")"
+    + extra + "}";
 }
 
 std::string flow_of(const std::string& name, const std::string& steps) {
-  return R"({"name": ")" + name + R"(", "type": "order", "policies": {"filter": [
+  return R"({"name": ")" + name
+    + R"(", "type": "order", "policies": {"filter": [
       {"name": "Big", "scope": "header", "when": {"field": "source", "op": "eq", "value": "BigCommerce"}},
       {"name": "Real", "scope": "line", "when": {"all": [{"field": "sku", "op": "exists"}, {"not": {"field": "qty", "op": "eq", "value": 0}}]}}
-    ]}, "steps": )" + steps + "}";
+    ]}, "steps": )"
+    + steps + "}";
 }
 
 } // namespace
@@ -365,8 +369,8 @@ TEST_CASE("every node lies on a path from start to end") {
 TEST_CASE("order to invoice is drawn edge by edge in execution order") {
   auto f = example_flow("order-to-invoice.json");
   auto n = [&](const char* name) { return node(*f, name); };
-  const std::string retail
-    = R"(Retail: Retail (channel ne "b2b"), Physical lines [line] (kind ne "gift_card"))";
+  const std::string retail =
+    R"(Retail: Retail (channel ne "b2b"), Physical lines [line] (kind ne "gift_card"))";
   std::vector<drawn_edge> expected{
     {"start", n("Check header"), ""},
     {n("Check header"), n("Check lines"), ""},
@@ -446,12 +450,14 @@ TEST_CASE("non-ASCII policy names are kept as UTF-8 on the branch edges") {
   for (auto format : formats) {
     INFO(name_of(format));
     auto p = draw(*f, format);
-    CHECK(p.label_of(node(*f, "Validation split"), node(*f, "Test validation 1"))
-          == "Order Source 1: Filter Policy \xE2\x80\x93 BigCommerce"
-             R"( (source eq "BigCommerce"))");
-    CHECK(p.label_of(node(*f, "Validation split"), node(*f, "Test validation 2"))
-          == "Order Source 2: Filter Policy \xE2\x80\x93 Orderful"
-             R"( (source eq "Orderful"))");
+    CHECK(
+      p.label_of(node(*f, "Validation split"), node(*f, "Test validation 1"))
+      == "Order Source 1: Filter Policy \xE2\x80\x93 BigCommerce"
+         R"( (source eq "BigCommerce"))");
+    CHECK(
+      p.label_of(node(*f, "Validation split"), node(*f, "Test validation 2"))
+      == "Order Source 2: Filter Policy \xE2\x80\x93 Orderful"
+         R"( (source eq "Orderful"))");
     CHECK(p.has_edge(node(*f, "Test validation 1"), merge));
     CHECK(p.has_edge(node(*f, "Test validation 2"), merge));
     CHECK(p.has_edge(merge, "finish"));
@@ -479,9 +485,11 @@ TEST_CASE("an action's label shows its provider, input events and retries") {
 }
 
 TEST_CASE("an empty no branch goes straight to the merge") {
-  auto f = parsed(flow_of("Empty no", "[" + custom("Try") + R"(,
+  auto f = parsed(flow_of("Empty no",
+                          "[" + custom("Try") + R"(,
     {"element": "condition_merge", "name": "Ok?",
-     "yes": [)" + custom("Go on") + R"(], "no": []},
+     "yes": [)" + custom("Go on")
+                            + R"(], "no": []},
     )" + custom("After") + "]"));
   auto merge = merge_node(*f, "Ok?");
   for (auto format : formats) {
@@ -498,9 +506,11 @@ TEST_CASE("an empty no branch goes straight to the merge") {
 }
 
 TEST_CASE("the branches of a plain condition end where the flow ends") {
-  auto f = parsed(flow_of("Plain", "[" + custom("Try") + R"(,
+  auto f = parsed(flow_of("Plain",
+                          "[" + custom("Try") + R"(,
     {"element": "condition", "name": "Ok?",
-     "yes": [)" + custom("Go on") + R"(], "no": []}])"));
+     "yes": [)" + custom("Go on")
+                            + R"(], "no": []}])"));
   for (auto format : formats) {
     INFO(name_of(format));
     auto p = draw(*f, format);
@@ -517,23 +527,30 @@ TEST_CASE("the branches of a plain condition end where the flow ends") {
 }
 
 TEST_CASE("a plain splitter inside a merged branch ends at the outer merge") {
-  auto f = parsed(flow_of("Nested", R"([
+  auto f = parsed(flow_of(
+    "Nested",
+    R"([
     {"element": "splitter_merge", "name": "Outer", "branches": [
-      {"name": "A", "steps": [)" + custom("First")
-    + R"(, {"element": "splitter", "name": "Inner", "branches": [
+      {"name": "A", "steps": [)"
+      + custom("First")
+      + R"(, {"element": "splitter", "name": "Inner", "branches": [
           {"name": "X", "steps": [)"
-    + custom("Ex", R"(, "filter_policies": ["Big", "Real"])") + R"(]},
-          {"name": "Y", "steps": [)" + custom("Why") + R"(]}]}]},
-      {"name": "B", "steps": [)" + custom("Bee") + ", "
-    + custom("Filtered later", R"(, "filter_policies": ["Big"])") + R"(]}]},
-    )" + custom("Last") + "]"));
+      + custom("Ex", R"(, "filter_policies": ["Big", "Real"])") + R"(]},
+          {"name": "Y", "steps": [)"
+      + custom("Why") + R"(]}]}]},
+      {"name": "B", "steps": [)"
+      + custom("Bee") + ", "
+      + custom("Filtered later", R"(, "filter_policies": ["Big"])") + R"(]}]},
+    )" + custom("Last")
+      + "]"));
   auto outer = merge_node(*f, "Outer");
   for (auto format : formats) {
     INFO(name_of(format));
     auto p = draw(*f, format);
     CHECK(p.nodes.count(merge_node(*f, "Inner")) == 0);
-    CHECK(p.label_of(node(*f, "Inner"), node(*f, "Ex"))
-          == R"(X: Big (source eq "BigCommerce"), Real [line] (sku exists and not qty eq 0))");
+    CHECK(
+      p.label_of(node(*f, "Inner"), node(*f, "Ex"))
+      == R"(X: Big (source eq "BigCommerce"), Real [line] (sku exists and not qty eq 0))");
     CHECK(p.label_of(node(*f, "Inner"), node(*f, "Why")) == "Y");
     CHECK(p.has_edge(node(*f, "Ex"), outer));
     CHECK(p.has_edge(node(*f, "Why"), outer));
@@ -548,10 +565,10 @@ TEST_CASE("a plain splitter inside a merged branch ends at the outer merge") {
   }
 }
 
-TEST_CASE("quotes, backslashes and markup in names are escaped in both formats") {
-  auto f = parsed(flow_of(R"(Say \"hi\")",
-                          "[" + custom(R"(Check \"A\" \\ B #1 <b> & `x`)")
-                            + "]"));
+TEST_CASE(
+  "quotes, backslashes and markup in names are escaped in both formats") {
+  auto f = parsed(flow_of(
+    R"(Say \"hi\")", "[" + custom(R"(Check \"A\" \\ B #1 <b> & `x`)") + "]"));
   const std::string name = R"(Check "A" \ B #1 <b> & `x`)";
   REQUIRE(f->steps.at(0).name == name);
 
@@ -564,9 +581,10 @@ TEST_CASE("quotes, backslashes and markup in names are escaped in both formats")
   }
   SECTION("as Mermaid") {
     auto text = render_diagram(*f, diagram_format::mermaid);
-    CHECK(text.find(
-            R"(s0["Check #quot;A#quot; \ B #35;1 #lt;b#gt; #amp; #96;x#96;<br/>custom → p"])")
-          != std::string::npos);
+    CHECK(
+      text.find(
+        R"(s0["Check #quot;A#quot; \ B #35;1 #lt;b#gt; #amp; #96;x#96;<br/>custom → p"])")
+      != std::string::npos);
     CHECK(read_mermaid(text).nodes.at("s0").lines[0] == name);
   }
 }
@@ -579,8 +597,8 @@ TEST_CASE("Graphviz accepts the DOT output when it is installed") {
   test::temp_dir dir;
   for (const auto& name : example_names) {
     INFO(name);
-    dir.write("flow.dot", render_diagram(*example_flow(name),
-                                         diagram_format::dot));
+    dir.write("flow.dot",
+              render_diagram(*example_flow(name), diagram_format::dot));
     auto cmd = "dot -Tsvg '" + dir.file("flow.dot") + "' -o /dev/null";
     CHECK(std::system(cmd.c_str()) == 0);
   }

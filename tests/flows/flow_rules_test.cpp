@@ -20,7 +20,7 @@ const char* policies = R"({
 
 std::string flow_with(const std::string& steps) {
   return std::string{R"({"name": "Rules", "type": "order", "policies": )"}
-         + policies + R"(, "steps": )" + steps + "}";
+  + policies + R"(, "steps": )" + steps + "}";
 }
 
 std::vector<std::string> errors_of(const std::string& text) {
@@ -49,11 +49,11 @@ bool has_error(const std::vector<std::string>& errors,
     CHECK(has_error(errs_, {__VA_ARGS__}));                                    \
   } while (false)
 
-
 } // namespace
 
 TEST_CASE("a flow that follows every rule has no errors") {
-  auto errors = errors_of(flow_with(R"([{"action": "validate_order_header", "name": "A"}])"));
+  auto errors = errors_of(
+    flow_with(R"([{"action": "validate_order_header", "name": "A"}])"));
   CHECK(errors.empty());
 }
 
@@ -64,8 +64,9 @@ TEST_CASE("a splitter that does not merge must be the last step") {
           {"name": "one", "steps": [{"action": "send_to_dom", "name": "D1"}]},
           {"name": "two", "steps": [{"action": "send_to_dom", "name": "D2"}]}]},
         {"action": "send_to_dom", "name": "After"}])"));
-  CHECK_ERROR(errors, "flow.json: steps[1] \"Fan out\": a splitter that does "
-                      "not merge must be the last step of its sequence");
+  CHECK_ERROR(errors,
+              "flow.json: steps[1] \"Fan out\": a splitter that does "
+              "not merge must be the last step of its sequence");
 }
 
 TEST_CASE("a condition that does not merge must be the last step") {
@@ -73,8 +74,9 @@ TEST_CASE("a condition that does not merge must be the last step") {
     R"([{"action": "validate_order_header", "name": "A"},
         {"element": "condition", "name": "Ok?", "yes": [], "no": []},
         {"action": "send_to_dom", "name": "After"}])"));
-  CHECK_ERROR(errors, "steps[1] \"Ok?\"", "a condition that does not merge "
-                                         "must be the last step");
+  CHECK_ERROR(errors, "steps[1] \"Ok?\"",
+              "a condition that does not merge "
+              "must be the last step");
 }
 
 TEST_CASE("merging elements may be followed by more steps") {
@@ -109,8 +111,7 @@ TEST_CASE("a splitter needs at least two branches") {
   auto errors = errors_of(flow_with(
     R"([{"element": "splitter", "name": "Lonely", "branches": [
           {"name": "one", "steps": [{"action": "send_to_dom", "name": "D1"}]}]}])"));
-  CHECK_ERROR(errors, "steps[0] \"Lonely\".branches",
-              "at least 2 branches");
+  CHECK_ERROR(errors, "steps[0] \"Lonely\".branches", "at least 2 branches");
 }
 
 TEST_CASE("branch names are unique within a splitter") {
@@ -151,7 +152,8 @@ TEST_CASE("yes and no may be empty lists") {
   CHECK(errors.empty());
 }
 
-TEST_CASE("assign_fulfillment_source needs exactly one fulfillment_source policy") {
+TEST_CASE(
+  "assign_fulfillment_source needs exactly one fulfillment_source policy") {
   SECTION("none") {
     auto errors = errors_of(flow_with(
       R"([{"action": "assign_fulfillment_source", "name": "Pick"}])"));
@@ -204,8 +206,7 @@ TEST_CASE("policy references must exist") {
 }
 
 TEST_CASE("a custom action needs a provider, which defaults for the others") {
-  auto parsed = parse_flow(flow_with(
-    R"([{"action": "custom", "name": "C"}])"));
+  auto parsed = parse_flow(flow_with(R"([{"action": "custom", "name": "C"}])"));
   CHECK_ERROR(parsed.errors.lines("flow.json"), "steps[0] \"C\"",
               "a custom action needs a \"provider\"");
   auto ok = parse_flow(flow_with(
@@ -256,8 +257,8 @@ TEST_CASE("unknown fields are errors that name the field") {
     CHECK_ERROR(errors, "flow.json: stepz: unknown field \"stepz\"");
   }
   SECTION("in a step") {
-    auto errors = errors_of(flow_with(
-      R"([{"action": "send_to_dom", "name": "D", "retries": 3}])"));
+    auto errors = errors_of(
+      flow_with(R"([{"action": "send_to_dom", "name": "D", "retries": 3}])"));
     CHECK_ERROR(errors, "steps[0] \"D\".retries: unknown field \"retries\"");
   }
   SECTION("in a predicate") {
@@ -327,14 +328,14 @@ TEST_CASE("retry defaults and backoff grow exponentially up to the cap") {
   CHECK(retry.delay_before(30) == 350);
 }
 
-TEST_CASE("wait_timeout_ms needs input_events and retries need a provider action") {
+TEST_CASE(
+  "wait_timeout_ms needs input_events and retries need a provider action") {
   auto errors = errors_of(flow_with(
     R"([{"action": "send_to_dom", "name": "D", "wait_timeout_ms": 10},
         {"action": "validate_order_line", "name": "V", "timeout_ms": 5}])"));
   CHECK_ERROR(errors, "steps[0] \"D\".wait_timeout_ms",
               "only an action with input_events waits");
-  CHECK_ERROR(errors, "steps[1] \"V\".timeout_ms",
-              "provider actions only");
+  CHECK_ERROR(errors, "steps[1] \"V\".timeout_ms", "provider actions only");
 }
 
 TEST_CASE("a flow over a limit of SPEC 8 is refused naming the limit") {
@@ -348,34 +349,35 @@ TEST_CASE("a flow over a limit of SPEC 8 is refused naming the limit") {
   }
   SECTION("a step name or provider id over 128 bytes") {
     auto long_name = std::string(200, 'n');
-    auto errors = errors_of(flow_with(
-      R"([{"action": "custom", "name": ")" + long_name
-      + R"(", "provider": ")" + long_name + R"("}])"));
+    auto errors =
+      errors_of(flow_with(R"([{"action": "custom", "name": ")" + long_name
+                          + R"(", "provider": ")" + long_name + R"("}])"));
     CHECK_ERROR(errors, ".name: 200 bytes is over the limit of 128 bytes");
     CHECK_ERROR(errors, ".provider: 200 bytes is over the limit of 128 bytes");
   }
   SECTION("JSON nested deeper than 64 levels") {
-    auto errors = errors_of(flow_with(
-      R"([{"action": "send_to_dom", "name": "D"}], "x": )"
-      + std::string(100000, '[') + std::string(100000, ']')));
+    auto errors = errors_of(
+      flow_with(R"([{"action": "send_to_dom", "name": "D"}], "x": )"
+                + std::string(100000, '[') + std::string(100000, ']')));
     CHECK_ERROR(errors, "nests JSON deeper than the limit of 64 levels");
   }
   SECTION("more steps than the limit") {
     limits lim;
     lim.flow_steps = 2;
-    auto parsed = parse_flow(
-      flow_with(R"([{"action": "send_to_dom", "name": "A"},
+    auto parsed =
+      parse_flow(flow_with(R"([{"action": "send_to_dom", "name": "A"},
                     {"action": "send_to_dom", "name": "B"},
                     {"action": "send_to_dom", "name": "C"}])"),
-      lim);
+                 lim);
     CHECK_ERROR(parsed.errors.lines("flow.json"),
                 "steps: 3 steps is over the limit of 2 steps");
   }
   SECTION("a document larger than the limit") {
     limits lim;
     lim.flow_bytes = 100;
-    auto parsed = parse_flow(
-      flow_with(R"([{"action": "send_to_dom", "name": "A"}])"), lim);
-    CHECK_ERROR(parsed.errors.lines("flow.json"), "is over the limit of 100 bytes");
+    auto parsed =
+      parse_flow(flow_with(R"([{"action": "send_to_dom", "name": "A"}])"), lim);
+    CHECK_ERROR(parsed.errors.lines("flow.json"),
+                "is over the limit of 100 bytes");
   }
 }

@@ -68,8 +68,7 @@ TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
   }
   SECTION("JSON nested 200,000 deep is refused before it is parsed") {
     std::string deep = R"({"id": "SO-1", "lines": [], "x": )"
-                       + std::string(200000, '[') + std::string(200000, ']')
-                       + "}";
+      + std::string(200000, '[') + std::string(200000, ']') + "}";
     auto o = order::parse(deep);
     REQUIRE_FALSE(o);
     CHECK(describe(o.error())
@@ -78,12 +77,12 @@ TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
   }
   SECTION("64 levels are fine") {
     std::string ok = R"({"id": "SO-1", "lines": [], "x": )"
-                     + std::string(63, '[') + std::string(63, ']') + "}";
+      + std::string(63, '[') + std::string(63, ']') + "}";
     CHECK(order::parse(ok));
   }
   SECTION("brackets inside strings do not count") {
     std::string ok = R"({"id": "SO-1", "lines": [], "x": ")"
-                     + std::string(1000, '[') + R"("})";
+      + std::string(1000, '[') + R"("})";
     CHECK(order::parse(ok));
   }
   SECTION("a document over 1 MiB") {

@@ -24,8 +24,10 @@ order make_order(const std::string& text) {
 TEST_CASE("header filters decide whether an action applies") {
   auto f = order_to_invoice();
   const auto& erp = *f->find_step("Hand to ERP");
-  auto b2b = make_order(R"({"id": "1", "channel": "b2b", "lines": [{"id": "a"}]})");
-  auto web = make_order(R"({"id": "2", "channel": "web", "lines": [{"id": "a"}]})");
+  auto b2b =
+    make_order(R"({"id": "1", "channel": "b2b", "lines": [{"id": "a"}]})");
+  auto web =
+    make_order(R"({"id": "2", "channel": "web", "lines": [{"id": "a"}]})");
   CHECK(apply_filters(*f, erp, b2b, all_lines(b2b)).matched);
   CHECK_FALSE(apply_filters(*f, erp, web, all_lines(web)).matched);
 }
@@ -42,33 +44,37 @@ TEST_CASE("line filters keep the matching lines and skip when none match") {
     {"id": "1", "kind": "gift_card"}]})");
   CHECK_FALSE(apply_filters(*f, pick, cards, all_lines(cards)).matched);
   SECTION("a failing header filter skips whatever the lines") {
-    auto b2b = make_order(R"({"id": "3", "channel": "b2b", "lines": [{"id": "1"}]})");
+    auto b2b =
+      make_order(R"({"id": "3", "channel": "b2b", "lines": [{"id": "1"}]})");
     CHECK_FALSE(apply_filters(*f, pick, b2b, all_lines(b2b)).matched);
   }
 }
 
 TEST_CASE("a validation action lists every failing rule with line ids") {
   auto f = order_to_invoice();
-  auto bad = make_order(R"({"id": "SO-1003", "currency": "JPY", "ship_to": {"country": "usa"},
+  auto bad = make_order(
+    R"({"id": "SO-1003", "currency": "JPY", "ship_to": {"country": "usa"},
     "lines": [{"id": "1", "sku": "SKU-RED", "quantity": 0}, {"id": "2"}]})");
-  auto header = run_validation(*f, *f->find_step("Check header"), bad,
-                               all_lines(bad));
-  CHECK(header == std::vector<std::string>{
-                    "customer_id is required",
-                    "ship_to.country must be an ISO 3166 code"});
-  auto lines = run_validation(*f, *f->find_step("Check lines"), bad,
-                              all_lines(bad));
-  CHECK(lines == std::vector<std::string>{
-                   "line \"1\": quantity must be positive",
-                   "line \"2\": quantity must be positive",
-                   "line \"2\": sku is required"});
+  auto header =
+    run_validation(*f, *f->find_step("Check header"), bad, all_lines(bad));
+  CHECK(
+    header
+    == std::vector<std::string>{"customer_id is required",
+                                "ship_to.country must be an ISO 3166 code"});
+  auto lines =
+    run_validation(*f, *f->find_step("Check lines"), bad, all_lines(bad));
+  CHECK(lines
+        == std::vector<std::string>{"line \"1\": quantity must be positive",
+                                    "line \"2\": quantity must be positive",
+                                    "line \"2\": sku is required"});
   SECTION("only the lines in scope are checked") {
     auto some = run_validation(*f, *f->find_step("Check lines"), bad, {0});
     CHECK(some.size() == 1);
   }
 }
 
-TEST_CASE("fulfillment sources come from the first matching rule or the default") {
+TEST_CASE(
+  "fulfillment sources come from the first matching rule or the default") {
   auto f = order_to_invoice();
   const auto& pick = *f->find_step("Pick warehouse");
   auto o = make_order(R"({"id": "SO-1", "lines": [

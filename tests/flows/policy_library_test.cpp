@@ -38,20 +38,25 @@ TEST_CASE("a library file is read policy by policy") {
     for (const char* text : {"[]", "888", "\"x\""}) {
       auto bad = parse_policy_file(text, "lib.json");
       REQUIRE_FALSE(bad);
-      CHECK(describe(bad.error()).find("lib.json: must be an object with \"filter\"")
+      CHECK(describe(bad.error())
+              .find("lib.json: must be an object with \"filter\"")
             == 0);
     }
   }
   SECTION("with every problem named by its place") {
-    auto bad = parse_policy_file(R"({"filter": [{"name": "A", "when": {"field": "x", "op": "nope"}},
-      {"name": "A", "when": {"field": "x", "op": "exists"}}], "extra": 1})", "lib.json");
+    auto bad = parse_policy_file(
+      R"({"filter": [{"name": "A", "when": {"field": "x", "op": "nope"}},
+      {"name": "A", "when": {"field": "x", "op": "exists"}}], "extra": 1})",
+      "lib.json");
     REQUIRE_FALSE(bad);
     auto text = describe(bad.error());
     CHECK(text.find("lib.json: extra: unknown field") != std::string::npos);
     CHECK(text.find("lib.json: filter[0] \"A\".when.op: unknown op \"nope\"")
           != std::string::npos);
-    CHECK(text.find("lib.json: filter[1] \"A\": filter policy name \"A\" is already used")
-          != std::string::npos);
+    CHECK(
+      text.find(
+        "lib.json: filter[1] \"A\": filter policy name \"A\" is already used")
+      != std::string::npos);
   }
 }
 
@@ -71,11 +76,13 @@ TEST_CASE("a flow gets a copy of the library policies it uses, and no others") {
   CHECK_FALSE(parse_flow(flow_using()).model);
 }
 
-TEST_CASE("a policy defined both in a flow and in the library is an error naming both") {
+TEST_CASE("a policy defined both in a flow and in the library is an error "
+          "naming both") {
   auto lib = parse_policy_file(library_file, "lib.json");
   REQUIRE(lib);
   auto clash = with_library(
-    flow_using(R"( "policies": {"filter": [{"name": "US only", "when": {"field": "a", "op": "exists"}}]},)"),
+    flow_using(
+      R"( "policies": {"filter": [{"name": "US only", "when": {"field": "a", "op": "exists"}}]},)"),
     *lib, "f.json");
   REQUIRE_FALSE(clash);
   CHECK(describe(clash.error())
@@ -83,16 +90,19 @@ TEST_CASE("a policy defined both in a flow and in the library is an error naming
            "this flow and in the node's policy library; rename one of them");
 }
 
-TEST_CASE("publish freezes the library policies, and a library change makes the next publish a new version") {
+TEST_CASE("publish freezes the library policies, and a library change makes "
+          "the next publish a new version") {
   auto lib = parse_policy_file(library_file, "lib.json");
   REQUIRE(lib);
-  auto created = lifecycle_create(flow_using(), "f.json", 1, default_limits(), *lib);
+  auto created =
+    lifecycle_create(flow_using(), "f.json", 1, default_limits(), *lib);
   REQUIRE(created);
   CHECK(created->draft == flow_using()); // the draft stays as written
   auto v1 = lifecycle_publish(*created, {}, 2, default_limits(), *lib);
   REQUIRE(v1);
   REQUIRE(v1->frozen);
-  CHECK(v1->frozen->definition.find("customer is required") != std::string::npos);
+  CHECK(v1->frozen->definition.find("customer is required")
+        != std::string::npos);
   auto stopped = lifecycle_stop(v1->flow, 3);
   REQUIRE(stopped);
   SECTION("unchanged, publish republishes the same version") {
@@ -104,7 +114,8 @@ TEST_CASE("publish freezes the library policies, and a library change makes the 
   }
   SECTION("a changed library policy makes version 2") {
     auto changed = *lib;
-    changed[2].json = R"({"name":"Needs customer","kind":"header_validation","rules":[{"when":{"field":"customer_id","op":"exists"},"message":"who is it for?"}]})";
+    changed[2].json =
+      R"({"name":"Needs customer","kind":"header_validation","rules":[{"when":{"field":"customer_id","op":"exists"},"message":"who is it for?"}]})";
     auto v2 = lifecycle_publish(*stopped, {}, 4, default_limits(), changed,
                                 v1->frozen->definition);
     REQUIRE(v2);

@@ -39,7 +39,7 @@ private:
 
 std::string cmp(const char* field, const char* op, const char* value) {
   return std::string{R"({"field": ")"} + field + R"(", "op": ")" + op
-         + R"(", "value": )" + value + "}";
+    + R"(", "value": )" + value + "}";
 }
 
 std::string check(const char* field, const char* op) {
@@ -118,7 +118,7 @@ TEST_CASE("lt le gt ge order numbers and strings") {
     CHECK_FALSE(eval(cmp("vip", "ge", "1")));
   }
   SECTION("numbers compare as numbers, not as text") {
-    CHECK(eval(cmp("count", "lt", "10")));   // "3" < "10" would be false
+    CHECK(eval(cmp("count", "lt", "10")));     // "3" < "10" would be false
     CHECK(eval(cmp("source", "lt", "\"a\""))); // "B" < "a" in byte order
   }
 }
@@ -162,7 +162,8 @@ TEST_CASE("a pattern that needs backtracking is refused at validation") {
   CHECK(backreference[0].find("when.value: invalid regular expression "
                               "\"(a)\\\\1\": invalid escape sequence")
         != std::string::npos);
-  CHECK(backreference[0].find("must match in linear time") != std::string::npos);
+  CHECK(backreference[0].find("must match in linear time")
+        != std::string::npos);
   auto lookahead = errors_of(cmp("source", "matches", R"("(?=a)a")"));
   REQUIRE(lookahead.size() == 1);
   CHECK(lookahead[0].find("must match in linear time") != std::string::npos);
@@ -172,7 +173,7 @@ TEST_CASE("matches runs in linear time on a catastrophic pattern") {
   // (a+)+$ on a long run of a's followed by a mismatch takes exponential
   // time with a backtracking engine; RE2 answers at once.
   std::string order = R"({"id": "SO-1", "lines": [], "note": ")"
-                      + std::string(200000, 'a') + R"(!"})";
+    + std::string(200000, 'a') + R"(!"})";
   json_document doc;
   doc.Parse(order.c_str());
   json_document pred;
@@ -237,8 +238,9 @@ TEST_CASE("predicates with mistakes are reported where they are") {
   CHECK(errors_of(R"({"all": [{"field": "a"}]})")[0].find(
           "when.all[0]: missing required field \"op\"")
         != std::string::npos);
-  CHECK(errors_of(cmp("a", "eq", "null"))[0].find("when.value: must be a number")
-        != std::string::npos);
+  CHECK(
+    errors_of(cmp("a", "eq", "null"))[0].find("when.value: must be a number")
+    != std::string::npos);
   CHECK(errors_of(R"({"not": {"field": "a", "op": "exists"}, "x": 1})")[0].find(
           "when.x: unknown field")
         != std::string::npos);

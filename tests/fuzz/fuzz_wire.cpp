@@ -37,12 +37,13 @@ void write_seeds(const char* dir) {
     std::ofstream out{std::string{dir} + "/" + name, std::ios::binary};
     out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
   };
-  put("submit", caf::make_message(orca::order_submit_atom::value,
-                                  std::vector<std::string>{
-                                    R"({"id": "SO-1", "lines": []})"}));
-  put("event", caf::make_message(orca::order_event_atom::value,
-                                 std::string{"SO-1"},
-                                 std::string{"fulfillment_shipped"}));
+  put("submit",
+      caf::make_message(
+        orca::order_submit_atom::value,
+        std::vector<std::string>{R"({"id": "SO-1", "lines": []})"}));
+  put("event",
+      caf::make_message(orca::order_event_atom::value, std::string{"SO-1"},
+                        std::string{"fulfillment_shipped"}));
   orca::wire_query q;
   q.flow = "Order to invoice";
   q.limit = 10;
@@ -74,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   // What the node does with what arrived: match it against its handlers
   // (an unexpected message is dropped unread, see engine/node.cpp).
   if (!msg.empty())
-    (void) msg.match_element<std::string>(0);
-  (void) msg.type_token();
+    (void)msg.match_element<std::string>(0);
+  (void)msg.type_token();
   return 0;
 }

@@ -16,7 +16,8 @@ const std::vector<std::string> with_notify{"dom", "fulfillment", "fno",
 std::string simple_flow(const std::string& name,
                         const std::string& action = "send_to_dom") {
   return R"({"name": ")" + name + R"(", "type": "order", "steps": [
-    {"action": ")" + action + R"(", "name": "Step"}]})";
+    {"action": ")"
+    + action + R"(", "name": "Step"}]})";
 }
 
 std::unique_ptr<store> open_store(const test::temp_dir& dir) {
@@ -42,12 +43,13 @@ TEST_CASE("create stores an Unpublished version 1 draft with created_on") {
     auto again = flows.create(simple_flow("F"), "g.json", 2000);
     REQUIRE_FALSE(again);
     CHECK(again.error() == errc::flow_exists);
-    CHECK(describe(again.error()).find("g.json: name: a flow named \"F\" already exists")
+    CHECK(describe(again.error())
+            .find("g.json: name: a flow named \"F\" already exists")
           != std::string::npos);
   }
   SECTION("an invalid flow is refused with every error") {
-    auto bad = flows.create(R"({"name": "B", "type": "x", "steps": []})",
-                            "b.json", 0);
+    auto bad =
+      flows.create(R"({"name": "B", "type": "x", "steps": []})", "b.json", 0);
     REQUIRE_FALSE(bad);
     CHECK(bad.error() == errc::invalid_flow);
     auto msg = describe(bad.error());
@@ -91,7 +93,8 @@ TEST_CASE("a running published flow cannot be updated") {
         != std::string::npos);
 }
 
-TEST_CASE("a paused flow takes a new draft and publish freezes it, still paused") {
+TEST_CASE(
+  "a paused flow takes a new draft and publish freezes it, still paused") {
   test::temp_dir dir;
   auto db = open_store(dir);
   flow_store flows{*db};
@@ -162,7 +165,8 @@ TEST_CASE("stop then update then publish gives version n+1") {
   }
 }
 
-TEST_CASE("update of an Unpublished draft replaces it before the first publish") {
+TEST_CASE(
+  "update of an Unpublished draft replaces it before the first publish") {
   test::temp_dir dir;
   auto db = open_store(dir);
   flow_store flows{*db};
@@ -205,8 +209,9 @@ TEST_CASE("forbidden lifecycle operations give clear errors") {
     auto refused = flows.publish("N", default_providers, 2);
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == errc::unknown_provider);
-    CHECK(describe(refused.error()).find("provider \"notify\" is not registered")
-          != std::string::npos);
+    CHECK(
+      describe(refused.error()).find("provider \"notify\" is not registered")
+      != std::string::npos);
     CHECK(flows.get("N")->status == flow_status::unpublished);
     CHECK(flows.publish("N", with_notify, 3));
   }
@@ -293,8 +298,8 @@ uint32_t swap_store_format(const std::string& dir, uint32_t n) {
   REQUIRE(mdb_get(txn, meta, &k, &old) == MDB_SUCCESS);
   uint32_t found = 0;
   for (int i = 3; i >= 0; --i)
-    found = (found << 8) | static_cast<unsigned char>(
-                             static_cast<const char*>(old.mv_data)[i]);
+    found = (found << 8)
+      | static_cast<unsigned char>(static_cast<const char*>(old.mv_data)[i]);
   char bytes[4];
   for (int i = 0; i < 4; ++i)
     bytes[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
@@ -315,8 +320,8 @@ TEST_CASE("a store written by a newer format version is refused") {
   auto reopened = store::open(dir.path());
   REQUIRE_FALSE(reopened);
   CHECK(reopened.error() == errc::store_too_new);
-  CHECK(describe(reopened.error()).find("written by format version "
-                                        + std::to_string(newer))
+  CHECK(describe(reopened.error())
+          .find("written by format version " + std::to_string(newer))
         != std::string::npos);
 }
 

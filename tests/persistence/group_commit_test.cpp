@@ -48,13 +48,13 @@ TEST_CASE("a write that cannot be applied fails only its own request") {
   auto released = release.get_future().share();
   std::promise<write_result> first;
   write_request hold;
-  hold.ops.push_back(write_op::modify(
-    (*db)->orders, "hold",
-    [released](std::optional<std::string_view>)
-      -> caf::expected<std::optional<std::string>> {
-      released.wait();
-      return std::optional<std::string>{"held"};
-    }));
+  hold.ops.push_back(
+    write_op::modify((*db)->orders, "hold",
+                     [released](std::optional<std::string_view>)
+                       -> caf::expected<std::optional<std::string>> {
+                       released.wait();
+                       return std::optional<std::string>{"held"};
+                     }));
   hold.done = [&first](const write_result& r) { first.set_value(r); };
   writer.submit(std::move(hold));
   std::vector<std::promise<write_result>> results(5);
@@ -95,8 +95,8 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   caf::error refused;
   for (int i = 0; i < 200 && !refused; ++i) {
     std::promise<write_result> result;
-    writer.submit(put(**db, "k" + std::to_string(i), std::string(50000, 'v'),
-                      result));
+    writer.submit(
+      put(**db, "k" + std::to_string(i), std::string(50000, 'v'), result));
     auto r = result.get_future().get();
     if (r.applied)
       ++written;
@@ -123,7 +123,8 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   std::promise<write_result> erased;
   write_request erase;
   for (int i = 0; i < written; ++i)
-    erase.ops.push_back(write_op::erase((*db)->orders, "k" + std::to_string(i)));
+    erase.ops.push_back(
+      write_op::erase((*db)->orders, "k" + std::to_string(i)));
   erase.done = [&erased](const write_result& r) { erased.set_value(r); };
   writer.submit(std::move(erase));
   CHECK(erased.get_future().get().applied);
@@ -139,7 +140,8 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   CHECK_FALSE((*db)->full());
 }
 
-TEST_CASE("at its maximum size the store takes what fits from a batch and refuses the rest") {
+TEST_CASE("at its maximum size the store takes what fits from a batch and "
+          "refuses the rest") {
   temp_dir dir;
   store::options opts;
   opts.initial_map_size = std::size_t{1} << 20;
@@ -150,8 +152,8 @@ TEST_CASE("at its maximum size the store takes what fits from a batch and refuse
   // Fill the map with 40 KB values until one is refused.
   for (int i = 0; i < 100 && !(*db)->full(); ++i) {
     std::promise<write_result> r;
-    writer.submit(put(**db, "fill" + std::to_string(i), std::string(40000, 'f'),
-                      r));
+    writer.submit(
+      put(**db, "fill" + std::to_string(i), std::string(40000, 'f'), r));
     r.get_future().get();
   }
   REQUIRE((*db)->full());
@@ -162,13 +164,13 @@ TEST_CASE("at its maximum size the store takes what fits from a batch and refuse
   auto released = release.get_future().share();
   std::promise<write_result> first;
   write_request hold;
-  hold.ops.push_back(write_op::modify(
-    (*db)->orders, "hold",
-    [released](std::optional<std::string_view>)
-      -> caf::expected<std::optional<std::string>> {
-      released.wait();
-      return std::optional<std::string>{"held"};
-    }));
+  hold.ops.push_back(
+    write_op::modify((*db)->orders, "hold",
+                     [released](std::optional<std::string_view>)
+                       -> caf::expected<std::optional<std::string>> {
+                       released.wait();
+                       return std::optional<std::string>{"held"};
+                     }));
   hold.done = [&first](const write_result& r) { first.set_value(r); };
   writer.submit(std::move(hold));
   std::vector<std::promise<write_result>> results(11);
@@ -230,9 +232,8 @@ TEST_CASE("flow lifecycle writes grow a full map too") {
   flow_store flows{**db};
   auto created = flows.create(example("order-to-invoice.json"), "f.json", 1);
   REQUIRE(created);
-  CHECK(flows.publish(created->name, {"dom", "fulfillment", "fno", "billing",
-                                      "notify"},
-                      2));
+  CHECK(flows.publish(created->name,
+                      {"dom", "fulfillment", "fno", "billing", "notify"}, 2));
   CHECK((*db)->map_size() > std::size_t{1} << 20);
 }
 
@@ -257,7 +258,8 @@ TEST_CASE("the store's pages leave the resident set and read the same after") {
   group_committer writer{**db};
   for (int i = 0; i < 64; ++i) {
     std::promise<write_result> r;
-    writer.submit(put(**db, "k" + std::to_string(i), std::string(1 << 20, 'a' + i % 26), r));
+    writer.submit(put(**db, "k" + std::to_string(i),
+                      std::string(1 << 20, 'a' + i % 26), r));
     REQUIRE(r.get_future().get().applied);
   }
   auto read_all = [&] {

@@ -4,7 +4,8 @@
 
 using namespace orca;
 
-TEST_CASE("a journey key gives back its parts, and an order's journeys share a prefix") {
+TEST_CASE("a journey key gives back its parts, and an order's journeys share a "
+          "prefix") {
   auto key = journey_key("SO-1", "Order to invoice", 258);
   auto id = journey_id::from_key(key);
   REQUIRE(id);
@@ -30,7 +31,8 @@ TEST_CASE("numbers in keys sort in numeric order") {
   CHECK(e->ended_on == 1700000000123);
   CHECK(e->journey_key == "K");
   CHECK_FALSE(journal_expiry::from_key("short"));
-  CHECK(provider_call_key("dom", "SO-1/F/1/Pick").rfind(provider_call_prefix("dom"), 0)
+  CHECK(provider_call_key("dom", "SO-1/F/1/Pick")
+          .rfind(provider_call_prefix("dom"), 0)
         == 0);
 }
 

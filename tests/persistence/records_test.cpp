@@ -69,7 +69,7 @@ TEST_CASE("a flow record of version 2 is read with no resume") {
 TEST_CASE("a flow record of version 1 is read with no pause time") {
   // Version 1 ended with the draft.
   auto back = decode<flow_record>(older_flow_record(1, added_in_2 + added_in_3),
-                                 "flows/x");
+                                  "flows/x");
   REQUIRE(back);
   CHECK(back->draft == sample().draft);
   CHECK(back->paused);
@@ -114,7 +114,8 @@ TEST_CASE("a record of the wrong kind or a newer version is refused") {
   CHECK(refused.error() == errc::store_too_new);
 }
 
-TEST_CASE("a checksummed record whose lengths lie is refused before anything is sized by them") {
+TEST_CASE("a checksummed record whose lengths lie is refused before anything "
+          "is sized by them") {
   // A payload that claims an order id of 2^40 bytes, sealed with a right
   // checksum: what a bug or a forged write could leave.
   std::string payload(8, '\0');
@@ -138,7 +139,8 @@ TEST_CASE("a journey that has run no step yet is shown as running") {
   s.flow = "F";
   s.version = 1;
   s.state = orca::journey_state::received;
-  CHECK(orca::make_record(s, *parsed.model).state == orca::journey_state::running);
+  CHECK(orca::make_record(s, *parsed.model).state
+        == orca::journey_state::running);
   for (auto kept : {orca::journey_state::running, orca::journey_state::waiting,
                     orca::journey_state::paused, orca::journey_state::completed,
                     orca::journey_state::failed, orca::journey_state::cancelled,

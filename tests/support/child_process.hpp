@@ -74,9 +74,9 @@ public:
   }
 
   /// Waits (up to `limit`) for a line containing `text`; returns it or "".
-  std::string wait_for_line(const std::string& text,
-                            std::chrono::milliseconds limit
-                            = std::chrono::seconds(15)) const {
+  std::string wait_for_line(
+    const std::string& text,
+    std::chrono::milliseconds limit = std::chrono::seconds(15)) const {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
       {

@@ -101,7 +101,7 @@ struct engine_fixture {
   /// network peers); otherwise on `clock`, which only wait_for moves.
   explicit engine_fixture(node_config config = {}, bool real_time = false,
                           bool passivate = true)
-    : real_time_(real_time), passivate_(passivate) {
+      : real_time_(real_time), passivate_(passivate) {
     open(std::move(config));
   }
 
@@ -166,9 +166,10 @@ struct engine_fixture {
   /// Waits until the journey of `order_id` on `flow` satisfies `pred`,
   /// firing due timers of the manual clock whenever the engine waits for
   /// time. Fails the test after 10 s of real time.
-  journey_record wait_for(const std::string& order_id, const std::string& flow,
-                          const std::function<bool(const journey_record&)>& pred,
-                          uint32_t version = 0) {
+  journey_record
+  wait_for(const std::string& order_id, const std::string& flow,
+           const std::function<bool(const journey_record&)>& pred,
+           uint32_t version = 0) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       auto r = watch.find(order_id, flow, version);
@@ -187,23 +188,25 @@ struct engine_fixture {
       }
     }
     auto r = watch.find(order_id, flow, version);
-    FAIL("journey " << order_id << " on " << flow << " did not get there; last: "
+    FAIL("journey " << order_id << " on " << flow
+                    << " did not get there; last: "
                     << (r ? to_json(*r) : std::string{"none"}));
     return {};
   }
 
-  journey_record wait_state(const std::string& order_id, const std::string& flow,
-                            journey_state state, uint32_t version = 0) {
-    return wait_for(order_id, flow,
-                    [state](const journey_record& r) { return r.state == state; },
-                    version);
+  journey_record wait_state(const std::string& order_id,
+                            const std::string& flow, journey_state state,
+                            uint32_t version = 0) {
+    return wait_for(
+      order_id, flow,
+      [state](const journey_record& r) { return r.state == state; }, version);
   }
 
   journey_record wait_terminal(const std::string& order_id,
                                const std::string& flow, uint32_t version = 0) {
-    return wait_for(order_id, flow,
-                    [](const journey_record& r) { return is_terminal(r.state); },
-                    version);
+    return wait_for(
+      order_id, flow,
+      [](const journey_record& r) { return is_terminal(r.state); }, version);
   }
 
   /// Waits until the supervisor of a flow version runs `n` journeys.
@@ -251,8 +254,8 @@ inline const step_entry* step_named(const journey_record& r,
 
 /// A node config with `notify` registered as a simulated provider, and
 /// optionally other simulated providers replaced.
-inline node_config with_notify(
-  std::map<std::string, simulated_config> overrides = {}) {
+inline node_config
+with_notify(std::map<std::string, simulated_config> overrides = {}) {
   node_config config;
   config.providers["notify"] = provider_config{};
   for (auto& [id, sim] : overrides) {

@@ -53,7 +53,7 @@ struct http_request_record {
       return std::equal(candidate.begin(), candidate.end(), name.begin(),
                         name.end(), [](char a, char b) {
                           return std::tolower(static_cast<unsigned char>(a))
-                                 == std::tolower(static_cast<unsigned char>(b));
+                            == std::tolower(static_cast<unsigned char>(b));
                         });
     };
     for (const auto& [key, value] : headers)
@@ -98,8 +98,8 @@ public:
     try {
       return handler(request);
     } catch (const std::exception& e) {
-      return {500, std::string{"test handler threw: "} + e.what(), {},
-              "text/plain"};
+      return {
+        500, std::string{"test handler threw: "} + e.what(), {}, "text/plain"};
     }
   }
 
@@ -134,9 +134,8 @@ private:
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(boost::asio::ip::tcp::socket socket, http_server_state& state)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
-      state_(state) {
+      : socket_(std::move(socket)), timer_(socket_.get_executor()),
+        state_(state) {
   }
 
   void read() {
@@ -172,8 +171,9 @@ private:
       return;
     }
     timer_.expires_after(answer.delay);
-    timer_.async_wait(
-      [self = shared_from_this()](boost::system::error_code) { self->write(); });
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+      self->write();
+    });
   }
 
   void write() {

@@ -14,9 +14,10 @@ namespace orca::test {
 
 /// Replaces the value of every entry of database `db` whose key starts with
 /// `prefix` by `change(value)`. Returns how many it changed.
-inline int damage_records(const std::string& dir, const char* db,
-                          const std::string& prefix,
-                          const std::function<std::string(std::string)>& change) {
+inline int
+damage_records(const std::string& dir, const char* db,
+               const std::string& prefix,
+               const std::function<std::string(std::string)>& change) {
   MDB_env* env = nullptr;
   mdb_env_create(&env);
   mdb_env_set_maxdbs(env, format::max_databases);
@@ -40,8 +41,8 @@ inline int damage_records(const std::string& dir, const char* db,
     std::string k{static_cast<char*>(key.mv_data), key.mv_size};
     if (k.compare(0, prefix.size(), prefix) != 0)
       break;
-    edits.emplace_back(k, change(std::string{static_cast<char*>(value.mv_data),
-                                             value.mv_size}));
+    edits.emplace_back(
+      k, change(std::string{static_cast<char*>(value.mv_data), value.mv_size}));
     rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
   }
   mdb_cursor_close(cursor);

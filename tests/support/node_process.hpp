@@ -19,7 +19,7 @@ public:
   explicit node_process(const std::string& config = "",
                         std::vector<std::string> extra = {},
                         const temp_dir* data = nullptr)
-    : data_(data ? data : &own_) {
+      : data_(data ? data : &own_) {
     start(config, std::move(extra));
   }
 

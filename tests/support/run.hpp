@@ -41,8 +41,10 @@ inline run_result run(const std::vector<std::string>& args,
   auto pid = ::fork();
   if (pid == 0) {
     int in = ::open(dir.file("in").c_str(), O_RDONLY);
-    int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out =
+      ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err =
+      ::open(dir.file("err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
@@ -56,7 +58,8 @@ inline run_result run(const std::vector<std::string>& args,
   int status = 0;
   ::waitpid(pid, &status, 0);
   run_result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code =
+    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = read_text(dir.file("out"));
   result.err = read_text(dir.file("err"));
   return result;

@@ -27,7 +27,8 @@ using namespace orca::test;
 
 namespace {
 
-const char* notify_config = R"({"providers": {"notify": {"kind": "simulated"}}})";
+const char* notify_config =
+  R"({"providers": {"notify": {"kind": "simulated"}}})";
 
 void publish(const node_process& node, const std::string& file,
              const std::string& name) {
@@ -74,7 +75,8 @@ std::string first_example_order() {
 
 } // namespace
 
-TEST_CASE("an order id over the limit is refused alone and the other orders run") {
+TEST_CASE(
+  "an order id over the limit is refused alone and the other orders run") {
   temp_dir data;
   node_process node{notify_config, {}, &data};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
@@ -97,25 +99,27 @@ TEST_CASE("an order id over the limit is refused alone and the other orders run"
   wait_for(node, "SO-1004", "Order to invoice", {"completed"});
 }
 
-TEST_CASE("an order nested two hundred thousand deep is refused and the node goes on") {
+TEST_CASE(
+  "an order nested two hundred thousand deep is refused and the node goes on") {
   node_process node{notify_config};
   std::string deep = R"({"id": "DEEP", "lines": [], "x": )"
-                     + std::string(200000, '[') + std::string(200000, ']')
-                     + "}\n";
+    + std::string(200000, '[') + std::string(200000, ']') + "}\n";
   node.dir().write("deep.jsonl", deep);
   auto r = node.ctl({"order", "submit", node.dir().file("deep.jsonl")});
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("nests JSON deeper than the limit of 64 levels")
         != std::string::npos);
-  node.dir().write("deep-flow.json", "{\"name\": \"Deep\", \"x\": "
-                                       + std::string(200000, '{'));
+  node.dir().write("deep-flow.json",
+                   "{\"name\": \"Deep\", \"x\": " + std::string(200000, '{'));
   auto flow = node.ctl({"flow", "create", node.dir().file("deep-flow.json")});
   CHECK(flow.exit_code == 3);
-  CHECK(flow.err.find("deeper than the limit of 64 levels") != std::string::npos);
+  CHECK(flow.err.find("deeper than the limit of 64 levels")
+        != std::string::npos);
   CHECK(node.ctl({"node", "status"}).exit_code == 0);
 }
 
-TEST_CASE("a catastrophic pattern on a long field neither hangs nor crashes the node") {
+TEST_CASE(
+  "a catastrophic pattern on a long field neither hangs nor crashes the node") {
   temp_dir data;
   node_process node{notify_config, {}, &data};
   node.dir().write("regex.json", R"({"name": "Regex", "type": "order",
@@ -149,7 +153,8 @@ TEST_CASE("a catastrophic pattern on a long field neither hangs nor crashes the 
   }
 }
 
-TEST_CASE("events acknowledged while the node is killed reach their parked journeys") {
+TEST_CASE(
+  "events acknowledged while the node is killed reach their parked journeys") {
   temp_dir data;
   node_process node{notify_config, {}, &data};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
@@ -158,8 +163,9 @@ TEST_CASE("events acknowledged while the node is killed reach their parked journ
   for (int i = 0; i < orders; ++i)
     batch += with_id(first_example_order(), "W-" + std::to_string(i)) + "\n";
   node.dir().write("parked.jsonl", batch);
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("parked.jsonl")}).exit_code
-          == 0);
+  REQUIRE(
+    node.ctl({"order", "submit", node.dir().file("parked.jsonl")}).exit_code
+    == 0);
   for (int i = 0; i < orders; i += 37)
     wait_for(node, "W-" + std::to_string(i), "Order to invoice", {"waiting"});
   // Events one by one from a second thread; the node is killed while they
@@ -169,8 +175,9 @@ TEST_CASE("events acknowledged while the node is killed reach their parked journ
   std::atomic<bool> killed{false};
   std::thread sender{[&] {
     for (int i = 0; i < orders && !killed.load(); ++i)
-      if (node.ctl({"order", "event", "W-" + std::to_string(i),
-                    "fulfillment_shipped"})
+      if (node
+            .ctl({"order", "event", "W-" + std::to_string(i),
+                  "fulfillment_shipped"})
             .exit_code
           == 0) {
         acknowledged.push_back(i);
@@ -195,11 +202,12 @@ TEST_CASE("events acknowledged while the node is killed reach their parked journ
                {"waiting", "completed"});
 }
 
-TEST_CASE("a second node on the same data directory exits 1 saying it is in use") {
+TEST_CASE(
+  "a second node on the same data directory exits 1 saying it is in use") {
   temp_dir data;
   node_process node{"", {}, &data};
-  auto second = run({ORCAD_PATH, "--data", data.file("data"), "--listen",
-                     "127.0.0.1:0"});
+  auto second =
+    run({ORCAD_PATH, "--data", data.file("data"), "--listen", "127.0.0.1:0"});
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("is in use by another process") != std::string::npos);
   CHECK(node.ctl({"node", "status"}).exit_code == 0);
@@ -207,8 +215,8 @@ TEST_CASE("a second node on the same data directory exits 1 saying it is in use"
 
 TEST_CASE("a client cannot register as a provider the node runs itself") {
   node_process node{notify_config};
-  auto taken = run({ORCA_PROVIDER_PATH, "--node", node.address(), "--id",
-                    "billing"});
+  auto taken =
+    run({ORCA_PROVIDER_PATH, "--node", node.address(), "--id", "billing"});
   CHECK(taken.exit_code != 0);
   CHECK(taken.err.find("error: provider \"billing\" is a simulated provider")
         != std::string::npos);
@@ -224,16 +232,16 @@ TEST_CASE("only addresses that are loopback may be listened on without TLS") {
   CHECK(named.err.find("listening beyond loopback requires TLS")
         != std::string::npos);
   temp_dir data;
-  child_process by_name{{ORCAD_PATH, "--data", data.file("data"), "--listen",
-                         "localhost:0"},
-                        true};
+  child_process by_name{
+    {ORCAD_PATH, "--data", data.file("data"), "--listen", "localhost:0"}, true};
   auto line = by_name.wait_for_line("listening on localhost:");
   CHECK_FALSE(line.empty());
   by_name.kill(SIGTERM);
   CHECK(by_name.wait() == 0);
 }
 
-TEST_CASE("a node stopped while orders stream in answers every order it stored") {
+TEST_CASE(
+  "a node stopped while orders stream in answers every order it stored") {
   // Clients submit batch after batch; the node gets SIGTERM meanwhile.
   // Every order the store holds afterwards was answered "accepted" to its
   // client: a stop answers what it committed before the node ends.
@@ -254,12 +262,12 @@ TEST_CASE("a node stopped while orders stream in answers every order it stored")
           batch += with_id(first_example_order(),
                            "T-" + std::to_string(c) + "-" + std::to_string(b)
                              + "-" + std::to_string(i))
-                   + "\n";
-        auto name = "stop-" + std::to_string(c) + "-" + std::to_string(b)
-                    + ".jsonl";
+            + "\n";
+        auto name =
+          "stop-" + std::to_string(c) + "-" + std::to_string(b) + ".jsonl";
         data.write(name, batch);
         script += std::string{ORCACTL_PATH} + " --node " + node.address()
-                  + " order submit " + data.file(name) + "; ";
+          + " order submit " + data.file(name) + "; ";
       }
       senders.push_back(std::make_unique<child_process>(
         std::vector<std::string>{"/bin/sh", "-c", script}));
@@ -305,8 +313,10 @@ std::size_t send_claim(const std::string& address, const std::string& header,
   auto colon = address.rfind(':');
   sockaddr_in to{};
   to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  REQUIRE(inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr) == 1);
+  to.sin_port =
+    htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  REQUIRE(inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr)
+          == 1);
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0);
@@ -326,7 +336,8 @@ std::size_t send_claim(const std::string& address, const std::string& header,
 
 } // namespace
 
-TEST_CASE("a wire message over wire_bytes cuts its client off before the node reads it") {
+TEST_CASE("a wire message over wire_bytes cuts its client off before the node "
+          "reads it") {
   node_process node{R"({"providers": {"notify": {"kind": "simulated"}},
                         "limits": {"wire_bytes": 65536}})"};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
@@ -352,12 +363,14 @@ TEST_CASE("a wire message over wire_bytes cuts its client off before the node re
   REQUIRE(node.stop() == 0);
   std::size_t warnings = 0;
   for (const auto& line : node.log())
-    if (line.find("over the limit of 65536 bytes (wire_bytes)") != std::string::npos)
+    if (line.find("over the limit of 65536 bytes (wire_bytes)")
+        != std::string::npos)
       ++warnings;
   CHECK(warnings == 2);
 }
 
-TEST_CASE("a remote subscriber that stops reading loses updates instead of the node buffering them") {
+TEST_CASE("a remote subscriber that stops reading loses updates instead of the "
+          "node buffering them") {
   node_process node{notify_config};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
   orca::client_options opts;
@@ -377,8 +390,9 @@ TEST_CASE("a remote subscriber that stops reading loses updates instead of the n
   for (int i = 0; i < orders; ++i)
     batch += with_id(first_example_order(), "U-" + std::to_string(i)) + "\n";
   node.dir().write("updates.jsonl", batch);
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("updates.jsonl")}).exit_code
-          == 0);
+  REQUIRE(
+    node.ctl({"order", "submit", node.dir().file("updates.jsonl")}).exit_code
+    == 0);
   // Every journey parks waiting for shipping: at least two updates each
   // (started, waiting), far more than the subscriber may leave unread.
   // Once all wait, no more updates come.
@@ -410,13 +424,14 @@ TEST_CASE("a remote subscription to some orders hears of those orders only") {
   std::mutex mutex;
   std::set<std::string> heard;
   std::size_t updates = 0;
-  REQUIRE_FALSE((*c)->subscribe({"SO-1001", "SO-1003"},
-                                [&](const orca::journey_record& r) {
-                                  std::lock_guard<std::mutex> guard{mutex};
-                                  heard.insert(r.order_id);
-                                  ++updates;
-                                }));
-  REQUIRE(node.ctl({"order", "submit", example_path("orders.jsonl")}).exit_code == 0);
+  REQUIRE_FALSE(
+    (*c)->subscribe({"SO-1001", "SO-1003"}, [&](const orca::journey_record& r) {
+      std::lock_guard<std::mutex> guard{mutex};
+      heard.insert(r.order_id);
+      ++updates;
+    }));
+  REQUIRE(node.ctl({"order", "submit", example_path("orders.jsonl")}).exit_code
+          == 0);
   // Every example order settles; by then every update has been sent.
   for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
     wait_for(node, id, "Order to invoice", {"waiting", "completed", "failed"});

@@ -18,7 +18,7 @@ struct run_result {
 run_result orcactl(const std::string& args) {
   orca::test::temp_dir dir;
   std::string cmd = std::string{ORCACTL_PATH} + " " + args + " >"
-                    + dir.file("out") + " 2>" + dir.file("err");
+    + dir.file("out") + " 2>" + dir.file("err");
   int status = std::system(cmd.c_str());
   run_result result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -34,7 +34,8 @@ TEST_CASE("orcactl flow validate prints the tree of a valid flow and exits 0") {
                    + orca::test::example_path("order-to-invoice.json") + "'");
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.find("Order to invoice (order flow, 9 steps)") != std::string::npos);
+  CHECK(r.out.find("Order to invoice (order flow, 9 steps)")
+        != std::string::npos);
   CHECK(r.out.find("└── Valid?: condition_merge") != std::string::npos);
   CHECK(r.out.find("│   │   │   └── Ship it: send_to_fulfillment → fulfillment")
         != std::string::npos);
@@ -72,12 +73,13 @@ TEST_CASE("orcactl usage errors exit 2") {
 }
 
 TEST_CASE("orcactl --json flow validate prints one JSON object") {
-  auto r = orcactl("--json flow validate '"
-                   + orca::test::example_path("test-order-flow-sample.json")
-                   + "'");
+  auto r =
+    orcactl("--json flow validate '"
+            + orca::test::example_path("test-order-flow-sample.json") + "'");
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "{\"file\":\""
-                   + orca::test::example_path("test-order-flow-sample.json")
-                   + "\",\"valid\":true,\"name\":\"Test Order flow sample\","
-                     "\"steps\":3,\"errors\":[]}\n");
+  CHECK(r.out
+        == "{\"file\":\""
+          + orca::test::example_path("test-order-flow-sample.json")
+          + "\",\"valid\":true,\"name\":\"Test Order flow sample\","
+            "\"steps\":3,\"errors\":[]}\n");
 }

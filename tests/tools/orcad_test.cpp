@@ -21,7 +21,8 @@ using namespace orca::test;
 
 namespace {
 
-const char* notify_config = R"({"providers": {"notify": {"kind": "simulated"}}})";
+const char* notify_config =
+  R"({"providers": {"notify": {"kind": "simulated"}}})";
 
 std::string example_file(const std::string& name) {
   return example_path(name);
@@ -70,9 +71,9 @@ void check_journey_record(const json_document& doc) {
 }
 
 void publish_examples(const node_process& node) {
-  for (auto [file, name] : {std::pair{"order-to-invoice.json", "Order to invoice"},
-                            std::pair{"test-order-flow-sample.json",
-                                      "Test Order flow sample"}}) {
+  for (auto [file, name] :
+       {std::pair{"order-to-invoice.json", "Order to invoice"},
+        std::pair{"test-order-flow-sample.json", "Test Order flow sample"}}) {
     REQUIRE(node.ctl({"flow", "create", example_file(file)}).exit_code == 0);
     REQUIRE(node.ctl({"flow", "publish", name}).exit_code == 0);
   }
@@ -83,8 +84,8 @@ void wait_state(const node_process& node, const std::string& order,
                 const std::string& flow, const std::string& state) {
   for (int i = 0; i < 500; ++i) {
     auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
-    if (r.exit_code == 0 && r.out.find("\"state\":\"" + state + "\"")
-                              != std::string::npos)
+    if (r.exit_code == 0
+        && r.out.find("\"state\":\"" + state + "\"") != std::string::npos)
       return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -98,22 +99,26 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   auto file = example_file("order-to-invoice.json");
   auto created = node.ctl({"flow", "create", file});
   CHECK(created.exit_code == 0);
-  CHECK(created.out == "flow \"Order to invoice\": Unpublished, draft of version 1\n");
+  CHECK(created.out
+        == "flow \"Order to invoice\": Unpublished, draft of version 1\n");
   SECTION("creating it twice is invalid input") {
     auto again = node.ctl({"flow", "create", file});
     CHECK(again.exit_code == 3);
     CHECK(again.err.rfind("error: " + file + ": name: a flow named", 0) == 0);
   }
   SECTION("a flow with errors is refused with one error line each") {
-    node.dir().write("bad.json", R"({"name": "Bad", "type": "return", "stepz": 1,
+    node.dir().write("bad.json",
+                     R"({"name": "Bad", "type": "return", "stepz": 1,
       "steps": [{"action": "custom", "name": "C"}]})");
     auto bad = node.ctl({"flow", "create", node.dir().file("bad.json")});
     CHECK(bad.exit_code == 3);
-    CHECK(bad.err.find("error: " + node.dir().file("bad.json") + ": stepz: unknown field")
-          != std::string::npos);
     CHECK(bad.err.find("error: " + node.dir().file("bad.json")
-                       + ": steps[0] \"C\": a custom action needs a \"provider\"")
+                       + ": stepz: unknown field")
           != std::string::npos);
+    CHECK(
+      bad.err.find("error: " + node.dir().file("bad.json")
+                   + ": steps[0] \"C\": a custom action needs a \"provider\"")
+      != std::string::npos);
   }
   auto published = node.ctl({"flow", "publish", "Order to invoice"});
   CHECK(published.exit_code == 0);
@@ -135,7 +140,8 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   REQUIRE(v2_json.size() == 1);
   CHECK(view_of(v2_json[0]["name"]) == "Order to invoice");
   CHECK(view_of(v2_json[0]["type"]) == "order");
-  CHECK(view_of(v2_json[0]["description"]).rfind("Validate, source, fulfil", 0) == 0);
+  CHECK(view_of(v2_json[0]["description"]).rfind("Validate, source, fulfil", 0)
+        == 0);
   CHECK(view_of(v2_json[0]["status"]) == "Published");
   CHECK(v2_json[0]["latest_version"].GetUint() == 2);
 
@@ -143,7 +149,8 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(list.exit_code == 0);
   CHECK(list.out.rfind("NAME", 0) == 0);
   CHECK(list.out.find("NAME              TYPE   STATUS") == 0);
-  CHECK(list.out.find("Order to invoice  order  Published  no      2") != std::string::npos);
+  CHECK(list.out.find("Order to invoice  order  Published  no      2")
+        != std::string::npos);
   auto list_json = json_lines(node.ctl_json({"flow", "list"}));
   REQUIRE(list_json.size() == 1);
   CHECK(view_of(list_json[0]["status"]) == "Published");
@@ -153,12 +160,14 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(show.exit_code == 0);
   CHECK(show.out.find("version 1:") != std::string::npos);
   CHECK(show.out.find("└── Valid?: condition_merge") != std::string::npos);
-  auto show_json = json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
+  auto show_json =
+    json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
   REQUIRE(show_json.size() == 1);
   CHECK(show_json[0]["version"].GetUint() == 2);
   CHECK(show_json[0]["versions"].Size() == 2);
   CHECK(view_of(show_json[0]["definition"]["name"]) == "Order to invoice");
-  auto missing = node.ctl({"flow", "show", "Order to invoice", "--version", "7"});
+  auto missing =
+    node.ctl({"flow", "show", "Order to invoice", "--version", "7"});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("has no version 7") != std::string::npos);
 
@@ -166,14 +175,18 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
   CHECK(dot.exit_code == 0);
   CHECK(dot.out.rfind("digraph \"Order to invoice\" {", 0) == 0);
   CHECK(dot.out.find("[label=\"yes\"]") != std::string::npos);
-  auto mermaid = node.ctl({"flow", "export", "Order to invoice", "--format", "mermaid"});
+  auto mermaid =
+    node.ctl({"flow", "export", "Order to invoice", "--format", "mermaid"});
   CHECK(mermaid.exit_code == 0);
   CHECK(mermaid.out.rfind("flowchart TD", 0) == 0);
-  CHECK(node.ctl({"flow", "export", "Order to invoice", "--format", "png"}).exit_code == 2);
+  CHECK(node.ctl({"flow", "export", "Order to invoice", "--format", "png"})
+          .exit_code
+        == 2);
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("flow show and export show the draft when there is one, --version a frozen one") {
+TEST_CASE("flow show and export show the draft when there is one, --version a "
+          "frozen one") {
   node_process node{R"({"providers": {"notify": {"kind": "simulated"}}})"};
   auto file = example_file("order-to-invoice.json");
   REQUIRE(node.ctl({"flow", "create", file}).exit_code == 0);
@@ -184,18 +197,21 @@ TEST_CASE("flow show and export show the draft when there is one, --version a fr
   REQUIRE(at != std::string::npos);
   text.replace(at, 12, "Check the header");
   node.dir().write("changed.json", text);
-  REQUIRE(node.ctl({"flow", "update", node.dir().file("changed.json")}).exit_code
-          == 0);
+  REQUIRE(
+    node.ctl({"flow", "update", node.dir().file("changed.json")}).exit_code
+    == 0);
   auto draft = node.ctl({"flow", "show", "Order to invoice"});
   CHECK(draft.exit_code == 0);
   CHECK(draft.out.find("draft of version 2:") != std::string::npos);
   CHECK(draft.out.find("Check the header") != std::string::npos);
-  auto frozen = node.ctl({"flow", "show", "Order to invoice", "--version", "1"});
+  auto frozen =
+    node.ctl({"flow", "show", "Order to invoice", "--version", "1"});
   CHECK(frozen.out.find("version 1:") != std::string::npos);
   CHECK(frozen.out.find("Check the header") == std::string::npos);
   auto dot = node.ctl({"flow", "export", "Order to invoice"});
   CHECK(dot.out.find("Check the header") != std::string::npos);
-  auto dot1 = node.ctl({"flow", "export", "Order to invoice", "--version", "1"});
+  auto dot1 =
+    node.ctl({"flow", "export", "Order to invoice", "--version", "1"});
   CHECK(dot1.exit_code == 0);
   CHECK(dot1.out.find("Check the header") == std::string::npos);
   // Published, the draft is version 2 and show says so.
@@ -206,14 +222,17 @@ TEST_CASE("flow show and export show the draft when there is one, --version a fr
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("orcactl changes a paused flow and republishes it: held orders run on the new version") {
+TEST_CASE("orcactl changes a paused flow and republishes it: held orders run "
+          "on the new version") {
   node_process node{notify_config};
   auto file = example_file("order-to-invoice.json");
   REQUIRE(node.ctl({"flow", "create", file}).exit_code == 0);
   REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
   REQUIRE(node.ctl({"flow", "pause", "Order to invoice"}).exit_code == 0);
-  node.dir().write("one.jsonl", "{\"id\": \"H-1\", \"lines\": [{\"id\": \"1\"}]}\n");
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code == 0);
+  node.dir().write("one.jsonl",
+                   "{\"id\": \"H-1\", \"lines\": [{\"id\": \"1\"}]}\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code
+          == 0);
   wait_state(node, "H-1", "Order to invoice", "paused");
 
   auto text = orca::test::read_text(file);
@@ -229,8 +248,10 @@ TEST_CASE("orcactl changes a paused flow and republishes it: held orders run on 
   CHECK(v2.out == "flow \"Order to invoice\": Published, paused, version 2\n");
   auto shown = node.ctl({"flow", "show", "Order to invoice"});
   CHECK(shown.out.find("version 2:") != std::string::npos);
-  CHECK(shown.out.find("held by the pause: version 1: 1\n") != std::string::npos);
-  auto shown_json = json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
+  CHECK(shown.out.find("held by the pause: version 1: 1\n")
+        != std::string::npos);
+  auto shown_json =
+    json_lines(node.ctl_json({"flow", "show", "Order to invoice"}));
   REQUIRE(shown_json.size() == 1);
   CHECK(shown_json[0]["paused"].GetBool());
   CHECK(shown_json[0]["held"]["1"].GetUint64() == 1);
@@ -238,7 +259,9 @@ TEST_CASE("orcactl changes a paused flow and republishes it: held orders run on 
 
   REQUIRE(node.ctl({"flow", "resume", "Order to invoice"}).exit_code == 0);
   auto journeys = node.ctl_json({"journey", "show", "H-1"});
-  for (int i = 0; i < 500 && journeys.out.find("\"version\":2") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 500 && journeys.out.find("\"version\":2") == std::string::npos;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     journeys = node.ctl_json({"journey", "show", "H-1"});
   }
@@ -249,10 +272,12 @@ TEST_CASE("orcactl changes a paused flow and republishes it: held orders run on 
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("orders submitted with orcactl run and their journeys read back as records") {
+TEST_CASE(
+  "orders submitted with orcactl run and their journeys read back as records") {
   node_process node{notify_config};
   publish_examples(node);
-  auto submitted = node.ctl_json({"order", "submit", example_file("orders.jsonl")});
+  auto submitted =
+    node.ctl_json({"order", "submit", example_file("orders.jsonl")});
   CHECK(submitted.exit_code == 0);
   auto outcomes = json_lines(submitted);
   REQUIRE(outcomes.size() == 5);
@@ -261,7 +286,8 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     CHECK(o["error"].IsNull());
   }
 
-  SECTION("a duplicate is reported, a malformed order rejected, the rest accepted") {
+  SECTION(
+    "a duplicate is reported, a malformed order rejected, the rest accepted") {
     std::string input =
       "{\"id\": \"SO-1001\", \"lines\": []}\n"
       "{\"id\": \"NEW-1\", \"lines\": [{\"id\": \"1\"}, {\"id\": \"1\"}]}\n"
@@ -270,10 +296,13 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     auto r = node.ctl({"order", "submit", "-"}, input);
     CHECK(r.exit_code == 3);
     CHECK(r.out == "duplicate SO-1001\nrejected NEW-1\naccepted NEW-2\n");
-    CHECK(r.err == "error: -:2: order \"NEW-1\": lines[1].id: duplicate line id \"1\"\n");
+    CHECK(
+      r.err
+      == "error: -:2: order \"NEW-1\": lines[1].id: duplicate line id \"1\"\n");
   }
 
-  SECTION("journey list filters by flow and state and prints section 5 records") {
+  SECTION(
+    "journey list filters by flow and state and prints section 5 records") {
     wait_state(node, "SO-1001", "Order to invoice", "waiting");
     wait_state(node, "SO-1005", "Order to invoice", "completed");
     auto all = json_lines(node.ctl_json({"journey", "list"}));
@@ -284,7 +313,8 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
       {"journey", "list", "--flow", "Order to invoice", "--state", "failed"}));
     REQUIRE(failed.size() == 1);
     CHECK(view_of(failed[0]["order_id"]) == "SO-1003");
-    CHECK(json_lines(node.ctl_json({"journey", "list", "--limit", "3"})).size() == 3);
+    CHECK(json_lines(node.ctl_json({"journey", "list", "--limit", "3"})).size()
+          == 3);
     auto table = node.ctl({"journey", "list", "--state", "waiting"});
     CHECK(table.exit_code == 0);
     CHECK(table.out.rfind("ORDER", 0) == 0);
@@ -300,7 +330,8 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     wait_state(node, "SO-1001", "Order to invoice", "waiting");
     auto event = node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"});
     CHECK(event.exit_code == 0);
-    CHECK(event.out == "event fulfillment_shipped recorded for order SO-1001\n");
+    CHECK(event.out
+          == "event fulfillment_shipped recorded for order SO-1001\n");
     wait_state(node, "SO-1001", "Order to invoice", "completed");
     auto shown = json_lines(node.ctl_json({"journey", "show", "SO-1001"}));
     REQUIRE(shown.size() == 2);
@@ -309,10 +340,13 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
       REQUIRE(doc["timeline"].IsArray());
       CHECK(doc["timeline"].Size() > 3);
     }
-    auto text = node.ctl({"journey", "show", "SO-1001", "--flow", "Order to invoice"});
+    auto text =
+      node.ctl({"journey", "show", "SO-1001", "--flow", "Order to invoice"});
     CHECK(text.exit_code == 0);
-    CHECK(text.out.find("order \"SO-1001\" on flow \"Order to invoice\" version 1: completed")
-          != std::string::npos);
+    CHECK(
+      text.out.find(
+        "order \"SO-1001\" on flow \"Order to invoice\" version 1: completed")
+      != std::string::npos);
     CHECK(text.out.find("invoice INV-SO-1001") != std::string::npos);
     CHECK(text.out.find("event \"fulfillment_shipped\"") != std::string::npos);
     auto none = node.ctl({"journey", "show", "NOPE"});
@@ -342,16 +376,19 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     REQUIRE(replayed.size() == 1);
     CHECK_FALSE(replayed[0]["diverges"].GetBool());
     CHECK(view_of(replayed[0]["replayed_state"]) == "failed");
-    auto text = node.ctl({"journey", "replay", "SO-1003", "--flow", "Order to invoice"});
+    auto text =
+      node.ctl({"journey", "replay", "SO-1003", "--flow", "Order to invoice"});
     CHECK(text.out.find("no divergence") != std::string::npos);
     auto several = node.ctl({"journey", "replay", "SO-1003"});
     CHECK(several.exit_code == 2);
     CHECK(several.err.find("has journeys on flows") != std::string::npos);
-    auto redriven = node.ctl({"journey", "redrive", "SO-1003", "--flow", "Order to invoice"});
+    auto redriven =
+      node.ctl({"journey", "redrive", "SO-1003", "--flow", "Order to invoice"});
     CHECK(redriven.exit_code == 0);
     CHECK(redriven.out.rfind("redriven: ", 0) == 0);
     wait_state(node, "SO-1003", "Order to invoice", "failed");
-    auto not_failed = node.ctl({"journey", "redrive", "SO-1005", "--flow", "Order to invoice"});
+    auto not_failed =
+      node.ctl({"journey", "redrive", "SO-1005", "--flow", "Order to invoice"});
     CHECK(not_failed.exit_code == 1);
     CHECK(not_failed.err.find("not failed") != std::string::npos);
   }
@@ -363,25 +400,33 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     auto rule = std::string{R"("op": "gt", "value": 0})"};
     text.replace(text.find(rule), rule.size(), R"("op": "ge", "value": 0})");
     node.dir().write("v2.json", text);
-    REQUIRE(node.ctl({"flow", "update", node.dir().file("v2.json")}).exit_code == 0);
+    REQUIRE(node.ctl({"flow", "update", node.dir().file("v2.json")}).exit_code
+            == 0);
     REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}).exit_code == 0);
-    auto r = node.ctl({"journey", "replay", "SO-1005", "--flow", "Order to invoice",
-                       "--against-version", "2"});
+    auto r = node.ctl({"journey", "replay", "SO-1005", "--flow",
+                       "Order to invoice", "--against-version", "2"});
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("version 2 (recorded on version 1)") != std::string::npos);
-    CHECK(r.out.find("diverges: step 2 at the top level: recorded \"Check lines\" "
-                     "failed") != std::string::npos);
-    auto same = json_lines(node.ctl_json({"journey", "replay", "SO-1001", "--flow",
-                                          "Order to invoice", "--against-version", "1"}));
+    CHECK(
+      r.out.find("diverges: step 2 at the top level: recorded \"Check lines\" "
+                 "failed")
+      != std::string::npos);
+    auto same =
+      json_lines(node.ctl_json({"journey", "replay", "SO-1001", "--flow",
+                                "Order to invoice", "--against-version", "1"}));
     REQUIRE(same.size() == 1);
     CHECK_FALSE(same[0]["diverges"].GetBool());
-    CHECK(node.ctl({"journey", "replay", "SO-1001", "--flow", "Order to invoice",
-                    "--against-version", "9"}).exit_code == 1);
+    CHECK(node
+            .ctl({"journey", "replay", "SO-1001", "--flow", "Order to invoice",
+                  "--against-version", "9"})
+            .exit_code
+          == 1);
   }
 
   SECTION("stop with --cancel-in-flight cancels the journeys still running") {
     wait_state(node, "SO-1002", "Order to invoice", "waiting");
-    auto stopped = node.ctl({"flow", "stop", "Order to invoice", "--cancel-in-flight"});
+    auto stopped =
+      node.ctl({"flow", "stop", "Order to invoice", "--cancel-in-flight"});
     CHECK(stopped.exit_code == 0);
     CHECK(stopped.out == "flow \"Order to invoice\": Unpublished, version 1\n");
     wait_state(node, "SO-1002", "Order to invoice", "cancelled");
@@ -399,17 +444,19 @@ TEST_CASE("orders submitted with orcactl run and their journeys read back as rec
     REQUIRE(status.size() == 1);
     CHECK(view_of(status[0]["listen"]) == node.address());
     CHECK(status[0]["flows"].GetUint() == 2);
-    CHECK(node.ctl({"node", "status"}).out.rfind("node " + node.address(), 0) == 0);
+    CHECK(node.ctl({"node", "status"}).out.rfind("node " + node.address(), 0)
+          == 0);
   }
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("order submit --wait prints each journey once it settles, or exits 1 at the time-out") {
+TEST_CASE("order submit --wait prints each journey once it settles, or exits 1 "
+          "at the time-out") {
   node_process node{R"({"providers": {"notify": {"kind": "simulated"},
     "slow": {"kind": "simulated", "latency_ms": 60000}}})"};
   publish_examples(node);
-  auto r = node.ctl_json({"order", "submit", example_file("orders.jsonl"), "--wait",
-                          "--timeout", "20"});
+  auto r = node.ctl_json({"order", "submit", example_file("orders.jsonl"),
+                          "--wait", "--timeout", "20"});
   CHECK(r.exit_code == 0);
   auto docs = json_lines(r);
   // Five submission results, then one record per journey.
@@ -422,19 +469,22 @@ TEST_CASE("order submit --wait prints each journey once it settles, or exits 1 a
   }
   node.dir().write("slow.json", R"({"name": "Slow", "type": "order", "steps": [
     {"action": "custom", "name": "Wait long", "provider": "slow"}]})");
-  REQUIRE(node.ctl({"flow", "create", node.dir().file("slow.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("slow.json")}).exit_code
+          == 0);
   REQUIRE(node.ctl({"flow", "publish", "Slow"}).exit_code == 0);
   auto slow = node.ctl({"order", "submit", "-", "--wait", "--timeout", "1"},
                        "{\"id\": \"S-1\", \"lines\": []}\n");
   CHECK(slow.exit_code == 1);
-  CHECK(slow.err.find("error: not every journey settled within 1 s") != std::string::npos);
+  CHECK(slow.err.find("error: not every journey settled within 1 s")
+        != std::string::npos);
   CHECK(slow.out.find("order \"S-1\" on flow \"Slow\" version 1: running")
         != std::string::npos);
 
   // Each journey is printed as it settles: the order's journey on the
   // example flow (failed: the order lacks what its validation wants) comes
   // out while its journey on Slow still runs.
-  node.dir().write("two.jsonl", "{\"id\": \"S-2\", \"lines\": [{\"id\": \"1\"}]}\n");
+  node.dir().write("two.jsonl",
+                   "{\"id\": \"S-2\", \"lines\": [{\"id\": \"1\"}]}\n");
   child_process streaming{{ORCACTL_PATH, "--node", node.address(), "--json",
                            "order", "submit", node.dir().file("two.jsonl"),
                            "--wait", "--timeout", "60"}};
@@ -466,17 +516,19 @@ TEST_CASE("usage errors exit 2 and an unreachable node exits 1") {
   CHECK(run({ORCAD_PATH}).exit_code == 2);
 }
 
-TEST_CASE("a store that is full is a runtime failure of the submission, not a rejection") {
+TEST_CASE("a store that is full is a runtime failure of the submission, not a "
+          "rejection") {
   // 1 MiB of store: it fills within the submission below.
   node_process node{notify_config, {"--map-size", "1048576"}};
   node.dir().write("w.json", R"({"name": "W", "type": "order", "steps": [
     {"action": "validate_order_header", "name": "Check"}]})");
-  REQUIRE(node.ctl({"flow", "create", node.dir().file("w.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("w.json")}).exit_code
+          == 0);
   REQUIRE(node.ctl({"flow", "publish", "W"}).exit_code == 0);
   std::string orders;
   for (int i = 0; i < 30000; ++i)
     orders += R"({"id": "F-)" + std::to_string(i) + R"(", "customer": ")"
-              + std::string(500, 'c') + R"(", "lines": []})" + "\n";
+      + std::string(500, 'c') + R"(", "lines": []})" + "\n";
   node.dir().write("orders.jsonl", orders);
   auto full = node.ctl({"order", "submit", node.dir().file("orders.jsonl")});
   CHECK(full.exit_code == 1); // §6: the node's failure, not the orders'
@@ -494,7 +546,8 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   {
     node_process node{notify_config, {}, &data};
     publish_examples(node);
-    CHECK(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code == 0);
+    CHECK(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code
+          == 0);
     CHECK(node.stop() == 0);
   }
   node_process again{notify_config, {}, &data};
@@ -502,7 +555,9 @@ TEST_CASE("orcad stops cleanly on SIGTERM and keeps every accepted order") {
   CHECK(all.size() == 10);
   auto flows = json_lines(again.ctl_json({"flow", "list"}));
   CHECK(flows.size() == 2);
-  REQUIRE(again.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
+  REQUIRE(
+    again.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code
+    == 0);
   wait_state(again, "SO-1001", "Order to invoice", "completed");
 }
 
@@ -512,7 +567,7 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
     return R"({"filter": [{"name": "US only", "when": {"field": "country", "op": "eq", "value": "US"}}],
       "execution": [{"name": "Needs customer", "kind": "header_validation",
         "rules": [{"when": {"field": "customer", "op": "exists"}, "message": ")"
-           + message + R"("}]}]})";
+      + message + R"("}]}]})";
   };
   node.dir().write("lib.json", policies("customer is required"));
   auto put = node.ctl({"policy", "put", node.dir().file("lib.json")});
@@ -533,11 +588,17 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
   // Offline there is no library, unless a file stands for it.
   auto offline = node.ctl({"flow", "validate", node.dir().file("flow.json")});
   CHECK(offline.exit_code == 3);
-  CHECK(offline.err.find("no filter policy named \"US only\" in the flow or the "
-                         "policy library") != std::string::npos);
-  CHECK(node.ctl({"flow", "validate", node.dir().file("flow.json"), "--policies",
-                  node.dir().file("lib.json")}).exit_code == 0);
-  REQUIRE(node.ctl({"flow", "create", node.dir().file("flow.json")}).exit_code == 0);
+  CHECK(
+    offline.err.find("no filter policy named \"US only\" in the flow or the "
+                     "policy library")
+    != std::string::npos);
+  CHECK(node
+          .ctl({"flow", "validate", node.dir().file("flow.json"), "--policies",
+                node.dir().file("lib.json")})
+          .exit_code
+        == 0);
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("flow.json")}).exit_code
+          == 0);
   // The draft is read with the library, as publish will read it.
   auto draft = node.ctl({"flow", "show", "Lib"});
   CHECK(draft.exit_code == 0);
@@ -549,10 +610,14 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
   auto draft_json = json_lines(node.ctl_json({"flow", "show", "Lib"}));
   REQUIRE(draft_json.size() == 1);
   CHECK(view_of(draft_json[0]["type"]) == "order");
-  CHECK(view_of(draft_json[0]["description"]) == "checks with library policies");
+  CHECK(view_of(draft_json[0]["description"])
+        == "checks with library policies");
   REQUIRE(node.ctl({"flow", "publish", "Lib"}).exit_code == 0);
-  node.dir().write("orders.jsonl", "{\"id\": \"P-1\", \"country\": \"US\", \"lines\": []}\n");
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("orders.jsonl")}).exit_code == 0);
+  node.dir().write("orders.jsonl",
+                   "{\"id\": \"P-1\", \"country\": \"US\", \"lines\": []}\n");
+  REQUIRE(
+    node.ctl({"order", "submit", node.dir().file("orders.jsonl")}).exit_code
+    == 0);
   wait_state(node, "P-1", "Lib", "failed");
   auto p1 = json_lines(node.ctl_json({"journey", "show", "P-1"}));
   REQUIRE(p1.size() == 1);
@@ -560,16 +625,23 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
 
   // A library change does not alter version 1; the next publish takes it.
   node.dir().write("lib2.json", policies("who is it for?"));
-  REQUIRE(node.ctl({"policy", "put", node.dir().file("lib2.json")}).exit_code == 0);
-  auto v1 = json_lines(node.ctl_json({"flow", "show", "Lib", "--version", "1"}));
+  REQUIRE(node.ctl({"policy", "put", node.dir().file("lib2.json")}).exit_code
+          == 0);
+  auto v1 =
+    json_lines(node.ctl_json({"flow", "show", "Lib", "--version", "1"}));
   REQUIRE(v1.size() == 1);
-  CHECK(view_of(v1[0]["definition"]["policies"]["execution"][0]["rules"][0]["message"])
-        == "customer is required");
+  CHECK(
+    view_of(
+      v1[0]["definition"]["policies"]["execution"][0]["rules"][0]["message"])
+    == "customer is required");
   REQUIRE(node.ctl({"flow", "stop", "Lib"}).exit_code == 0);
   auto v2 = node.ctl({"flow", "publish", "Lib"});
   CHECK(v2.out == "flow \"Lib\": Published, version 2\n");
-  node.dir().write("orders2.jsonl", "{\"id\": \"P-2\", \"country\": \"US\", \"lines\": []}\n");
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("orders2.jsonl")}).exit_code == 0);
+  node.dir().write("orders2.jsonl",
+                   "{\"id\": \"P-2\", \"country\": \"US\", \"lines\": []}\n");
+  REQUIRE(
+    node.ctl({"order", "submit", node.dir().file("orders2.jsonl")}).exit_code
+    == 0);
   wait_state(node, "P-2", "Lib", "failed");
   auto p2 = json_lines(node.ctl_json({"journey", "show", "P-2"}));
   REQUIRE(p2.size() == 1);
@@ -584,7 +656,8 @@ TEST_CASE("orcactl keeps a policy library that flows use and publish freezes") {
   auto clash = node.ctl({"flow", "create", node.dir().file("clash.json")});
   CHECK(clash.exit_code == 3);
   CHECK(clash.err.find("policy \"US only\" is defined both in this flow and in "
-                       "the node's policy library") != std::string::npos);
+                       "the node's policy library")
+        != std::string::npos);
   auto bad = node.ctl({"policy", "put", node.dir().file("flow.json")});
   CHECK(bad.exit_code == 3);
   CHECK(bad.err.find("unknown field \"name\"") != std::string::npos);
@@ -605,16 +678,19 @@ TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
     publish_examples(node);
     REQUIRE(node.stop() == 0);
   }
-  REQUIRE(damage_records(data.file("data"), format::db_flows, "Order to invoice",
+  REQUIRE(damage_records(data.file("data"), format::db_flows,
+                         "Order to invoice",
                          [](std::string v) { return truncate(v, 5); })
           == 1);
   node_process node{notify_config, {}, &data};
   auto list = node.ctl({"flow", "list"});
   CHECK(list.exit_code == 0);
-  CHECK(list.out.find("Order to invoice        -      damaged") != std::string::npos);
+  CHECK(list.out.find("Order to invoice        -      damaged")
+        != std::string::npos);
   auto list_json = json_lines(node.ctl_json({"flow", "list"}));
   REQUIRE(list_json.size() == 2);
-  CHECK(view_of(list_json[0]["damaged"]).find("record flows/\"Order to invoice\" is damaged")
+  CHECK(view_of(list_json[0]["damaged"])
+          .find("record flows/\"Order to invoice\" is damaged")
         == 0);
   CHECK(view_of(list_json[1]["status"]) == "Published");
   auto status = node.ctl({"node", "status"});
@@ -623,9 +699,11 @@ TEST_CASE("a damaged flow record is listed as damaged and the node goes on") {
   CHECK(shown.exit_code == 1);
   CHECK(shown.err.find("is damaged") != std::string::npos);
   // The other flow takes orders and runs them.
-  node.dir().write("one.jsonl", R"({"id": "D-1", "source": "Shopify", "lines": []})"
-                                  "\n");
-  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code == 0);
+  node.dir().write("one.jsonl",
+                   R"({"id": "D-1", "source": "Shopify", "lines": []})"
+                   "\n");
+  REQUIRE(node.ctl({"order", "submit", node.dir().file("one.jsonl")}).exit_code
+          == 0);
   auto ran = json_lines(node.ctl_json({"journey", "show", "D-1"}));
   REQUIRE(ran.size() == 1);
   CHECK(view_of(ran[0]["flow"]) == "Test Order flow sample");
@@ -653,24 +731,29 @@ TEST_CASE("a damaged library policy holds up only the flows that use it") {
   CHECK(view_of(listed[1]["name"]) == "US only");
   CHECK(view_of(listed[1]["damaged"]).find("is damaged") != std::string::npos);
   auto flow = [&](const char* name, const char* policy) {
-    data.write("flow.json", std::string{R"({"name": ")"} + name
-                              + R"(", "type": "order", "steps": [
+    data.write("flow.json",
+               std::string{R"({"name": ")"} + name
+                 + R"(", "type": "order", "steps": [
       {"action": "custom", "name": "C", "provider": "notify",
-       "filter_policies": [")" + policy + R"("]}]})");
+       "filter_policies": [")"
+                 + policy + R"("]}]})");
     return node.ctl({"flow", "create", data.file("flow.json")});
   };
   CHECK(flow("Fine", "Big").exit_code == 0);
   CHECK(node.ctl({"flow", "publish", "Fine"}).exit_code == 0);
   auto refused = flow("Stuck", "US only");
   CHECK(refused.exit_code == 3);
-  CHECK(refused.err.find("policy \"US only\" of the node's policy library cannot "
-                         "be read") != std::string::npos);
+  CHECK(
+    refused.err.find("policy \"US only\" of the node's policy library cannot "
+                     "be read")
+    != std::string::npos);
   // A damaged policy can be deleted like any other.
   CHECK(node.ctl({"policy", "delete", "US only"}).exit_code == 0);
   CHECK(json_lines(node.ctl_json({"policy", "list"})).size() == 1);
 }
 
-TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is acknowledged") {
+TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it "
+          "is acknowledged") {
   constexpr int orders = 3000;
   temp_dir data;
   node_process node{notify_config, {}, &data};
@@ -681,12 +764,14 @@ TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is
   REQUIRE(node.ctl({"flow", "publish", "Wait"}).exit_code == 0);
   std::string lines;
   for (int i = 0; i < orders; ++i)
-    lines += "{\"id\": \"K-" + std::to_string(i) + "\", \"lines\": [{\"id\": \"1\"}]}\n";
+    lines += "{\"id\": \"K-" + std::to_string(i)
+      + "\", \"lines\": [{\"id\": \"1\"}]}\n";
   data.write("orders.jsonl", lines);
-  REQUIRE(node.ctl({"order", "submit", data.file("orders.jsonl")}).exit_code == 0);
+  REQUIRE(node.ctl({"order", "submit", data.file("orders.jsonl")}).exit_code
+          == 0);
   auto count = [](const node_process& n, const std::string& state) {
-    return json_lines(n.ctl_json({"journey", "list", "--flow", "Wait", "--state",
-                                  state, "--limit", "100000"}))
+    return json_lines(n.ctl_json({"journey", "list", "--flow", "Wait",
+                                  "--state", state, "--limit", "100000"}))
       .size();
   };
   for (int i = 0; i < 500 && count(node, "waiting") < orders; ++i)
@@ -694,11 +779,13 @@ TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it is
   REQUIRE(count(node, "waiting") == orders);
   // Every journey waits in the store; the acknowledged stop must reach
   // each, though the node dies at once.
-  REQUIRE(node.ctl({"flow", "stop", "Wait", "--cancel-in-flight"}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "stop", "Wait", "--cancel-in-flight"}).exit_code
+          == 0);
   node.kill();
   node.start(notify_config);
   std::size_t cancelled = 0;
-  for (int i = 0; i < 500 && (cancelled = count(node, "cancelled")) < orders; ++i)
+  for (int i = 0; i < 500 && (cancelled = count(node, "cancelled")) < orders;
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(cancelled == orders);
   CHECK(count(node, "waiting") == 0);
@@ -720,14 +807,15 @@ void send_raw(const std::string& address, const std::string& bytes) {
   REQUIRE(fd >= 0);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0);
   // The node may hang up first; a failed write is fine.
-  (void) ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  (void)::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ::close(fd);
 }
 
 } // namespace
 
-TEST_CASE("journeys held by a pause reach the new version though a kill -9 follows the resume") {
+TEST_CASE("journeys held by a pause reach the new version though a kill -9 "
+          "follows the resume") {
   constexpr int orders = 3000;
   temp_dir data;
   node_process node{notify_config, {}, &data};
@@ -735,7 +823,7 @@ TEST_CASE("journeys held by a pause reach the new version though a kill -9 follo
   auto flow = [](bool wait) {
     return std::string{R"({"name": "Held", "type": "order", "steps": [
       {"action": "custom", "name": "Tell", "provider": "notify")"}
-           + (wait ? R"(, "input_events": ["go"])" : "") + "}]}";
+    + (wait ? R"(, "input_events": ["go"])" : "") + "}]}";
   };
   data.write("v1.json", flow(true));
   data.write("v2.json", flow(false));
@@ -746,7 +834,8 @@ TEST_CASE("journeys held by a pause reach the new version though a kill -9 follo
   for (int i = 0; i < orders; ++i)
     lines += "{\"id\": \"H-" + std::to_string(i) + "\", \"lines\": []}\n";
   data.write("orders.jsonl", lines);
-  REQUIRE(node.ctl({"order", "submit", data.file("orders.jsonl")}).exit_code == 0);
+  REQUIRE(node.ctl({"order", "submit", data.file("orders.jsonl")}).exit_code
+          == 0);
   REQUIRE(node.ctl({"flow", "update", data.file("v2.json")}).exit_code == 0);
   REQUIRE(node.ctl({"flow", "publish", "Held"}).exit_code == 0);
   // The resume is acknowledged once it is durable; the node dies before
@@ -755,8 +844,8 @@ TEST_CASE("journeys held by a pause reach the new version though a kill -9 follo
   node.kill();
   node.start(notify_config);
   auto journeys = [&] {
-    return json_lines(node.ctl_json({"journey", "list", "--flow", "Held",
-                                     "--limit", "100000"}));
+    return json_lines(node.ctl_json(
+      {"journey", "list", "--flow", "Held", "--limit", "100000"}));
   };
   std::size_t done = 0;
   for (int i = 0; i < 500; ++i) {
@@ -779,7 +868,8 @@ TEST_CASE("journeys held by a pause reach the new version though a kill -9 follo
 TEST_CASE("garbage on the node's port is refused and the node goes on") {
   node_process node{notify_config};
   publish_examples(node);
-  REQUIRE(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code == 0);
+  REQUIRE(node.ctl({"order", "submit", example_file("orders.jsonl")}).exit_code
+          == 0);
 
   std::mt19937 gen{42};
   std::string noise(8192, '\0');
@@ -787,9 +877,12 @@ TEST_CASE("garbage on the node's port is refused and the node goes on") {
     c = static_cast<char>(gen());
   // A length field far beyond anything the node should allocate.
   auto huge_length = std::string("\x7f\xff\xff\xff", 4) + noise.substr(0, 64);
-  const std::vector<std::string> attacks{
-    noise, std::string(64, '\0'), std::string(64, '\xff') + huge_length,
-    "GET / HTTP/1.1\r\nHost: orca\r\n\r\n", huge_length, ""};
+  const std::vector<std::string> attacks{noise,
+                                         std::string(64, '\0'),
+                                         std::string(64, '\xff') + huge_length,
+                                         "GET / HTTP/1.1\r\nHost: orca\r\n\r\n",
+                                         huge_length,
+                                         ""};
   for (const auto& bytes : attacks)
     send_raw(node.address(), bytes);
 
@@ -797,7 +890,9 @@ TEST_CASE("garbage on the node's port is refused and the node goes on") {
   CHECK(status.exit_code == 0);
   auto all = json_lines(node.ctl_json({"journey", "list"}));
   CHECK(all.size() == 10);
-  REQUIRE(node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code == 0);
+  REQUIRE(
+    node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code
+    == 0);
   wait_state(node, "SO-1001", "Order to invoice", "completed");
   CHECK(node.stop() == 0);
 }

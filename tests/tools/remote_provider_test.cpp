@@ -40,37 +40,48 @@ std::unique_ptr<child_process> start_provider(const node_process& node) {
 
 } // namespace
 
-TEST_CASE("a remote provider process serves custom actions, which retry while it is gone and finish once it is back") {
+TEST_CASE("a remote provider process serves custom actions, which retry while "
+          "it is gone and finish once it is back") {
   node_process node{R"({"providers": {"notify": {"kind": "remote"}}})"};
   node.dir().write("remote.json", remote_flow);
-  REQUIRE(node.ctl({"flow", "create", node.dir().file("remote.json")}).exit_code == 0);
+  REQUIRE(node.ctl({"flow", "create", node.dir().file("remote.json")}).exit_code
+          == 0);
   REQUIRE(node.ctl({"flow", "publish", "Remote"}).exit_code == 0);
   auto before = node.ctl_json({"provider", "list"});
   CHECK(before.out.find(R"({"id":"notify","kind":"remote","connected":false})")
         != std::string::npos);
 
   auto provider = start_provider(node);
-  CHECK(node.ctl_json({"provider", "list"}).out.find(
-          R"({"id":"notify","kind":"remote","connected":true})")
+  CHECK(node.ctl_json({"provider", "list"})
+          .out.find(R"({"id":"notify","kind":"remote","connected":true})")
         != std::string::npos);
-  REQUIRE(node.ctl({"order", "submit", "-"}, "{\"id\": \"R-1\", \"lines\": []}\n")
-            .exit_code == 0);
-  wait_until([&] { return journey_has(node, "R-1", "\"state\":\"completed\""); },
-             "R-1 completes");
+  REQUIRE(
+    node.ctl({"order", "submit", "-"}, "{\"id\": \"R-1\", \"lines\": []}\n")
+      .exit_code
+    == 0);
+  wait_until(
+    [&] { return journey_has(node, "R-1", "\"state\":\"completed\""); },
+    "R-1 completes");
   CHECK(provider->wait_for_line("key R-1/Remote/1/Tell") != "");
 
   provider->kill(SIGKILL);
   provider->wait();
-  REQUIRE(node.ctl({"order", "submit", "-"}, "{\"id\": \"R-2\", \"lines\": []}\n")
-            .exit_code == 0);
+  REQUIRE(
+    node.ctl({"order", "submit", "-"}, "{\"id\": \"R-2\", \"lines\": []}\n")
+      .exit_code
+    == 0);
   // Without its provider the step fails and is tried again.
-  wait_until([&] { return journey_has(node, "R-2", "provider failed: remote provider"); },
-             "R-2's step fails for want of its provider");
+  wait_until(
+    [&] {
+      return journey_has(node, "R-2", "provider failed: remote provider");
+    },
+    "R-2's step fails for want of its provider");
   CHECK(journey_has(node, "R-2", "\"state\":\"running\""));
 
   provider = start_provider(node);
-  wait_until([&] { return journey_has(node, "R-2", "\"state\":\"completed\""); },
-             "R-2 completes once the provider is back");
+  wait_until(
+    [&] { return journey_has(node, "R-2", "\"state\":\"completed\""); },
+    "R-2 completes once the provider is back");
   auto shown = node.ctl_json({"journey", "show", "R-2"});
   CHECK(shown.out.find("\"name\":\"Tell\",\"action\":\"custom\",\"path\":\"\","
                        "\"outcome\":\"succeeded\"")

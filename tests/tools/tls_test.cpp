@@ -28,16 +28,18 @@ void make_certificates(const temp_dir& dir) {
 
 } // namespace
 
-TEST_CASE("with TLS only clients with a certificate from the node's CA get in") {
+TEST_CASE(
+  "with TLS only clients with a certificate from the node's CA get in") {
   temp_dir certs;
   make_certificates(certs);
-  node_process node{"", {"--tls-cert", certs.file("node.pem"), "--tls-key",
-                         certs.file("node.key"), "--tls-ca", certs.file("ca.pem")}};
+  node_process node{"",
+                    {"--tls-cert", certs.file("node.pem"), "--tls-key",
+                     certs.file("node.key"), "--tls-ca", certs.file("ca.pem")}};
   auto with = [&](const std::string& cert, const std::string& key,
                   const std::string& ca) {
     return node.ctl({"flow", "list"}, "",
-                    {"--tls-cert", certs.file(cert), "--tls-key", certs.file(key),
-                     "--tls-ca", certs.file(ca)});
+                    {"--tls-cert", certs.file(cert), "--tls-key",
+                     certs.file(key), "--tls-ca", certs.file(ca)});
   };
   auto good = with("client.pem", "client.key", "ca.pem");
   CHECK(good.exit_code == 0);
@@ -54,26 +56,31 @@ TEST_CASE("with TLS only clients with a certificate from the node's CA get in") 
   auto foreign_cert = with("other.pem", "other.key", "ca.pem");
   CHECK(foreign_cert.exit_code == 1);
 
-  auto half = node.ctl({"flow", "list"}, "", {"--tls-cert", certs.file("client.pem")});
+  auto half =
+    node.ctl({"flow", "list"}, "", {"--tls-cert", certs.file("client.pem")});
   CHECK(half.exit_code == 2);
-  CHECK(half.err == "error: TLS needs all of --tls-cert, --tls-key and --tls-ca\n");
+  CHECK(half.err
+        == "error: TLS needs all of --tls-cert, --tls-key and --tls-ca\n");
   CHECK(node.stop() == 0);
 }
 
-TEST_CASE("with TLS a client's message over wire_bytes is cut off and the node goes on") {
+TEST_CASE("with TLS a client's message over wire_bytes is cut off and the node "
+          "goes on") {
   temp_dir certs;
   make_certificates(certs);
   node_process node{R"({"providers": {"notify": {"kind": "simulated"}},
                         "limits": {"wire_bytes": 65536}})",
                     {"--tls-cert", certs.file("node.pem"), "--tls-key",
                      certs.file("node.key"), "--tls-ca", certs.file("ca.pem")}};
-  std::vector<std::string> tls{"--tls-cert", certs.file("client.pem"), "--tls-key",
-                               certs.file("client.key"), "--tls-ca",
-                               certs.file("ca.pem")};
-  REQUIRE(node.ctl({"flow", "create", example_path("order-to-invoice.json")}, "", tls)
-            .exit_code
+  std::vector<std::string> tls{"--tls-cert", certs.file("client.pem"),
+                               "--tls-key",  certs.file("client.key"),
+                               "--tls-ca",   certs.file("ca.pem")};
+  REQUIRE(
+    node.ctl({"flow", "create", example_path("order-to-invoice.json")}, "", tls)
+      .exit_code
+    == 0);
+  REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}, "", tls).exit_code
           == 0);
-  REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}, "", tls).exit_code == 0);
   // Two hundred orders in one message: far over 64 KiB once encoded.
   auto all = example("orders.jsonl");
   auto first = all.substr(0, all.find('\n'));
@@ -81,11 +88,13 @@ TEST_CASE("with TLS a client's message over wire_bytes is cut off and the node g
   std::string big;
   for (int i = 0; i < 200; ++i)
     big += first.substr(0, at) + "BIG-" + std::to_string(i)
-           + first.substr(first.find('"', at)) + "\n";
+      + first.substr(first.find('"', at)) + "\n";
   node.dir().write("big.jsonl", big);
-  auto refused = node.ctl({"order", "submit", node.dir().file("big.jsonl")}, "", tls);
+  auto refused =
+    node.ctl({"order", "submit", node.dir().file("big.jsonl")}, "", tls);
   CHECK(refused.exit_code == 1);
-  auto small = node.ctl({"order", "submit", example_path("orders.jsonl")}, "", tls);
+  auto small =
+    node.ctl({"order", "submit", example_path("orders.jsonl")}, "", tls);
   CHECK(small.exit_code == 0);
   auto list = node.ctl({"journey", "list", "--limit", "1000"}, "", tls);
   CHECK(list.exit_code == 0);
@@ -94,7 +103,8 @@ TEST_CASE("with TLS a client's message over wire_bytes is cut off and the node g
   REQUIRE(node.stop() == 0);
   std::size_t warnings = 0;
   for (const auto& line : node.log())
-    if (line.find("over the limit of 65536 bytes (wire_bytes)") != std::string::npos)
+    if (line.find("over the limit of 65536 bytes (wire_bytes)")
+        != std::string::npos)
       ++warnings;
   CHECK(warnings == 1);
 }
@@ -103,10 +113,10 @@ TEST_CASE("orcad refuses to start with a TLS certificate it cannot load") {
   temp_dir certs;
   make_certificates(certs);
   certs.write("broken.pem", "not a certificate\n");
-  auto r = run({ORCAD_PATH, "--data", certs.file("data"), "--listen",
-                "127.0.0.1:0", "--tls-cert", certs.file("broken.pem"),
-                "--tls-key", certs.file("node.key"), "--tls-ca",
-                certs.file("ca.pem")});
+  auto r =
+    run({ORCAD_PATH, "--data", certs.file("data"), "--listen", "127.0.0.1:0",
+         "--tls-cert", certs.file("broken.pem"), "--tls-key",
+         certs.file("node.key"), "--tls-ca", certs.file("ca.pem")});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("cannot load certificate " + certs.file("broken.pem"))
         != std::string::npos);
