@@ -27,7 +27,12 @@ if [ ! -f "$build/build.ninja" ]; then
   CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBUILD_TESTING=OFF -DORCA_FUZZ=ON >/dev/null
 fi
-cmake --build "$build" --target "fuzz_$target" >/dev/null
+# Quiet when it builds; the compiler's errors when it does not.
+if ! out=$(cmake --build "$build" --target "fuzz_$target" 2>&1); then
+  echo "fuzz $target: the target does not build" >&2
+  printf '%s\n' "$out" | grep -E 'error|FAILED' | head -20 >&2
+  exit 1
+fi
 
 bin=$build/tests/fuzz/fuzz_$target
 corpus=$build/corpus/$target

@@ -49,6 +49,11 @@ void write_seeds(const char* dir) {
   ledger_entry ledger;
   ledger.performed = 1;
   put(5, "ledger", encode(ledger));
+  library_policy policy;
+  policy.name = "US only";
+  policy.json =
+    R"({"name": "US only", "when": {"field": "country", "op": "exists"}})";
+  put(6, "policy", encode(policy));
 }
 
 } // namespace
@@ -64,13 +69,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     return 0;
   std::string_view bytes{reinterpret_cast<const char*>(data) + 1, size - 1};
   const std::string what = "fuzzed record";
-  switch (data[0] % 6) {
-    case 0: orca::decode<flow_record>(bytes, what); break;
-    case 1: orca::decode<flow_version_record>(bytes, what); break;
-    case 2: orca::decode<order_record>(bytes, what); break;
-    case 3: orca::decode<journey_snapshot>(bytes, what); break;
-    case 4: orca::decode<std::vector<journal_entry>>(bytes, what); break;
-    case 5: orca::decode<ledger_entry>(bytes, what); break;
+  switch (data[0] % 7) {
+    case 0: orca::decode<orca::flow_record>(bytes, what); break;
+    case 1: orca::decode<orca::flow_version_record>(bytes, what); break;
+    case 2: orca::decode<orca::order_record>(bytes, what); break;
+    case 3: orca::decode<orca::journey_snapshot>(bytes, what); break;
+    case 4: orca::decode<std::vector<orca::journal_entry>>(bytes, what); break;
+    case 5: orca::decode<orca::ledger_entry>(bytes, what); break;
+    case 6: orca::decode<orca::library_policy>(bytes, what); break;
   }
   return 0;
 }

@@ -68,6 +68,15 @@ std::string with_id(std::string order, const std::string& id) {
   return order.substr(0, at) + id + order.substr(order.find('"', at));
 }
 
+/// A client of the node (a failed connection fails the test).
+std::unique_ptr<orca::client> connect_to(const node_process& node) {
+  orca::client_options opts;
+  REQUIRE_FALSE(orca::parse_endpoint(node.address(), opts.host, opts.port));
+  auto c = orca::client::connect(opts);
+  REQUIRE(c);
+  return std::move(*c);
+}
+
 std::string first_example_order() {
   auto all = example("orders.jsonl");
   return all.substr(0, all.find('\n'));
@@ -373,15 +382,12 @@ TEST_CASE("a remote subscriber that stops reading loses updates instead of the "
           "node buffering them") {
   node_process node{notify_config};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
-  orca::client_options opts;
-  REQUIRE_FALSE(orca::parse_endpoint(node.address(), opts.host, opts.port));
-  auto c = orca::client::connect(opts);
-  REQUIRE(c);
+  auto c = connect_to(node);
   // The subscriber takes its first update, then stops reading until told.
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<std::size_t> received{0};
-  REQUIRE_FALSE((*c)->subscribe({}, [&](const orca::journey_record&) {
+  REQUIRE_FALSE(c->subscribe({}, [&](const orca::journey_record&) {
     if (received++ == 0)
       released.wait();
   }));
@@ -417,15 +423,12 @@ TEST_CASE("a remote subscriber that stops reading loses updates instead of the "
 TEST_CASE("a remote subscription to some orders hears of those orders only") {
   node_process node{notify_config};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
-  orca::client_options opts;
-  REQUIRE_FALSE(orca::parse_endpoint(node.address(), opts.host, opts.port));
-  auto c = orca::client::connect(opts);
-  REQUIRE(c);
+  auto c = connect_to(node);
   std::mutex mutex;
   std::set<std::string> heard;
   std::size_t updates = 0;
   REQUIRE_FALSE(
-    (*c)->subscribe({"SO-1001", "SO-1003"}, [&](const orca::journey_record& r) {
+    c->subscribe({"SO-1001", "SO-1003"}, [&](const orca::journey_record& r) {
       std::lock_guard<std::mutex> guard{mutex};
       heard.insert(r.order_id);
       ++updates;
