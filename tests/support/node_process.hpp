@@ -3,8 +3,12 @@
 // A real orcad process on a free port of 127.0.0.1 and a fresh data
 // directory, and orcactl runs against it.
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "support/child_process.hpp"
 #include "support/files.hpp"
@@ -99,5 +103,40 @@ private:
   std::string address_;
   std::vector<std::string> log_;
 };
+
+/// The state of an order's journey on a flow as `journey show --json` says
+/// ("" if there is none).
+inline std::string state_of(const node_process& node, const std::string& order,
+                            const std::string& flow) {
+  auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
+  if (r.exit_code != 0)
+    return "";
+  auto at = r.out.find("\"state\":\"");
+  if (at == std::string::npos)
+    return "";
+  at += 9;
+  return r.out.substr(at, r.out.find('"', at) - at);
+}
+
+/// Waits until the journey is in one of `states`; fails the test after 20 s.
+inline void wait_state(const node_process& node, const std::string& order,
+                       const std::string& flow,
+                       const std::vector<std::string>& states) {
+  std::string last;
+  for (int i = 0; i < 1000; ++i) {
+    last = state_of(node, order, flow);
+    for (const auto& s : states)
+      if (last == s)
+        return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("journey of " << order << " on " << flow << " stays "
+                     << (last.empty() ? "unknown" : last));
+}
+
+inline void wait_state(const node_process& node, const std::string& order,
+                       const std::string& flow, const char* state) {
+  wait_state(node, order, flow, std::vector<std::string>{state});
+}
 
 } // namespace orca::test

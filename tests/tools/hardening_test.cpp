@@ -36,33 +36,6 @@ void publish(const node_process& node, const std::string& file,
   REQUIRE(node.ctl({"flow", "publish", name}).exit_code == 0);
 }
 
-/// The state of an order's journey on a flow as `journey show --json` says.
-std::string state_of(const node_process& node, const std::string& order,
-                     const std::string& flow) {
-  auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
-  if (r.exit_code != 0)
-    return "";
-  auto at = r.out.find("\"state\":\"");
-  if (at == std::string::npos)
-    return "";
-  at += 9;
-  return r.out.substr(at, r.out.find('"', at) - at);
-}
-
-/// Waits until the journey is in one of `states`; fails the test after 20 s.
-void wait_for(const node_process& node, const std::string& order,
-              const std::string& flow, std::vector<std::string> states) {
-  std::string last;
-  for (int i = 0; i < 400; ++i) {
-    last = state_of(node, order, flow);
-    for (const auto& s : states)
-      if (last == s)
-        return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  FAIL("journey of " << order << " on " << flow << " stays " << last);
-}
-
 std::string with_id(std::string order, const std::string& id) {
   auto at = order.find("\"id\": \"") + 7;
   return order.substr(0, at) + id + order.substr(order.find('"', at));
@@ -97,15 +70,16 @@ TEST_CASE(
   CHECK(r.err.find("id: 480 bytes is over the limit of 128 bytes")
         != std::string::npos);
   for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
-    wait_for(node, id, "Order to invoice", {"waiting", "completed", "failed"});
+    wait_state(node, id, "Order to invoice",
+               {"waiting", "completed", "failed"});
   CHECK(node.ctl({"order", "event", "SO-1001", "fulfillment_shipped"}).exit_code
         == 0);
-  wait_for(node, "SO-1001", "Order to invoice", {"completed"});
+  wait_state(node, "SO-1001", "Order to invoice", "completed");
   CHECK(node.stop() == 0);
   node.start(notify_config);
   CHECK(node.ctl({"order", "event", "SO-1004", "fulfillment_shipped"}).exit_code
         == 0);
-  wait_for(node, "SO-1004", "Order to invoice", {"completed"});
+  wait_state(node, "SO-1004", "Order to invoice", "completed");
 }
 
 TEST_CASE(
@@ -144,8 +118,8 @@ TEST_CASE(
                      + std::string(200000, 'a') + "\"}\n");
   CHECK(node.ctl({"order", "submit", node.dir().file("long.jsonl")}).exit_code
         == 0);
-  wait_for(node, "R-1", "Regex", {"skipped"});
-  wait_for(node, "R-2", "Regex", {"completed"});
+  wait_state(node, "R-1", "Regex", "skipped");
+  wait_state(node, "R-2", "Regex", "completed");
   CHECK(node.stop() == 0);
   node.start(notify_config);
   CHECK(node.ctl({"node", "status"}).exit_code == 0);
@@ -176,7 +150,7 @@ TEST_CASE(
     node.ctl({"order", "submit", node.dir().file("parked.jsonl")}).exit_code
     == 0);
   for (int i = 0; i < orders; i += 37)
-    wait_for(node, "W-" + std::to_string(i), "Order to invoice", {"waiting"});
+    wait_state(node, "W-" + std::to_string(i), "Order to invoice", "waiting");
   // Events one by one from a second thread; the node is killed while they
   // stream. Each event whose orcactl exited 0 was acknowledged.
   std::vector<int> acknowledged; // read once the sender is joined
@@ -201,14 +175,14 @@ TEST_CASE(
   INFO(acknowledged.size() << " events acknowledged before the kill");
   node.start(notify_config);
   for (int i : acknowledged)
-    wait_for(node, "W-" + std::to_string(i), "Order to invoice", {"completed"});
+    wait_state(node, "W-" + std::to_string(i), "Order to invoice", "completed");
   // The others wait, or completed if their event was committed just as
   // the node was killed: nothing else happened to them.
   for (int i = 0; i < orders; i += 7)
     if (std::find(acknowledged.begin(), acknowledged.end(), i)
         == acknowledged.end())
-      wait_for(node, "W-" + std::to_string(i), "Order to invoice",
-               {"waiting", "completed"});
+      wait_state(node, "W-" + std::to_string(i), "Order to invoice",
+                 {"waiting", "completed"});
 }
 
 TEST_CASE(
@@ -368,7 +342,7 @@ TEST_CASE("a wire message over wire_bytes cuts its client off before the node "
   auto small = node.ctl({"order", "submit", example_path("orders.jsonl")});
   CHECK(small.exit_code == 0);
   CHECK(state_of(node, "BIG-0", "Order to invoice").empty());
-  wait_for(node, "SO-1001", "Order to invoice", {"waiting"});
+  wait_state(node, "SO-1001", "Order to invoice", "waiting");
   REQUIRE(node.stop() == 0);
   std::size_t warnings = 0;
   for (const auto& line : node.log())
@@ -437,7 +411,8 @@ TEST_CASE("a remote subscription to some orders hears of those orders only") {
           == 0);
   // Every example order settles; by then every update has been sent.
   for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
-    wait_for(node, id, "Order to invoice", {"waiting", "completed", "failed"});
+    wait_state(node, id, "Order to invoice",
+               {"waiting", "completed", "failed"});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::lock_guard<std::mutex> guard{mutex};
   CHECK(heard == std::set<std::string>{"SO-1001", "SO-1003"});

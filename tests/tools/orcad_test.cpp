@@ -79,19 +79,6 @@ void publish_examples(const node_process& node) {
   }
 }
 
-/// Waits until `journey show` of an order on a flow reports `state`.
-void wait_state(const node_process& node, const std::string& order,
-                const std::string& flow, const std::string& state) {
-  for (int i = 0; i < 500; ++i) {
-    auto r = node.ctl_json({"journey", "show", order, "--flow", flow});
-    if (r.exit_code == 0
-        && r.out.find("\"state\":\"" + state + "\"") != std::string::npos)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  FAIL("journey " << order << " on " << flow << " never became " << state);
-}
-
 } // namespace
 
 TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
