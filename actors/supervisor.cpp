@@ -187,8 +187,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       auto [it, added] = st.journeys.try_emplace(id);
       if (!added)
         return; // already here: intake is idempotent
-      bool cut =
-        snapshot.cancel_epoch < st.cancel_epoch && !snapshot.cancel_requested;
+      bool cut = behind_a_stop(snapshot, st.cancel_epoch);
       spawn_into(self, it->second, std::move(o), std::move(snapshot));
       if (cut)
         deliver(self, id, caf::make_message(cancel_atom::value));

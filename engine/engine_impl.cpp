@@ -342,10 +342,7 @@ uint32_t Engine::impl::cancel_epoch_of(const std::string& flow) const {
 }
 
 bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
-  std::lock_guard<std::mutex> guard{mutex};
-  auto rec = records.find(snap.flow);
-  return rec != records.end() && snap.cancel_epoch < rec->second.cancel_epoch
-    && !snap.cancel_requested;
+  return behind_a_stop(snap, cancel_epoch_of(snap.flow));
 }
 
 bool Engine::impl::has_missed_input(const journey_snapshot& snap) {

@@ -69,6 +69,10 @@ path_state initial_path(const order& o) {
   return p;
 }
 
+bool behind_a_stop(const journey_snapshot& s, uint32_t flow_cancel_epoch) {
+  return s.cancel_epoch < flow_cancel_epoch && !s.cancel_requested;
+}
+
 bool started_a_step(const journey_snapshot& s) {
   return !s.steps.empty() || s.paths.size() != 1 || s.paths[0].position > 0
     || s.paths[0].phase != path_phase::ready;

@@ -136,6 +136,11 @@ struct order_record {
 /// The path state of a journey's own, top-level path, ready to start.
 path_state initial_path(const order& o);
 
+/// Whether a stop with --cancel-in-flight that brought the flow's cancel
+/// epoch to `flow_cancel_epoch` came after the journey started and its
+/// cancel has not reached the journey yet.
+bool behind_a_stop(const journey_snapshot& s, uint32_t flow_cancel_epoch);
+
 /// Whether the journey has started a step: it ran one, or its first path
 /// moved on or split.
 bool started_a_step(const journey_snapshot& s);
