@@ -32,6 +32,15 @@ void register_node_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
 }
 
+std::set<std::string> node_type_names() {
+  caf::actor_system_config cfg;
+  register_node_types(cfg);
+  std::set<std::string> names;
+  for (const auto& [type, name] : cfg.type_names_by_rtti)
+    names.insert(name);
+  return names;
+}
+
 namespace {
 
 /// An answer computed away from the node's actor: (answered_atom, token,

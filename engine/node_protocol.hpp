@@ -37,6 +37,7 @@
 //
 // A flow name or order id "" means "not given" where it is optional.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -205,5 +206,9 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 /// Registers every type of the node protocol (and of actors/wire.hpp) with
 /// `cfg`. Both the node and its clients call it.
 void register_node_types(caf::actor_system_config& cfg);
+
+/// The names register_node_types gives the node's message types: with
+/// CAF's flat types, what a client's message may hold (wire_rules).
+std::set<std::string> node_type_names();
 
 } // namespace orca

@@ -45,9 +45,13 @@ case $target in
   answer) printf '\000{"fulfillment_orders": [{"source": "WH-SEA", "lines": ["1", "2"]}]}' > "$seeds/dom"
           printf '\001{"invoice_id": "INV-1"}' > "$seeds/billing" ;;
   records|wire) ORCA_FUZZ_SEEDS="$seeds" "$bin" -runs=0 "$seeds" >/dev/null 2>&1 ;;
-  framing) # a limit of 256 bytes, then a 4-byte message and one that claims 1 GiB
-           printf '\000\377\001\000\000\000\000\000\000\004%024d%s\001\000\000\000\100\000\000\000%024d' 0 abcd 0 > "$seeds/two" ;;
+  framing) # a limit of 256 bytes, then a heartbeat of 4 bytes and a direct
+           # message that claims 1 GiB
+           printf '\000\377\006\000\000\000\000\000\000\004%024d%s\002\000\000\000\100\000\000\000%024d' 0 abcd 0 > "$seeds/two" ;;
 esac
+
+# Inputs that once found a bug stay seeds for good.
+cp tests/fuzz/regressions/"$target"-* "$seeds/" 2>/dev/null || true
 
 log=$build/fuzz_$target.log
 set +e

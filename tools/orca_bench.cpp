@@ -296,7 +296,8 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
     throw std::runtime_error(orca::describe(port.error()));
   // The client goes through the wire guard, as it would to orcad.
   auto guard = orca::wire_guard::start(
-    "127.0.0.1", 0, *port, orca::default_limits().wire_bytes,
+    "127.0.0.1", 0, *port,
+    {orca::default_limits().wire_bytes, orca::node_type_names()},
     [](const std::string& text) { std::cerr << "warning: " << text << "\n"; });
   if (!guard)
     throw std::runtime_error(orca::describe(guard.error()));

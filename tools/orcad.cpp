@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   if (tls)
     tls_settings = {{tls_cert, tls_key, tls_ca}, loopback->files()};
   auto started = orca::wire_guard::start(
-    host, port, *published, wire_bytes,
+    host, port, *published, {wire_bytes, orca::node_type_names()},
     [log](const std::string& text) { log->warn("{}", text); },
     tls ? &tls_settings : nullptr);
   if (!started) {

@@ -1,16 +1,23 @@
 // libFuzzer target: the node's wire messages. Bytes as a remote client
-// could send them are deserialized the way CAF's BASP layer does before a
-// message reaches the node actor, with every type the node registers.
+// could send them (the content of a direct message) pass the wire guard's
+// screen, as on the node's port, and what it lets through is deserialized
+// the way CAF's BASP layer does before a message reaches the node actor,
+// with every type the node registers.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <string>
 
 #include <caf/all.hpp>
 
 #include "engine/node.hpp"
 #include "engine/node_protocol.hpp"
+#include "engine/wire_guard.hpp"
+#include "flows/errc.hpp"
+#include "flows/limits.hpp"
 
 namespace {
 
@@ -49,9 +56,10 @@ void write_seeds(const char* dir) {
   q.limit = 10;
   put("list", caf::make_message(orca::journey_list_atom::value, q));
   put("status", caf::make_message(orca::node_status_atom::value));
+  put("error-answer",
+      caf::make_message(
+        orca::make_error(orca::errc::no_such_order, "no order SO-1")));
 }
-
-} // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (const char* dir = std::getenv("ORCA_FUZZ_SEEDS"))
@@ -59,7 +67,28 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+/// The wire guard's rules on a node with the default limits.
+bool passes_the_guard(const uint8_t* data, std::size_t size) {
+  static const auto rules =
+    std::make_shared<const orca::wire_rules>(orca::wire_rules{
+      orca::default_limits().wire_bytes, orca::node_type_names()});
+  // A direct message: a BASP header, an empty forwarding stack, the bytes.
+  auto length = static_cast<uint32_t>(size + 1);
+  std::string message(orca::wire_framing::header_bytes, '\0');
+  message[0] = 0x02;
+  for (int i = 0; i < 4; ++i)
+    message[4 + i] = static_cast<char>(length >> (24 - 8 * i));
+  message.push_back('\0');
+  message.append(reinterpret_cast<const char*>(data), size);
+  orca::wire_framing framing{rules};
+  return framing.feed(message.data(), message.size());
+}
+
+} // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  if (!passes_the_guard(data, size))
+    return 0;
   caf::binary_deserializer source{node_types(),
                                   reinterpret_cast<const char*>(data), size};
   caf::message msg;

@@ -67,6 +67,10 @@ public:
     return 128 + WTERMSIG(status);
   }
 
+  pid_t pid() const {
+    return pid_;
+  }
+
   /// Complete lines read so far.
   std::vector<std::string> lines() const {
     std::lock_guard<std::mutex> guard{mutex_};

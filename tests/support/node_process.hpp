@@ -72,6 +72,17 @@ public:
     return address_;
   }
 
+  /// The node's process, while it runs.
+  pid_t pid() const {
+    return process_ ? process_->pid() : -1;
+  }
+
+  /// Waits (up to 15 s) for a line of the running node's log containing
+  /// `text`; returns it or "".
+  std::string wait_for_log(const std::string& text) const {
+    return process_ ? process_->wait_for_line(text) : std::string{};
+  }
+
   const std::vector<std::string>& log() const {
     return log_;
   }

@@ -327,7 +327,7 @@ TEST_CASE("a wire message over wire_bytes cuts its client off before the node "
   // A header that claims 1 GiB of payload, then 256 MiB of it: the node
   // hangs up long before.
   std::string header(32, '\0');
-  header[0] = 0x01; // a direct message
+  header[0] = 0x02; // a direct message
   header[4] = 0x40; // payload length 0x40000000, big-endian
   auto sent = send_claim(node.address(), header, std::size_t{256} << 20);
   CHECK(sent < (std::size_t{256} << 20));
