@@ -88,7 +88,7 @@ caf::expected<std::unique_ptr<client>> client::connect(client_options opts) {
   if (tls && (o.tls_cert.empty() || o.tls_key.empty() || o.tls_ca.empty()))
     return make_error(errc::invalid_argument,
                       "TLS needs all of --tls-cert, --tls-key and --tls-ca");
-  im->cfg.load<caf::io::middleman>();
+  speak_node_protocol(im->cfg);
   if (tls) {
     im->cfg.load<caf::openssl::manager>();
     im->cfg.openssl_certificate = o.tls_cert;
@@ -97,7 +97,6 @@ caf::expected<std::unique_ptr<client>> client::connect(client_options opts) {
   }
   im->cfg.set("scheduler.max-threads", 2);
   im->cfg.set("logger.verbosity", caf::atom("quiet"));
-  register_node_types(im->cfg);
   im->system = std::make_unique<caf::actor_system>(im->cfg);
   auto node = tls ? caf::openssl::remote_actor(*im->system, o.host, o.port)
                   : im->system->middleman().remote_actor(o.host, o.port);

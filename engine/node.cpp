@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "actors/blocking_pool.hpp"
 #include "engine/node_protocol.hpp"
@@ -30,6 +31,12 @@ void register_node_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<provider_view>("orca::provider_view");
   cfg.add_message_type<node_status>("orca::node_status");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
+}
+
+void speak_node_protocol(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  cfg.set("middleman.workers", size_t{0});
+  register_node_types(cfg);
 }
 
 std::set<std::string> node_type_names() {

@@ -204,8 +204,18 @@ typename Inspector::result_type inspect(Inspector& f, node_status& x) {
 }
 
 /// Registers every type of the node protocol (and of actors/wire.hpp) with
-/// `cfg`. Both the node and its clients call it.
+/// `cfg`. Both the node and its clients call it, through speak_node_protocol
+/// when they go on the wire.
 void register_node_types(caf::actor_system_config& cfg);
+
+/// Prepares `cfg` for the wire, as the node and its clients both do: loads
+/// CAF's middleman, registers the node types, and has the middleman read
+/// incoming messages on its own thread (middleman.workers = 0). CAF 0.17's
+/// pool of workers for that loses now and then the answer to a request
+/// that arrives on a new connection while the pool is busy: on two cores,
+/// about one request in a hundred from many orcactl processes at once
+/// waited for an answer the node had given (tools/wire_stress.sh).
+void speak_node_protocol(caf::actor_system_config& cfg);
 
 /// The names register_node_types gives the node's message types: with
 /// CAF's flat types, what a client's message may hold (wire_rules).

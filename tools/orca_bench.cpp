@@ -277,9 +277,8 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   eo.durable = opts.durable;
   eo.config.providers["notify"] = orca::provider_config{};
   eo.configure = [](caf::actor_system_config& cfg) {
-    cfg.load<caf::io::middleman>();
+    orca::speak_node_protocol(cfg);
     cfg.set("logger.verbosity", caf::atom("quiet"));
-    orca::register_node_types(cfg);
   };
   auto engine = orca::Engine::open(std::move(eo));
   if (!engine)

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   }
   opts.warn = [log](const std::string& text) { log->warn("{}", text); };
   opts.configure = [&](caf::actor_system_config& cfg) {
-    cfg.load<caf::io::middleman>();
+    orca::speak_node_protocol(cfg);
     if (tls) {
       cfg.load<caf::openssl::manager>();
       cfg.openssl_certificate = loopback->files().cert;
@@ -124,7 +124,6 @@ int main(int argc, char** argv) {
       cfg.openssl_cafile = loopback->files().ca;
     }
     cfg.set("logger.verbosity", caf::atom("quiet"));
-    orca::register_node_types(cfg);
   };
 
   // Before any thread starts, so that only the main thread takes them.

@@ -223,6 +223,47 @@ TEST_CASE("only addresses that are loopback may be listened on without TLS") {
   CHECK(by_name.wait() == 0);
 }
 
+TEST_CASE("every one of many orcactl processes at once gets its answer") {
+  // Each orcactl is a new CAF node on a new connection: the node answers
+  // each request on it, however many arrive together.
+  temp_dir data;
+  constexpr int clients = 8;
+  constexpr int batches = 10;
+  constexpr int per_batch = 50;
+  node_process node{notify_config, {}, &data};
+  publish(node, example_path("order-to-invoice.json"), "Order to invoice");
+  std::vector<std::unique_ptr<child_process>> senders;
+  for (int c = 0; c < clients; ++c) {
+    std::string script;
+    for (int b = 0; b < batches; ++b) {
+      std::string batch;
+      for (int i = 0; i < per_batch; ++i)
+        batch += with_id(first_example_order(),
+                         "M-" + std::to_string(c) + "-" + std::to_string(b)
+                           + "-" + std::to_string(i))
+          + "\n";
+      auto name =
+        "many-" + std::to_string(c) + "-" + std::to_string(b) + ".jsonl";
+      data.write(name, batch);
+      script += std::string{ORCACTL_PATH} + " --node " + node.address()
+        + " order submit " + data.file(name) + " || echo unanswered; ";
+    }
+    senders.push_back(std::make_unique<child_process>(
+      std::vector<std::string>{"/bin/sh", "-c", script}));
+  }
+  std::size_t accepted = 0;
+  std::size_t unanswered = 0;
+  for (auto& s : senders) {
+    CHECK(s->wait() == 0);
+    for (const auto& line : s->lines()) {
+      accepted += line.rfind("accepted ", 0) == 0;
+      unanswered += line == "unanswered";
+    }
+  }
+  CHECK(unanswered == 0);
+  CHECK(accepted == std::size_t{clients * batches * per_batch});
+}
+
 TEST_CASE(
   "a node stopped while orders stream in answers every order it stored") {
   // Clients submit batch after batch; the node gets SIGTERM meanwhile.

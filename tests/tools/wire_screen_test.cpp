@@ -54,9 +54,8 @@ struct forging_client {
   caf::actor node;
 
   explicit forging_client(const node_process& n) {
-    cfg.load<caf::io::middleman>();
+    orca::speak_node_protocol(cfg);
     cfg.set("logger.verbosity", caf::atom("quiet"));
-    orca::register_node_types(cfg);
     cfg.add_message_type<forged_buffer>("@charbuf");
     sys = std::make_unique<caf::actor_system>(cfg);
     std::string host;
@@ -77,16 +76,17 @@ TEST_CASE("a forged byte buffer of 4 GiB cuts its client off and the node "
   REQUIRE(before > 0);
   SECTION("inside an error's context, as an answer") {
     forging_client c{node};
-    caf::anon_send(c.node, caf::make_error(caf::sec::runtime_error,
-                                           caf::make_message(forged_buffer{})));
+    caf::anon_send(c.node,
+                   caf::make_error(caf::sec::runtime_error,
+                                   caf::make_message(forged_buffer{})));
     CHECK_FALSE(node.wait_for_log("holding @charbuf").empty());
   }
   SECTION("at the top of a request") {
     forging_client c{node};
     caf::scoped_actor self{*c.sys};
     self
-      ->request(c.node, std::chrono::seconds(5),
-                orca::order_submit_atom::value, forged_buffer{})
+      ->request(c.node, std::chrono::seconds(5), orca::order_submit_atom::value,
+                forged_buffer{})
       .receive([](const caf::message&) { FAIL("the node answered"); },
                [](const caf::error&) {});
     CHECK_FALSE(node.wait_for_log("holding @charbuf").empty());
