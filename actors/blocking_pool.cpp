@@ -51,6 +51,8 @@ void blocking_pool::run() {
 
 namespace {
 
+/// To the adapter from a pool thread: (replied_atom, token, reply), the
+/// answer to the call `token`.
 using replied_atom = caf::atom_constant<caf::atom("bpreplied")>;
 
 struct blocking_provider_state {

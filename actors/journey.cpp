@@ -381,14 +381,12 @@ private:
     return true;
   }
 
-  /// Fires `e`, entering running first where the machine needs it.
+  /// Fires `e`, leaving received first (for running, or paused if `e`
+  /// holds).
   void to(lifecycle_event e) {
     if (lifecycle_.state() == journey_state::received)
       lifecycle_.fire(e == lifecycle_event::hold ? lifecycle_event::hold
                                                  : lifecycle_event::start);
-    if (e == lifecycle_event::work
-        && lifecycle_.state() == journey_state::running)
-      return;
     lifecycle_.fire(e);
   }
 

@@ -64,16 +64,19 @@ struct lifecycle_def : msm::front::state_machine_def<lifecycle_def> {
     _row< received,  ev_hold,     paused    >,
     _row< received,  ev_fail,     failed    >,
     _row< received,  ev_cancel,   cancelled >,
+    _row< running,   ev_work,     running   >,
     _row< running,   ev_wait,     waiting   >,
     _row< running,   ev_hold,     paused    >,
     _row< running,   ev_complete, completed >,
     _row< running,   ev_fail,     failed    >,
     _row< running,   ev_skip,     skipped   >,
     _row< running,   ev_cancel,   cancelled >,
+    _row< waiting,   ev_wait,     waiting   >,
     _row< waiting,   ev_work,     running   >,
     _row< waiting,   ev_hold,     paused    >,
     _row< waiting,   ev_fail,     failed    >,
     _row< waiting,   ev_cancel,   cancelled >,
+    _row< paused,    ev_hold,     paused    >,
     _row< paused,    ev_work,     running   >,
     _row< paused,    ev_wait,     waiting   >,
     _row< paused,    ev_fail,     failed    >,
@@ -82,8 +85,8 @@ struct lifecycle_def : msm::front::state_machine_def<lifecycle_def> {
   > {};
   // clang-format on
 
-  /// Terminal states and impossible moves simply do not transition; the
-  /// caller learns it from fire()'s result.
+  /// Terminal states and impossible moves do not transition; fire() then
+  /// throws impossible_move.
   template <class Fsm, class Event>
   void no_transition(const Event&, Fsm&, int) {
   }
@@ -132,11 +135,11 @@ struct journey_lifecycle::machine {
   lifecycle_machine sm;
 };
 
-journey_lifecycle::journey_lifecycle(journey_state state)
-    : machine_(std::make_unique<machine>()) {
-  auto& sm = machine_->sm;
+namespace {
+
+/// Starts `sm` and moves it into `state` along the shortest legal path.
+void restore(lifecycle_machine& sm, journey_state state) {
   sm.start();
-  // A restored journey re-enters its state along the shortest legal path.
   switch (state) {
     case journey_state::received: break;
     case journey_state::running: dispatch(sm, lifecycle_event::start); break;
@@ -158,13 +161,35 @@ journey_lifecycle::journey_lifecycle(journey_state state)
   }
 }
 
+} // namespace
+
+journey_lifecycle::journey_lifecycle(journey_state state)
+    : machine_(std::make_unique<machine>()) {
+  // A restored journey re-enters its state along the shortest legal path.
+  restore(machine_->sm, state);
+}
+
 journey_lifecycle::~journey_lifecycle() = default;
 journey_lifecycle::journey_lifecycle(journey_lifecycle&&) noexcept = default;
 journey_lifecycle&
 journey_lifecycle::operator=(journey_lifecycle&&) noexcept = default;
 
-bool journey_lifecycle::fire(lifecycle_event e) {
-  return dispatch(machine_->sm, e);
+impossible_move::impossible_move(journey_state from, lifecycle_event e)
+    : std::logic_error(std::string{"journey lifecycle: no move \""}
+                       + to_string(e) + "\" from " + to_string(from)) {
+}
+
+void journey_lifecycle::fire(lifecycle_event e) {
+  auto from = state();
+  if (!dispatch(machine_->sm, e))
+    throw impossible_move(from, e);
+}
+
+bool journey_lifecycle::allows(lifecycle_event e) const {
+  // A machine of its own, in the same state, tries it.
+  lifecycle_machine trial;
+  restore(trial, state());
+  return dispatch(trial, e);
 }
 
 journey_state journey_lifecycle::state() const {

@@ -7,6 +7,8 @@
 // one journey actor.
 
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "persistence/journey_snapshot.hpp"
 
@@ -26,6 +28,15 @@ enum class lifecycle_event : uint8_t {
 
 const char* to_string(lifecycle_event e);
 
+/// A move the lifecycle does not have (cancel a completed journey, complete
+/// a waiting one): a bug in the caller, never a consequence of input. The
+/// journey actor that makes it dies with this reason, and its supervisor
+/// records the journey as failed with it; the node goes on.
+class impossible_move : public std::logic_error {
+public:
+  impossible_move(journey_state from, lifecycle_event e);
+};
+
 class journey_lifecycle {
 public:
   /// A machine in `state` (a restored journey starts where it was).
@@ -34,9 +45,13 @@ public:
   journey_lifecycle(journey_lifecycle&&) noexcept;
   journey_lifecycle& operator=(journey_lifecycle&&) noexcept;
 
-  /// Processes `e`. Returns false, staying where it is, if the current state
-  /// has no transition for it.
-  bool fire(lifecycle_event e);
+  /// Processes `e`. A move to where the journey already is (wait while
+  /// waiting, hold while paused, work while running) changes nothing; one
+  /// the current state has no transition for throws impossible_move.
+  void fire(lifecycle_event e);
+
+  /// Whether fire(e) would move or stay rather than throw.
+  bool allows(lifecycle_event e) const;
 
   journey_state state() const;
 

@@ -1,7 +1,9 @@
 #pragma once
 
 // Every message between a flow supervisor, its journey actors and their
-// branch actors, in one place.
+// branch actors, in one place. (What the engine asks of a supervisor is in
+// supervisor.hpp; timers arrive as the clock's (timer_atom, token), see
+// clock.hpp.)
 //
 //   supervisor -> journey      (start_atom) once, (event_atom, type),
 //                              (cancel_atom), (pause_atom), (resume_atom)
@@ -17,8 +19,10 @@
 //   clock      -> any path     (timer_atom, token)
 //   sink       -> journey      (save_failed_atom, why)
 //   journey    -> itself       (saved_waiting_atom, change)
-//   journey    -> supervisor   (passivate_atom, ...), (held_atom, bool):
-//                              see supervisor.hpp
+//   journey    -> supervisor   (passivate_atom, order_id, wake_at,
+//                              received) -> bool: may it leave memory?
+//                              (held_atom, bool): it is now held by a
+//                              pause, or no longer
 //
 // Journey and branch actors are linked, so a branch that dies takes its
 // journey with it and the supervisor, which monitors journeys, records the
@@ -37,18 +41,33 @@
 
 namespace orca {
 
+/// Run: to a supervisor with the order and its first snapshot, to a
+/// journey once it is spawned.
 using start_atom = caf::atom_constant<caf::atom("start")>;
+/// An event of the order (its type: event_types), passed down the tree.
 using event_atom = caf::atom_constant<caf::atom("event")>;
+/// Cancel the order's journey, passed down the tree.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+/// Hold: start no step until resumed.
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
+/// Continue after a pause (with a version and its supervisor: move there
+/// if no step started).
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+/// A branch claims the unsent fulfillment orders within its scope.
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 /// To a journey from its sink: a snapshot of it could not be written.
 using save_failed_atom = caf::atom_constant<caf::atom("savefail")>;
 /// To a journey from itself: its waiting snapshot number `change` is
 /// durable; it may leave memory if nothing happened since.
 using saved_waiting_atom = caf::atom_constant<caf::atom("savedwait")>;
+/// To a branch's parent: the branch ended (failed or not).
 using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
+/// To a supervisor from a journey: may it leave memory (it waits)? And,
+/// with count_atom, how many did.
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+/// To a supervisor from a journey: it is held by a pause (true) or no
+/// longer (false). And, with count_atom, how many are.
+using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// What a branch did since its last report: its new state, the steps that
 /// ended, and its effects on journey-wide data. The journey applies a report

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "flows/errc.hpp"
 #include "flows/json.hpp"
 
 #include "actors/branch.hpp"
@@ -22,6 +23,18 @@ path_actor::path_actor(caf::actor_config& cfg, path_context context,
                        path_state path)
     : caf::event_based_actor(cfg), ctx_(std::move(context)),
       path_(std::move(path)) {
+  // A broken invariant (an impossible lifecycle move, for one) ends this
+  // actor with its text as the reason: its journey is recorded as failed
+  // with it, and the node goes on.
+  set_exception_handler([](std::exception_ptr& thrown) -> caf::error {
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const std::exception& e) {
+      return make_error(errc::broken_invariant, e.what());
+    } catch (...) {
+      return make_error(errc::broken_invariant, "an unknown exception");
+    }
+  });
 }
 
 void path_actor::on_exit() {

@@ -44,7 +44,7 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
                       name + " is " + to_string(failed.state)
                         + ", not failed: only a failed journey is redriven");
   journey_lifecycle lifecycle{failed.state};
-  if (!lifecycle.fire(lifecycle_event::redrive))
+  if (!lifecycle.allows(lifecycle_event::redrive))
     return make_error(errc::journey_not_failed,
                       name + " cannot be redriven from state "
                         + to_string(failed.state));
@@ -59,6 +59,7 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
     return make_error(errc::journey_not_failed,
                       name + " has no recorded state to start again from");
   journey_snapshot next = failed;
+  lifecycle.fire(lifecycle_event::redrive);
   next.state = lifecycle.state();
   next.run = failed.run + 1;
   next.error.clear();

@@ -64,6 +64,8 @@ provider_reply simulated_answer(const provider_request& request) {
 
 namespace {
 
+/// To the provider from its ledger write: (ledger_atom, token, error), the
+/// call `token` is on record ("" error) or could not be recorded.
 using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
 
 struct simulated_state {

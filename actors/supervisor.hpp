@@ -31,29 +31,29 @@
 //   (count_atom, held_atom) -> std::size_t      journeys held by a pause
 //   (journey_atom, order_id) -> caf::actor      the order's journey actor, if
 //                                               it is running (for inspection)
-// From its journeys:
-//   (passivate_atom, order_id, wake_at, received) -> bool
-//                                               may this journey leave memory?
-//   (held_atom, bool)                           it is now paused (or not)
+// From its journeys: see journey_protocol.hpp.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
+#include "actors/journey_protocol.hpp"
 #include "actors/services.hpp"
 #include "flows/flow.hpp"
 
 namespace orca {
 
+/// The flow stopped with --cancel-in-flight (with the new cancel epoch).
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+/// How many journeys: running, or with passivate_atom / held_atom, those
+/// passivated / held by a pause.
 using count_atom = caf::atom_constant<caf::atom("count")>;
+/// The actor of an order's running journey, for inspection.
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
-/// A journey asks to leave memory (and counting those that did).
-using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// A journey found waiting in the store: the supervisor keeps its slot.
 using park_atom = caf::atom_constant<caf::atom("park")>;
+/// A journey moved to this version by a resume: run it from the store.
 using move_in_atom = caf::atom_constant<caf::atom("movein")>;
-using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// `flow_time` is the flow's own time, shared by the supervisors of all its
 /// versions; passivated journeys wake when it reaches their deadlines.

@@ -319,6 +319,8 @@ caf::error client::subscribe(const std::vector<std::string>& order_ids,
 
 namespace {
 
+/// To the provider server from the thread that ran the user's function:
+/// (served_atom, token, reply), the answer to the node's call `token`.
 using served_atom = caf::atom_constant<caf::atom("served")>;
 
 /// A remote provider's server: the node calls it, and it calls the user's

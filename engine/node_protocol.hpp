@@ -13,20 +13,19 @@
 //   (flow_pause_atom, name) / (flow_resume_atom, name) -> flow_record
 //   (flow_list_atom)                            -> std::vector<flow_record>
 //   (flow_show_atom, name, uint32_t version)    -> flow_detail (0: latest)
-//   (order_submit_atom, std::vector<std::string>) ->
-//   std::vector<submit_outcome> (order_event_atom, order_id, type)          ->
-//   ok_atom (journey_list_atom, wire_query)             ->
-//   std::vector<journey_record> (journey_show_atom, order_id, flow)         ->
-//   std::vector<journey_view> (journey_replay_atom, order_id, flow, uint32_t
-//   against) -> replay_view (journey_redrive_atom, order_id, flow)      ->
-//   journey_record (provider_list_atom)                        ->
-//   std::vector<provider_view> (node_status_atom)                          ->
-//   node_status (policy_put_atom, json, origin)             ->
-//   std::vector<library_policy> (policy_list_atom)                          ->
-//   std::vector<library_policy> (policy_show_atom, name)                    ->
-//   library_policy (policy_delete_atom, name)                  ->
-//   library_policy (deleted) (subscribe_atom, std::vector<std::string>
-//   order_ids)  -> ok_atom
+//   (order_submit_atom, std::vector<std::string>) -> std::vector<submit_outcome>
+//   (order_event_atom, order_id, type)          -> ok_atom
+//   (journey_list_atom, wire_query)             -> std::vector<journey_record>
+//   (journey_show_atom, order_id, flow)         -> std::vector<journey_view>
+//   (journey_replay_atom, order_id, flow, uint32_t against) -> replay_view
+//   (journey_redrive_atom, order_id, flow)      -> journey_record
+//   (provider_list_atom)                        -> std::vector<provider_view>
+//   (node_status_atom)                          -> node_status
+//   (policy_put_atom, json, origin)             -> std::vector<library_policy>
+//   (policy_list_atom)                          -> std::vector<library_policy>
+//   (policy_show_atom, name)                    -> library_policy
+//   (policy_delete_atom, name)                  -> library_policy (deleted)
+//   (subscribe_atom, std::vector<std::string> order_ids)  -> ok_atom
 //       then (journey_update_atom, journey_record) -> ok_atom to the
 //       subscriber for every durable change of a journey of those orders
 //       (all if empty); past 1,024 updates it has not acknowledged, the

@@ -38,6 +38,7 @@ const char* to_string(errc code) {
     case errc::provider_timeout: return "provider_timeout";
     case errc::node_unreachable: return "node_unreachable";
     case errc::protocol_error: return "protocol_error";
+    case errc::broken_invariant: return "broken_invariant";
   }
   return "unknown";
 }

@@ -63,6 +63,11 @@ enum class errc : uint8_t {
   provider_timeout = 81,
   node_unreachable = 82,
   protocol_error = 83,
+
+  // Bugs.
+  /// A broken invariant, such as an impossible move of a journey's
+  /// lifecycle: the one journey fails with it, the node goes on.
+  broken_invariant = 90,
 };
 
 /// The stable name of a code, e.g. "invalid_flow".

@@ -25,8 +25,9 @@
 //   edge into an action with filter policies carries them as
 //   `Name (predicate)`, `Name [line] (predicate)` for line scope, joined
 //   by ", ", after the branch name and ": " when there is one, e.g.
-//   `Retail: Retail (channel ne "b2b"), Physical lines [line] (kind ne
-//   "gift_card")`.
+//     `Retail: Retail (channel ne "b2b"),
+//      Physical lines [line] (kind ne "gift_card")`
+//   (on one line).
 //
 // Names are copied as UTF-8 and escaped for the format: in DOT `"` and `\`
 // are backslash-escaped inside quoted strings; in Mermaid labels are quoted

@@ -12,16 +12,14 @@
 
 namespace orca {
 
-// -- fixed-width integers
-// -------------------------------------------------------
+// -- fixed-width integers -----------------------------------------------------
 
 void put_be(std::string& out, uint64_t x, int bytes);
 uint64_t get_be(std::string_view in, std::size_t offset, int bytes);
 void put_le(std::string& out, uint64_t x, int bytes);
 uint64_t get_le(std::string_view in, std::size_t offset, int bytes);
 
-// -- keys
-// -----------------------------------------------------------------------
+// -- keys ---------------------------------------------------------------------
 
 /// flows: the flow's name. flow_versions: name, 0, version (u32).
 std::string flow_version_key(const std::string& name, uint32_t version);

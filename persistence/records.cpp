@@ -287,8 +287,7 @@ unseal(std::string_view bytes, format::record_tag tag, uint16_t max_version,
 
 } // namespace detail
 
-// -- each kind's tag, version and history
-// --------------------------------------
+// -- each kind's tag, version and history -------------------------------------
 
 /// What FORMAT.md says of each record kind: its tag, its payload version
 /// now, and the bytes each later version added at the end of the payload

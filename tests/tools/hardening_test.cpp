@@ -55,6 +55,41 @@ std::string first_example_order() {
   return all.substr(0, all.find('\n'));
 }
 
+/// What many clients submitting at once are given to do.
+struct submission_plan {
+  std::string prefix; ///< order ids are PREFIX-client-batch-i
+  int clients = 1;
+  int batches = 1;
+  int per_batch = 1;
+};
+
+/// Starts `plan.clients` shells, each running orcactl order submit for its
+/// batches one after another (writing the batch files into `data`); a
+/// submission that fails prints "unanswered".
+std::vector<std::unique_ptr<child_process>>
+start_submitters(const node_process& node, const temp_dir& data,
+                 const submission_plan& plan) {
+  std::vector<std::unique_ptr<child_process>> senders;
+  for (int c = 0; c < plan.clients; ++c) {
+    std::string script;
+    for (int b = 0; b < plan.batches; ++b) {
+      auto stem =
+        plan.prefix + "-" + std::to_string(c) + "-" + std::to_string(b);
+      std::string batch;
+      for (int i = 0; i < plan.per_batch; ++i)
+        batch +=
+          with_id(first_example_order(), stem + "-" + std::to_string(i)) + "\n";
+      data.write(stem + ".jsonl", batch);
+      script += std::string{ORCACTL_PATH} + " --node " + node.address()
+        + " order submit " + data.file(stem + ".jsonl")
+        + " || echo unanswered; ";
+    }
+    senders.push_back(std::make_unique<child_process>(
+      std::vector<std::string>{"/bin/sh", "-c", script}));
+  }
+  return senders;
+}
+
 } // namespace
 
 TEST_CASE(
@@ -227,30 +262,10 @@ TEST_CASE("every one of many orcactl processes at once gets its answer") {
   // Each orcactl is a new CAF node on a new connection: the node answers
   // each request on it, however many arrive together.
   temp_dir data;
-  constexpr int clients = 8;
-  constexpr int batches = 10;
-  constexpr int per_batch = 50;
+  submission_plan plan{"M", 8, 10, 50};
   node_process node{notify_config, {}, &data};
   publish(node, example_path("order-to-invoice.json"), "Order to invoice");
-  std::vector<std::unique_ptr<child_process>> senders;
-  for (int c = 0; c < clients; ++c) {
-    std::string script;
-    for (int b = 0; b < batches; ++b) {
-      std::string batch;
-      for (int i = 0; i < per_batch; ++i)
-        batch += with_id(first_example_order(),
-                         "M-" + std::to_string(c) + "-" + std::to_string(b)
-                           + "-" + std::to_string(i))
-          + "\n";
-      auto name =
-        "many-" + std::to_string(c) + "-" + std::to_string(b) + ".jsonl";
-      data.write(name, batch);
-      script += std::string{ORCACTL_PATH} + " --node " + node.address()
-        + " order submit " + data.file(name) + " || echo unanswered; ";
-    }
-    senders.push_back(std::make_unique<child_process>(
-      std::vector<std::string>{"/bin/sh", "-c", script}));
-  }
+  auto senders = start_submitters(node, data, plan);
   std::size_t accepted = 0;
   std::size_t unanswered = 0;
   for (auto& s : senders) {
@@ -261,7 +276,9 @@ TEST_CASE("every one of many orcactl processes at once gets its answer") {
     }
   }
   CHECK(unanswered == 0);
-  CHECK(accepted == std::size_t{clients * batches * per_batch});
+  CHECK(
+    accepted
+    == static_cast<std::size_t>(plan.clients * plan.batches * plan.per_batch));
 }
 
 TEST_CASE(
@@ -270,32 +287,12 @@ TEST_CASE(
   // Every order the store holds afterwards was answered "accepted" to its
   // client: a stop answers what it committed before the node ends.
   temp_dir data;
-  constexpr int clients = 4;
-  constexpr int batches = 6;
-  constexpr int per_batch = 100;
+  submission_plan plan{"T", 4, 6, 100};
   std::set<std::string> answered;
   {
     node_process node{notify_config, {}, &data};
     publish(node, example_path("order-to-invoice.json"), "Order to invoice");
-    std::vector<std::unique_ptr<child_process>> senders;
-    for (int c = 0; c < clients; ++c) {
-      std::string script;
-      for (int b = 0; b < batches; ++b) {
-        std::string batch;
-        for (int i = 0; i < per_batch; ++i)
-          batch += with_id(first_example_order(),
-                           "T-" + std::to_string(c) + "-" + std::to_string(b)
-                             + "-" + std::to_string(i))
-            + "\n";
-        auto name =
-          "stop-" + std::to_string(c) + "-" + std::to_string(b) + ".jsonl";
-        data.write(name, batch);
-        script += std::string{ORCACTL_PATH} + " --node " + node.address()
-          + " order submit " + data.file(name) + "; ";
-      }
-      senders.push_back(std::make_unique<child_process>(
-        std::vector<std::string>{"/bin/sh", "-c", script}));
-    }
+    auto senders = start_submitters(node, data, plan);
     REQUIRE_FALSE(senders.front()->wait_for_line("accepted ").empty());
     CHECK(node.stop() == 0);
     for (auto& s : senders) {
@@ -306,7 +303,8 @@ TEST_CASE(
     }
   }
   INFO(answered.size() << " orders answered accepted before the stop");
-  CHECK(answered.size() < clients * batches * per_batch); // it stopped midway
+  CHECK(answered.size() < static_cast<std::size_t>(
+          plan.clients * plan.batches * plan.per_batch)); // it stopped midway
   node_process again{notify_config, {}, &data};
   std::set<std::string> stored;
   auto list = again.ctl_json({"journey", "list", "--limit", "100000"});

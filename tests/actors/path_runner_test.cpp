@@ -1,0 +1,259 @@
+// path_runner on its own: the rules of one path (SPEC §2.3, §2.4) driven
+// through a fake path_host that records what the runner asks of it, with
+// time and answers given by the test. No actors, no store.
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/path_runner.hpp"
+#include "support/files.hpp"
+
+using namespace orca;
+using orca::test::example;
+
+namespace {
+
+/// A path_host that records calls and timers and answers from its fields.
+class fake_host : public path_host {
+public:
+  fake_host(const std::string& flow_json, const std::string& order_json) {
+    auto parsed = parse_flow(flow_json);
+    REQUIRE(parsed.errors.empty());
+    model_ = parsed.model;
+    auto o = order::parse(order_json);
+    REQUIRE(o);
+    order_ = std::make_shared<order>(std::move(*o));
+  }
+
+  // -- what the runner reads ------------------------------------------------
+  const flow& model() const override {
+    return *model_;
+  }
+  const order& the_order() const override {
+    return *order_;
+  }
+  int64_t now() const override {
+    return clock;
+  }
+  int64_t flow_now() const override {
+    return clock;
+  }
+  bool has_event(const std::vector<std::string>& types) const override {
+    return holds_event(events, types);
+  }
+  bool paused() const override {
+    return is_paused;
+  }
+  bool cancelling() const override {
+    return is_cancelling;
+  }
+  uint32_t default_timeout_ms() const override {
+    return 30000;
+  }
+
+  // -- what the runner does -------------------------------------------------
+  void step_ended(step_result result) override {
+    ended.push_back(std::move(result));
+  }
+  void journal(journal_entry) override {
+  }
+  void path_failed(const path_state& at_step) override {
+    failed_at = at_step;
+  }
+  void add_fulfillment(std::vector<source_group>) override {
+  }
+  std::optional<std::vector<fulfillment_order>>
+  claim_unsent(const std::vector<std::string>&) override {
+    return std::vector<fulfillment_order>{};
+  }
+  void fulfillment_done(const std::vector<std::string>&, bool) override {
+  }
+  void set_invoice(std::string) override {
+  }
+  void call_provider(const path_state& p, const step& s,
+                     const line_set&) override {
+    calls.push_back({s.name, p.attempts, p.token});
+  }
+  void start_timer(uint32_t delay_ms, uint32_t token) override {
+    timers.push_back({delay_ms, token});
+  }
+  void start_branches(const path_state&, std::vector<path_state>) override {
+  }
+
+  struct call {
+    std::string step;
+    uint32_t attempt;
+    uint32_t token;
+  };
+  struct timer {
+    uint32_t delay_ms;
+    uint32_t token;
+  };
+
+  int64_t clock = 1000;
+  std::vector<std::string> events{"new_order"};
+  bool is_paused = false;
+  bool is_cancelling = false;
+  std::vector<call> calls;
+  std::vector<timer> timers;
+  std::vector<step_result> ended;
+  std::optional<path_state> failed_at;
+
+private:
+  flow_ptr model_;
+  order_ptr order_;
+};
+
+provider_reply ok() {
+  provider_reply r;
+  r.ok = true;
+  return r;
+}
+
+/// A flow of two custom calls; the second waits for "shipped".
+const char* two_calls = R"({
+  "name": "Two calls", "type": "order",
+  "steps": [
+    {"action": "custom", "name": "Call ERP", "provider": "erp",
+     "retry": {"max_attempts": 3, "backoff_ms": 100, "max_backoff_ms": 1000}},
+    {"action": "custom", "name": "Tell CRM", "provider": "crm",
+     "input_events": ["shipped"], "wait_timeout_ms": 5000}
+  ]})";
+
+std::string an_order() {
+  auto all = example("orders.jsonl");
+  return all.substr(0, all.find('\n'));
+}
+
+} // namespace
+
+TEST_CASE("path_runner calls each action and ends when the last succeeds") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  host.events.push_back("shipped"); // the event came before its step
+  runner.run();
+  REQUIRE(host.calls.size() == 1);
+  CHECK(host.calls[0].step == "Call ERP");
+  CHECK(path.phase == path_phase::calling);
+  runner.on_reply(host.calls[0].token, ok());
+  REQUIRE(host.calls.size() == 2);
+  CHECK(host.calls[1].step == "Tell CRM");
+  runner.on_reply(host.calls[1].token, ok());
+  CHECK(path.phase == path_phase::ended);
+  CHECK_FALSE(path.failed);
+  REQUIRE(host.ended.size() == 2);
+  CHECK(host.ended[0].outcome == step_outcome::succeeded);
+  CHECK(host.ended[0].attempts == 1);
+}
+
+TEST_CASE("path_runner retries a failed call after its back-off, then fails "
+          "the path") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  runner.run();
+  runner.on_reply(host.calls.back().token,
+                  provider_reply::failure("the ERP is down"));
+  // The call had the node's default time limit (no timeout_ms); now a
+  // back-off of 100 ms in flow time, by a timer.
+  CHECK(path.phase == path_phase::backoff);
+  REQUIRE(host.timers.size() == 2);
+  CHECK(host.timers[0].delay_ms == 30000);
+  CHECK(host.timers[1].delay_ms == 100);
+  CHECK(host.calls.size() == 1);
+  // A timer that fires early (time has not reached the deadline) does
+  // not retry.
+  runner.on_timer(host.timers[1].token);
+  CHECK(host.calls.size() == 1);
+  host.clock += 100;
+  runner.on_timer(host.timers.back().token);
+  REQUIRE(host.calls.size() == 2);
+  CHECK(host.calls[1].attempt == 2);
+  runner.on_reply(host.calls[1].token, provider_reply::failure("still down"));
+  host.clock += 200; // exponential: 200 ms the second time
+  runner.on_timer(host.timers.back().token);
+  REQUIRE(host.calls.size() == 3);
+  runner.on_reply(host.calls[2].token, provider_reply::failure("down"));
+  // Three attempts were all it had.
+  CHECK(path.phase == path_phase::ended);
+  CHECK(path.failed);
+  REQUIRE(host.ended.size() == 1);
+  CHECK(host.ended[0].outcome == step_outcome::failed);
+  CHECK(host.ended[0].attempts == 3);
+  CHECK(host.ended[0].error == "down");
+  REQUIRE(host.failed_at);
+  CHECK(host.failed_at->position == 0);
+}
+
+TEST_CASE("path_runner ignores an answer whose token is not the call's") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  runner.run();
+  runner.on_reply(host.calls[0].token + 1, ok()); // a late, stale answer
+  CHECK(path.phase == path_phase::calling);
+  CHECK(host.ended.empty());
+}
+
+TEST_CASE("path_runner waits for an input event, and fails the step when "
+          "its wait runs out") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  runner.run();
+  runner.on_reply(host.calls[0].token, ok());
+  CHECK(path.phase == path_phase::waiting_event);
+  REQUIRE_FALSE(host.timers.empty());
+  CHECK(host.timers.back().delay_ms == 5000);
+  SECTION("the event arrives") {
+    host.events.push_back("shipped");
+    runner.on_event();
+    REQUIRE(host.calls.size() == 2);
+    CHECK(host.calls[1].step == "Tell CRM");
+  }
+  SECTION("the wait runs out") {
+    host.clock += 5000;
+    runner.on_timer(host.timers.back().token);
+    CHECK(path.phase == path_phase::ended);
+    CHECK(path.failed);
+    CHECK(host.calls.size() == 1);
+    REQUIRE(host.ended.size() == 2);
+    CHECK(host.ended[1].outcome == step_outcome::failed);
+  }
+}
+
+TEST_CASE("path_runner starts no step while paused and goes on at resume") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  host.is_paused = true;
+  runner.run();
+  CHECK(host.calls.empty());
+  CHECK(path.held);
+  host.is_paused = false;
+  runner.on_resume();
+  CHECK_FALSE(path.held);
+  REQUIRE(host.calls.size() == 1);
+  CHECK(host.calls[0].step == "Call ERP");
+}
+
+TEST_CASE("path_runner ends a path at a step boundary when cancelled") {
+  fake_host host{two_calls, an_order()};
+  auto path = initial_path(host.the_order());
+  path_runner runner{host, path};
+  runner.run();
+  // A cancel while the call is out: the path ends when the answer comes,
+  // and the rest of the flow does not run.
+  host.is_cancelling = true;
+  runner.on_cancel();
+  CHECK(path.phase == path_phase::calling);
+  runner.on_reply(host.calls[0].token, ok());
+  CHECK(path.phase == path_phase::ended);
+  CHECK(path.cancelled);
+  CHECK(host.calls.size() == 1);
+}
