@@ -2,9 +2,10 @@
 
 // The state behind orca::Engine, private to engine/: the stores, the actor
 // system, the flow versions with their supervisors, and the subscribers.
-// engine.cpp opens it and runs flows and orders; engine_impl.cpp holds its
-// own functions (start-up, recovery, snapshots, providers);
-// engine_journeys.cpp answers queries, replay and redrive from it.
+// Its functions live by job: engine.cpp (open, stop), engine_flows.cpp,
+// engine_intake.cpp, engine_providers.cpp, engine_recovery.cpp,
+// engine_retention.cpp and engine_journeys.cpp (the journey sink, queries,
+// replay, redrive).
 
 #include <atomic>
 #include <map>

@@ -1,9 +1,13 @@
+// Journeys: the sink their actors save through, queries, replay and
+// redrive, subscriptions and counts.
+
 #include "engine/engine_impl.hpp"
 
 #include <future>
 
 #include "actors/redrive.hpp"
 #include "actors/replay.hpp"
+#include "actors/supervisor.hpp"
 
 namespace orca {
 
@@ -236,6 +240,151 @@ caf::expected<std::size_t> Engine::passivated_journeys(const std::string& flow,
     return std::size_t{0};
   return impl_->count_on(sup, impl::journey_count::passivated,
                          std::chrono::seconds(60));
+}
+
+// -- the journey sink ---------------------------------------------------------
+
+void Engine::impl::save(const journey_snapshot& snapshot,
+                        const std::vector<journal_entry>& chunk,
+                        std::function<void(const caf::error&)> done) {
+  bool wanted = subscribers->wants(is_terminal(snapshot.state));
+  journey_id id{snapshot.order_id, snapshot.flow, snapshot.version};
+  std::optional<journey_snapshot> copy;
+  if (wanted)
+    copy = snapshot;
+  journeys->save(snapshot, chunk,
+                 [this, id = std::move(id), copy = std::move(copy),
+                  terminal = is_terminal(snapshot.state),
+                  done = std::move(done)](const caf::error& err) {
+                   if (err) {
+                     // A journey still running is told (done) and records
+                     // the failure itself as its last write, after every
+                     // save it queued; one that ended has quit: it is
+                     // recorded here. The store keeps its last good state.
+                     if (terminal)
+                       journey_failed(id.order_id, id.flow, id.version,
+                                      "its state could not be saved: "
+                                        + describe(err));
+                   } else if (copy) {
+                     notify(*copy);
+                   } else if (subscribers->wants(terminal)) {
+                     // Somebody subscribed while this save was queued:
+                     // they get what the store holds now.
+                     if (auto now_stored = journeys->load_snapshot(id))
+                       notify(*now_stored);
+                   }
+                   if (done)
+                     done(err);
+                 });
+}
+
+void Engine::impl::journey_failed(const std::string& order_id,
+                                  const std::string& flow, uint32_t version,
+                                  const std::string& reason) {
+  warn("journey of order " + quote(order_id) + " on flow " + quote(flow)
+       + " version " + std::to_string(version) + " failed: " + reason);
+  journeys->mark_failed({order_id, flow, version}, reason, now(),
+                        [this](std::optional<journey_snapshot> snap) {
+                          if (snap)
+                            notify(*snap);
+                        });
+}
+
+caf::expected<restart_point> Engine::impl::load(const std::string& order_id,
+                                                const std::string& flow,
+                                                uint32_t version) {
+  auto loaded = journeys->load_for_restart({order_id, flow, version});
+  if (!loaded)
+    return loaded;
+  loaded->the_order = counted(std::move(loaded->the_order));
+  if (cancelled_by_stop(loaded->snapshot))
+    loaded->missed_cancel = true;
+  return loaded;
+}
+
+void Engine::impl::notify(const journey_snapshot& snapshot) {
+  flow_ptr model;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto m = model_for(snapshot.flow, snapshot.version);
+    if (!m)
+      return;
+    model = *m;
+  }
+  subscribers->publish(make_record(snapshot, *model));
+}
+
+caf::expected<std::size_t> Engine::impl::count_on(const caf::actor& sup,
+                                                  journey_count which,
+                                                  std::chrono::seconds limit) {
+  caf::scoped_actor self{*system};
+  caf::expected<std::size_t> result = std::size_t{0};
+  auto on_count = [&](std::size_t n) { result = n; };
+  auto on_error = [&](caf::error& err) { result = std::move(err); };
+  switch (which) {
+    case journey_count::running:
+      self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+      break;
+    case journey_count::passivated:
+      self->request(sup, limit, count_atom::value, passivate_atom::value)
+        .receive(on_count, on_error);
+      break;
+    case journey_count::held:
+      self->request(sup, limit, count_atom::value, held_atom::value)
+        .receive(on_count, on_error);
+      break;
+  }
+  return result;
+}
+
+caf::expected<journey_record>
+Engine::impl::record_of(const std::optional<journey_id>& id,
+                        caf::expected<journey_snapshot> snap) {
+  if (!snap) {
+    // A damaged record is shown as a failed journey that says why.
+    journey_record r;
+    if (id) {
+      r.order_id = id->order_id;
+      r.flow = id->flow;
+      r.version = id->version;
+    }
+    r.state = journey_state::failed;
+    r.error = "the journey's record is damaged: " + describe(snap.error());
+    return r;
+  }
+  std::lock_guard<std::mutex> guard{mutex};
+  auto model = model_for(snap->flow, snap->version);
+  if (!model)
+    return model.error();
+  return make_record(*snap, **model);
+}
+
+caf::expected<journey_id>
+Engine::impl::find_journey(const std::string& order_id,
+                           const std::optional<std::string>& flow) {
+  std::vector<journey_id> found;
+  auto err = journeys->scan(journey_prefix(order_id),
+                            [&](const std::optional<journey_id>& id,
+                                const caf::expected<journey_snapshot>&) {
+                              if (id && (!flow || id->flow == *flow))
+                                found.push_back(*id);
+                              return true;
+                            });
+  if (err)
+    return err;
+  if (found.empty())
+    return make_error(errc::no_such_journey,
+                      "order " + quote(order_id) + " has no journey"
+                        + (flow ? " on flow " + quote(*flow) : std::string{}));
+  if (found.size() > 1) {
+    std::string names;
+    for (const auto& id : found)
+      names += (names.empty() ? "" : ", ") + quote(id.flow);
+    return make_error(errc::invalid_argument,
+                      "order " + quote(order_id) + " has journeys on flows "
+                        + names + ": name one");
+  }
+  return found.front();
 }
 
 } // namespace orca

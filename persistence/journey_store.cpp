@@ -46,6 +46,39 @@ missed_input missed_since(const journey_snapshot& snapshot,
   return result;
 }
 
+std::vector<write_op>
+journey_store::take_order(const order_record& order,
+                          const std::vector<journey_snapshot>& firsts) const {
+  std::vector<write_op> ops;
+  ops.reserve(1 + firsts.size());
+  ops.push_back(write_op::put_new(db_.orders, order.id, encode(order)));
+  for (const auto& snap : firsts)
+    ops.push_back(write_op::put(
+      db_.journeys, journey_key(snap.order_id, snap.flow, snap.version),
+      encode(snap)));
+  return ops;
+}
+
+write_op journey_store::add_event(const std::string& order_id,
+                                  const std::string& type) const {
+  auto what = "orders/" + quote(order_id);
+  return write_op::modify(
+    db_.orders, order_id,
+    [type, order_id, what](std::optional<std::string_view> current)
+      -> caf::expected<std::optional<std::string>> {
+      if (!current)
+        return make_error(errc::no_such_order,
+                          "no order " + quote(order_id) + " on this node");
+      auto rec = decode<order_record>(*current, what);
+      if (!rec)
+        return rec.error();
+      rec->events.push_back(type);
+      if (type == event_types::cancel_order)
+        rec->cancelled = true;
+      return std::optional<std::string>{encode(*rec)};
+    });
+}
+
 void journey_store::save(const journey_snapshot& snapshot,
                          const std::vector<journal_entry>& chunk,
                          std::function<void(const caf::error&)> done) {

@@ -49,6 +49,20 @@ public:
 
   // -- writes -----------------------------------------------------------------
 
+  /// The writes that take a new order, for the caller to put in one
+  /// request: the order's record, new (the request reports key_existed
+  /// for an order id the store has), and the first snapshot of each of its
+  /// journeys.
+  std::vector<write_op>
+  take_order(const order_record& order,
+             const std::vector<journey_snapshot>& firsts) const;
+
+  /// The write that adds an event of `type` to the order's record (a
+  /// cancel_order also marks it cancelled); it fails its request with
+  /// no_such_order when the store has no such order.
+  write_op add_event(const std::string& order_id,
+                     const std::string& type) const;
+
   /// Writes the snapshot and appends `chunk` to the journal (as chunk
   /// `snapshot.journal_chunks - 1`) in one request; `done` gets no error
   /// once it is committed, or why it was not.

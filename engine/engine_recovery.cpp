@@ -1,0 +1,155 @@
+// Recovery: at start-up, every journey that had not ended goes on, from
+// the store: waiting ones stay there until woken, the others run again;
+// those a resume had moved, or a stop had cancelled, before a crash get
+// that move or cancel now.
+
+#include "engine/engine_impl.hpp"
+
+#include <future>
+
+#include "actors/path_runner.hpp"
+#include "actors/supervisor.hpp"
+
+namespace orca {
+
+caf::error Engine::impl::recover_journeys() {
+  std::vector<std::pair<journey_id, std::string>> damaged;
+  std::vector<journey_id> restart;
+  std::vector<std::pair<journey_id, int64_t>> sleeping;
+  std::vector<std::pair<journey_id, uint32_t>> moving;
+  // Whether the snapshot may stay parked, and until when: it waits, its
+  // order got nothing since it was taken, and no waiting path's event is
+  // among those it took (then that path is about to go on).
+  auto parked_until =
+    [this](const journey_snapshot& snap) -> std::optional<int64_t> {
+    if (snap.state != journey_state::waiting || !services->passivate_waiting
+        || has_missed_input(snap))
+      return std::nullopt;
+    flow_ptr model;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      auto found = model_for(snap.flow, snap.version);
+      if (!found)
+        return std::nullopt; // the restart reports why
+      model = std::move(*found);
+    }
+    return sleep_until(*model, snap.paths, snap.events);
+  };
+  auto err = journeys->scan(
+    "",
+    [&](const std::optional<journey_id>& id,
+        caf::expected<journey_snapshot> snap) {
+      if (!snap) {
+        if (id)
+          damaged.emplace_back(*id, describe(snap.error()));
+        else
+          warn("skipping an unreadable journey key: " + describe(snap.error()));
+        return true;
+      }
+      if (is_terminal(snap->state))
+        return true;
+      journey_id jid{snap->order_id, snap->flow, snap->version};
+      if (auto to = moved_up_to(*snap)) {
+        moving.emplace_back(std::move(jid), *to);
+        return true;
+      }
+      // A waiting journey whose order received an event or a cancel after
+      // its snapshot (acknowledged, then the node stopped before the
+      // journey saved) must run to take it: it is not parked.
+      if (auto wake_at = parked_until(*snap)) {
+        sleeping.emplace_back(std::move(jid), *wake_at);
+      } else {
+        restart.push_back(std::move(jid));
+      }
+      return true;
+    });
+  if (err)
+    return err;
+  for (const auto& [id, why] : damaged)
+    journey_failed(id.order_id, id.flow, id.version,
+                   "its record is damaged: " + why);
+  for (const auto& [id, to] : moving)
+    if (auto moved = move_up(id, to))
+      restart.push_back(std::move(*moved));
+  // The supervisor of a journey's flow version; if that version cannot be
+  // loaded, the journey fails with the reason (REQUIRES: mutex held).
+  auto supervisor_or_fail = [this](const journey_id& id) {
+    auto sup = supervisor_for(id.flow, id.version);
+    if (sup)
+      return *sup;
+    journey_failed(id.order_id, id.flow, id.version,
+                   "its flow version cannot be loaded: "
+                     + describe(sup.error()));
+    return caf::actor{};
+  };
+  for (const auto& [id, wake_at] : sleeping) {
+    std::lock_guard<std::mutex> guard{mutex};
+    if (auto sup = supervisor_or_fail(id))
+      caf::anon_send(sup, park_atom::value, id.order_id, wake_at);
+  }
+  for (const auto& id : restart) {
+    auto loaded = load(id.order_id, id.flow, id.version);
+    if (!loaded) {
+      journey_failed(id.order_id, id.flow, id.version,
+                     "cannot resume it: " + describe(loaded.error()));
+      continue;
+    }
+    std::lock_guard<std::mutex> guard{mutex};
+    auto sup = supervisor_or_fail(id);
+    if (!sup)
+      continue;
+    caf::anon_send(sup, start_atom::value, loaded->the_order,
+                   std::move(loaded->snapshot));
+    for (const auto& type : loaded->missed_events)
+      caf::anon_send(sup, event_atom::value, id.order_id, type);
+    if (loaded->missed_cancel)
+      caf::anon_send(sup, cancel_atom::value, id.order_id);
+  }
+  return caf::none;
+}
+
+bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
+  return behind_a_stop(snap, cancel_epoch_of(snap.flow));
+}
+
+bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
+  if (cancelled_by_stop(snap))
+    return true;
+  auto rec = journeys->load_order(snap.order_id);
+  // An unreadable order is reported when the journey restarts from it.
+  return !rec || !missed_since(snap, *rec).empty();
+}
+
+std::optional<uint32_t>
+Engine::impl::moved_up_to(const journey_snapshot& snap) const {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto rec = records.find(snap.flow);
+  if (rec == records.end() || rec->second.paused
+      || snap.version >= rec->second.resumed_to
+      || snap.created_on > rec->second.resumed_on || started_a_step(snap))
+    return std::nullopt;
+  return rec->second.resumed_to;
+}
+
+std::optional<journey_id> Engine::impl::move_up(const journey_id& id,
+                                                uint32_t to) {
+  auto loaded = journeys->load_for_restart(id);
+  if (!loaded) {
+    journey_failed(id.order_id, id.flow, id.version,
+                   "cannot resume it: " + describe(loaded.error()));
+    return std::nullopt;
+  }
+  auto next = moved_to_version(loaded->snapshot, to, *loaded->the_order, now());
+  std::promise<caf::error> written;
+  journeys->move(loaded->snapshot, next,
+                 [&written](const caf::error& err) { written.set_value(err); });
+  if (auto err = written.get_future().get()) {
+    journey_failed(id.order_id, id.flow, id.version,
+                   "cannot move it to version " + std::to_string(to) + ": "
+                     + describe(err));
+    return std::nullopt;
+  }
+  return journey_id{id.order_id, id.flow, to};
+}
+
+} // namespace orca
