@@ -1,8 +1,5 @@
 #include "actors/blocking_pool.hpp"
 
-#include <random>
-#include <unordered_map>
-
 #include <caf/all.hpp>
 
 namespace orca {
@@ -58,10 +55,7 @@ using replied_atom = caf::atom_constant<caf::atom("bpreplied")>;
 struct blocking_provider_state {
   std::shared_ptr<blocking_function> fn;
   std::unique_ptr<blocking_pool> pool;
-  std::unordered_map<uint64_t, caf::response_promise> pending;
-  /// Tokens are random: nothing from outside can answer a request by
-  /// guessing one.
-  std::mt19937_64 tokens{std::random_device{}()};
+  pending_answers pending;
 
   static inline const char* name = "orca.blocking_provider";
 };
@@ -90,26 +84,14 @@ caf::behavior blocking_provider(blocking_provider_actor* self,
   return {
     [self, lim](provider_request& req) -> caf::result<provider_reply> {
       auto& st = self->state;
-      uint64_t token;
-      do
-        token = st.tokens();
-      while (st.pending.count(token) > 0);
-      st.pending.emplace(token, self->make_response_promise());
-      caf::weak_actor_ptr me{self->ctrl()};
-      st.pool->post([me, token, fn = st.fn, req = std::move(req), lim] {
-        auto reply = call(*fn, req, lim);
-        if (auto strong = me.lock())
-          caf::anon_send(caf::actor_cast<caf::actor>(strong),
-                         replied_atom::value, token, std::move(reply));
-      });
+      answer_from_pool<replied_atom>(self, st.pending, *st.pool,
+                                     [fn = st.fn, req = std::move(req), lim] {
+                                       return call(*fn, req, lim);
+                                     });
       return caf::delegated<provider_reply>{};
     },
     [self](replied_atom, uint64_t token, provider_reply& reply) {
-      auto it = self->state.pending.find(token);
-      if (it == self->state.pending.end())
-        return;
-      it->second.deliver(std::move(reply));
-      self->state.pending.erase(it);
+      self->state.pending.deliver(token, std::move(reply));
     },
   };
 }

@@ -2,9 +2,7 @@
 
 #include <deque>
 #include <future>
-#include <random>
 #include <thread>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -327,9 +325,7 @@ using served_atom = caf::atom_constant<caf::atom("served")>;
 /// function on a thread of its own, so that the function may block.
 struct provider_server_state {
   std::unique_ptr<blocking_pool> pool;
-  std::unordered_map<uint64_t, caf::response_promise> pending;
-  /// Random: the node's answers cannot be forged by guessing one.
-  std::mt19937_64 tokens{std::random_device{}()};
+  pending_answers pending;
 
   static inline const char* name = "orca.provider_server";
 };
@@ -374,26 +370,14 @@ caf::error client::serve_provider(const std::string& id, provider_function fn) {
         [self, shared_fn](provider_call_atom, wire_provider_request& req)
           -> caf::result<wire_provider_reply> {
           auto& st = self->state;
-          uint64_t token;
-          do
-            token = st.tokens();
-          while (st.pending.count(token) > 0);
-          st.pending.emplace(token, self->make_response_promise());
-          caf::weak_actor_ptr me{self->ctrl()};
-          st.pool->post([me, token, shared_fn, req = std::move(req)] {
-            auto reply = serve_one(*shared_fn, req);
-            if (auto strong = me.lock())
-              caf::anon_send(caf::actor_cast<caf::actor>(strong),
-                             served_atom::value, token, std::move(reply));
-          });
+          answer_from_pool<served_atom>(self, st.pending, *st.pool,
+                                        [shared_fn, req = std::move(req)] {
+                                          return serve_one(*shared_fn, req);
+                                        });
           return caf::delegated<wire_provider_reply>{};
         },
         [self](served_atom, uint64_t token, wire_provider_reply& reply) {
-          auto it = self->state.pending.find(token);
-          if (it == self->state.pending.end())
-            return;
-          it->second.deliver(std::move(reply));
-          self->state.pending.erase(it);
+          self->state.pending.deliver(token, std::move(reply));
         },
       };
     });

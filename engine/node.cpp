@@ -6,7 +6,6 @@
 #include <type_traits>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
@@ -76,10 +75,8 @@ struct node_state {
   std::map<caf::actor_addr, subscriber> subscribers;
   std::map<caf::actor_addr, std::string> providers; ///< remote, by client
   /// Requests whose answer comes later (from a commit or the node's
-  /// thread), by token. Tokens are random: a client cannot answer another
-  /// client's request by guessing one.
-  std::unordered_map<uint64_t, caf::response_promise> pending;
-  std::mt19937_64 tokens{std::random_device{}()};
+  /// thread), by token.
+  pending_answers pending;
   /// Calls into the engine that may block (waiting for a commit or for the
   /// journeys' supervisors) run here, one after the other, in the order
   /// the requests came.
@@ -141,13 +138,7 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
 
 /// Keeps the current request's promise; returns its token.
 uint64_t keep_promise(node_actor* self) {
-  auto& st = self->state;
-  uint64_t token;
-  do
-    token = st.tokens();
-  while (st.pending.count(token) > 0);
-  st.pending.emplace(token, self->make_response_promise());
-  return token;
+  return self->state.pending.keep(self->make_response_promise());
 }
 
 /// Sends the node the answer for `token`, from any thread.
@@ -459,15 +450,9 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](answered_atom, uint64_t token, caf::error& err, caf::message& msg) {
       auto& s = self->state;
-      auto it = s.pending.find(token);
-      if (it == s.pending.end())
-        return;
-      if (err)
-        it->second.deliver(std::move(err));
-      else
-        it->second.deliver(std::move(msg));
-      s.pending.erase(it);
-      if (s.draining && s.pending.empty())
+      bool answered = err ? s.pending.deliver(token, std::move(err))
+                          : s.pending.deliver(token, std::move(msg));
+      if (answered && s.draining && s.pending.empty())
         finish_draining(self);
     },
     // -- journeys -------------------------------------------------------------

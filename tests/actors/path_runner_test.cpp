@@ -10,10 +10,9 @@
 #include <vector>
 
 #include "actors/path_runner.hpp"
-#include "support/files.hpp"
+#include "support/orders.hpp"
 
 using namespace orca;
-using orca::test::example;
 
 namespace {
 
@@ -124,17 +123,18 @@ const char* two_calls = R"({
      "input_events": ["shipped"], "wait_timeout_ms": 5000}
   ]})";
 
-std::string an_order() {
-  auto all = example("orders.jsonl");
-  return all.substr(0, all.find('\n'));
-}
+/// The journey's own path through two_calls, with its runner and host.
+struct one_path {
+  fake_host host{two_calls, test::first_example_order()};
+  path_state path = initial_path(host.the_order());
+  path_runner runner{host, path};
+};
 
 } // namespace
 
 TEST_CASE("path_runner calls each action and ends when the last succeeds") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   host.events.push_back("shipped"); // the event came before its step
   runner.run();
   REQUIRE(host.calls.size() == 1);
@@ -153,9 +153,8 @@ TEST_CASE("path_runner calls each action and ends when the last succeeds") {
 
 TEST_CASE("path_runner retries a failed call after its back-off, then fails "
           "the path") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   runner.run();
   runner.on_reply(host.calls.back().token,
                   provider_reply::failure("the ERP is down"));
@@ -191,9 +190,8 @@ TEST_CASE("path_runner retries a failed call after its back-off, then fails "
 }
 
 TEST_CASE("path_runner ignores an answer whose token is not the call's") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   runner.run();
   runner.on_reply(host.calls[0].token + 1, ok()); // a late, stale answer
   CHECK(path.phase == path_phase::calling);
@@ -202,9 +200,8 @@ TEST_CASE("path_runner ignores an answer whose token is not the call's") {
 
 TEST_CASE("path_runner waits for an input event, and fails the step when "
           "its wait runs out") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   runner.run();
   runner.on_reply(host.calls[0].token, ok());
   CHECK(path.phase == path_phase::waiting_event);
@@ -228,9 +225,8 @@ TEST_CASE("path_runner waits for an input event, and fails the step when "
 }
 
 TEST_CASE("path_runner starts no step while paused and goes on at resume") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   host.is_paused = true;
   runner.run();
   CHECK(host.calls.empty());
@@ -243,9 +239,8 @@ TEST_CASE("path_runner starts no step while paused and goes on at resume") {
 }
 
 TEST_CASE("path_runner ends a path at a step boundary when cancelled") {
-  fake_host host{two_calls, an_order()};
-  auto path = initial_path(host.the_order());
-  path_runner runner{host, path};
+  one_path t;
+  auto& [host, path, runner] = t;
   runner.run();
   // A cancel while the call is out: the path ends when the answer comes,
   // and the rest of the flow does not run.

@@ -27,10 +27,6 @@ std::string one_step_flow(const std::string& name, const std::string& step,
     + step + R"(", "provider": ")" + provider + R"("}]})";
 }
 
-std::string simple_order(const std::string& id) {
-  return R"({"id": ")" + id + R"(", "lines": [{"id": "1"}]})";
-}
-
 /// Publishes order-to-invoice, pauses it and submits example order `id`,
 /// whose journey is then held.
 void hold_order(engine_fixture& fx, const std::string& id) {
@@ -60,16 +56,16 @@ bool held_becomes(engine_fixture& fx, const std::string& flow, uint32_t version,
 TEST_CASE("a duplicate order is reported and not processed again") {
   engine_fixture fx{with_notify()};
   fx.publish(one_step_flow("Notify", "Tell"));
-  auto first = fx.submit(simple_order("D-1"));
+  auto first = fx.submit(minimal_order("D-1"));
   CHECK(first.status == submit_status::accepted);
   CHECK(first.order_id == "D-1");
   fx.wait_terminal("D-1", "Notify");
-  auto again = fx.submit(simple_order("D-1"));
+  auto again = fx.submit(minimal_order("D-1"));
   CHECK(again.status == submit_status::duplicate);
   CHECK(again.order_id == "D-1");
   SECTION("also within one batch") {
     auto results =
-      fx.engine->submit_batch({simple_order("D-2"), simple_order("D-2")});
+      fx.engine->submit_batch({minimal_order("D-2"), minimal_order("D-2")});
     CHECK(results[0].status == submit_status::accepted);
     CHECK(results[1].status == submit_status::duplicate);
     fx.wait_terminal("D-2", "Notify");
@@ -88,9 +84,9 @@ TEST_CASE(
   engine_fixture fx{with_notify()};
   fx.publish(one_step_flow("Notify", "Tell"));
   auto results = fx.engine->submit_batch(
-    {simple_order("M-1"),
+    {minimal_order("M-1"),
      R"({"id": "M-2", "lines": [{"id": "1"}, {"id": "1"}]})", "not json",
-     simple_order("M-3")});
+     minimal_order("M-3")});
   CHECK(results[0].status == submit_status::accepted);
   CHECK(results[1].status == submit_status::rejected);
   CHECK(results[1].error
@@ -107,7 +103,7 @@ TEST_CASE("every published flow starts its own journey for an order") {
   fx.publish(one_step_flow("First", "One"));
   fx.publish(one_step_flow("Second", "Two"));
   REQUIRE(fx.engine->create_flow(one_step_flow("Draft", "Three")));
-  REQUIRE(fx.submit(simple_order("T-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("T-1")).status == submit_status::accepted);
   CHECK(fx.wait_terminal("T-1", "First").state == journey_state::completed);
   CHECK(fx.wait_terminal("T-1", "Second").state == journey_state::completed);
   auto journeys = fx.engine->journeys("T-1");
@@ -385,7 +381,7 @@ journey_record cancel_during(const std::string& flow_json,
       r.ok = true;
       return r;
     });
-  REQUIRE(fx.submit(simple_order(order_id)).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order(order_id)).status == submit_status::accepted);
   calling.get_future().wait();
   REQUIRE_FALSE(fx.engine->cancel(order_id));
   fx.engine->flush();
@@ -452,11 +448,11 @@ TEST_CASE("a paused flow is changed and republished: journeys that started no "
   };
   REQUIRE(fx.publish(flow_with("First")) == 1);
   // Started before the pause: it ran a step and waits.
-  REQUIRE(fx.submit(simple_order("C-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("C-1")).status == submit_status::accepted);
   fx.wait_state("C-1", "Change", journey_state::waiting);
   REQUIRE_FALSE(fx.engine->pause_flow("Change"));
   // Came during the pause: held before its first step.
-  REQUIRE(fx.submit(simple_order("C-2")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("C-2")).status == submit_status::accepted);
   fx.wait_state("C-2", "Change", journey_state::paused, 1);
 
   auto updated = fx.engine->update_flow(flow_with("First, again"), "v2.json");
@@ -470,7 +466,7 @@ TEST_CASE("a paused flow is changed and republished: journeys that started no "
   CHECK(flows->front().status == flow_status::published);
   CHECK(flows->front().paused);
   // New orders go to version 2, held too.
-  REQUIRE(fx.submit(simple_order("C-3")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("C-3")).status == submit_status::accepted);
   fx.wait_state("C-3", "Change", journey_state::paused, 2);
   fx.engine->flush();
   CHECK(fx.engine->journeys("C-1")->front().version == 1);

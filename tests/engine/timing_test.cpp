@@ -8,10 +8,6 @@ using namespace orca::test;
 
 namespace {
 
-std::string an_order(const std::string& id) {
-  return R"({"id": ")" + id + R"(", "lines": [{"id": "1"}]})";
-}
-
 /// Waits until the log of `provider` has `n` entries.
 void wait_calls(engine_fixture& fx, const std::string& provider,
                 std::size_t n) {
@@ -31,7 +27,7 @@ TEST_CASE("attempts wait for an exponential back-off on the engine's clock") {
   fx.publish(R"({"name": "Retry", "type": "order", "steps": [
     {"action": "custom", "name": "Call", "provider": "flaky",
      "retry": {"max_attempts": 4, "backoff_ms": 100, "max_backoff_ms": 150}}]})");
-  REQUIRE(fx.submit(an_order("R-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("R-1")).status == submit_status::accepted);
   wait_calls(fx, "flaky", 1);
   REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
   fx.clock->advance(99);
@@ -59,7 +55,7 @@ TEST_CASE("an attempt that takes longer than timeout_ms fails and is retried") {
   fx.publish(R"({"name": "Timeout", "type": "order", "steps": [
     {"action": "custom", "name": "Call", "provider": "slow", "timeout_ms": 200,
      "retry": {"max_attempts": 2, "backoff_ms": 10}}]})");
-  REQUIRE(fx.submit(an_order("T-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("T-1")).status == submit_status::accepted);
   auto r = fx.wait_terminal("T-1", "Timeout");
   CHECK(r.state == journey_state::failed);
   CHECK(r.steps[0].attempts == 2);
@@ -74,7 +70,7 @@ TEST_CASE("a late answer after a time-out does not count") {
   fx.publish(R"({"name": "Late", "type": "order", "steps": [
     {"action": "custom", "name": "Call", "provider": "slow", "timeout_ms": 200,
      "retry": {"max_attempts": 3, "backoff_ms": 1000}}]})");
-  REQUIRE(fx.submit(an_order("L-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("L-1")).status == submit_status::accepted);
   // Attempt 1 times out at 200 ms; its answer comes at 300 ms, during the
   // back-off, and is ignored; attempt 2 starts at 1200 ms.
   wait_calls(fx, "slow", 1);
@@ -97,7 +93,7 @@ TEST_CASE("a wait for an event fails after wait_timeout_ms") {
   fx.publish(R"({"name": "Wait", "type": "order", "steps": [
     {"action": "custom", "name": "After pick-up", "provider": "notify",
      "input_events": ["picked_up", "collected"], "wait_timeout_ms": 60000}]})");
-  REQUIRE(fx.submit(an_order("W-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("W-1")).status == submit_status::accepted);
   auto waiting = fx.wait_state("W-1", "Wait", journey_state::waiting);
   CHECK(waiting.waiting_for
         == std::vector<std::string>{"picked_up", "collected"});
@@ -127,7 +123,7 @@ TEST_CASE("new_order is satisfied by the order's own arrival") {
   fx.publish(R"({"name": "New", "type": "order", "steps": [
     {"action": "custom", "name": "At once", "provider": "notify",
      "input_events": ["new_order"]}]})");
-  REQUIRE(fx.submit(an_order("N-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("N-1")).status == submit_status::accepted);
   CHECK(fx.wait_terminal("N-1", "New").state == journey_state::completed);
 }
 
@@ -143,7 +139,7 @@ TEST_CASE("time spent paused does not count toward a wait") {
   fx.publish(R"({"name": "Wait", "type": "order", "steps": [
     {"action": "custom", "name": "After pick-up", "provider": "notify",
      "input_events": ["picked_up"], "wait_timeout_ms": 60000}]})");
-  REQUIRE(fx.submit(an_order("WP-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("WP-1")).status == submit_status::accepted);
   fx.wait_state("WP-1", "Wait", journey_state::waiting);
   REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
   fx.clock->advance(20000);
@@ -186,7 +182,7 @@ TEST_CASE("a back-off stands still while the flow is paused") {
   fx.publish(R"({"name": "Retry", "type": "order", "steps": [
     {"action": "custom", "name": "Call", "provider": "flaky",
      "retry": {"max_attempts": 2, "backoff_ms": 1000}}]})");
-  REQUIRE(fx.submit(an_order("RP-1")).status == submit_status::accepted);
+  REQUIRE(fx.submit(minimal_order("RP-1")).status == submit_status::accepted);
   wait_calls(fx, "flaky", 1);
   fx.engine->flush();
   REQUIRE_FALSE(fx.engine->pause_flow("Retry"));

@@ -15,6 +15,7 @@
 
 #include "engine/engine.hpp"
 #include "support/files.hpp"
+#include "support/orders.hpp"
 
 namespace orca::test {
 
@@ -153,14 +154,9 @@ struct engine_fixture {
     return engine->submit(json);
   }
 
-  /// The example order with id `id` from orders.jsonl.
+  /// The example order with id `id` (see support/orders.hpp).
   static std::string example_order(const std::string& id) {
-    std::istringstream lines{example("orders.jsonl")};
-    std::string line;
-    while (std::getline(lines, line))
-      if (line.find("\"id\": \"" + id + "\"") != std::string::npos)
-        return line;
-    throw std::runtime_error("no example order " + id);
+    return test::example_order(id);
   }
 
   /// Waits until the journey of `order_id` on `flow` satisfies `pred`,

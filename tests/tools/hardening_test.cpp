@@ -22,6 +22,7 @@
 
 #include "engine/client.hpp"
 #include "support/node_process.hpp"
+#include "support/orders.hpp"
 
 using namespace orca::test;
 
@@ -36,11 +37,6 @@ void publish(const node_process& node, const std::string& file,
   REQUIRE(node.ctl({"flow", "publish", name}).exit_code == 0);
 }
 
-std::string with_id(std::string order, const std::string& id) {
-  auto at = order.find("\"id\": \"") + 7;
-  return order.substr(0, at) + id + order.substr(order.find('"', at));
-}
-
 /// A client of the node (a failed connection fails the test).
 std::unique_ptr<orca::client> connect_to(const node_process& node) {
   orca::client_options opts;
@@ -48,11 +44,6 @@ std::unique_ptr<orca::client> connect_to(const node_process& node) {
   auto c = orca::client::connect(opts);
   REQUIRE(c);
   return std::move(*c);
-}
-
-std::string first_example_order() {
-  auto all = example("orders.jsonl");
-  return all.substr(0, all.find('\n'));
 }
 
 /// What many clients submitting at once are given to do.

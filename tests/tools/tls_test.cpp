@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/node_process.hpp"
+#include "support/orders.hpp"
 
 using namespace orca::test;
 
@@ -82,13 +83,9 @@ TEST_CASE("with TLS a client's message over wire_bytes is cut off and the node "
   REQUIRE(node.ctl({"flow", "publish", "Order to invoice"}, "", tls).exit_code
           == 0);
   // Two hundred orders in one message: far over 64 KiB once encoded.
-  auto all = example("orders.jsonl");
-  auto first = all.substr(0, all.find('\n'));
-  auto at = first.find("\"id\": \"") + 7;
   std::string big;
   for (int i = 0; i < 200; ++i)
-    big += first.substr(0, at) + "BIG-" + std::to_string(i)
-      + first.substr(first.find('"', at)) + "\n";
+    big += with_id(first_example_order(), "BIG-" + std::to_string(i)) + "\n";
   node.dir().write("big.jsonl", big);
   auto refused =
     node.ctl({"order", "submit", node.dir().file("big.jsonl")}, "", tls);
