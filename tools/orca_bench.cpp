@@ -54,10 +54,10 @@ struct options {
 };
 
 std::string read_file(const std::string& path) {
-  std::string text;
-  if (!orca::tools::read_input(path, text))
-    throw std::runtime_error("cannot read " + path);
-  return text;
+  auto text = orca::tools::read_input(path); // says why if it cannot
+  if (!text)
+    throw std::runtime_error("no flow or orders to run");
+  return *text;
 }
 
 /// A field of /proc/self/status in bytes ("VmHWM", "VmRSS", "RssAnon").

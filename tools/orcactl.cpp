@@ -96,31 +96,27 @@ int fail(const caf::error& err) {
 }
 
 int flow_validate(const options& opts) {
-  std::string text;
-  if (!tools::read_input(opts.file, text)) {
-    std::cerr << "error: " << opts.file << ": cannot read the file\n";
+  auto text = tools::read_input(opts.file);
+  if (!text)
     return exit_usage;
-  }
   // Offline there is no node library: a library file may stand for it.
   if (!opts.policies.empty()) {
-    std::string library_text;
-    if (!tools::read_input(opts.policies, library_text)) {
-      std::cerr << "error: " << opts.policies << ": cannot read the file\n";
+    auto library_text = tools::read_input(opts.policies);
+    if (!library_text)
       return exit_usage;
-    }
-    auto library = parse_policy_file(library_text, opts.policies);
+    auto library = parse_policy_file(*library_text, opts.policies);
     if (!library) {
       print_error(describe(library.error()));
       return exit_invalid;
     }
-    auto merged = with_library(text, *library, opts.file);
+    auto merged = with_library(*text, *library, opts.file);
     if (!merged) {
       print_error(describe(merged.error()));
       return exit_invalid;
     }
     text = std::move(*merged);
   }
-  auto parsed = parse_flow(text);
+  auto parsed = parse_flow(*text);
   if (opts.json) {
     std::string line = "{\"file\":" + quote(opts.file)
       + ",\"valid\":" + (parsed.errors.empty() ? "true" : "false");
@@ -158,13 +154,11 @@ void print_flow(const options& opts, const flow_record& f) {
 
 int flow_command(client& c, const options& opts, const std::string& what) {
   if (what == "create" || what == "update") {
-    std::string text;
-    if (!tools::read_input(opts.file, text)) {
-      std::cerr << "error: " << opts.file << ": cannot read the file\n";
+    auto text = tools::read_input(opts.file);
+    if (!text)
       return exit_usage;
-    }
-    auto f = what == "create" ? c.create_flow(text, opts.file)
-                              : c.update_flow(text, opts.file);
+    auto f = what == "create" ? c.create_flow(*text, opts.file)
+                              : c.update_flow(*text, opts.file);
     if (!f)
       return fail(f.error());
     print_flow(opts, *f);
@@ -253,15 +247,13 @@ bool settled(journey_state s) {
 }
 
 int order_submit(client& c, const options& opts) {
-  std::string text;
-  if (!tools::read_input(opts.file, text)) {
-    std::cerr << "error: " << opts.file << ": cannot read the file\n";
+  auto text = tools::read_input(opts.file);
+  if (!text)
     return exit_usage;
-  }
   std::vector<std::string> orders;
   std::vector<std::size_t> line_numbers;
   {
-    std::istringstream lines{text};
+    std::istringstream lines{*text};
     std::string line;
     std::size_t number = 0;
     while (std::getline(lines, line)) {
@@ -517,12 +509,10 @@ int policy_command(client& c, const options& opts, const std::string& what) {
       std::cout << ctl::policies_table(policies);
   };
   if (what == "put") {
-    std::string text;
-    if (!tools::read_input(opts.file, text)) {
-      std::cerr << "error: " << opts.file << ": cannot read the file\n";
+    auto text = tools::read_input(opts.file);
+    if (!text)
       return exit_usage;
-    }
-    auto put = c.put_policies(text, opts.file);
+    auto put = c.put_policies(*text, opts.file);
     if (!put)
       return fail(put.error());
     print(*put);

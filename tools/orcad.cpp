@@ -99,12 +99,10 @@ int main(int argc, char** argv) {
   opts.data_dir = data;
   opts.map_size = map_size;
   if (!config_file.empty()) {
-    std::string text;
-    if (!orca::tools::read_input(config_file, text)) {
-      std::cerr << "error: " << config_file << ": cannot read the file\n";
+    auto text = orca::tools::read_input(config_file);
+    if (!text)
       return exit_usage;
-    }
-    auto config = orca::node_config::parse(text, config_file);
+    auto config = orca::node_config::parse(*text, config_file);
     if (!config) {
       std::istringstream lines{orca::describe(config.error())};
       std::string line;

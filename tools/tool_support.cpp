@@ -12,18 +12,19 @@
 
 namespace orca::tools {
 
-bool read_input(const std::string& path, std::string& out) {
+std::optional<std::string> read_input(const std::string& path) {
   std::ostringstream buffer;
   if (path == "-") {
     buffer << std::cin.rdbuf();
   } else {
     std::ifstream in{path, std::ios::binary};
-    if (!in)
-      return false;
+    if (!in) {
+      std::cerr << "error: " << path << ": cannot read the file\n";
+      return std::nullopt;
+    }
     buffer << in.rdbuf();
   }
-  out = buffer.str();
-  return true;
+  return buffer.str();
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {

@@ -12,9 +12,10 @@
 
 namespace orca::tools {
 
-/// Reads the whole of `path` ("-": standard input) into `out`; false if it
-/// cannot be read.
-bool read_input(const std::string& path, std::string& out);
+/// The whole of `path` ("-": standard input); if it cannot be read, says
+/// "error: PATH: cannot read the file" on standard error and returns
+/// nothing (the tools then exit 2).
+std::optional<std::string> read_input(const std::string& path);
 
 /// Parses the command line into `app`. Returns the exit code when the tool
 /// should stop here: 0 after printing help, 2 (usage) after printing an

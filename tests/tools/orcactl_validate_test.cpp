@@ -83,3 +83,22 @@ TEST_CASE("orcactl --json flow validate prints one JSON object") {
           + "\",\"valid\":true,\"name\":\"Test Order flow sample\","
             "\"steps\":3,\"errors\":[]}\n");
 }
+
+TEST_CASE("a file orcactl or orcad cannot read is named, with exit 2") {
+  auto missing = orca::test::temp_dir{}.file("no-such.json");
+  for (const auto& args :
+       {"flow validate '" + missing + "'",
+        "flow validate --policies '" + missing + "' '"
+          + orca::test::example_path("order-to-invoice.json") + "'"}) {
+    auto r = orcactl(args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "error: " + missing + ": cannot read the file\n");
+  }
+  orca::test::temp_dir data;
+  std::string cmd = std::string{ORCAD_PATH} + " --data " + data.file("data")
+    + " --config '" + missing + "' 2>" + data.file("err");
+  int status = std::system(cmd.c_str());
+  CHECK((WIFEXITED(status) ? WEXITSTATUS(status) : -1) == 2);
+  CHECK(orca::test::read_text(data.file("err"))
+        == "error: " + missing + ": cannot read the file\n");
+}
