@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 
-#include "actors/journey_lifecycle.hpp"
+#include "actors/journey_book.hpp"
 #include "actors/supervisor.hpp"
 
 namespace orca {
@@ -18,19 +17,9 @@ public:
   journey_actor(caf::actor_config& cfg, path_context context,
                 journey_snapshot snapshot, caf::actor supervisor)
       : path_actor(cfg, std::move(context), path_state{}),
-        snap_(std::move(snapshot)), lifecycle_(snap_.state),
+        book_(*ctx_.model, std::move(snapshot)),
         supervisor_(std::move(supervisor)) {
-    // paths[0] is the journey's own path, the others its live branches.
-    if (!snap_.paths.empty()) {
-      path_ = std::move(snap_.paths.front());
-      for (std::size_t i = 1; i < snap_.paths.size(); ++i)
-        mirrors_[snap_.paths[i].seq] = std::move(snap_.paths[i]);
-    }
-    snap_.paths.clear();
-    for_each_path([this](const path_state& p) {
-      for (const auto& id : p.sending)
-        claims_[id] = p.seq;
-    });
+    path_ = book_.take_top();
   }
 
   const char* name() const override {
@@ -51,14 +40,14 @@ public:
       },
       [this](claim_atom, sequence_id seq,
              const std::vector<std::string>& scope) {
-        auto orders = claim_for(seq, scope);
+        auto orders = book_.claim(seq, scope);
         changed();
         return orders;
       },
       [this](saved_waiting_atom, uint64_t change) { try_passivate(change); },
       [this](resume_atom, uint32_t latest, const caf::actor& home) {
         ++received_;
-        if (latest > snap_.version && !started())
+        if (latest > book_.snapshot().version && !book_.started(path_))
           move_to(latest, home);
         else
           resumed();
@@ -67,33 +56,34 @@ public:
         // Going on would act on a state the store does not have: the
         // journey stops, and its failure is its last write (queued after
         // every save it made), over the last state that was saved.
+        const auto& snap = book_.snapshot();
         ctx_.services->sink->journey_failed(
-          snap_.order_id, snap_.flow, snap_.version,
+          snap.order_id, snap.flow, snap.version,
           "its state could not be saved: " + why);
         stop_all();
       });
-    if (is_terminal(snap_.state)) {
+    auto state = book_.state();
+    if (is_terminal(state)) {
       quit();
       return behavior;
     }
     journal_entry first;
-    first.kind = snap_.state == journey_state::received ? journal_kind::started
-                                                        : journal_kind::resumed;
+    first.kind = state == journey_state::received ? journal_kind::started
+                                                  : journal_kind::resumed;
     first.at = now();
-    first.state = snap_.state;
+    first.state = state;
     // Where the flow's time stands: a replay keeps to it, though pauses may
     // have come and gone while the journey was in the store.
     first.ok = ctx_.paused;
     first.text = std::to_string(flow_now());
     journal(std::move(first));
-    if (snap_.state == journey_state::received)
-      lifecycle_.fire(ctx_.paused ? lifecycle_event::hold
-                                  : lifecycle_event::start);
+    if (state == journey_state::received)
+      book_.begin(ctx_.paused);
     // Restored branches get their own and their descendants' states.
-    for (const auto& kv : mirrors_)
+    for (const auto& kv : book_.branches())
       unreported_.insert(kv.first);
-    ctx_.restored = mirrors_;
-    ctx_.sending = snap_.fulfillment_orders;
+    ctx_.restored = book_.branches();
+    ctx_.sending = book_.snapshot().fulfillment_orders;
     if (path_.phase == path_phase::branching)
       restore_children();
     else
@@ -108,7 +98,7 @@ protected:
   // -- journey-wide effects: applied here -------------------------------------
 
   void step_ended(step_result result) override {
-    snap_.steps.push_back(std::move(result));
+    book_.step_ended(std::move(result));
   }
 
   void journal(journal_entry entry) override {
@@ -116,7 +106,7 @@ protected:
   }
 
   void path_failed(const path_state& at_step) override {
-    snap_.failed_paths.push_back(at_step);
+    book_.path_failed(at_step);
   }
 
   void control_received(journal_kind kind, const std::string& text) override {
@@ -130,67 +120,62 @@ protected:
   void children_told() override {
     // Every live branch will answer with a report: until then what the
     // journey knows of them may be out of date.
-    for (const auto& kv : mirrors_)
+    for (const auto& kv : book_.branches())
       if (kv.second.phase != path_phase::ended)
         unreported_.insert(kv.first);
   }
 
   void add_fulfillment(std::vector<source_group> groups) override {
-    for (auto& g : groups) {
-      fulfillment_order fo;
-      fo.id = snap_.order_id + "-FO"
-        + std::to_string(snap_.fulfillment_orders.size() + 1);
-      fo.source = std::move(g.source);
-      fo.lines = std::move(g.line_ids);
-      snap_.fulfillment_orders.push_back(std::move(fo));
-    }
+    book_.add_fulfillment(std::move(groups));
   }
 
   std::optional<std::vector<fulfillment_order>>
   claim_unsent(const std::vector<std::string>& scope) override {
-    return claim_for(path_.seq, scope);
+    return book_.claim(path_.seq, scope);
   }
 
   void fulfillment_done(const std::vector<std::string>& ids,
                         bool sent) override {
-    for (const auto& id : ids) {
-      claims_.erase(id);
-      if (!sent)
-        continue;
-      for (auto& fo : snap_.fulfillment_orders)
-        if (fo.id == id)
-          fo.sent = true;
-    }
+    book_.fulfillment_done(ids, sent);
   }
 
   void set_invoice(std::string id) override {
-    snap_.invoice_id = std::move(id);
+    book_.set_invoice(std::move(id));
   }
 
   std::vector<fulfillment_order>
   orders_for(const std::vector<std::string>& ids) const override {
-    std::vector<fulfillment_order> result;
-    for (const auto& fo : snap_.fulfillment_orders)
-      if (std::find(ids.begin(), ids.end(), fo.id) != ids.end())
-        result.push_back(fo);
-    return result;
+    return book_.orders(ids);
   }
 
   void branches_started(const std::vector<path_state>& children) override {
     for (const auto& child : children) {
-      mirrors_.emplace(child.seq, child);
+      book_.add_branch(child);
       unreported_.insert(child.seq);
     }
   }
 
   void changed() override {
-    forget_joined_branches();
-    if (!decide_state())
-      return; // nothing new to say
+    auto settled = book_.settle(path_, paused());
+    if (settled == journey_book::settled::nothing_new)
+      return;
+    auto state = book_.state();
+    // The supervisor counts the journeys a pause holds.
+    if ((state == journey_state::paused) != told_held_) {
+      told_held_ = !told_held_;
+      send(supervisor_, held_atom::value, told_held_);
+    }
+    if (settled == journey_book::settled::new_state) {
+      journal_entry e;
+      e.kind = journal_kind::state_changed;
+      e.at = now();
+      e.state = state;
+      journal(std::move(e));
+    }
     ++changes_;
     // Once a waiting snapshot is durable, the journey may leave memory.
     bool passivate =
-      snap_.state == journey_state::waiting && ctx_.services->passivate_waiting;
+      state == journey_state::waiting && ctx_.services->passivate_waiting;
     save([self = caf::actor_cast<caf::actor>(this), change = changes_,
           passivate](const caf::error& err) {
       if (err)
@@ -198,29 +183,23 @@ protected:
       else if (passivate)
         caf::anon_send(self, saved_waiting_atom::value, change);
     });
-    if (is_terminal(snap_.state))
+    if (is_terminal(state))
       stop_all();
   }
 
 private:
-  /// Whether the journey has begun any step (SPEC §2.4: one that has not
-  /// starts on the latest version when its flow resumes).
-  bool started() const {
-    return !snap_.steps.empty() || !mirrors_.empty() || path_.position > 0
-      || path_.phase != path_phase::ready;
-  }
-
   /// Hands the journey, as new, to version `latest` of its flow and quits.
   /// What the order receives meanwhile is in the order's record, which the
   /// new journey reads when `home` loads it.
   void move_to(uint32_t latest, const caf::actor& home) {
-    auto next = moved_to_version(snap_, latest, the_order(), now());
+    const auto& snap = book_.snapshot();
+    auto next = moved_to_version(snap, latest, the_order(), now());
     next.events = ctx_.events; // what it holds now, saved or not
     next.cancel_requested = ctx_.cancelling;
     auto* sink = ctx_.services->sink;
-    sink->move(snap_, next,
-               [sink, home, id = snap_.order_id, flow = snap_.flow,
-                version = snap_.version, latest](const caf::error& err) {
+    sink->move(snap, next,
+               [sink, home, id = snap.order_id, flow = snap.flow,
+                version = snap.version, latest](const caf::error& err) {
                  if (!err)
                    caf::anon_send(home, move_in_atom::value, id);
                  else
@@ -243,196 +222,57 @@ private:
   /// While it asks, the journey handles nothing else: a timer that fires
   /// meanwhile is dropped, and its deadline wakes the journey from the store.
   void try_passivate(uint64_t change) {
-    if (change != changes_ || snap_.state != journey_state::waiting)
+    if (change != changes_ || book_.state() != journey_state::waiting)
       return;
     // Every branch must have told its state since it started: a restored
     // branch may be about to find that its event came or its wait is over.
     if (!unreported_.empty())
       return;
-    std::vector<path_state> paths;
-    for_each_path([&](const path_state& p) { paths.push_back(p); });
-    auto wake_at = sleep_until(model(), paths, ctx_.events);
+    auto wake_at = book_.wake_at(path_, ctx_.events);
     if (!wake_at)
       return;
-    request(supervisor_, caf::infinite, passivate_atom::value, snap_.order_id,
-            *wake_at, received_)
+    request(supervisor_, caf::infinite, passivate_atom::value,
+            book_.snapshot().order_id, *wake_at, received_)
       .await([this](bool passivated) {
         if (passivated)
           stop_all();
       });
   }
 
-  template <class F>
-  void for_each_path(F f) const {
-    f(path_);
-    for (const auto& kv : mirrors_)
-      f(kv.second);
-  }
-
-  std::vector<fulfillment_order>
-  claim_for(sequence_id seq, const std::vector<std::string>& scope) {
-    std::vector<fulfillment_order> result;
-    for (const auto& fo : snap_.fulfillment_orders)
-      if (!fo.sent && claims_.count(fo.id) == 0 && fo.within(scope)) {
-        claims_[fo.id] = seq;
-        result.push_back(fo);
-      }
-    return result;
-  }
-
   void apply(path_report& report) {
     for (auto& result : report.steps)
-      snap_.steps.push_back(std::move(result));
-    add_fulfillment(std::move(report.new_fulfillment));
-    fulfillment_done(report.sent, true);
-    fulfillment_done(report.released, false);
+      book_.step_ended(std::move(result));
+    book_.add_fulfillment(std::move(report.new_fulfillment));
+    book_.fulfillment_done(report.sent, true);
+    book_.fulfillment_done(report.released, false);
     if (report.invoice_id)
-      snap_.invoice_id = std::move(report.invoice_id);
+      book_.set_invoice(std::move(*report.invoice_id));
     for (auto& child : report.started) {
-      // A branch already known (it reported first) keeps what it said.
       auto seq = child.seq;
-      if (mirrors_.emplace(seq, std::move(child)).second)
+      if (book_.add_branch(std::move(child)))
         unreported_.insert(seq);
     }
     unreported_.erase(report.state.seq);
-    if (report.state.phase == path_phase::ended && report.state.cancelled)
-      snap_.cut_by_cancel = true;
     for (auto& entry : report.journal)
       pending_journal_.push_back(std::move(entry));
     for (auto& failed : report.failed)
-      snap_.failed_paths.push_back(std::move(failed));
-    mirrors_[report.state.seq] = std::move(report.state);
-  }
-
-  /// The path that runs the element whose branch `seq` is.
-  const path_state* parent_of(sequence_id seq) const {
-    const auto& f = model();
-    auto parent_seq = f.steps[f.sequences[seq].owner].sequence;
-    if (parent_seq == path_.seq)
-      return &path_;
-    auto it = mirrors_.find(parent_seq);
-    return it == mirrors_.end() ? nullptr : &it->second;
-  }
-
-  /// Drops ended branches once their parent's merge barrier has counted
-  /// them; until then a restart must still be able to tell the parent.
-  void forget_joined_branches() {
-    for (auto it = mirrors_.begin(); it != mirrors_.end();) {
-      bool joined = false;
-      if (it->second.phase == path_phase::ended) {
-        const auto* parent = parent_of(it->first);
-        joined = true;
-        if (parent != nullptr && parent->phase == path_phase::branching)
-          for (const auto& slot : parent->branches)
-            if (slot.body == it->first && !slot.ended)
-              joined = false;
-      }
-      it = joined ? mirrors_.erase(it) : std::next(it);
-    }
-  }
-
-  /// Moves the lifecycle to where the paths are. Returns whether anything
-  /// is worth saving (always, unless the journey was already terminal).
-  bool decide_state() {
-    if (is_terminal(snap_.state))
-      return false;
-    auto before = lifecycle_.state();
-    if (path_.phase == path_phase::ended) {
-      finish();
-    } else {
-      bool active = false;
-      bool held = false;
-      bool waiting = false;
-      for_each_path([&](const path_state& p) {
-        switch (p.phase) {
-          case path_phase::ready:
-          case path_phase::retry: (p.held ? held : active) = true; break;
-          case path_phase::waiting_event: waiting = true; break;
-          case path_phase::backoff:
-            // A back-off stands still while the flow is paused.
-            (paused() ? held : active) = true;
-            break;
-          case path_phase::calling:
-          case path_phase::claiming: active = true; break;
-          case path_phase::branching:
-          case path_phase::ended: break;
-        }
-      });
-      if (active)
-        to(lifecycle_event::work);
-      else if (held)
-        to(lifecycle_event::hold);
-      else if (waiting)
-        to(lifecycle_event::wait);
-    }
-    snap_.state = lifecycle_.state();
-    // The supervisor counts the journeys a pause holds.
-    if ((snap_.state == journey_state::paused) != told_held_) {
-      told_held_ = !told_held_;
-      send(supervisor_, held_atom::value, told_held_);
-    }
-    if (snap_.state != before) {
-      journal_entry e;
-      e.kind = journal_kind::state_changed;
-      e.at = now();
-      e.state = snap_.state;
-      journal(std::move(e));
-    }
-    return true;
-  }
-
-  /// Fires `e`, leaving received first (for running, or paused if `e`
-  /// holds).
-  void to(lifecycle_event e) {
-    if (lifecycle_.state() == journey_state::received)
-      lifecycle_.fire(e == lifecycle_event::hold ? lifecycle_event::hold
-                                                 : lifecycle_event::start);
-    lifecycle_.fire(e);
-  }
-
-  /// The journey's own path has ended: the journey ends cancelled if a
-  /// cancel cut a path short, else failed, completed or skipped.
-  void finish() {
-    if (path_.cancelled || snap_.cut_by_cancel) {
-      lifecycle_.fire(lifecycle_event::cancel);
-      return;
-    }
-    if (path_.failed) {
-      lifecycle_.fire(lifecycle_event::fail);
-      return;
-    }
-    bool action_ran = false;
-    for (const auto& result : snap_.steps)
-      if (model().steps[result.step].is_action
-          && result.outcome != step_outcome::skipped)
-        action_ran = true;
-    to(lifecycle_event::work);
-    lifecycle_.fire(action_ran ? lifecycle_event::complete
-                               : lifecycle_event::skip);
+      book_.path_failed(failed);
+    book_.branch_moved(std::move(report.state));
   }
 
   void save(std::function<void(const caf::error&)> on_saved) {
-    snap_.updated_on = now();
-    snap_.events = ctx_.events;
-    snap_.cancel_requested = ctx_.cancelling;
-    // A failed journey keeps its paths, from which a redrive can go on.
-    if (!is_terminal(snap_.state) || snap_.state == journey_state::failed) {
-      snap_.paths.reserve(mirrors_.size() + 1);
-      snap_.paths.push_back(path_);
-      for (const auto& kv : mirrors_)
-        snap_.paths.push_back(kv.second);
-    }
+    auto& snap = book_.with_paths(path_);
+    snap.updated_on = now();
+    snap.events = ctx_.events;
+    snap.cancel_requested = ctx_.cancelling;
     if (!pending_journal_.empty())
-      ++snap_.journal_chunks;
-    ctx_.services->sink->save(snap_, pending_journal_, std::move(on_saved));
+      ++snap.journal_chunks;
+    ctx_.services->sink->save(snap, pending_journal_, std::move(on_saved));
     pending_journal_.clear();
-    snap_.paths.clear();
+    book_.drop_paths();
   }
 
-  journey_snapshot snap_;
-  journey_lifecycle lifecycle_;
-  std::map<sequence_id, path_state> mirrors_;
-  std::unordered_map<std::string, sequence_id> claims_;
+  journey_book book_;
   std::vector<journal_entry> pending_journal_;
   caf::actor supervisor_;
   uint64_t changes_ = 0;   ///< snapshots handed to the sink

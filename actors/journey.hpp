@@ -1,11 +1,11 @@
 #pragma once
 
 // The journey actor: one order through one flow version. It runs the
-// top-level path itself, owns every piece of journey-wide data (step results,
-// fulfillment orders, invoice, events, the lifecycle state machine) and the
-// snapshot, and applies the reports of its branch actors. After every change
-// it decides the journey's state through its Boost.MSM lifecycle and hands
-// the snapshot to the journey sink. It stops when the journey is terminal.
+// top-level path itself, keeps the journey-wide data (step results,
+// fulfillment orders, invoice, the Boost.MSM lifecycle) in its journey_book,
+// and applies the reports of its branch actors to it. After every change the
+// book settles the journey's state, and the actor hands the snapshot to the
+// journey sink. It stops when the journey is terminal.
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>

@@ -6,7 +6,10 @@
 #include <map>
 #include <set>
 
+#include "actors/journey_book.hpp"
 #include "actors/path_runner.hpp"
+#include "actors/redrive.hpp"
+#include "flows/errc.hpp"
 
 namespace orca {
 
@@ -19,12 +22,15 @@ struct pending_call {
   std::string provider;
 };
 
-/// Every path of one journey, run by hand: the same rules as the actors,
-/// with the journal as the only source of answers, events and time.
+/// Every path of one journey, run by hand: the path rules of path_runner
+/// and the journey's book and lifecycle of journey_book, as the actors run
+/// them, with the journal as the only source of answers, events and time.
 class replay_host final : public path_host {
 public:
   replay_host(const flow& model, const order& o, uint32_t default_timeout_ms)
-      : model_(model), order_(o), default_timeout_ms_(default_timeout_ms) {
+      : model_(model), order_(o), default_timeout_ms_(default_timeout_ms),
+        book_(model, new_journey(o)) {
+    top_ = book_.take_top();
   }
 
   // -- path_host --------------------------------------------------------------
@@ -63,51 +69,34 @@ public:
   }
 
   void step_ended(step_result result) override {
-    result_.steps.push_back(std::move(result));
+    result_.steps.push_back(result);
+    book_.step_ended(std::move(result));
   }
 
   void journal(journal_entry entry) override {
     result_.timeline.push_back(std::move(entry));
   }
 
-  void path_failed(const path_state&) override {
+  void path_failed(const path_state& at_step) override {
+    book_.path_failed(at_step);
   }
 
   void add_fulfillment(std::vector<source_group> groups) override {
-    for (auto& g : groups) {
-      fulfillment_order fo;
-      fo.id = order_.id() + "-FO"
-        + std::to_string(result_.fulfillment_orders.size() + 1);
-      fo.source = std::move(g.source);
-      fo.lines = std::move(g.line_ids);
-      result_.fulfillment_orders.push_back(std::move(fo));
-    }
+    book_.add_fulfillment(std::move(groups));
   }
 
   std::optional<std::vector<fulfillment_order>>
   claim_unsent(const std::vector<std::string>& scope) override {
-    std::vector<fulfillment_order> result;
-    for (const auto& fo : result_.fulfillment_orders)
-      if (!fo.sent && claimed_.count(fo.id) == 0 && fo.within(scope)) {
-        claimed_.insert(fo.id);
-        result.push_back(fo);
-      }
-    return result;
+    return book_.claim(current_, scope);
   }
 
   void fulfillment_done(const std::vector<std::string>& ids,
                         bool sent) override {
-    for (const auto& id : ids) {
-      claimed_.erase(id);
-      if (sent)
-        for (auto& fo : result_.fulfillment_orders)
-          if (fo.id == id)
-            fo.sent = true;
-    }
+    book_.fulfillment_done(ids, sent);
   }
 
   void set_invoice(std::string id) override {
-    result_.invoice_id = std::move(id);
+    book_.set_invoice(std::move(id));
   }
 
   void call_provider(const path_state& p, const step& s,
@@ -131,7 +120,7 @@ public:
                       std::vector<path_state> children) override {
     for (auto& child : children) {
       auto seq = child.seq;
-      paths_[seq] = std::move(child);
+      book_.add_branch(std::move(child));
       work_.push_back({seq, false, 0, false});
     }
   }
@@ -143,118 +132,71 @@ public:
     now_ = first.at;
     if (first.kind == journal_kind::started)
       keep_to_flow_time(first);
-    paths_[top_sequence] = initial_path(order_);
-    work_.push_back({top_sequence, false, 0, false});
-    drain();
+    book_.begin(paused_);
+    restore(top_sequence);
+    settle();
   }
 
-  /// Feeds one recorded input; returns false if this flow has no use for it.
-  bool deliver(const journal_entry& e, const std::string& step_name) {
+  /// Feeds one recorded entry, as the journey actor took it in.
+  void deliver(const journal_entry& e, const std::string& step_name) {
     now_ = e.at;
     switch (e.kind) {
-      case journal_kind::provider_answered:
-        for (auto& [seq, call] : calls_) {
-          auto& p = paths_[seq];
-          if (call.step != step_name || call.attempt != e.attempt
-              || p.phase != path_phase::calling || p.token != call.token)
-            continue;
-          provider_reply reply;
-          reply.ok = e.ok;
-          reply.error = e.text;
-          reply.fulfillment = e.fulfillment;
-          reply.invoice_id = e.invoice_id;
-          auto token = call.token;
-          with_path(seq, [&](path_runner& r) { r.on_reply(token, reply); });
-          drain();
-          return true;
-        }
-        return false;
-      case journal_kind::timer_fired:
-        for (auto& [seq, token] : timers_) {
-          auto& p = paths_[seq];
-          if (p.token != token || p.phase == path_phase::ended)
-            continue;
-          const auto& steps = model_.sequences[seq].steps;
-          if (p.position >= steps.size()
-              || model_.steps[steps[p.position]].name != step_name)
-            continue;
-          auto t = token;
-          with_path(seq, [&](path_runner& r) { r.on_timer(t); });
-          drain();
-          return true;
-        }
-        return false;
+      case journal_kind::provider_answered: answer(e, step_name); break;
+      case journal_kind::timer_fired: fire(step_name); break;
       case journal_kind::event_received:
         if (std::find(events_.begin(), events_.end(), e.text) == events_.end())
           events_.push_back(e.text);
         for_each_live([](path_runner& r) { r.on_event(); });
-        return true;
+        break;
       case journal_kind::cancel_requested:
         cancelling_ = true;
         for_each_live([](path_runner& r) { r.on_cancel(); });
-        return true;
+        break;
       case journal_kind::paused:
         if (!paused_)
           paused_at_ = now_;
         paused_ = true;
-        return true;
+        break;
       case journal_kind::unpaused:
         if (paused_)
           paused_ms_ += now_ - paused_at_;
         paused_ = false;
         for_each_live([](path_runner& r) { r.on_resume(); });
-        return true;
-      case journal_kind::started:
-      case journal_kind::resumed: keep_to_flow_time(e); return true;
-      default: return true;
+        break;
+      case journal_kind::started: keep_to_flow_time(e); break;
+      case journal_kind::resumed:
+        // A journey brought back from the store (after a restart, a sleep
+        // or a redrive) restores its paths as it was saved.
+        keep_to_flow_time(e);
+        restore(top_sequence);
+        break;
+      case journal_kind::redriven: redrive(e); break;
+      default: break;
     }
+    settle();
+  }
+
+  /// Why the replay cannot go on with the journal, if it cannot.
+  const std::optional<std::string>& stuck() const {
+    return stuck_;
   }
 
   /// The call a path still waits for, if any.
-  std::optional<pending_call> unanswered() const {
+  std::optional<pending_call> unanswered() {
     for (const auto& [seq, call] : calls_) {
-      auto it = paths_.find(seq);
-      if (it != paths_.end() && it->second.phase == path_phase::calling
-          && it->second.token == call.token)
+      const auto* p = find_path(seq);
+      if (p != nullptr && p->phase == path_phase::calling
+          && p->token == call.token)
         return call;
     }
     return std::nullopt;
   }
 
   replay_result finish() {
-    const auto& root = paths_[top_sequence];
-    if (root.phase == path_phase::ended) {
-      bool action_ran = false;
-      for (const auto& r : result_.steps)
-        if (model_.steps[r.step].is_action
-            && r.outcome != step_outcome::skipped)
-          action_ran = true;
-      bool cut_by_cancel = false;
-      for (const auto& [seq, p] : paths_)
-        if (p.phase == path_phase::ended && p.cancelled)
-          cut_by_cancel = true;
-      result_.state = cut_by_cancel ? journey_state::cancelled
-        : root.failed               ? journey_state::failed
-        : action_ran                ? journey_state::completed
-                                    : journey_state::skipped;
-    } else {
-      bool active = false;
-      bool held = false;
-      bool waiting = false;
-      for (const auto& [seq, p] : paths_) {
-        if (p.phase == path_phase::waiting_event)
-          waiting = true;
-        else if (p.held || (p.phase == path_phase::backoff && paused_))
-          held = true;
-        else if (p.phase != path_phase::branching
-                 && p.phase != path_phase::ended)
-          active = true;
-      }
-      result_.state = active ? journey_state::running
-        : held               ? journey_state::paused
-        : waiting            ? journey_state::waiting
-                             : journey_state::running;
-    }
+    const auto& snap = book_.snapshot();
+    result_.state = snap.state;
+    result_.fulfillment_orders = snap.fulfillment_orders;
+    result_.invoice_id = snap.invoice_id;
     return std::move(result_);
   }
 
@@ -266,25 +208,130 @@ private:
     bool failed;
   };
 
+  static journey_snapshot new_journey(const order& o) {
+    journey_snapshot snap;
+    snap.order_id = o.id();
+    snap.paths.push_back(initial_path(o));
+    return snap;
+  }
+
+  path_state* find_path(sequence_id seq) {
+    return seq == top_sequence ? &top_ : book_.branch(seq);
+  }
+
+  void answer(const journal_entry& e, const std::string& step_name) {
+    for (auto& [seq, call] : calls_) {
+      const auto* p = find_path(seq);
+      if (p == nullptr || call.step != step_name || call.attempt != e.attempt
+          || p->phase != path_phase::calling || p->token != call.token)
+        continue;
+      provider_reply reply;
+      reply.ok = e.ok;
+      reply.error = e.text;
+      reply.fulfillment = e.fulfillment;
+      reply.invoice_id = e.invoice_id;
+      auto token = call.token;
+      with_path(seq, [&](path_runner& r) { r.on_reply(token, reply); });
+      drain();
+      return;
+    }
+  }
+
+  void fire(const std::string& step_name) {
+    for (auto& [seq, token] : timers_) {
+      const auto* p = find_path(seq);
+      if (p == nullptr || p->token != token || p->phase == path_phase::ended)
+        continue;
+      const auto& steps = model_.sequences[seq].steps;
+      if (p->position >= steps.size()
+          || model_.steps[steps[p->position]].name != step_name)
+        continue;
+      auto t = token;
+      with_path(seq, [&](path_runner& r) { r.on_timer(t); });
+      drain();
+      return;
+    }
+  }
+
+  /// The journey's own path and its branches as the journey actor and its
+  /// branch actors restore them: a branching path restores its branches,
+  /// or starts those that had not reported; any other path goes on.
+  void restore(sequence_id seq) {
+    auto* p = find_path(seq);
+    if (p == nullptr)
+      return;
+    if (p->phase != path_phase::branching) {
+      with_path(seq, [](path_runner& r) { r.on_restore(); });
+    } else {
+      std::vector<sequence_id> bodies;
+      for (const auto& slot : p->branches)
+        if (!slot.ended)
+          bodies.push_back(slot.body);
+      for (auto body : bodies) {
+        if (book_.branch(body) != nullptr) {
+          restore(body);
+          continue;
+        }
+        book_.add_branch(
+          path_runner::branch_start(model_, order_, *find_path(seq), body));
+        work_.push_back({body, false, 0, false});
+      }
+    }
+    drain();
+  }
+
+  /// A redrive starts the failed journey again from its failed steps, by
+  /// the same rule as Engine::redrive.
+  void redrive(const journal_entry& e) {
+    journey_snapshot failed = book_.with_paths(top_);
+    book_.drop_paths();
+    auto next = redrive_point(failed, e.at);
+    if (!next) {
+      stuck_ = "the recorded run was redriven here, the replay cannot be: "
+        + describe(next.error());
+      return;
+    }
+    book_ = journey_book{model_, std::move(*next)};
+    top_ = book_.take_top();
+    cancelling_ = false;
+    calls_.clear();
+    timers_.clear();
+    reported_.clear();
+  }
+
+  void settle() {
+    if (book_.settle(top_, paused_) != journey_book::settled::new_state)
+      return;
+    journal_entry e;
+    e.kind = journal_kind::state_changed;
+    e.at = now_;
+    e.state = book_.state();
+    journal(std::move(e));
+  }
+
   template <class F>
   void with_path(sequence_id seq, F f) {
+    auto* p = find_path(seq);
+    if (p == nullptr)
+      return;
     auto previous = current_;
     current_ = seq;
-    path_runner r{*this, paths_[seq]};
+    path_runner r{*this, *p};
     f(r);
     current_ = previous;
-    auto& p = paths_[seq];
-    if (p.phase == path_phase::ended && seq != top_sequence
+    if (p->phase == path_phase::ended && seq != top_sequence
         && reported_.insert(seq).second) {
       auto parent = model_.steps[model_.sequences[seq].owner].sequence;
-      work_.push_back({parent, true, seq, p.failed});
+      work_.push_back({parent, true, seq, p->failed});
     }
   }
 
   template <class F>
   void for_each_live(F f) {
     std::vector<sequence_id> live;
-    for (const auto& [seq, p] : paths_)
+    if (top_.phase != path_phase::ended)
+      live.push_back(top_sequence);
+    for (const auto& [seq, p] : book_.branches())
       if (p.phase != path_phase::ended)
         live.push_back(seq);
     for (auto seq : live)
@@ -316,30 +363,28 @@ private:
     if (e.text.empty() || err != std::errc{}
         || end != e.text.data() + e.text.size())
       return;
-    bool was_paused = paused_;
     paused_ = e.ok;
     paused_at_ = now_;
     paused_ms_ = now_ - flow_time;
-    if (was_paused && !paused_)
-      for_each_live([](path_runner& r) { r.on_resume(); });
   }
 
   const flow& model_;
   const order& order_;
   uint32_t default_timeout_ms_;
+  journey_book book_;
+  path_state top_;
   int64_t now_ = 0;
   std::vector<std::string> events_;
   bool paused_ = false;
   int64_t paused_at_ = 0; ///< when the current pause began
   int64_t paused_ms_ = 0; ///< time spent in pauses that ended
   bool cancelling_ = false;
-  std::map<sequence_id, path_state> paths_;
   std::map<sequence_id, pending_call> calls_;
   std::map<sequence_id, uint32_t> timers_;
-  std::set<std::string> claimed_;
   std::set<sequence_id> reported_;
   std::deque<work_item> work_;
   sequence_id current_ = top_sequence;
+  std::optional<std::string> stuck_;
   replay_result result_;
 };
 
@@ -419,23 +464,27 @@ replay_result replay(const flow& recorded_model, const flow& model,
                                             : std::string{};
   };
   std::vector<step_view> recorded;
-  for (const auto& e : journal) {
-    // A redrive starts another run; replay covers the first one.
-    if (e.kind == journal_kind::redriven)
-      break;
+  for (const auto& e : journal)
     if (e.kind == journal_kind::step_ended
         && e.step < recorded_model.steps.size()) {
       const auto& s = recorded_model.steps[e.step];
       recorded.push_back({recorded_model.sequences[s.sequence].path, s.name,
                           e.outcome, e.attempt, e.text});
     }
-  }
   replay_host host{model, o, default_timeout_ms};
-  host.start(journal.empty() ? journal_entry{} : journal.front());
-  for (const auto& e : journal) {
-    if (e.kind == journal_kind::redriven)
-      break;
-    host.deliver(e, name_of(e.step));
+  std::optional<std::string> stuck;
+  try {
+    host.start(journal.empty() ? journal_entry{} : journal.front());
+    for (const auto& e : journal) {
+      host.deliver(e, name_of(e.step));
+      if (host.stuck())
+        break;
+    }
+    stuck = host.stuck();
+  } catch (const impossible_move& e) {
+    // The recorded inputs would move the journey in a way its lifecycle
+    // does not have: the replay stops there and says so.
+    stuck = std::string{"the replay stopped: "} + e.what();
   }
   auto unanswered = host.unanswered();
   auto result = host.finish();
@@ -446,6 +495,8 @@ replay_result replay(const flow& recorded_model, const flow& model,
                         r.attempts, r.error});
   }
   result.divergence = first_difference(recorded, replayed, unanswered);
+  if (!result.divergence)
+    result.divergence = stuck;
   return result;
 }
 

@@ -7,7 +7,8 @@
 // computed again and compared with what was recorded.
 //
 // Single-threaded and deterministic: every path of the journey runs in one
-// replay_host, branches one after another.
+// replay_host, branches one after another, with the path rules of
+// path_runner and the journey rules of journey_book that the actors use.
 
 #include <optional>
 #include <string>
@@ -32,9 +33,11 @@ struct replay_result {
 };
 
 /// Replays `journal` (recorded on `recorded_model`) of a journey of order
-/// `o` on `model` (the same flow version, or another one). `run` is the
-/// journey's redrive count at the start of the journal. A call attempt
-/// whose step sets no timeout_ms had `default_timeout_ms` (the node's).
+/// `o` on `model` (the same flow version, or another one). Every run of a
+/// redriven journey is replayed: where the journal says `redriven`, the
+/// replay starts again from its own failed steps, as the redrive did. A
+/// call attempt whose step sets no timeout_ms had `default_timeout_ms`
+/// (the node's).
 replay_result replay(const flow& recorded_model, const flow& model,
                      const order& o, const std::vector<journal_entry>& journal,
                      uint32_t default_timeout_ms);

@@ -73,9 +73,14 @@ bool behind_a_stop(const journey_snapshot& s, uint32_t flow_cancel_epoch) {
   return s.cancel_epoch < flow_cancel_epoch && !s.cancel_requested;
 }
 
+bool started_a_step(bool ran_steps, const path_state& top, bool has_branches) {
+  return ran_steps || has_branches || top.position > 0
+    || top.phase != path_phase::ready;
+}
+
 bool started_a_step(const journey_snapshot& s) {
-  return !s.steps.empty() || s.paths.size() != 1 || s.paths[0].position > 0
-    || s.paths[0].phase != path_phase::ready;
+  return s.paths.empty()
+    || started_a_step(!s.steps.empty(), s.paths.front(), s.paths.size() > 1);
 }
 
 journey_snapshot moved_to_version(const journey_snapshot& from, uint32_t latest,

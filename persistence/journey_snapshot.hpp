@@ -141,8 +141,10 @@ path_state initial_path(const order& o);
 /// cancel has not reached the journey yet.
 bool behind_a_stop(const journey_snapshot& s, uint32_t flow_cancel_epoch);
 
-/// Whether the journey has started a step: it ran one, or its first path
-/// moved on or split.
+/// Whether the journey has started a step: it ran one (`ran_steps`), or its
+/// own path `top` moved on or split (`has_branches`).
+bool started_a_step(bool ran_steps, const path_state& top, bool has_branches);
+/// The same, of a journey as stored.
 bool started_a_step(const journey_snapshot& s);
 
 /// `from`, which started no step, as a new journey of the same order on
