@@ -249,15 +249,22 @@ private:
 
   provider_reply timed_out() const {
     return provider_reply::failure(url_text_ + ": timed out after "
-                                   + std::to_string(timeout_ms_) + " ms while "
-                                   + phase_);
+                                     + std::to_string(timeout_ms_)
+                                     + " ms while " + phase_,
+                                   errc::provider_timeout);
   }
 
   provider_reply failed(error_code ec) const {
     if (ec == beast::error::timeout)
       return timed_out();
-    return provider_reply::failure(url_text_ + ": " + phase_
-                                   + " failed: " + ec.message());
+    // A response that is not HTTP breaks the protocol; any other failure
+    // is of the network or the peer, which cannot be reached.
+    auto code =
+      ec.category() == make_error_code(http::error::bad_version).category()
+      ? errc::protocol_error
+      : errc::node_unreachable;
+    return provider_reply::failure(
+      url_text_ + ": " + phase_ + " failed: " + ec.message(), code);
   }
 
   void finish(provider_reply reply) {

@@ -136,8 +136,7 @@ void journey_book::forget_joined_branches(const path_state& top) {
   }
 }
 
-journey_book::settled journey_book::settle(const path_state& top,
-                                           bool paused) {
+journey_book::settled journey_book::settle(const path_state& top, bool paused) {
   forget_joined_branches(top);
   if (is_terminal(snap_.state))
     return settled::nothing_new;
@@ -203,7 +202,8 @@ void journey_book::finish(const path_state& top) {
 journey_snapshot& journey_book::with_paths(const path_state& top) {
   if (!is_terminal(snap_.state) || snap_.state == journey_state::failed) {
     snap_.paths.reserve(branches_.size() + 1);
-    for_each_path(top, [this](const path_state& p) { snap_.paths.push_back(p); });
+    for_each_path(top,
+                  [this](const path_state& p) { snap_.paths.push_back(p); });
   }
   return snap_;
 }

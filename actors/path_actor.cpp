@@ -111,7 +111,8 @@ void path_actor::call_provider(const path_state& p, const step& s,
     // (any more) on this node: an attempt that fails, like any other.
     send(caf::actor_cast<caf::actor>(this),
          provider_reply::failure("provider " + orca::quote(s.provider)
-                                 + " is not registered on this node"),
+                                   + " is not registered on this node",
+                                 errc::node_unreachable),
          token);
     return;
   }
@@ -124,7 +125,8 @@ void path_actor::call_provider(const path_state& p, const step& s,
       [this, token](caf::error& err) {
         runner().on_reply(
           token,
-          provider_reply::failure("provider unreachable: " + describe(err)));
+          provider_reply::failure("provider unreachable: " + describe(err),
+                                  errc::node_unreachable));
         changed();
       });
 }

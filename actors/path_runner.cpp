@@ -220,8 +220,9 @@ void path_runner::send_attempt(const step& s) {
   host_.start_timer(timeout_of(s), p_.token);
 }
 
-void path_runner::attempt_failed(const step& s, std::string error) {
+void path_runner::attempt_failed(const step& s, errc code, std::string error) {
   p_.last_error = std::move(error);
+  p_.last_error_code = code;
   if (p_.attempts < s.max_attempts()) {
     ++p_.token;
     p_.phase = path_phase::backoff;
@@ -231,11 +232,12 @@ void path_runner::attempt_failed(const step& s, std::string error) {
   }
   if (s.action == action_kind::send_to_fulfillment)
     host_.fulfillment_done(p_.sending, false);
-  complete(s, step_outcome::failed, p_.attempts, p_.last_error);
+  complete(s, step_outcome::failed, p_.attempts, p_.last_error,
+           p_.last_error_code);
 }
 
 void path_runner::record(const step& s, step_outcome outcome, uint32_t attempts,
-                         std::string error) {
+                         std::string error, errc code) {
   journal_entry e;
   e.kind = journal_kind::step_ended;
   e.at = host_.now();
@@ -244,20 +246,22 @@ void path_runner::record(const step& s, step_outcome outcome, uint32_t attempts,
   e.attempt = attempts;
   e.outcome = outcome;
   e.text = error;
+  e.code = code;
   host_.journal(std::move(e));
   host_.step_ended(
-    step_result{s.id, outcome, attempts, std::move(error), host_.now()});
+    step_result{s.id, outcome, attempts, std::move(error), host_.now(), code});
 }
 
 void path_runner::complete(const step& s, step_outcome outcome,
-                           uint32_t attempts, std::string error) {
+                           uint32_t attempts, std::string error, errc code) {
   std::optional<path_state> at_step;
   if (outcome == step_outcome::failed)
     at_step = p_;
-  record(s, outcome, attempts, std::move(error));
+  record(s, outcome, attempts, std::move(error), code);
   p_.previous = outcome;
   p_.attempts = 0;
   p_.last_error.clear();
+  p_.last_error_code = errc{};
   p_.sending.clear();
   p_.deadline = 0;
   ++p_.position;
@@ -320,17 +324,19 @@ void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
   e.attempt = p_.attempts;
   e.ok = reply.ok;
   e.text = reply.error;
+  if (!reply.ok)
+    e.code = reply.code;
   e.fulfillment = reply.fulfillment;
   e.invoice_id = reply.invoice_id;
   host_.journal(std::move(e));
   if (!reply.ok) {
-    attempt_failed(s,
+    attempt_failed(s, reply.code,
                    reply.error.empty() ? "the provider failed" : reply.error);
     run();
     return;
   }
   if (auto stray = line_out_of_scope(s, reply)) {
-    attempt_failed(s,
+    attempt_failed(s, errc::protocol_error,
                    "the provider's answer names line " + quote(*stray)
                      + ", which is not among the lines sent to it");
     run();
@@ -377,8 +383,9 @@ void path_runner::on_timer(uint32_t token) {
     case path_phase::calling: {
       const auto& s = current();
       note(journal_kind::timer_fired, s, "attempt timed out");
-      attempt_failed(
-        s, "timed out after " + std::to_string(timeout_of(s)) + " ms");
+      attempt_failed(s, errc::provider_timeout,
+                     "timed out after " + std::to_string(timeout_of(s))
+                       + " ms");
       break;
     }
     case path_phase::backoff:

@@ -142,16 +142,18 @@ private:
   uint32_t timeout_of(const step& s) const {
     return s.timeout_ms > 0 ? s.timeout_ms : host_.default_timeout_ms();
   }
-  void attempt_failed(const step& s, std::string error);
+  /// The current attempt at `s` failed at its provider, of kind `code`.
+  void attempt_failed(const step& s, errc code, std::string error);
   /// A line the answer to step `s` names that was not sent to the provider
   /// (SPEC §2.3), if any.
   std::optional<std::string>
   line_out_of_scope(const step& s, const provider_reply& reply) const;
+  /// Step `s` ended; `code` is the kind of a provider failure, if any.
   void complete(const step& s, step_outcome outcome, uint32_t attempts,
-                std::string error);
+                std::string error, errc code = errc{});
   /// Journals and reports how step `s` ended.
   void record(const step& s, step_outcome outcome, uint32_t attempts,
-              std::string error);
+              std::string error, errc code = errc{});
   /// Times the path's deadline (flow time): at once if it has passed, by a
   /// timer otherwise; not while the flow is paused (on_resume does it).
   void wait_until(int64_t deadline);

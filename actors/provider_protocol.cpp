@@ -55,8 +55,9 @@ provider_reply checked(provider_reply reply, const limits& lim) {
     return reply;
   auto refuse = [&](const std::string& what, std::string_view value) {
     return provider_reply::failure("the provider's answer has a bad " + what
-                                   + ": "
-                                   + name_problem(value, lim.name_bytes));
+                                     + ": "
+                                     + name_problem(value, lim.name_bytes),
+                                   errc::protocol_error);
   };
   for (const auto& group : reply.fulfillment) {
     if (!name_problem(group.source, lim.name_bytes).empty())
@@ -74,35 +75,41 @@ provider_reply checked(provider_reply reply, const limits& lim) {
 provider_reply reply_from_json(action_kind action, std::string_view body,
                                const limits& lim) {
   if (body.size() > lim.answer_bytes)
-    return provider_reply::failure(describe(
-      too_large("the provider's answer", body.size(), lim.answer_bytes)));
+    return provider_reply::failure(
+      describe(
+        too_large("the provider's answer", body.size(), lim.answer_bytes)),
+      errc::limit_exceeded);
   if (nests_deeper_than(body, lim.json_depth))
     return provider_reply::failure(
-      describe(too_deep("the provider's answer", lim.json_depth)));
+      describe(too_deep("the provider's answer", lim.json_depth)),
+      errc::limit_exceeded);
   json_document doc;
   doc.Parse<json_parse_flags>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject())
-    return provider_reply::failure(
-      "the provider's answer is not a JSON object");
+    return provider_reply::failure("the provider's answer is not a JSON object",
+                                   errc::protocol_error);
   provider_reply reply;
   reply.ok = true;
   if (action == action_kind::send_to_dom) {
     auto fos = doc.FindMember("fulfillment_orders");
     if (fos == doc.MemberEnd() || !fos->value.IsArray())
       return provider_reply::failure(
-        "the DOM provider's answer has no \"fulfillment_orders\" list");
+        "the DOM provider's answer has no \"fulfillment_orders\" list",
+        errc::protocol_error);
     for (const auto& fo : fos->value.GetArray()) {
       if (!fo.IsObject() || !fo.HasMember("source") || !fo["source"].IsString()
           || !fo.HasMember("lines") || !fo["lines"].IsArray())
         return provider_reply::failure(
           "each fulfillment order in the DOM provider's answer needs a "
-          "\"source\" string and a \"lines\" list");
+          "\"source\" string and a \"lines\" list",
+          errc::protocol_error);
       source_group group;
       group.source = std::string{view_of(fo["source"])};
       for (const auto& line : fo["lines"].GetArray()) {
         if (!line.IsString())
           return provider_reply::failure(
-            "fulfillment order lines must be line id strings");
+            "fulfillment order lines must be line id strings",
+            errc::protocol_error);
         group.line_ids.emplace_back(view_of(line));
       }
       reply.fulfillment.push_back(std::move(group));
@@ -112,7 +119,8 @@ provider_reply reply_from_json(action_kind action, std::string_view body,
     if (id == doc.MemberEnd() || !id->value.IsString()
         || id->value.GetStringLength() == 0)
       return provider_reply::failure(
-        "the billing provider's answer has no \"invoice_id\" string");
+        "the billing provider's answer has no \"invoice_id\" string",
+        errc::protocol_error);
     reply.invoice_id = std::string{view_of(id->value)};
   }
   return checked(std::move(reply), lim);

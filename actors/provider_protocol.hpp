@@ -39,14 +39,20 @@ struct provider_request {
 struct provider_reply {
   bool ok = false;
   std::string error; ///< why it failed, if !ok
+  /// What kind of failure, if !ok: provider_failure (the provider said no
+  /// or broke), provider_timeout, node_unreachable, protocol_error (an
+  /// answer that does not follow the protocol) or limit_exceeded.
+  errc code = errc::provider_failure;
   /// send_to_dom: one group per fulfillment source.
   std::vector<source_group> fulfillment;
   /// send_to_invoice: the invoice id.
   std::optional<std::string> invoice_id;
 
-  static provider_reply failure(std::string why) {
+  static provider_reply failure(std::string why,
+                                errc code = errc::provider_failure) {
     provider_reply r;
     r.error = std::move(why);
+    r.code = code;
     return r;
   }
 };

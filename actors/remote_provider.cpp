@@ -34,7 +34,8 @@ caf::behavior remote_provider(remote_actor* self, std::string id, limits lim) {
       auto& st = self->state;
       if (!st.client)
         return provider_reply::failure("remote provider " + quote(st.id)
-                                       + " is not connected");
+                                         + " is not connected",
+                                       errc::node_unreachable);
       auto promise = self->make_response_promise<provider_reply>();
       auto provider_id = st.id;
       self
@@ -46,7 +47,8 @@ caf::behavior remote_provider(remote_actor* self, std::string id, limits lim) {
           },
           [promise, provider_id](caf::error& err) mutable {
             promise.deliver(provider_reply::failure(
-              "remote provider " + quote(provider_id) + ": " + describe(err)));
+              "remote provider " + quote(provider_id) + ": " + describe(err),
+              errc::node_unreachable));
           });
       return promise;
     },

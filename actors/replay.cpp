@@ -228,6 +228,7 @@ private:
       provider_reply reply;
       reply.ok = e.ok;
       reply.error = e.text;
+      reply.code = e.code;
       reply.fulfillment = e.fulfillment;
       reply.invoice_id = e.invoice_id;
       auto token = call.token;

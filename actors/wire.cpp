@@ -28,7 +28,8 @@ provider_reply from_wire(const wire_provider_reply& reply, const limits& lim) {
   if (bytes > lim.answer_bytes)
     return provider_reply::failure(
       "the answer of " + std::to_string(bytes) + " bytes is over the limit of "
-      + std::to_string(lim.answer_bytes) + " bytes (answer_bytes)");
+        + std::to_string(lim.answer_bytes) + " bytes (answer_bytes)",
+      errc::limit_exceeded);
   provider_reply r;
   r.ok = reply.ok;
   r.error = reply.error;

@@ -86,11 +86,13 @@ typename Inspector::result_type inspect(Inspector& f, source_group& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_entry& x) {
   detail::optional_text error{x.error};
+  detail::optional_text error_code{x.error_code};
   return f(caf::meta::type_name("orca::step_entry"), x.name, x.kind,
            x.is_action, x.path, x.outcome, x.attempts, error.present,
-           error.value, x.ended_on,
+           error.value, error_code.present, error_code.value, x.ended_on,
            caf::meta::load_callback([&]() -> caf::error {
              error.commit();
+             error_code.commit();
              return caf::none;
            }));
 }

@@ -34,6 +34,8 @@ std::string describe_entry(const journal_entry& e) {
       if (e.outcome != step_outcome::skipped && e.attempt > 0)
         text += " after " + std::to_string(e.attempt) + " attempt"
           + (e.attempt == 1 ? "" : "s");
+      if (e.code != errc{})
+        text += std::string{" ("} + to_string(e.code) + ")";
       if (!e.text.empty())
         text += ": " + e.text;
       return text;
@@ -42,8 +44,11 @@ std::string describe_entry(const journal_entry& e) {
       return "called " + quote(e.text) + " (attempt "
         + std::to_string(e.attempt) + ", key " + e.key + ")";
     case journal_kind::provider_answered: {
-      if (!e.ok)
+      if (!e.ok && e.code == errc{}) // written before answers had codes
         return "provider failed: " + e.text;
+      if (!e.ok)
+        return std::string{"provider failed ("} + to_string(e.code)
+          + "): " + e.text;
       std::string text = "provider answered";
       if (!e.fulfillment.empty())
         text += ": " + groups_text(e.fulfillment);

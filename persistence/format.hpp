@@ -51,9 +51,11 @@ enum class record_tag : uint8_t {
 constexpr uint16_t flow_record_version = 3;
 constexpr uint16_t flow_version_record_version = 1;
 constexpr uint16_t order_record_version = 1;
-/// 2 added cut_by_cancel, cancel_epoch.
-constexpr uint16_t journey_record_version = 2;
-constexpr uint16_t journal_entry_version = 1;
+/// 2 added cut_by_cancel, cancel_epoch; 3 the error code of each step
+/// result and path.
+constexpr uint16_t journey_record_version = 3;
+/// 2 added the error code of each entry.
+constexpr uint16_t journal_entry_version = 2;
 constexpr uint16_t provider_call_version = 1;
 constexpr uint16_t policy_record_version = 1;
 

@@ -23,9 +23,9 @@ enum class journal_kind : uint8_t {
   started = 1,           ///< the journey started; ok: the flow was paused,
                          ///< text: the flow's own time (ms, decimal)
   step_started = 2,      ///< a step began (after its filters matched)
-  step_ended = 3,        ///< outcome, attempts, error
+  step_ended = 3,        ///< outcome, attempts, error and its code
   provider_called = 4,   ///< attempt, provider id, idempotency key
-  provider_answered = 5, ///< attempt, ok, error, answer
+  provider_answered = 5, ///< attempt, ok, error and its code, answer
   event_received = 6,    ///< event type
   timer_fired =
     7, ///< text: "attempt timed out", "back-off over", "wait timed out"
@@ -53,6 +53,8 @@ struct journal_entry {
   std::string key;  ///< idempotency key of a provider call
   std::vector<source_group> fulfillment; ///< a DOM answer
   std::optional<std::string> invoice_id; ///< a billing answer
+  /// A failed answer or step: what kind of provider failure (errc{}: none).
+  errc code = errc{};
 };
 
 } // namespace orca

@@ -23,6 +23,8 @@ journey_record make_record(const journey_snapshot& snapshot, const flow& f) {
     e.attempts = result.attempts;
     if (!result.error.empty())
       e.error = result.error;
+    if (result.error_code != errc{})
+      e.error_code = to_string(result.error_code);
     e.ended_on = result.ended_on;
     r.steps.push_back(std::move(e));
   }
@@ -103,6 +105,11 @@ void write_members(json_writer& w, const journey_record& r) {
     w.Key("error");
     if (s.error)
       str(*s.error);
+    else
+      w.Null();
+    w.Key("error_code");
+    if (s.error_code)
+      str(*s.error_code);
     else
       w.Null();
     w.EndObject();

@@ -19,6 +19,8 @@ struct step_entry {
   step_outcome outcome = step_outcome::succeeded;
   uint32_t attempts = 0;
   std::optional<std::string> error;
+  /// The name of the errc of a provider failure, e.g. "provider_timeout".
+  std::optional<std::string> error_code;
   int64_t ended_on = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "flows/errc.hpp"
 #include "flows/flow.hpp"
 #include "flows/order.hpp"
 
@@ -45,6 +46,10 @@ struct step_result {
   uint32_t attempts = 0;
   std::string error; ///< empty: none
   int64_t ended_on = 0;
+  /// What kind of provider failure failed the step (provider_failure,
+  /// provider_timeout, node_unreachable, protocol_error, limit_exceeded);
+  /// errc{} when the step did not fail at a provider.
+  errc error_code = errc{};
 };
 
 /// A fulfillment order of the journey (SPEC §2.3).
@@ -95,7 +100,8 @@ struct path_state {
   line_set lines;            ///< the lines this path works on
   std::vector<branch_slot> branches; ///< when branching
   std::vector<std::string> sending;  ///< fulfillment orders being sent
-  std::string last_error; ///< error of the current step's last attempt
+  std::string last_error;        ///< error of the current step's last attempt
+  errc last_error_code = errc{}; ///< its kind (see step_result::error_code)
 };
 
 struct journey_snapshot {

@@ -17,6 +17,15 @@ namespace orca {
 
 // -- cereal schemas (the newest payload version of each record) ---------------
 
+// A field added inside a repeated part of a record (a step result, a path, a
+// journal entry) cannot be padded with zeros at the payload's end: it is read
+// only from payloads of the version that added it (`since`), by
+// bounded_input_archive, which knows the version it reads. Writers always
+// write the newest version.
+inline bool holds(const cereal::BinaryOutputArchive&, uint16_t) {
+  return true;
+}
+
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
   ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
@@ -37,6 +46,8 @@ void serialize(Archive& ar, order_record& x) {
 template <class Archive>
 void serialize(Archive& ar, step_result& x) {
   ar(x.step, x.outcome, x.attempts, x.error, x.ended_on);
+  if (holds(ar, 3)) // journey record version 3
+    ar(x.error_code);
 }
 
 template <class Archive>
@@ -54,6 +65,8 @@ void serialize(Archive& ar, path_state& x) {
   ar(x.seq, x.position, x.phase, x.previous, x.held, x.failed, x.cancelled,
      x.attempts, x.token, x.deadline, x.lines, x.branches, x.sending,
      x.last_error);
+  if (holds(ar, 3)) // journey record version 3
+    ar(x.last_error_code);
 }
 
 template <class Archive>
@@ -83,6 +96,8 @@ template <class Archive>
 void serialize(Archive& ar, journal_entry& x) {
   ar(x.kind, x.at, x.path, x.step, x.attempt, x.outcome, x.state, x.ok, x.text,
      x.key, x.fulfillment, x.invoice_id);
+  if (holds(ar, 2)) // journal chunk version 2
+    ar(x.code);
 }
 
 namespace {
@@ -118,8 +133,13 @@ class bounded_input_archive
     : public cereal::InputArchive<bounded_input_archive,
                                   cereal::AllowEmptyClassElision> {
 public:
-  explicit bounded_input_archive(std::string_view bytes)
-      : InputArchive(this), bytes_(bytes) {
+  /// `version`: the payload version of the record `bytes` are of.
+  bounded_input_archive(std::string_view bytes, uint16_t version)
+      : InputArchive(this), bytes_(bytes), version_(version) {
+  }
+
+  uint16_t version() const {
+    return version_;
   }
 
   void load_bytes(void* data, std::size_t size) {
@@ -140,7 +160,13 @@ public:
 
 private:
   std::string_view bytes_;
+  uint16_t version_;
 };
+
+/// Whether the payload being read has what version `since` added.
+bool holds(const bounded_input_archive& ar, uint16_t since) {
+  return ar.version() >= since;
+}
 
 template <class T>
 std::enable_if_t<std::is_arithmetic<T>::value>
@@ -227,11 +253,11 @@ std::string older_payload(std::string_view payload, std::size_t missing) {
 }
 
 template <class T>
-caf::expected<T> from_payload(std::string_view payload,
+caf::expected<T> from_payload(std::string_view payload, uint16_t version,
                               const std::string& what) {
   T result;
   try {
-    bounded_input_archive ar{payload};
+    bounded_input_archive ar{payload, version};
     ar(result);
   } catch (const std::exception& e) {
     return make_error(errc::corrupt_record,
@@ -323,14 +349,16 @@ template <>
 struct record_kind<journey_snapshot> {
   static constexpr auto tag = format::record_tag::journey;
   static constexpr uint16_t version = format::journey_record_version;
-  /// 2: cut_by_cancel, cancel_epoch.
-  static constexpr std::size_t added[] = {sizeof(bool) + sizeof(uint32_t)};
+  /// 2: cut_by_cancel, cancel_epoch; 3: error codes inside step results
+  /// and paths (read by version, nothing at the end).
+  static constexpr std::size_t added[] = {sizeof(bool) + sizeof(uint32_t), 0};
 };
 
 template <>
 struct record_kind<std::vector<journal_entry>> {
   static constexpr auto tag = format::record_tag::journal_entry;
   static constexpr uint16_t version = format::journal_entry_version;
+  /// 2: an error code inside each entry (read by version).
   static constexpr std::size_t added[] = {0};
 };
 
@@ -364,9 +392,10 @@ caf::expected<T> decode(std::string_view bytes, const std::string& what) {
   std::size_t missing = 0;
   for (auto v = payload->second; v < kind::version; ++v)
     missing += kind::added[v - 1];
+  auto version = payload->second;
   if (missing == 0)
-    return from_payload<T>(payload->first, what);
-  return from_payload<T>(older_payload(payload->first, missing), what);
+    return from_payload<T>(payload->first, version, what);
+  return from_payload<T>(older_payload(payload->first, missing), version, what);
 }
 
 #define ORCA_RECORD_KIND(T)                                                    \

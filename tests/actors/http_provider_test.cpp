@@ -162,6 +162,7 @@ TEST_CASE_METHOD(adapter_fixture,
     CHECK(reply.error
           == "HTTP 503 from " + server_.url("/billing")
             + ": overloaded, try later");
+    CHECK(reply.code == errc::provider_failure);
   }
   SECTION("a 500 with a long body keeps only its first 200 bytes") {
     server_.answer("/billing", {500, std::string(1000, 'x'), {}, "text/plain"});
@@ -189,6 +190,7 @@ TEST_CASE_METHOD(adapter_fixture,
   auto waited = std::chrono::steady_clock::now() - started;
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, "timed out after 200 ms"));
+  CHECK(reply.code == errc::provider_timeout);
   CHECK(contains(reply.error, server_.url("/slow")));
   CHECK(waited < 1500ms);
 }
@@ -201,6 +203,7 @@ TEST_CASE_METHOD(adapter_fixture,
   auto reply = call(adapter, make_request(action_kind::send_to_dom, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, url + ": connecting failed: "));
+  CHECK(reply.code == errc::node_unreachable);
 }
 
 TEST_CASE_METHOD(adapter_fixture,
@@ -215,12 +218,14 @@ TEST_CASE_METHOD(adapter_fixture,
     CHECK(reply.error
           == server_.url("/billing")
             + ": the provider's answer is not a JSON object");
+    CHECK(reply.code == errc::protocol_error);
   }
   SECTION("JSON without an invoice id") {
     server_.answer("/billing", {200, R"({"status": "fine"})"});
     auto reply = call(adapter, request);
     CHECK_FALSE(reply.ok);
     CHECK(contains(reply.error, "no \"invoice_id\""));
+    CHECK(reply.code == errc::protocol_error);
   }
 }
 

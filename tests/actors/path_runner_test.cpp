@@ -58,7 +58,8 @@ public:
   void step_ended(step_result result) override {
     ended.push_back(std::move(result));
   }
-  void journal(journal_entry) override {
+  void journal(journal_entry entry) override {
+    journaled.push_back(std::move(entry));
   }
   void path_failed(const path_state& at_step) override {
     failed_at = at_step;
@@ -100,6 +101,7 @@ public:
   std::vector<call> calls;
   std::vector<timer> timers;
   std::vector<step_result> ended;
+  std::vector<journal_entry> journaled;
   std::optional<path_state> failed_at;
 
 private:
@@ -185,8 +187,46 @@ TEST_CASE("path_runner retries a failed call after its back-off, then fails "
   CHECK(host.ended[0].outcome == step_outcome::failed);
   CHECK(host.ended[0].attempts == 3);
   CHECK(host.ended[0].error == "down");
+  CHECK(host.ended[0].error_code == errc::provider_failure);
   REQUIRE(host.failed_at);
   CHECK(host.failed_at->position == 0);
+}
+
+TEST_CASE("a step that fails at its provider says what kind of failure") {
+  one_path t;
+  auto& [host, path, runner] = t;
+  runner.run();
+  // Attempt 1: no answer within the node's default time limit.
+  runner.on_timer(host.timers.back().token);
+  CHECK(path.last_error_code == errc::provider_timeout);
+  host.clock += 100;
+  runner.on_timer(host.timers.back().token);
+  // Attempt 2: the provider cannot be reached.
+  REQUIRE(host.calls.size() == 2);
+  runner.on_reply(
+    host.calls.back().token,
+    provider_reply::failure("not reachable", errc::node_unreachable));
+  CHECK(path.last_error_code == errc::node_unreachable);
+  host.clock += 200;
+  runner.on_timer(host.timers.back().token);
+  // Attempt 3, the last: an answer naming a line it was not sent breaks
+  // the protocol, and that is what the step ends with.
+  REQUIRE(host.calls.size() == 3);
+  auto answer = ok();
+  answer.fulfillment.push_back(source_group{"WH-1", {"99"}});
+  runner.on_reply(host.calls.back().token, answer);
+  REQUIRE(host.ended.size() == 1);
+  CHECK(host.ended[0].outcome == step_outcome::failed);
+  CHECK(host.ended[0].error_code == errc::protocol_error);
+  CHECK(host.ended[0].error.find("names line \"99\"") != std::string::npos);
+  // The journal says the same of the failed answer and the step's end.
+  std::vector<errc> codes;
+  for (const auto& e : host.journaled)
+    if ((e.kind == journal_kind::provider_answered && !e.ok)
+        || e.kind == journal_kind::step_ended)
+      codes.push_back(e.code);
+  CHECK(codes
+        == std::vector<errc>{errc::node_unreachable, errc::protocol_error});
 }
 
 TEST_CASE("path_runner ignores an answer whose token is not the call's") {

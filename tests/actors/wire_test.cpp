@@ -19,6 +19,7 @@ TEST_CASE(
   CHECK_FALSE(r.ok);
   CHECK(r.error.find("over the limit of 100 bytes (answer_bytes)")
         != std::string::npos);
+  CHECK(r.code == errc::limit_exceeded);
   CHECK(r.fulfillment.empty());
 }
 

@@ -146,6 +146,7 @@ TEST_CASE("an http answer over the configured answer_bytes fails the attempt") {
   CHECK(r.state == journey_state::failed);
   REQUIRE(r.steps[0].error);
   CHECK(r.steps[0].error->find("256") != std::string::npos);
+  CHECK(r.steps[0].error_code == "limit_exceeded");
   CHECK_FALSE(r.invoice_id);
 }
 

@@ -193,6 +193,11 @@ TEST_CASE(
   auto failed = fx.wait_terminal("SO-1001", invoice_flow);
   REQUIRE(failed.state == journey_state::failed);
   CHECK(step_named(failed, "Ship it")->attempts == 5);
+  CHECK(step_named(failed, "Ship it")->error_code == "provider_failure");
+  CHECK(to_json(failed).find(R"("outcome":"failed","attempts":5,)")
+        != std::string::npos);
+  CHECK(to_json(failed).find(R"("error_code":"provider_failure")")
+        != std::string::npos);
   SECTION("a journey that is not failed cannot be redriven") {
     REQUIRE(fx.submit(engine_fixture::example_order("SO-1005")).status
             == submit_status::accepted);

@@ -171,3 +171,77 @@ TEST_CASE("a journey record of version 1 is read as not cut by a cancel") {
   CHECK(old->journal_chunks == 7);
   CHECK_FALSE(old->cut_by_cancel);
 }
+
+TEST_CASE("a journal chunk of version 1 is read with no error codes") {
+  journal_entry timed_out;
+  timed_out.kind = journal_kind::provider_answered;
+  timed_out.step = 3;
+  timed_out.attempt = 2;
+  timed_out.text = "timed out after 50 ms";
+  timed_out.code = errc::provider_timeout;
+  journal_entry ended = timed_out;
+  ended.kind = journal_kind::step_ended;
+  ended.outcome = step_outcome::failed;
+  ended.code = errc::protocol_error;
+  auto v2 = encode(std::vector<journal_entry>{timed_out, ended});
+  auto back = decode<std::vector<journal_entry>>(v2, "journal/x");
+  REQUIRE(back);
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].code == errc::provider_timeout);
+  CHECK((*back)[1].code == errc::protocol_error);
+  // Version 1: each entry as now, less its last byte (the code).
+  auto entry_v1 = [](const journal_entry& e) {
+    auto one = encode(std::vector<journal_entry>{e});
+    return one.substr(format::record_header_size + sizeof(uint64_t),
+                      one.size() - format::record_header_size - sizeof(uint64_t)
+                        - 1);
+  };
+  std::string payload(sizeof(uint64_t), '\0');
+  payload[0] = 2; // two entries (u64, little endian)
+  payload += entry_v1(timed_out) + entry_v1(ended);
+  auto v1 = detail::seal(format::record_tag::journal_entry, 1, payload);
+  auto old = decode<std::vector<journal_entry>>(v1, "journal/x");
+  REQUIRE(old);
+  REQUIRE(old->size() == 2);
+  CHECK((*old)[0].code == errc{});
+  CHECK((*old)[0].text == "timed out after 50 ms");
+  CHECK((*old)[1].kind == journal_kind::step_ended);
+  CHECK((*old)[1].code == errc{});
+  CHECK((*old)[1].attempt == 2);
+}
+
+TEST_CASE("a journey record of version 2 is read with no error codes") {
+  journey_snapshot s;
+  s.order_id = "A";
+  s.flow = "F";
+  s.version = 1;
+  s.state = journey_state::failed;
+  auto without_steps = encode(s);
+  s.steps.push_back(step_result{2, step_outcome::failed, 5, "HTTP 503", 1700,
+                                errc::provider_failure});
+  auto v3 = encode(s);
+  auto back = decode<journey_snapshot>(v3, "journeys/x");
+  REQUIRE(back);
+  REQUIRE(back->steps.size() == 1);
+  CHECK(back->steps[0].error_code == errc::provider_failure);
+  // Version 2: the step result less its last byte (the code). The steps
+  // list begins where the two encodings first differ (its count).
+  auto count_at = static_cast<std::size_t>(
+    std::mismatch(without_steps.begin() + format::record_header_size,
+                  without_steps.end(), v3.begin() + format::record_header_size)
+      .second
+    - v3.begin());
+  auto step_bytes = v3.size() - without_steps.size();
+  auto payload = v3.substr(format::record_header_size);
+  payload.erase(count_at - format::record_header_size + sizeof(uint64_t)
+                  + step_bytes - 1,
+                1);
+  auto v2 = detail::seal(format::record_tag::journey, 2, payload);
+  auto old = decode<journey_snapshot>(v2, "journeys/x");
+  REQUIRE(old);
+  REQUIRE(old->steps.size() == 1);
+  CHECK(old->steps[0].error == "HTTP 503");
+  CHECK(old->steps[0].ended_on == 1700);
+  CHECK(old->steps[0].error_code == errc{});
+  CHECK(old->state == journey_state::failed);
+}

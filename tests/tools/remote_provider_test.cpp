@@ -73,7 +73,8 @@ TEST_CASE("a remote provider process serves custom actions, which retry while "
   // Without its provider the step fails and is tried again.
   wait_until(
     [&] {
-      return journey_has(node, "R-2", "provider failed: remote provider");
+      return journey_has(node, "R-2",
+                         "provider failed (node_unreachable): remote provider");
     },
     "R-2's step fails for want of its provider");
   CHECK(journey_has(node, "R-2", "\"state\":\"running\""));
