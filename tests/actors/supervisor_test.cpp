@@ -1,0 +1,294 @@
+// A flow version's supervisor and its journey and branch actors, run by
+// CAF's deterministic scheduler (test_coordinator): a message is handled only
+// when the test runs the scheduler, and time moves only when the test moves
+// the manual clock. What a test checks is what the actors did with what they
+// were given, never what they had time to do. The store is an in-memory
+// journey_sink that can be told to fail.
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/simulated_provider.hpp"
+#include "actors/supervisor.hpp"
+#include "support/orders.hpp"
+
+using namespace orca;
+
+namespace {
+
+/// A journey_sink in memory: every save succeeds at once, until the test
+/// says that saves fail.
+class memory_sink : public journey_sink {
+public:
+  void save(const journey_snapshot& snapshot,
+            const std::vector<journal_entry>& chunk,
+            std::function<void(const caf::error&)> done) override {
+    if (failing) {
+      done(make_error(errc::storage_failure, "the disk is full"));
+      return;
+    }
+    latest[snapshot.order_id] = snapshot;
+    states[snapshot.order_id].push_back(snapshot.state);
+    auto& j = journals[snapshot.order_id];
+    j.insert(j.end(), chunk.begin(), chunk.end());
+    done(caf::error{});
+  }
+
+  void journey_failed(const std::string& order_id, const std::string&,
+                      uint32_t, const std::string& reason) override {
+    failures[order_id] = reason;
+  }
+
+  void move(const journey_snapshot&, const journey_snapshot& to,
+            std::function<void(const caf::error&)> done) override {
+    latest[to.order_id] = to;
+    done(caf::error{});
+  }
+
+  caf::expected<restart_point> load(const std::string& order_id,
+                                    const std::string&, uint32_t) override {
+    ++loads;
+    auto it = latest.find(order_id);
+    if (it == latest.end())
+      return make_error(errc::no_such_journey, order_id);
+    restart_point r;
+    r.the_order = orders.at(order_id);
+    r.snapshot = it->second;
+    return r;
+  }
+
+  /// The states of `order_id`'s journey, one per save, with repeats
+  /// dropped.
+  std::vector<journey_state> course(const std::string& order_id) const {
+    std::vector<journey_state> result;
+    auto it = states.find(order_id);
+    if (it != states.end())
+      for (auto s : it->second)
+        if (result.empty() || result.back() != s)
+          result.push_back(s);
+    return result;
+  }
+
+  bool failing = false;
+  std::size_t loads = 0;
+  std::map<std::string, order_ptr> orders;
+  std::map<std::string, journey_snapshot> latest;
+  std::map<std::string, std::vector<journey_state>> states;
+  std::map<std::string, std::vector<journal_entry>> journals;
+  std::map<std::string, std::string> failures;
+};
+
+/// A custom call to "erp", then a wait for "shipped" (at most 60 s), then
+/// a split into two branches that each call "erp".
+const char* ship_flow = R"({
+  "name": "Ship", "type": "order",
+  "steps": [
+    {"action": "custom", "name": "Book", "provider": "erp",
+     "retry": {"max_attempts": 2, "backoff_ms": 1000}},
+    {"action": "custom", "name": "Confirm", "provider": "erp",
+     "input_events": ["shipped"], "wait_timeout_ms": 60000},
+    {"element": "splitter_merge", "name": "Tell", "branches": [
+      {"name": "CRM", "steps": [
+        {"action": "custom", "name": "Tell CRM", "provider": "erp"}]},
+      {"name": "Mail", "steps": [
+        {"action": "custom", "name": "Tell mail", "provider": "erp"}]}]}
+  ]})";
+
+caf::actor_system_config& deterministic(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  return cfg;
+}
+
+struct supervised {
+  caf::actor_system_config cfg;
+  caf::actor_system system{deterministic(cfg)};
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+  std::shared_ptr<manual_clock> time = std::make_shared<manual_clock>();
+  memory_sink sink;
+  services_ptr services = std::make_shared<journey_services>();
+  std::shared_ptr<call_log> calls = std::make_shared<call_log>();
+  flow_ptr model;
+  caf::actor supervisor;
+
+  explicit supervised(simulated_config erp = {}) {
+    auto parsed = parse_flow(ship_flow);
+    REQUIRE(parsed.errors.empty());
+    model = parsed.model;
+    services->time = time;
+    services->sink = &sink;
+    services->providers.add(
+      "erp", spawn_simulated_provider(system, services, "erp", erp, calls),
+      "simulated");
+    supervisor = spawn_supervisor(system, services, model,
+                                  std::make_shared<flow_clock>(), 1, false);
+    sched.run();
+  }
+
+  ~supervised() {
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    for (const auto& p : services->providers.list())
+      caf::anon_send_exit(p.adapter, caf::exit_reason::user_shutdown);
+    sched.run();
+    services->providers.clear();
+  }
+
+  /// Hands the supervisor a new journey for `order_id`, as intake does.
+  void start(const std::string& order_id) {
+    auto parsed = order::parse(test::minimal_order(order_id));
+    REQUIRE(parsed);
+    order_ptr o = std::make_shared<order>(std::move(*parsed));
+    sink.orders[order_id] = o;
+    journey_snapshot snap;
+    snap.order_id = order_id;
+    snap.flow = model->name;
+    snap.version = 1;
+    snap.events.push_back(event_types::new_order);
+    snap.paths.push_back(initial_path(*o));
+    caf::anon_send(supervisor, start_atom::value, o, snap);
+  }
+
+  /// Moves time forward by `ms` and lets every actor handle what came of it.
+  void pass(uint32_t ms) {
+    time->advance(ms);
+    sched.run();
+  }
+
+  template <class T, class... Ts>
+  T ask(Ts&&... xs) {
+    caf::scoped_actor self{system};
+    std::optional<T> result;
+    self->send(supervisor, std::forward<Ts>(xs)...);
+    sched.run();
+    self->receive([&](T x) { result = std::move(x); });
+    return *result;
+  }
+
+  std::size_t running() {
+    return ask<std::size_t>(count_atom::value);
+  }
+  std::size_t passivated() {
+    return ask<std::size_t>(count_atom::value, passivate_atom::value);
+  }
+  std::size_t held() {
+    return ask<std::size_t>(count_atom::value, held_atom::value);
+  }
+
+  std::vector<std::string> step_names(const std::string& order_id) const {
+    std::vector<std::string> names;
+    for (const auto& r : sink.latest.at(order_id).steps)
+      names.push_back(model->steps[r.step].name + " "
+                      + to_string(r.outcome));
+    return names;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a journey waits in the store, wakes for its event and joins its "
+          "branches") {
+  supervised t;
+  t.start("S-1");
+  t.sched.run();
+  // Book ran; Confirm waits for "shipped", and the journey, once its waiting
+  // snapshot was saved, left memory.
+  CHECK(t.sink.latest.at("S-1").state == journey_state::waiting);
+  CHECK(t.running() == 0);
+  CHECK(t.passivated() == 1);
+  CHECK(t.calls->size() == 1);
+  // The event wakes it from the store; it confirms, splits and joins.
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-1"},
+                 std::string{"shipped"});
+  t.sched.run();
+  CHECK(t.sink.loads == 1);
+  CHECK(t.sink.latest.at("S-1").state == journey_state::completed);
+  CHECK(t.sink.course("S-1")
+        == std::vector<journey_state>{journey_state::running,
+                                      journey_state::waiting,
+                                      journey_state::running,
+                                      journey_state::completed});
+  auto steps = t.step_names("S-1");
+  REQUIRE(steps.size() == 5);
+  CHECK(steps[0] == "Book succeeded");
+  CHECK(steps[1] == "Confirm succeeded");
+  CHECK(steps[4] == "Tell succeeded"); // the merge ends after its branches
+  CHECK(t.calls->size() == 4);
+  CHECK(t.running() == 0);
+  CHECK(t.passivated() == 0);
+}
+
+TEST_CASE("a passivated journey wakes when its wait runs out, and fails the "
+          "step") {
+  supervised t;
+  t.start("S-2");
+  t.sched.run();
+  REQUIRE(t.passivated() == 1);
+  t.pass(59999);
+  CHECK(t.sink.latest.at("S-2").state == journey_state::waiting);
+  CHECK(t.sink.loads == 0);
+  t.pass(1);
+  CHECK(t.sink.loads == 1);
+  const auto& snap = t.sink.latest.at("S-2");
+  CHECK(snap.state == journey_state::failed);
+  REQUIRE(snap.steps.size() == 2);
+  CHECK(snap.steps[1].error.find("no shipped event within 60000 ms")
+        != std::string::npos);
+}
+
+TEST_CASE("a pause holds a journey at its next step, and resume lets it go "
+          "on") {
+  simulated_config flaky;
+  flaky.fail_first_attempts = 1;
+  supervised t{flaky};
+  t.start("S-3");
+  t.sched.run();
+  // Book failed once and backs off for 1 s; the pause comes meanwhile.
+  REQUIRE(t.calls->size() == 1);
+  caf::anon_send(t.supervisor, pause_atom::value);
+  t.sched.run();
+  t.pass(5000);
+  // Time paused does not count, and no attempt starts while paused.
+  CHECK(t.calls->size() == 1);
+  CHECK(t.held() == 1);
+  CHECK(t.sink.latest.at("S-3").state == journey_state::paused);
+  caf::anon_send(t.supervisor, resume_atom::value);
+  t.sched.run();
+  CHECK(t.held() == 0);
+  t.pass(1000);
+  CHECK(t.calls->size() == 2);
+  CHECK(t.sink.latest.at("S-3").state == journey_state::waiting);
+}
+
+TEST_CASE("a journey whose state cannot be saved stops and is recorded as "
+          "failed") {
+  supervised t;
+  t.sink.failing = true;
+  t.start("S-4");
+  t.sched.run();
+  REQUIRE(t.sink.failures.count("S-4") == 1);
+  CHECK(t.sink.failures.at("S-4").find(
+          "its state could not be saved: the disk is full")
+        != std::string::npos);
+  // It stopped there: no actor is left, and nothing more was called.
+  CHECK(t.running() == 0);
+  CHECK(t.calls->size() <= 1);
+}
+
+TEST_CASE("a cancel reaches a passivated journey through the store") {
+  supervised t;
+  t.start("S-5");
+  t.sched.run();
+  REQUIRE(t.passivated() == 1);
+  caf::anon_send(t.supervisor, cancel_atom::value, std::string{"S-5"});
+  t.sched.run();
+  CHECK(t.sink.loads == 1);
+  CHECK(t.sink.latest.at("S-5").state == journey_state::cancelled);
+  CHECK(t.passivated() == 0);
+  CHECK(t.running() == 0);
+}
