@@ -40,8 +40,8 @@ public:
     done(caf::error{});
   }
 
-  void journey_failed(const std::string& order_id, const std::string&,
-                      uint32_t, const std::string& reason) override {
+  void journey_failed(const std::string& order_id, const std::string&, uint32_t,
+                      const std::string& reason) override {
     failures[order_id] = reason;
   }
 
@@ -183,8 +183,7 @@ struct supervised {
   std::vector<std::string> step_names(const std::string& order_id) const {
     std::vector<std::string> names;
     for (const auto& r : sink.latest.at(order_id).steps)
-      names.push_back(model->steps[r.step].name + " "
-                      + to_string(r.outcome));
+      names.push_back(model->steps[r.step].name + " " + to_string(r.outcome));
     return names;
   }
 };
@@ -209,10 +208,9 @@ TEST_CASE("a journey waits in the store, wakes for its event and joins its "
   CHECK(t.sink.loads == 1);
   CHECK(t.sink.latest.at("S-1").state == journey_state::completed);
   CHECK(t.sink.course("S-1")
-        == std::vector<journey_state>{journey_state::running,
-                                      journey_state::waiting,
-                                      journey_state::running,
-                                      journey_state::completed});
+        == std::vector<journey_state>{
+          journey_state::running, journey_state::waiting,
+          journey_state::running, journey_state::completed});
   auto steps = t.step_names("S-1");
   REQUIRE(steps.size() == 5);
   CHECK(steps[0] == "Book succeeded");

@@ -114,9 +114,7 @@ TEST_CASE(
   REQUIRE(fx.submit(R"({"id": "F-1", "lines": []})").status
           == submit_status::accepted);
   auto log = fx.engine->simulated_calls("notify");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (log->size() == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  eventually([&] { return log->size() > 0; });
   REQUIRE(log->size() == 1);
   fx.engine->flush();
   fx.close();

@@ -41,17 +41,14 @@ void record_event_only(const temp_dir& dir, const std::string& order_id,
 /// recovered at open may end before a subscriber could see it).
 journey_record wait_stored_terminal(engine_fixture& fx,
                                     const std::string& order_id) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::optional<journey_record> last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto all = fx.engine->journeys(order_id);
-    if (all && all->size() == 1) {
-      last = all->front();
-      if (is_terminal(last->state))
-        return *last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  if (eventually([&] {
+        auto all = fx.engine->journeys(order_id);
+        if (all && all->size() == 1)
+          last = all->front();
+        return last && is_terminal(last->state);
+      }))
+    return *last;
   FAIL("journey of " << order_id << " did not end; last: "
                      << (last ? to_json(*last) : std::string{"none"}));
   return {};
@@ -139,10 +136,7 @@ TEST_CASE("intake past the orders in flight limit answers busy") {
   answer.set_value();
   for (int i = 0; i < 3; ++i)
     fx.wait_terminal("B-" + std::to_string(i), "Slow");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (fx.engine->storage().orders_in_flight > 0
-         && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  eventually([&] { return fx.engine->storage().orders_in_flight == 0; });
   CHECK(fx.submit(R"({"id": "B-3", "lines": []})").status
         == submit_status::accepted);
 }
@@ -298,10 +292,7 @@ TEST_CASE("a subscriber that blocks or throws or calls back stalls nothing") {
       && b->state == journey_state::waiting;
   }));
   // The others get their updates too, each on its own thread.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((threw.load() < 3 || called_back.load() < 3)
-         && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  eventually([&] { return threw.load() >= 3 && called_back.load() >= 3; });
   CHECK(blocked.load() == 1);
   CHECK(threw.load() >= 3);
   CHECK(called_back.load() >= 3);
@@ -331,8 +322,7 @@ TEST_CASE(
   journey_record r;
   r.order_id = "X";
   hub.publish(r);
-  while (seen.load() == 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(eventually([&] { return seen.load() > 0; }));
   for (int i = 0; i < 5; ++i)
     hub.publish(r);
   CHECK(hub.dropped(id) == 3);

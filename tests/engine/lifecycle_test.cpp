@@ -41,14 +41,10 @@ void hold_order(engine_fixture& fx, const std::string& id) {
 /// supervisor hears of it from its journeys, a moment after they save).
 bool held_becomes(engine_fixture& fx, const std::string& flow, uint32_t version,
                   std::size_t n) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
+  return eventually([&] {
     auto held = fx.engine->held_journeys(flow, version);
-    if (held && *held == n)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return false;
+    return held && *held == n;
+  });
 }
 
 } // namespace
@@ -265,24 +261,24 @@ TEST_CASE("orders whose intake crosses a stop with cancel-in-flight are "
       batches = b;
     }
   });
-  while (batches < 3)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(eventually([&] { return batches >= 3; }));
   REQUIRE_FALSE(fx.engine->stop_flow("Hold", true));
   stopped = true;
   intake.join();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::size_t open = 0;
-  do {
-    journey_query of_hold;
-    of_hold.flow = "Hold";
-    auto all = fx.engine->list_journeys(of_hold);
-    REQUIRE(all);
-    open = std::count_if(all->begin(), all->end(), [](const journey_record& r) {
-      return r.state != journey_state::cancelled;
-    });
-    if (open > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  } while (open > 0 && std::chrono::steady_clock::now() < deadline);
+  eventually(
+    [&] {
+      journey_query of_hold;
+      of_hold.flow = "Hold";
+      auto all = fx.engine->list_journeys(of_hold);
+      open = !all
+        ? 1
+        : std::count_if(all->begin(), all->end(), [](const journey_record& r) {
+            return r.state != journey_state::cancelled;
+          });
+      return open == 0;
+    },
+    std::chrono::seconds(10), std::chrono::milliseconds(10));
   CHECK(open == 0);
 }
 
@@ -385,9 +381,16 @@ journey_record cancel_during(const std::string& flow_json,
   calling.get_future().wait();
   REQUIRE_FALSE(fx.engine->cancel(order_id));
   fx.engine->flush();
-  // The cancel is committed; give it the moment it takes to reach the
-  // journey, so that it does before the answer.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The cancel is committed; once the journey has it (its journal says so)
+  // the answer may come.
+  REQUIRE(eventually([&] {
+    auto journal = fx.engine->journal(order_id, "Cancel", 1);
+    return journal
+      && std::any_of(journal->begin(), journal->end(),
+                     [](const journal_entry& e) {
+                       return e.kind == journal_kind::cancel_requested;
+                     });
+  }));
   release.set_value();
   auto r = fx.wait_terminal(order_id, "Cancel");
   // A cancel after the end changes nothing either.

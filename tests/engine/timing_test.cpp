@@ -12,9 +12,7 @@ namespace {
 void wait_calls(engine_fixture& fx, const std::string& provider,
                 std::size_t n) {
   auto log = fx.engine->simulated_calls(provider);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (log->size() < n && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  eventually([&] { return log->size() >= n; });
   REQUIRE(log->size() == n);
 }
 

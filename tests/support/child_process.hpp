@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/wait.hpp"
+
 namespace orca::test {
 
 class child_process {
@@ -81,17 +83,19 @@ public:
   std::string wait_for_line(
     const std::string& text,
     std::chrono::milliseconds limit = std::chrono::seconds(15)) const {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
+    std::string found;
+    eventually(
+      [&] {
         std::lock_guard<std::mutex> guard{mutex_};
         for (const auto& l : lines_)
-          if (l.find(text) != std::string::npos)
-            return l;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return {};
+          if (l.find(text) != std::string::npos) {
+            found = l;
+            return true;
+          }
+        return false;
+      },
+      limit, std::chrono::milliseconds(10));
+    return found;
   }
 
   bool has_line(const std::string& line) const {

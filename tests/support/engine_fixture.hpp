@@ -16,6 +16,7 @@
 #include "engine/engine.hpp"
 #include "support/files.hpp"
 #include "support/orders.hpp"
+#include "support/wait.hpp"
 
 namespace orca::test {
 
@@ -207,13 +208,11 @@ struct engine_fixture {
 
   /// Waits until the supervisor of a flow version runs `n` journeys.
   void wait_running(const std::string& flow, uint32_t version, std::size_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto running = engine->running_journeys(flow, version);
-      if (running && *running == n)
-        return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    if (eventually([&] {
+          auto running = engine->running_journeys(flow, version);
+          return running && *running == n;
+        }))
+      return;
     FAIL("flow " << flow << " version " << version << " does not run " << n
                  << " journeys");
   }
@@ -222,14 +221,12 @@ struct engine_fixture {
   /// them waiting in the store.
   void wait_passivated(const std::string& flow, uint32_t version,
                        std::size_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto sleeping = engine->passivated_journeys(flow, version);
-      auto running = engine->running_journeys(flow, version);
-      if (sleeping && running && *sleeping == n && *running == 0)
-        return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    if (eventually([&] {
+          auto sleeping = engine->passivated_journeys(flow, version);
+          auto running = engine->running_journeys(flow, version);
+          return sleeping && running && *sleeping == n && *running == 0;
+        }))
+      return;
     FAIL("flow " << flow << " version " << version << " does not have " << n
                  << " passivated journeys");
   }

@@ -3,6 +3,7 @@
 // A real orcad process on a free port of 127.0.0.1 and a fresh data
 // directory, and orcactl runs against it.
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "support/child_process.hpp"
 #include "support/files.hpp"
 #include "support/run.hpp"
+#include "support/wait.hpp"
 
 namespace orca::test {
 
@@ -134,13 +136,13 @@ inline void wait_state(const node_process& node, const std::string& order,
                        const std::string& flow,
                        const std::vector<std::string>& states) {
   std::string last;
-  for (int i = 0; i < 1000; ++i) {
-    last = state_of(node, order, flow);
-    for (const auto& s : states)
-      if (last == s)
-        return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  if (eventually(
+        [&] {
+          last = state_of(node, order, flow);
+          return std::find(states.begin(), states.end(), last) != states.end();
+        },
+        std::chrono::seconds(20), std::chrono::milliseconds(20)))
+    return;
   FAIL("journey of " << order << " on " << flow << " stays "
                      << (last.empty() ? "unknown" : last));
 }

@@ -23,6 +23,7 @@
 #include "engine/client.hpp"
 #include "support/node_process.hpp"
 #include "support/orders.hpp"
+#include "support/wait.hpp"
 
 using namespace orca::test;
 
@@ -193,8 +194,8 @@ TEST_CASE(
         ++count;
       }
   }};
-  while (count.load() < 60)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(
+    eventually([&] { return count.load() >= 60; }, std::chrono::seconds(60)));
   node.kill();
   killed = true;
   sender.join();
@@ -407,18 +408,21 @@ TEST_CASE("a remote subscriber that stops reading loses updates instead of the "
   // (started, waiting), far more than the subscriber may leave unread.
   // Once all wait, no more updates come.
   std::size_t waiting = 0;
-  for (int i = 0; i < 600 && waiting < orders; ++i) {
-    auto list = node.ctl_json(
-      {"journey", "list", "--state", "waiting", "--limit", "100000"});
-    waiting = static_cast<std::size_t>(
-      std::count(list.out.begin(), list.out.end(), '\n'));
-    if (waiting < orders)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  eventually(
+    [&] {
+      auto list = node.ctl_json(
+        {"journey", "list", "--state", "waiting", "--limit", "100000"});
+      waiting = static_cast<std::size_t>(
+        std::count(list.out.begin(), list.out.end(), '\n'));
+      return waiting >= orders;
+    },
+    std::chrono::seconds(60), std::chrono::milliseconds(100));
   REQUIRE(waiting == orders);
   CHECK(node.ctl({"node", "status"}).exit_code == 0); // the node goes on
   release.set_value();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  eventually([&] { return received.load() >= 1024; });
+  // And a moment for a flood, which must not come, to show.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   INFO(received.load() << " updates received of at least " << 2 * orders);
   CHECK(received.load() <= 1025);
   CHECK(received.load() >= 1024);
@@ -443,6 +447,11 @@ TEST_CASE("a remote subscription to some orders hears of those orders only") {
   for (auto id : {"SO-1001", "SO-1002", "SO-1003", "SO-1004", "SO-1005"})
     wait_state(node, id, "Order to invoice",
                {"waiting", "completed", "failed"});
+  eventually([&] {
+    std::lock_guard<std::mutex> guard{mutex};
+    return heard.size() >= 2 && updates >= 4;
+  });
+  // And a moment for updates of other orders, which must not come, to show.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::lock_guard<std::mutex> guard{mutex};
   CHECK(heard == std::set<std::string>{"SO-1001", "SO-1003"});

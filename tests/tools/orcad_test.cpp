@@ -15,6 +15,7 @@
 #include "flows/json.hpp"
 #include "support/lmdb_surgery.hpp"
 #include "support/node_process.hpp"
+#include "support/wait.hpp"
 
 using namespace orca;
 using namespace orca::test;
@@ -246,12 +247,12 @@ TEST_CASE("orcactl changes a paused flow and republishes it: held orders run "
 
   REQUIRE(node.ctl({"flow", "resume", "Order to invoice"}).exit_code == 0);
   auto journeys = node.ctl_json({"journey", "show", "H-1"});
-  for (int i = 0;
-       i < 500 && journeys.out.find("\"version\":2") == std::string::npos;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    journeys = node.ctl_json({"journey", "show", "H-1"});
-  }
+  eventually(
+    [&] {
+      journeys = node.ctl_json({"journey", "show", "H-1"});
+      return journeys.out.find("\"version\":2") != std::string::npos;
+    },
+    std::chrono::seconds(10), std::chrono::milliseconds(20));
   auto records = json_lines(journeys);
   REQUIRE(records.size() == 1);
   CHECK(records[0]["version"].GetUint() == 2);
@@ -761,8 +762,8 @@ TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it "
                                   "--state", state, "--limit", "100000"}))
       .size();
   };
-  for (int i = 0; i < 500 && count(node, "waiting") < orders; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  eventually([&] { return count(node, "waiting") >= orders; },
+             std::chrono::seconds(10), std::chrono::milliseconds(20));
   REQUIRE(count(node, "waiting") == orders);
   // Every journey waits in the store; the acknowledged stop must reach
   // each, though the node dies at once.
@@ -771,9 +772,12 @@ TEST_CASE("flow stop --cancel-in-flight holds across a kill -9 right after it "
   node.kill();
   node.start(notify_config);
   std::size_t cancelled = 0;
-  for (int i = 0; i < 500 && (cancelled = count(node, "cancelled")) < orders;
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  eventually(
+    [&] {
+      cancelled = count(node, "cancelled");
+      return cancelled >= orders;
+    },
+    std::chrono::seconds(10), std::chrono::milliseconds(20));
   CHECK(cancelled == orders);
   CHECK(count(node, "waiting") == 0);
 }
@@ -835,15 +839,15 @@ TEST_CASE("journeys held by a pause reach the new version though a kill -9 "
       {"journey", "list", "--flow", "Held", "--limit", "100000"}));
   };
   std::size_t done = 0;
-  for (int i = 0; i < 500; ++i) {
-    auto all = journeys();
-    done = std::count_if(all.begin(), all.end(), [](const json_document& d) {
-      return view_of(d["state"]) == "completed";
-    });
-    if (done == orders)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  eventually(
+    [&] {
+      auto all = journeys();
+      done = std::count_if(all.begin(), all.end(), [](const json_document& d) {
+        return view_of(d["state"]) == "completed";
+      });
+      return done == orders;
+    },
+    std::chrono::seconds(10), std::chrono::milliseconds(20));
   CHECK(done == orders);
   auto all = journeys();
   CHECK(all.size() == orders);

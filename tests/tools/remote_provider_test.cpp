@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/node_process.hpp"
+#include "support/wait.hpp"
 
 using namespace orca::test;
 
@@ -23,12 +24,9 @@ bool journey_has(const node_process& node, const std::string& order,
 }
 
 void wait_until(const std::function<bool()>& pred, const char* what) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred())
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  FAIL("timed out waiting until " << what);
+  if (!eventually(pred, std::chrono::seconds(20),
+                  std::chrono::milliseconds(20)))
+    FAIL("timed out waiting until " << what);
 }
 
 std::unique_ptr<child_process> start_provider(const node_process& node) {
