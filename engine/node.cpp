@@ -50,7 +50,7 @@ std::set<std::string> node_type_names() {
 namespace {
 
 /// An answer computed away from the node's actor: (answered_atom, token,
-/// error, message); an empty error means the message is the answer.
+/// message), the message holding the answer or the error.
 using answered_atom = caf::atom_constant<caf::atom("answered")>;
 /// A journey update from the engine, to pass on to subscribers.
 using forward_atom = caf::atom_constant<caf::atom("forward")>;
@@ -142,11 +142,21 @@ uint64_t keep_promise(node_actor* self) {
 }
 
 /// Sends the node the answer for `token`, from any thread.
-void answer(const caf::weak_actor_ptr& node, uint64_t token, caf::error err,
-            caf::message msg) {
+void answer(const caf::weak_actor_ptr& node, uint64_t token, caf::message msg) {
   if (auto strong = node.lock())
     caf::anon_send(caf::actor_cast<caf::actor>(strong), answered_atom::value,
-                   token, std::move(err), std::move(msg));
+                   token, std::move(msg));
+}
+
+/// A request's answer as a message: the value, or the error.
+template <class T>
+caf::message as_answer(T value) {
+  return caf::make_message(std::move(value));
+}
+
+template <class T>
+caf::message as_answer(caf::expected<T> x) {
+  return x ? caf::make_message(std::move(*x)) : caf::make_message(x.error());
 }
 
 template <class T>
@@ -164,20 +174,10 @@ struct unwrapped<caf::expected<T>> {
 template <class F>
 auto later(node_actor* self, F work)
   -> caf::delegated<typename unwrapped<decltype(work())>::type> {
-  using result = decltype(work());
-  auto token = keep_promise(self);
-  caf::weak_actor_ptr me{self->ctrl()};
-  self->state.pool->post([me, token, work = std::move(work)]() mutable {
-    result r = work();
-    if constexpr (std::is_same_v<result, typename unwrapped<result>::type>) {
-      answer(me, token, caf::none, caf::make_message(std::move(r)));
-    } else {
-      if (r)
-        answer(me, token, caf::none, caf::make_message(std::move(*r)));
-      else
-        answer(me, token, std::move(r.error()), caf::message{});
-    }
-  });
+  auto& st = self->state;
+  answer_from_pool<answered_atom>(
+    self, st.pending, *st.pool,
+    [work = std::move(work)]() mutable { return as_answer(work()); });
   return {};
 }
 
@@ -300,12 +300,48 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     s.providers.erase(down.source);
     s.forwarding->store(!s.subscribers.empty());
   });
+  // An answer computed away from the node's actor; once the node drains,
+  // the last one ends it.
+  auto on_answered = [self](answered_atom, uint64_t token, caf::message& msg) {
+    auto& s = self->state;
+    bool answered = s.pending.deliver(token, std::move(msg));
+    if (answered && s.draining && s.pending.empty())
+      finish_draining(self);
+  };
+  // A journey update from the engine's subscription, passed on to the
+  // subscribers that want it.
+  auto on_forward = [self](forward_atom, uint64_t secret,
+                           const journey_record& r) {
+    if (secret != self->state.secret)
+      return; // not from the engine's subscription
+    // Each update is acknowledged by the subscriber; one that stops
+    // reading loses updates (counted) instead of making the node buffer
+    // them for it.
+    for (auto& [addr, sub] : self->state.subscribers) {
+      if (!sub.orders.empty() && sub.orders.count(r.order_id) == 0)
+        continue;
+      if (sub.unacknowledged >= max_unacknowledged_updates) {
+        ++sub.dropped;
+        continue;
+      }
+      ++sub.unacknowledged;
+      self->request(sub.handle, caf::infinite, journey_update_atom::value, r)
+        .then(
+          [self, addr = addr](caf::ok_atom) {
+            auto it = self->state.subscribers.find(addr);
+            if (it != self->state.subscribers.end()
+                && it->second.unacknowledged > 0)
+              --it->second.unacknowledged;
+          },
+          [](caf::error&) {
+            // The subscriber went away: its down message removes it.
+          });
+    }
+  };
   return {
     // -- flows ----------------------------------------------------------------
     [self](flow_create_atom, std::string& json,
            std::string& origin) -> caf::result<flow_record> {
-      if (self->state.draining)
-        return stopping();
       return later(
         self,
         [e = self->state.engine, json = std::move(json),
@@ -313,24 +349,18 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](flow_update_atom, std::string& json,
            std::string& origin) -> caf::result<flow_record> {
-      if (self->state.draining)
-        return stopping();
       return later(
         self,
         [e = self->state.engine, json = std::move(json),
          origin = std::move(origin)] { return e->update_flow(json, origin); });
     },
     [self](flow_publish_atom, std::string& name) -> caf::result<uint32_t> {
-      if (self->state.draining)
-        return stopping();
       return later(self, [e = self->state.engine, name = std::move(name)] {
         return e->publish_flow(name);
       });
     },
     [self](flow_stop_atom, std::string& name,
            bool cancel) -> caf::result<flow_record> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine, name = std::move(name),
                     cancel]() -> caf::expected<flow_record> {
@@ -340,8 +370,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
                    });
     },
     [self](flow_pause_atom, std::string& name) -> caf::result<flow_record> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine,
                     name = std::move(name)]() -> caf::expected<flow_record> {
@@ -351,8 +379,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
                    });
     },
     [self](flow_resume_atom, std::string& name) -> caf::result<flow_record> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine,
                     name = std::move(name)]() -> caf::expected<flow_record> {
@@ -364,43 +390,31 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     // -- the policy library ---------------------------------------------------
     [self](policy_put_atom, std::string& json,
            std::string& origin) -> caf::result<std::vector<library_policy>> {
-      if (self->state.draining)
-        return stopping();
       return later(
         self,
         [e = self->state.engine, json = std::move(json),
          origin = std::move(origin)] { return e->put_policies(json, origin); });
     },
     [self](policy_list_atom) -> caf::result<std::vector<library_policy>> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine] { return e->list_policies(); });
     },
     [self](policy_show_atom, std::string& name) -> caf::result<library_policy> {
-      if (self->state.draining)
-        return stopping();
       return later(self, [e = self->state.engine, name = std::move(name)] {
         return e->get_policy(name);
       });
     },
     [self](policy_delete_atom,
            std::string& name) -> caf::result<library_policy> {
-      if (self->state.draining)
-        return stopping();
       return later(self, [e = self->state.engine, name = std::move(name)] {
         return e->delete_policy(name);
       });
     },
     [self](flow_list_atom) -> caf::result<std::vector<flow_record>> {
-      if (self->state.draining)
-        return stopping();
       return later(self, [e = self->state.engine] { return e->list_flows(); });
     },
     [self](flow_show_atom, std::string& name,
            uint32_t version) -> caf::result<flow_detail> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine, name = std::move(name), version] {
                      return show_flow(*e, name, version);
@@ -409,8 +423,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     // -- orders ---------------------------------------------------------------
     [self](order_submit_atom, std::vector<std::string>& orders)
       -> caf::result<std::vector<submit_outcome>> {
-      if (self->state.draining)
-        return stopping();
       auto token = keep_promise(self);
       caf::weak_actor_ptr me{self->ctrl()};
       self->state.engine->submit_async(
@@ -422,44 +434,35 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
             if (!r.refusal)
               none_taken = false;
           if (none_taken) {
-            answer(me, token, results.front().refusal, caf::message{});
+            answer(me, token, caf::make_message(results.front().refusal));
             return;
           }
           std::vector<submit_outcome> out;
           out.reserve(results.size());
           for (const auto& r : results)
             out.push_back(to_outcome(r));
-          answer(me, token, caf::none, caf::make_message(std::move(out)));
+          answer(me, token, caf::make_message(std::move(out)));
         });
       return caf::delegated<std::vector<submit_outcome>>{};
     },
     [self](order_event_atom, std::string& order_id,
            std::string& type) -> caf::result<caf::atom_value> {
-      if (self->state.draining)
-        return stopping();
       auto token = keep_promise(self);
       caf::weak_actor_ptr me{self->ctrl()};
       self->state.engine->events_async(
         {{std::move(order_id), std::move(type)}},
         [me, token](std::vector<caf::error> errs) {
           auto& err = errs.front();
-          answer(me, token, err,
-                 err ? caf::message{} : caf::make_message(caf::ok_atom::value));
+          answer(me, token,
+                 err ? caf::make_message(err)
+                     : caf::make_message(caf::ok_atom::value));
         });
       return caf::delegated<caf::atom_value>{};
     },
-    [self](answered_atom, uint64_t token, caf::error& err, caf::message& msg) {
-      auto& s = self->state;
-      bool answered = err ? s.pending.deliver(token, std::move(err))
-                          : s.pending.deliver(token, std::move(msg));
-      if (answered && s.draining && s.pending.empty())
-        finish_draining(self);
-    },
+    on_answered,
     // -- journeys -------------------------------------------------------------
     [self](journey_list_atom,
            const wire_query& q) -> caf::result<std::vector<journey_record>> {
-      if (self->state.draining)
-        return stopping();
       journey_query query;
       query.flow = given(q.flow);
       if (!q.state.empty()) {
@@ -478,8 +481,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](journey_show_atom, std::string& order_id,
            std::string& flow) -> caf::result<std::vector<journey_view>> {
-      if (self->state.draining)
-        return stopping();
       return later(
         self,
         [e = self->state.engine, order_id = std::move(order_id),
@@ -487,8 +488,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](journey_replay_atom, std::string& order_id, std::string& flow,
            uint32_t against) -> caf::result<replay_view> {
-      if (self->state.draining)
-        return stopping();
       return later(self,
                    [e = self->state.engine, order_id = std::move(order_id),
                     flow = std::move(flow), against] {
@@ -497,8 +496,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](journey_redrive_atom, std::string& order_id,
            std::string& flow) -> caf::result<journey_record> {
-      if (self->state.draining)
-        return stopping();
       return later(
         self,
         [e = self->state.engine, order_id = std::move(order_id),
@@ -518,8 +515,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](provider_register_atom,
            const std::string& id) -> caf::result<caf::atom_value> {
-      if (self->state.draining)
-        return stopping();
       auto client = caf::actor_cast<caf::actor>(self->current_sender());
       if (!client)
         return make_error(errc::invalid_argument,
@@ -532,8 +527,6 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
     },
     [self](node_status_atom) -> caf::result<node_status> {
       auto& s = self->state;
-      if (s.draining)
-        return stopping();
       node_status status;
       status.listen = s.identity.listen;
       status.data_dir = s.identity.data_dir;
@@ -548,7 +541,8 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       if (from_here(self))
         self->state.identity.listen = address;
     },
-    [self](drain_atom) -> caf::result<caf::atom_value> {
+    [self, on_answered,
+     on_forward](drain_atom) -> caf::result<caf::atom_value> {
       // Only the process that runs the node may stop it.
       if (!from_here(self))
         return make_error(errc::invalid_argument,
@@ -556,8 +550,18 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       auto& s = self->state;
       s.draining = true;
       s.drained = self->make_response_promise();
-      if (s.pending.empty())
+      if (s.pending.empty()) {
         finish_draining(self);
+        return caf::delegated<caf::atom_value>{};
+      }
+      // From now on the node only finishes what it took: it hears the
+      // answers it waits for, and refuses every other request.
+      self->set_default_handler(
+        [](caf::scheduled_actor*,
+           caf::message_view&) -> caf::result<caf::message> {
+          return stopping();
+        });
+      self->become(caf::behavior{on_answered, on_forward});
       return caf::delegated<caf::atom_value>{};
     },
     [self](subscribe_atom, std::vector<std::string>& orders) {
@@ -571,33 +575,7 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
       }
       return caf::ok_atom::value;
     },
-    [self](forward_atom, uint64_t secret, const journey_record& r) {
-      if (secret != self->state.secret)
-        return; // not from the engine's subscription
-      // Each update is acknowledged by the subscriber; one that stops
-      // reading loses updates (counted) instead of making the node buffer
-      // them for it.
-      for (auto& [addr, sub] : self->state.subscribers) {
-        if (!sub.orders.empty() && sub.orders.count(r.order_id) == 0)
-          continue;
-        if (sub.unacknowledged >= max_unacknowledged_updates) {
-          ++sub.dropped;
-          continue;
-        }
-        ++sub.unacknowledged;
-        self->request(sub.handle, caf::infinite, journey_update_atom::value, r)
-          .then(
-            [self, addr = addr](caf::ok_atom) {
-              auto it = self->state.subscribers.find(addr);
-              if (it != self->state.subscribers.end()
-                  && it->second.unacknowledged > 0)
-                --it->second.unacknowledged;
-            },
-            [](caf::error&) {
-              // The subscriber went away: its down message removes it.
-            });
-      }
-    },
+    on_forward,
   };
 }
 
