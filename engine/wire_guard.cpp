@@ -124,38 +124,33 @@ private:
   }
 
   void read_client() {
-    auto self = this->shared_from_this();
-    client_.async_read_some(
-      net::buffer(from_client_),
-      [self](const boost::system::error_code& ec, std::size_t n) {
-        if (ec)
-          return self->close();
-        if (!self->check(n))
-          return self->close();
-        net::async_write(
-          self->upstream_, net::buffer(self->from_client_, n),
-          [self](const boost::system::error_code& wec, std::size_t) {
-            if (wec)
-              return self->close();
-            self->read_client();
-          });
-      });
+    pump(client_, upstream_, from_client_, &relay::check);
   }
 
   void read_upstream() {
+    pump(upstream_, client_, from_upstream_, nullptr);
+  }
+
+  /// Moves bytes from `from` to `to` through `buffer`, one read then one
+  /// write at a time, until either side fails; `screen` (if any) sees each
+  /// read first and may refuse it, which closes both.
+  template <std::size_t N>
+  void pump(Stream& from, Stream& to, std::array<char, N>& buffer,
+            bool (relay::*screen)(std::size_t)) {
     auto self = this->shared_from_this();
-    upstream_.async_read_some(
-      net::buffer(from_upstream_),
-      [self](const boost::system::error_code& ec, std::size_t n) {
-        if (ec)
+    from.async_read_some(
+      net::buffer(buffer),
+      [self, &from, &to, &buffer, screen](const boost::system::error_code& ec,
+                                          std::size_t n) {
+        if (ec || (screen && !(self.get()->*screen)(n)))
           return self->close();
-        net::async_write(
-          self->client_, net::buffer(self->from_upstream_, n),
-          [self](const boost::system::error_code& wec, std::size_t) {
-            if (wec)
-              return self->close();
-            self->read_upstream();
-          });
+        net::async_write(to, net::buffer(buffer, n),
+                         [self, &from, &to, &buffer, screen](
+                           const boost::system::error_code& wec, std::size_t) {
+                           if (wec)
+                             return self->close();
+                           self->pump(from, to, buffer, screen);
+                         });
       });
   }
 

@@ -48,7 +48,9 @@ TEST_CASE("a draining node answers the orders it took and refuses what "
         for (const auto& o : out)
           accepted += o.status == "accepted" ? 1 : 0;
       },
-      [&](caf::error& err) { FAIL("the submission failed: " << describe(err)); });
+      [&](caf::error& err) {
+        FAIL("the submission failed: " << describe(err));
+      });
     CHECK(accepted == orders.size());
     bool ended = false;
     drained.receive([&](caf::atom_value) { ended = true; },
