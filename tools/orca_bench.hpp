@@ -1,0 +1,66 @@
+#pragma once
+
+// What orca-bench's modes share: the options, temporary directories, memory
+// readings and the example orders. The modes live by file:
+// orca_bench.cpp (orders through one engine, the default, and the LMDB
+// ceiling), orca_bench_remote.cpp (--remote) and orca_bench_waiting.cpp
+// (--waiting).
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+namespace orca::bench {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  bool remote = false;
+  std::size_t waiting = 0;
+  std::size_t orders = 100000;
+  std::size_t batch = 256;
+  std::size_t window = 8192;
+  std::size_t threads = 0;
+  orca::engine_options::scheduling scheduler =
+    orca::engine_options::scheduling::stealing;
+  bool durable = false;
+  std::string data;
+  std::string flow_file;
+  std::string orders_file;
+};
+
+/// The text of `path`; throws, after saying why, if it cannot be read.
+std::string read_file(const std::string& path);
+
+/// A field of /proc/self/status in bytes ("VmHWM", "VmRSS", "RssAnon").
+std::size_t status_bytes(const std::string& field);
+
+/// The process's peak resident memory so far, in bytes.
+std::size_t peak_rss();
+
+/// A fresh directory under /tmp named after `stem`.
+std::string make_temp_dir(const char* stem);
+
+void remove_dir(const std::string& dir);
+
+/// The example orders of `path`, with their ids replaced by a marker.
+std::vector<std::string> templates(const std::string& path);
+
+/// Order `i`: a copy of one template with the id "B-<i>".
+std::string make_order(const std::vector<std::string>& tmpl, std::size_t i);
+
+/// The `p` quantile (0..1) of `sorted`.
+double percentile(std::vector<double>& sorted, double p);
+
+/// --waiting: parks journeys waiting for an event and reports their memory
+/// and the time a restart takes to have them wait again.
+int run_waiting(const options& opts);
+
+/// --remote: submits over loopback through the client library and reports
+/// the acknowledged rate.
+int run_remote(const options& opts, const std::vector<std::string>& tmpl);
+
+} // namespace orca::bench

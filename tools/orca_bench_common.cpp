@@ -1,0 +1,73 @@
+#include "tools/orca_bench.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include "tools/tool_support.hpp"
+
+namespace orca::bench {
+
+std::string read_file(const std::string& path) {
+  auto text = orca::tools::read_input(path); // says why if it cannot
+  if (!text)
+    throw std::runtime_error("no flow or orders to run");
+  return *text;
+}
+
+std::size_t status_bytes(const std::string& field) {
+  std::ifstream status{"/proc/self/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stoul(line.substr(field.size() + 1)) * 1024;
+  return 0;
+}
+
+std::size_t peak_rss() {
+  return status_bytes("VmHWM");
+}
+
+std::string make_temp_dir(const char* stem) {
+  std::string pattern = std::string{"/tmp/"} + stem + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("cannot make a temporary directory");
+  return pattern;
+}
+
+void remove_dir(const std::string& dir) {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
+std::vector<std::string> templates(const std::string& path) {
+  std::vector<std::string> result;
+  std::istringstream lines{read_file(path)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto at = line.find("\"id\": \"");
+    if (at == std::string::npos)
+      continue;
+    auto end = line.find('"', at + 7);
+    result.push_back(line.substr(0, at + 7) + "@" + line.substr(end));
+  }
+  return result;
+}
+
+std::string make_order(const std::vector<std::string>& tmpl, std::size_t i) {
+  const auto& t = tmpl[i % tmpl.size()];
+  auto at = t.find('@');
+  return t.substr(0, at) + "B-" + std::to_string(i) + t.substr(at + 1);
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty())
+    return 0;
+  auto index = static_cast<std::size_t>(p * (sorted.size() - 1));
+  return sorted[index];
+}
+
+} // namespace orca::bench
