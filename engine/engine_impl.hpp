@@ -123,9 +123,9 @@ struct Engine::impl final : journey_sink {
   /// before that resume (a crash came between the resume and its moves).
   std::optional<uint32_t> moved_up_to(const journey_snapshot& snap) const;
 
-  /// Moves journey `id` to version `to` in the store; its new id, or
-  /// nothing if it failed (and is recorded so).
-  std::optional<journey_id> move_up(const journey_id& id, uint32_t to);
+  /// Moves journey `id` to version `to` in the store; what it restarts
+  /// from there, or nothing if it failed (and is recorded so).
+  std::optional<restart_point> move_up(const journey_id& id, uint32_t to);
 
   /// Whether the order of `snap` received an event or cancel that the
   /// snapshot has not seen (or cannot be read).

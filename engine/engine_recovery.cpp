@@ -68,9 +68,6 @@ caf::error Engine::impl::recover_journeys() {
   for (const auto& [id, why] : damaged)
     journey_failed(id.order_id, id.flow, id.version,
                    "its record is damaged: " + why);
-  for (const auto& [id, to] : moving)
-    if (auto moved = move_up(id, to))
-      restart.push_back(std::move(*moved));
   // The supervisor of a journey's flow version; if that version cannot be
   // loaded, the journey fails with the reason (REQUIRES: mutex held).
   auto supervisor_or_fail = [this](const journey_id& id) {
@@ -87,6 +84,22 @@ caf::error Engine::impl::recover_journeys() {
     if (auto sup = supervisor_or_fail(id))
       caf::anon_send(sup, park_atom::value, id.order_id, wake_at);
   }
+  // Runs a journey again from `loaded`, what the store has of it.
+  auto run_again = [&](const journey_id& id, restart_point loaded) {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto sup = supervisor_or_fail(id);
+    if (!sup)
+      return;
+    caf::anon_send(sup, start_atom::value, loaded.the_order,
+                   std::move(loaded.snapshot));
+    for (const auto& type : loaded.missed_events)
+      caf::anon_send(sup, event_atom::value, id.order_id, type);
+    if (loaded.missed_cancel)
+      caf::anon_send(sup, cancel_atom::value, id.order_id);
+  };
+  for (const auto& [id, to] : moving)
+    if (auto moved = move_up(id, to))
+      run_again(journey_id{id.order_id, id.flow, to}, std::move(*moved));
   for (const auto& id : restart) {
     auto loaded = load(id.order_id, id.flow, id.version);
     if (!loaded) {
@@ -94,16 +107,7 @@ caf::error Engine::impl::recover_journeys() {
                      "cannot resume it: " + describe(loaded.error()));
       continue;
     }
-    std::lock_guard<std::mutex> guard{mutex};
-    auto sup = supervisor_or_fail(id);
-    if (!sup)
-      continue;
-    caf::anon_send(sup, start_atom::value, loaded->the_order,
-                   std::move(loaded->snapshot));
-    for (const auto& type : loaded->missed_events)
-      caf::anon_send(sup, event_atom::value, id.order_id, type);
-    if (loaded->missed_cancel)
-      caf::anon_send(sup, cancel_atom::value, id.order_id);
+    run_again(id, std::move(*loaded));
   }
   return caf::none;
 }
@@ -131,9 +135,9 @@ Engine::impl::moved_up_to(const journey_snapshot& snap) const {
   return rec->second.resumed_to;
 }
 
-std::optional<journey_id> Engine::impl::move_up(const journey_id& id,
-                                                uint32_t to) {
-  auto loaded = journeys->load_for_restart(id);
+std::optional<restart_point> Engine::impl::move_up(const journey_id& id,
+                                                   uint32_t to) {
+  auto loaded = load(id.order_id, id.flow, id.version);
   if (!loaded) {
     journey_failed(id.order_id, id.flow, id.version,
                    "cannot resume it: " + describe(loaded.error()));
@@ -149,7 +153,10 @@ std::optional<journey_id> Engine::impl::move_up(const journey_id& id,
                      + describe(err));
     return std::nullopt;
   }
-  return journey_id{id.order_id, id.flow, to};
+  // What the order received since is as the store said: the move keeps
+  // the journey's events and cancel.
+  loaded->snapshot = std::move(next);
+  return std::move(*loaded);
 }
 
 } // namespace orca

@@ -103,8 +103,9 @@ int run_waiting(const options& opts) {
       std::unique_lock<std::mutex> guard{mutex};
       cv.wait(guard, [&] {
         bool more = next < n || !again.empty();
-        return (more && in_flight - std::min(in_flight, waiting) + opts.batch
-                          <= opts.window)
+        return (more
+                && in_flight - std::min(in_flight, waiting) + opts.batch
+                  <= opts.window)
           || (!more && taken == n);
       });
       if (next >= n && again.empty())
