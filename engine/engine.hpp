@@ -127,6 +127,11 @@ public:
   caf::error resume_flow(const std::string& name);
   caf::expected<std::vector<flow_record>> list_flows();
   caf::expected<flow_record> get_flow(const std::string& name);
+  /// The draft of flow `name` as publish would take it: with a copy of each
+  /// library policy it uses and does not define. An error if it has no
+  /// draft, or says what publish would refuse (a damaged library policy, a
+  /// name both define).
+  caf::expected<std::string> resolved_draft(const std::string& name);
   caf::expected<flow_version_record> flow_version(const std::string& name,
                                                   uint32_t version);
 

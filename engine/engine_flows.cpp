@@ -4,6 +4,7 @@
 #include "engine/engine_impl.hpp"
 
 #include "actors/supervisor.hpp"
+#include "flows/policy_library.hpp"
 
 namespace orca {
 
@@ -110,6 +111,19 @@ caf::expected<library_policy> Engine::get_policy(const std::string& name) {
 
 caf::expected<library_policy> Engine::delete_policy(const std::string& name) {
   return impl_->flows->delete_policy(name);
+}
+
+caf::expected<std::string> Engine::resolved_draft(const std::string& name) {
+  auto rec = impl_->flows->get(name);
+  if (!rec)
+    return rec.error();
+  if (rec->latest_version > 0 && !rec->draft_is_new())
+    return make_error(errc::invalid_argument,
+                      "flow " + quote(name) + " has no draft");
+  auto library = impl_->flows->policies();
+  if (!library)
+    return library.error();
+  return with_library(rec->draft, *library, name, impl_->options.config.limits);
 }
 
 caf::expected<flow_record> Engine::get_flow(const std::string& name) {

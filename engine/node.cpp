@@ -12,7 +12,6 @@
 
 #include "actors/blocking_pool.hpp"
 #include "engine/node_protocol.hpp"
-#include "flows/policy_library.hpp"
 
 namespace orca {
 
@@ -121,10 +120,7 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
   // Without a version: the draft when there is one, else the latest.
   if (version == 0 && (rec->latest_version == 0 || rec->draft_is_new())) {
     detail.definition = rec->draft;
-    auto library = engine.list_policies();
-    if (!library)
-      return library.error();
-    if (auto resolved = with_library(rec->draft, *library, name))
+    if (auto resolved = engine.resolved_draft(name))
       detail.resolved = std::move(*resolved);
     return detail;
   }

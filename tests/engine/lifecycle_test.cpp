@@ -503,3 +503,27 @@ TEST_CASE("a paused flow is changed and republished: journeys that started no "
   CHECK(held_becomes(fx, "Change", 1, 0));
   CHECK(held_becomes(fx, "Change", 2, 0));
 }
+
+TEST_CASE("a flow's resolved draft holds the library policies publish would "
+          "freeze") {
+  engine_fixture fx;
+  REQUIRE(fx.engine->put_policies(R"({"filter": [
+    {"name": "Retail", "scope": "header",
+     "when": {"field": "channel", "op": "ne", "value": "b2b"}}]})"));
+  const char* uses_library = R"({"name": "Lib", "type": "order", "steps": [
+    {"action": "validate_order_header", "name": "Check",
+     "filter_policies": ["Retail"]}]})";
+  REQUIRE(fx.engine->create_flow(uses_library, "lib.json"));
+  auto resolved = fx.engine->resolved_draft("Lib");
+  REQUIRE(resolved);
+  auto parsed = parse_flow(*resolved);
+  REQUIRE(parsed.errors.empty());
+  REQUIRE(parsed.model->filters.size() == 1);
+  CHECK(parsed.model->filters[0].name == "Retail");
+  // Published and unchanged since, it has no draft.
+  REQUIRE(fx.engine->publish_flow("Lib"));
+  auto none = fx.engine->resolved_draft("Lib");
+  REQUIRE_FALSE(none);
+  CHECK(describe(none.error()) == "flow \"Lib\" has no draft");
+  CHECK_FALSE(fx.engine->resolved_draft("Nope"));
+}
