@@ -199,6 +199,11 @@ struct Engine::impl final : journey_sink {
                                       journey_count which,
                                       std::chrono::seconds limit);
 
+  /// The same for the supervisor of a flow version (0 if there is none).
+  caf::expected<std::size_t> count_of(const std::string& flow, uint32_t version,
+                                      journey_count which,
+                                      std::chrono::seconds limit);
+
   // -- journey_sink -----------------------------------------------------------
 
   void save(const journey_snapshot& snapshot,

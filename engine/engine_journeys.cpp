@@ -193,12 +193,24 @@ caf::actor Engine::supervisor_of(const std::string& flow, uint32_t version) {
   return it == impl_->supervisors.end() ? caf::actor{} : it->second;
 }
 
+caf::expected<std::size_t> Engine::impl::count_of(const std::string& flow,
+                                                  uint32_t version,
+                                                  journey_count which,
+                                                  std::chrono::seconds limit) {
+  caf::actor sup;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto it = supervisors.find({flow, version});
+    if (it == supervisors.end())
+      return std::size_t{0};
+    sup = it->second;
+  }
+  return count_on(sup, which, limit);
+}
+
 caf::expected<std::size_t> Engine::running_journeys(const std::string& flow,
                                                     uint32_t version) {
-  auto sup = supervisor_of(flow, version);
-  if (!sup)
-    return std::size_t{0};
-  return impl_->count_on(sup, impl::journey_count::running,
+  return impl_->count_of(flow, version, impl::journey_count::running,
                          std::chrono::seconds(10));
 }
 
@@ -226,19 +238,14 @@ caf::expected<journey_counts> Engine::count_journeys() {
 
 caf::expected<std::size_t> Engine::held_journeys(const std::string& flow,
                                                  uint32_t version) {
-  auto sup = supervisor_of(flow, version);
-  if (!sup)
-    return std::size_t{0};
-  return impl_->count_on(sup, impl::journey_count::held,
+  return impl_->count_of(flow, version, impl::journey_count::held,
                          std::chrono::seconds(10));
 }
 
 caf::expected<std::size_t> Engine::passivated_journeys(const std::string& flow,
                                                        uint32_t version) {
-  auto sup = supervisor_of(flow, version);
-  if (!sup)
-    return std::size_t{0};
-  return impl_->count_on(sup, impl::journey_count::passivated,
+  // Counting many passivated journeys takes longer.
+  return impl_->count_of(flow, version, impl::journey_count::passivated,
                          std::chrono::seconds(60));
 }
 

@@ -153,13 +153,7 @@ int main(int argc, char** argv) {
   if (own_dir)
     opts.data = make_temp_dir("orca-bench");
   auto baseline_rss = peak_rss();
-  orca::engine_options eo;
-  eo.data_dir = opts.data;
-  eo.threads = opts.threads;
-  eo.scheduler = opts.scheduler;
-  eo.durable = opts.durable;
-  eo.config.providers["notify"] = orca::provider_config{};
-  auto opened = orca::Engine::open(std::move(eo));
+  auto opened = orca::Engine::open(engine_options_for(opts, opts.data));
   if (!opened) {
     std::cerr << "error: " << orca::describe(opened.error()) << "\n";
     return 1;

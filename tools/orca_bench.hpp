@@ -52,6 +52,10 @@ std::vector<std::string> templates(const std::string& path);
 /// Order `i`: a copy of one template with the id "B-<i>".
 std::string make_order(const std::vector<std::string>& tmpl, std::size_t i);
 
+/// How every mode opens its engine on `dir`: the threads, scheduler and
+/// fsync the options say, and the simulated providers with `notify`.
+engine_options engine_options_for(const options& opts, const std::string& dir);
+
 /// The `p` quantile (0..1) of `sorted`.
 double percentile(std::vector<double>& sorted, double p);
 

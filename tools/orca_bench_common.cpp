@@ -63,6 +63,16 @@ std::string make_order(const std::vector<std::string>& tmpl, std::size_t i) {
   return t.substr(0, at) + "B-" + std::to_string(i) + t.substr(at + 1);
 }
 
+engine_options engine_options_for(const options& opts, const std::string& dir) {
+  engine_options eo;
+  eo.data_dir = dir;
+  eo.threads = opts.threads;
+  eo.scheduler = opts.scheduler;
+  eo.durable = opts.durable;
+  eo.config.providers["notify"] = provider_config{};
+  return eo;
+}
+
 double percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty())
     return 0;

@@ -28,12 +28,7 @@ namespace orca::bench {
 /// which the node acknowledged them (each acknowledgement is durable).
 int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
   auto dir = opts.data.empty() ? make_temp_dir("orca-bench-remote") : opts.data;
-  orca::engine_options eo;
-  eo.data_dir = dir;
-  eo.threads = opts.threads;
-  eo.scheduler = opts.scheduler;
-  eo.durable = opts.durable;
-  eo.config.providers["notify"] = orca::provider_config{};
+  auto eo = engine_options_for(opts, dir);
   eo.configure = [](caf::actor_system_config& cfg) {
     orca::speak_node_protocol(cfg);
     cfg.set("logger.verbosity", caf::atom("quiet"));

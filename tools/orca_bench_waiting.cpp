@@ -33,13 +33,7 @@ int run_waiting(const options& opts) {
     {"action": "custom", "name": "After the event", "provider": "notify",
      "input_events": ["never"]}]})";
   auto open_engine = [&] {
-    orca::engine_options eo;
-    eo.data_dir = dir;
-    eo.threads = opts.threads;
-    eo.scheduler = opts.scheduler;
-    eo.durable = opts.durable;
-    eo.config.providers["notify"] = orca::provider_config{};
-    auto e = orca::Engine::open(std::move(eo));
+    auto e = orca::Engine::open(engine_options_for(opts, dir));
     if (!e)
       throw std::runtime_error(orca::describe(e.error()));
     return std::move(*e);
