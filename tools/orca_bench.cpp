@@ -3,7 +3,9 @@
 //
 // Orders are copies of the five example orders with fresh ids, submitted in
 // batches through the embedding API with at most --window of them between
-// submission and a terminal journey. Each accepted order also gets its
+// submission and a terminal journey, or, with --rate, offered at a fixed
+// rate whatever the engine does (open loop), each order's latency counted
+// from when it was due. Each accepted order also gets its
 // `fulfillment_shipped` event at once (an early event is remembered), so
 // every journey runs to its end. Providers are the simulated defaults plus
 // `notify`, all answering at once.
@@ -114,6 +116,13 @@ int main(int argc, char** argv) {
                 "again)")
     ->capture_default_str();
   app
+    .add_option("--rate", opts.rate,
+                "instead of --window: offer orders at this many a second "
+                "whatever the engine does (open loop); latency counts from "
+                "when each order was due, so that waiting to offer it "
+                "counts too")
+    ->check(CLI::NonNegativeNumber);
+  app
     .add_option("--threads", opts.threads,
                 "actor scheduler threads (0: one per core)")
     ->capture_default_str();
@@ -185,7 +194,8 @@ int main(int argc, char** argv) {
   std::size_t in_flight = 0;
   std::vector<std::size_t> refused; ///< orders the node answered busy
   std::size_t busy_answers = 0;
-  auto unbounded = opts.window == 0;
+  auto open_loop = opts.rate > 0;
+  auto unbounded = opts.window == 0 || open_loop;
 
   engine.subscribe(
     [&](const orca::journey_record& r) {
@@ -255,16 +265,25 @@ int main(int argc, char** argv) {
   auto commits_before = engine.storage();
   for (std::size_t first = 0; first < n; first += opts.batch) {
     auto count = std::min(opts.batch, n - first);
+    // When the batch is due: at once (closed loop), or at the rate.
+    auto now = clock_type::now();
+    if (open_loop) {
+      now = start
+        + std::chrono::duration_cast<clock_type::duration>(
+              std::chrono::duration<double>(double(first) / opts.rate));
+      std::this_thread::sleep_until(now);
+    }
     {
       std::unique_lock<std::mutex> guard{mutex};
       cv.wait(guard,
               [&] { return unbounded || in_flight + count <= opts.window; });
       in_flight += count;
     }
-    if (unbounded)
+    if (unbounded && !open_loop)
       was_busy(); // paces the first offers by the node's back-pressure
     std::vector<std::size_t> numbers(count);
-    auto now = clock_type::now();
+    if (!open_loop)
+      now = clock_type::now();
     for (std::size_t i = first; i < first + count; ++i) {
       numbers[i - first] = i;
       submitted[i] = now;
@@ -312,6 +331,10 @@ int main(int argc, char** argv) {
     "orca-bench: {} orders through \"{}\" ({} mode, {} scheduler threads)\n", n,
     created->name, opts.durable ? "durable: fsync per commit" : "no fsync",
     opts.threads == 0 ? std::thread::hardware_concurrency() : opts.threads);
+  if (open_loop)
+    fmt::print("  offered at      {:>12.0f} orders/s   (open loop, batches of "
+               "{})\n",
+               opts.rate, opts.batch);
   fmt::print("  throughput      {:>12.0f} orders/s   ({:.2f} s)\n", n / elapsed,
              elapsed);
   fmt::print(
@@ -323,6 +346,7 @@ int main(int argc, char** argv) {
   fmt::print("  latency p50     {:>12.3f} ms   (intake to terminal journey)\n",
              percentile(sorted, 0.50));
   fmt::print("  latency p99     {:>12.3f} ms\n", percentile(sorted, 0.99));
+  fmt::print("  latency p99.9   {:>12.3f} ms\n", percentile(sorted, 0.999));
   fmt::print("  latency max     {:>12.3f} ms\n",
              sorted.empty() ? 0.0 : sorted.back());
   fmt::print("  peak RSS        {:>12.1f} MiB  (at start {:.1f} MiB)\n",

@@ -23,6 +23,9 @@ struct options {
   std::size_t orders = 100000;
   std::size_t batch = 256;
   std::size_t window = 8192;
+  /// Open loop: orders offered at this many per second whatever the engine
+  /// does (0: closed loop, at most `window` in flight).
+  double rate = 0;
   std::size_t threads = 0;
   orca::engine_options::scheduling scheduler =
     orca::engine_options::scheduling::stealing;
