@@ -257,12 +257,18 @@ private:
   provider_reply failed(error_code ec) const {
     if (ec == beast::error::timeout)
       return timed_out();
-    // A response that is not HTTP breaks the protocol; any other failure
-    // is of the network or the peer, which cannot be reached.
-    auto code =
-      ec.category() == make_error_code(http::error::bad_version).category()
-      ? errc::protocol_error
-      : errc::node_unreachable;
+    // An answer over answer_bytes is refused by the parser; one that is
+    // not HTTP breaks the protocol; a peer that hangs up or cannot be
+    // reached is unreachable.
+    auto code = errc::node_unreachable;
+    if (ec == http::error::body_limit || ec == http::error::header_limit
+        || ec == http::error::buffer_overflow)
+      code = errc::limit_exceeded;
+    else if (ec.category()
+               == make_error_code(http::error::bad_version).category()
+             && ec != http::error::end_of_stream
+             && ec != http::error::partial_message)
+      code = errc::protocol_error;
     return provider_reply::failure(
       url_text_ + ": " + phase_ + " failed: " + ec.message(), code);
   }

@@ -273,9 +273,11 @@ private:
           restore(body);
           continue;
         }
+        // As a branch actor does: it starts from its start state and
+        // restores that (a cancel in progress reaches it first).
         book_.add_branch(
           path_runner::branch_start(model_, order_, *find_path(seq), body));
-        work_.push_back({body, false, 0, false});
+        restore(body);
       }
     }
     drain();

@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   app.add_option("--waiting", opts.waiting,
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
+  app.add_option("--stop", opts.stop,
+                 "instead: offer this many orders at once, stop the engine "
+                 "as soon as the last is accepted, and report how long the "
+                 "stop took and whether every accepted order is stored");
   app.add_option("--batch", opts.batch, "orders per submission")
     ->capture_default_str();
   app
@@ -144,6 +148,15 @@ int main(int argc, char** argv) {
   if (opts.waiting > 0) {
     try {
       return run_waiting(opts);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+
+  if (opts.stop > 0) {
+    try {
+      return run_stop(opts, templates(opts.orders_file));
     } catch (const std::exception& e) {
       std::cerr << "error: " << e.what() << "\n";
       return 1;

@@ -26,6 +26,8 @@ struct options {
   /// Open loop: orders offered at this many per second whatever the engine
   /// does (0: closed loop, at most `window` in flight).
   double rate = 0;
+  /// --stop: orders in flight when the engine is stopped (0: not this mode).
+  std::size_t stop = 0;
   std::size_t threads = 0;
   orca::engine_options::scheduling scheduler =
     orca::engine_options::scheduling::stealing;
@@ -65,6 +67,10 @@ double percentile(std::vector<double>& sorted, double p);
 /// --waiting: parks journeys waiting for an event and reports their memory
 /// and the time a restart takes to have them wait again.
 int run_waiting(const options& opts);
+
+/// --stop: stops the engine with `opts.stop` orders in flight, and reports
+/// how long that took and whether every accepted order is in the store.
+int run_stop(const options& opts, const std::vector<std::string>& tmpl);
 
 /// --remote: submits over loopback through the client library and reports
 /// the acknowledged rate.

@@ -65,8 +65,9 @@ public:
   }
 
 protected:
-  caf::actor spawn_adapter(http_provider_config config) {
-    adapters_.push_back(spawn_http_provider(system_, std::move(config)));
+  caf::actor spawn_adapter(http_provider_config config,
+                           const limits& lim = default_limits()) {
+    adapters_.push_back(spawn_http_provider(system_, std::move(config), lim));
     return adapters_.back();
   }
 
@@ -193,6 +194,18 @@ TEST_CASE_METHOD(adapter_fixture,
   CHECK(reply.code == errc::provider_timeout);
   CHECK(contains(reply.error, server_.url("/slow")));
   CHECK(waited < 1500ms);
+}
+
+TEST_CASE_METHOD(adapter_fixture,
+                 "an http answer over answer_bytes fails as over the limit") {
+  limits lim;
+  lim.answer_bytes = 64;
+  server_.answer(
+    "/billing", {200, R"({"invoice_id": ")" + std::string(200, 'i') + R"("})"});
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1}, lim);
+  auto reply = call(adapter, make_request(action_kind::send_to_invoice, "k"));
+  CHECK_FALSE(reply.ok);
+  CHECK(reply.code == errc::limit_exceeded);
 }
 
 TEST_CASE_METHOD(adapter_fixture,
