@@ -64,7 +64,8 @@ int run_stop(const options& opts, const std::vector<std::string>& tmpl) {
   }
   auto start = clock_type::now();
   (*engine)->stop();
-  auto stop_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto stop_s =
+    std::chrono::duration<double>(clock_type::now() - start).count();
   engine->reset();
   // What the store holds: a journey for every accepted order.
   auto reopened = Engine::open(engine_options_for(opts, dir));
