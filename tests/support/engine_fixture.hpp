@@ -167,24 +167,29 @@ struct engine_fixture {
   wait_for(const std::string& order_id, const std::string& flow,
            const std::function<bool(const journey_record&)>& pred,
            uint32_t version = 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = watch.find(order_id, flow, version);
-      if (r && pred(*r))
-        return *r;
-      auto before = watch.updates();
-      watch.wait([&] { return watch.updates() != before; },
-                 std::chrono::milliseconds(2));
-      if (watch.updates() == before && !real_time_) {
-        // Fire the next timer only when the engine has nothing left to
-        // report: a journey slow to commit must not see its own timers
-        // fire early.
-        engine->flush();
-        if (watch.updates() == before)
-          clock->fire_next();
-      }
-    }
-    auto r = watch.find(order_id, flow, version);
+    std::optional<journey_record> r;
+    auto got_there = eventually(
+      [&] {
+        r = watch.find(order_id, flow, version);
+        if (r && pred(*r))
+          return true;
+        auto before = watch.updates();
+        watch.wait([&] { return watch.updates() != before; },
+                   std::chrono::milliseconds(2));
+        if (watch.updates() == before && !real_time_) {
+          // Fire the next timer only when the engine has nothing left to
+          // report: a journey slow to commit must not see its own timers
+          // fire early.
+          engine->flush();
+          if (watch.updates() == before)
+            clock->fire_next();
+        }
+        return false;
+      },
+      std::chrono::seconds(10),
+      std::chrono::milliseconds(0)); // it waits itself
+    if (got_there)
+      return *r;
     FAIL("journey " << order_id << " on " << flow
                     << " did not get there; last: "
                     << (r ? to_json(*r) : std::string{"none"}));
