@@ -69,7 +69,6 @@ public:
   }
 
   void step_ended(step_result result) override {
-    result_.steps.push_back(result);
     book_.step_ended(std::move(result));
   }
 
@@ -195,6 +194,7 @@ public:
   replay_result finish() {
     const auto& snap = book_.snapshot();
     result_.state = snap.state;
+    result_.steps = snap.steps;
     result_.fulfillment_orders = snap.fulfillment_orders;
     result_.invoice_id = snap.invoice_id;
     return std::move(result_);
