@@ -30,10 +30,7 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    if (path_.phase == path_phase::branching)
-      restore_children();
-    else
-      runner().on_restore();
+    runner().on_restore();
     changed();
     return path_handlers();
   }

@@ -186,22 +186,19 @@ bool manual_clock::wait_for_pending(std::size_t n,
   return scheduled_.wait_for(guard, limit, [&] { return timers_.size() >= n; });
 }
 
-void flow_clock::set(int64_t paused_on, int64_t paused_ms) {
+void flow_clock::set(flow_pauses pauses) {
   std::lock_guard<std::mutex> guard{mutex_};
-  paused_on_ = paused_on;
-  paused_ms_ = paused_ms;
+  pauses_ = pauses;
 }
 
 int64_t flow_clock::at(int64_t wall) const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return (paused_on_ > 0 ? paused_on_ : wall) - paused_ms_;
+  return pauses_.at(wall);
 }
 
 std::optional<int64_t> flow_clock::until(int64_t t, int64_t wall) const {
   std::lock_guard<std::mutex> guard{mutex_};
-  if (paused_on_ > 0)
-    return std::nullopt;
-  return std::max<int64_t>(0, t - (wall - paused_ms_));
+  return pauses_.until(t, wall);
 }
 
 } // namespace orca

@@ -17,6 +17,8 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/atom.hpp>
 
+#include "flows/flow_pauses.hpp"
+
 namespace orca {
 
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
@@ -41,17 +43,13 @@ public:
   virtual void cancel(uint64_t id) = 0;
 };
 
-/// A flow's own time: wall time less the time the flow spent paused, so
-/// that it stands still while the flow is paused. Deadlines of waits and
-/// back-offs are kept in it: time paused does not count (SPEC §2.4). Shared by
-/// the supervisors of a flow's versions and their journeys, which keep wait and
-/// back-off deadlines in it; the engine sets it when the flow is paused or
-/// resumed. Thread-safe.
+/// A flow's own time (orca::flow_pauses) as its journeys read it: shared by
+/// the supervisors of a flow's versions and their journeys, which keep wait
+/// and back-off deadlines in it; the engine sets it when the flow is paused
+/// or resumed. Thread-safe.
 class flow_clock {
 public:
-  /// `paused_on`: when the current pause began (0: none); `paused_ms`: the
-  /// time spent in earlier pauses.
-  void set(int64_t paused_on, int64_t paused_ms);
+  void set(flow_pauses pauses);
 
   /// The flow's time at wall time `wall`.
   int64_t at(int64_t wall) const;
@@ -62,8 +60,7 @@ public:
 
 private:
   mutable std::mutex mutex_;
-  int64_t paused_on_ = 0;
-  int64_t paused_ms_ = 0;
+  flow_pauses pauses_;
 };
 
 using flow_clock_ptr = std::shared_ptr<flow_clock>;

@@ -1,6 +1,5 @@
 #include "actors/journey.hpp"
 
-#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -50,7 +49,8 @@ public:
         if (latest > book_.snapshot().version && !book_.started(path_))
           move_to(latest, home);
         else
-          resumed();
+          signalled(journal_kind::unpaused, {},
+                    caf::make_message(resume_atom::value));
       },
       [this](save_failed_atom, const std::string& why) {
         // Going on would act on a state the store does not have: the
@@ -74,20 +74,17 @@ public:
     first.state = state;
     // Where the flow's time stands: a replay keeps to it, though pauses may
     // have come and gone while the journey was in the store.
-    first.ok = ctx_.paused;
+    first.ok = ctx_.signals.paused;
     first.text = std::to_string(flow_now());
     journal(std::move(first));
     if (state == journey_state::received)
-      book_.begin(ctx_.paused);
+      book_.begin(ctx_.signals.paused);
     // Restored branches get their own and their descendants' states.
     for (const auto& kv : book_.branches())
       unreported_.insert(kv.first);
     ctx_.restored = book_.branches();
     ctx_.sending = book_.snapshot().fulfillment_orders;
-    if (path_.phase == path_phase::branching)
-      restore_children();
-    else
-      runner().on_restore();
+    runner().on_restore();
     ctx_.restored.clear();
     ctx_.sending.clear();
     changed();
@@ -194,8 +191,8 @@ private:
   void move_to(uint32_t latest, const caf::actor& home) {
     const auto& snap = book_.snapshot();
     auto next = moved_to_version(snap, latest, the_order(), now());
-    next.events = ctx_.events; // what it holds now, saved or not
-    next.cancel_requested = ctx_.cancelling;
+    next.events = ctx_.signals.events; // what it holds now, saved or not
+    next.cancel_requested = ctx_.signals.cancelling;
     auto* sink = ctx_.services->sink;
     sink->move(snap, next,
                [sink, home, id = snap.order_id, flow = snap.flow,
@@ -228,7 +225,7 @@ private:
     // branch may be about to find that its event came or its wait is over.
     if (!unreported_.empty())
       return;
-    auto wake_at = book_.wake_at(path_, ctx_.events);
+    auto wake_at = book_.wake_at(path_, ctx_.signals.events);
     if (!wake_at)
       return;
     request(supervisor_, caf::infinite, passivate_atom::value,
@@ -263,8 +260,8 @@ private:
   void save(std::function<void(const caf::error&)> on_saved) {
     auto& snap = book_.with_paths(path_);
     snap.updated_on = now();
-    snap.events = ctx_.events;
-    snap.cancel_requested = ctx_.cancelling;
+    snap.events = ctx_.signals.events;
+    snap.cancel_requested = ctx_.signals.cancelling;
     if (!pending_journal_.empty())
       ++snap.journal_chunks;
     ctx_.services->sink->save(snap, pending_journal_, std::move(on_saved));
@@ -294,12 +291,9 @@ caf::actor spawn_journey(caf::event_based_actor* supervisor,
   ctx.flow_time = std::move(flow_time);
   ctx.identity = journey_identity{snapshot.order_id, snapshot.flow,
                                   snapshot.version, snapshot.run};
-  ctx.events = snapshot.events;
-  if (std::find(ctx.events.begin(), ctx.events.end(), event_types::new_order)
-      == ctx.events.end())
-    ctx.events.insert(ctx.events.begin(), event_types::new_order);
-  ctx.paused = paused;
-  ctx.cancelling = snapshot.cancel_requested;
+  ctx.signals.events = snapshot.events;
+  ctx.signals.paused = paused;
+  ctx.signals.cancelling = snapshot.cancel_requested;
   return supervisor->spawn<journey_actor, caf::monitored>(
     std::move(ctx), std::move(snapshot),
     caf::actor_cast<caf::actor>(supervisor));

@@ -1,7 +1,5 @@
 #include "actors/path_actor.hpp"
 
-#include <algorithm>
-
 #include <caf/all.hpp>
 
 #include "flows/errc.hpp"
@@ -64,15 +62,15 @@ int64_t path_actor::flow_now() const {
 }
 
 bool path_actor::has_event(const std::vector<std::string>& types) const {
-  return holds_event(ctx_.events, types);
+  return holds_event(ctx_.signals.events, types);
 }
 
 bool path_actor::paused() const {
-  return ctx_.paused;
+  return ctx_.signals.paused;
 }
 
 bool path_actor::cancelling() const {
-  return ctx_.cancelling;
+  return ctx_.signals.cancelling;
 }
 
 uint32_t path_actor::default_timeout_ms() const {
@@ -156,25 +154,21 @@ void path_actor::start_branches(const path_state&,
     spawn_child(child);
 }
 
-void path_actor::restore_children() {
-  std::vector<const path_state*> restored;
-  std::vector<path_state> fresh;
-  for (const auto& slot : path_.branches) {
-    if (slot.ended || children_.count(slot.body) > 0)
-      continue;
-    auto found = ctx_.restored.find(slot.body);
-    if (found != ctx_.restored.end())
-      restored.push_back(&found->second);
-    else
-      fresh.push_back(
-        path_runner::branch_start(model(), the_order(), path_, slot.body));
-  }
+const path_state* path_actor::saved_branch(sequence_id body) const {
+  auto found = ctx_.restored.find(body);
+  return found != ctx_.restored.end() ? &found->second : nullptr;
+}
+
+void path_actor::restart_branches(const path_state&,
+                                  std::vector<const path_state*> saved,
+                                  std::vector<path_state> fresh) {
+  // The journey hears of fresh branches first, as of new ones.
   if (!fresh.empty())
     branches_started(fresh);
-  for (const auto* child : restored)
+  for (const auto* child : saved)
     spawn_child(*child);
-  for (const auto& child : fresh)
-    spawn_child(child);
+  for (auto& child : fresh)
+    spawn_child(std::move(child));
 }
 
 void path_actor::tell_children(const caf::message& msg) {
@@ -184,12 +178,12 @@ void path_actor::tell_children(const caf::message& msg) {
     children_told();
 }
 
-void path_actor::resumed() {
-  if (ctx_.paused)
-    control_received(journal_kind::unpaused, {});
-  ctx_.paused = false;
-  tell_children(caf::make_message(resume_atom::value));
-  runner().on_resume();
+void path_actor::signalled(journal_kind signal, const std::string& type,
+                           const caf::message& forward) {
+  if (ctx_.signals.take(signal, type))
+    control_received(signal, type);
+  tell_children(forward);
+  runner().on_signal(signal);
   changed();
 }
 
@@ -197,35 +191,22 @@ caf::message_handler path_actor::path_handlers() {
   return {
     [this](event_atom, const std::string& type) {
       ++received_;
-      if (std::find(ctx_.events.begin(), ctx_.events.end(), type)
-          == ctx_.events.end()) {
-        ctx_.events.push_back(type);
-        control_received(journal_kind::event_received, type);
-      }
-      tell_children(caf::make_message(event_atom::value, type));
-      runner().on_event();
-      changed();
+      signalled(journal_kind::event_received, type,
+                caf::make_message(event_atom::value, type));
     },
     [this](cancel_atom) {
       ++received_;
-      if (!ctx_.cancelling)
-        control_received(journal_kind::cancel_requested, {});
-      ctx_.cancelling = true;
-      tell_children(caf::make_message(cancel_atom::value));
-      runner().on_cancel();
-      changed();
+      signalled(journal_kind::cancel_requested, {},
+                caf::make_message(cancel_atom::value));
     },
     [this](pause_atom) {
       ++received_;
-      if (!ctx_.paused)
-        control_received(journal_kind::paused, {});
-      ctx_.paused = true;
-      tell_children(caf::make_message(pause_atom::value));
-      changed();
+      signalled(journal_kind::paused, {}, caf::make_message(pause_atom::value));
     },
     [this](resume_atom) {
       ++received_;
-      resumed();
+      signalled(journal_kind::unpaused, {},
+                caf::make_message(resume_atom::value));
     },
     [this](timer_atom, uint64_t token) {
       runner().on_timer(static_cast<uint32_t>(token));

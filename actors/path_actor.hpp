@@ -38,10 +38,8 @@ struct path_context {
   order_ptr the_order;
   flow_clock_ptr flow_time; ///< the flow's own time, for deadlines
   journey_identity identity;
-  caf::actor journey; ///< the journey actor, which receives reports
-  std::vector<std::string> events;
-  bool paused = false;
-  bool cancelling = false;
+  caf::actor journey;      ///< the journey actor, which receives reports
+  journey_signals signals; ///< events, cancel and pause heard so far
   /// Restored states of descendant paths, by sequence; empty for new ones.
   std::map<sequence_id, path_state> restored;
   /// Fulfillment orders being sent by restored paths, by id.
@@ -71,6 +69,10 @@ protected:
   void start_timer(uint32_t delay_ms, uint32_t token) override;
   void start_branches(const path_state& p,
                       std::vector<path_state> children) override;
+  const path_state* saved_branch(sequence_id body) const override;
+  void restart_branches(const path_state& p,
+                        std::vector<const path_state*> saved,
+                        std::vector<path_state> fresh) override;
 
   // -- for subclasses ---------------------------------------------------------
 
@@ -100,12 +102,10 @@ protected:
   /// Spawns one child path actor, linked to this one.
   caf::actor spawn_child(path_state start);
 
-  /// Restarts the branch actors of a path restored while branching: from
-  /// their restored states, or from the start if they had not reported yet.
-  void restore_children();
-
-  /// The pause is lifted: journals it, tells the children, goes on.
-  void resumed();
+  /// Takes in a signal (journey_signals::take): journals it if it is news,
+  /// passes `forward` on to the children, and lets the path act on it.
+  void signalled(journal_kind signal, const std::string& type,
+                 const caf::message& forward);
 
   /// Passes an event, cancel, pause or resume on to every child.
   void tell_children(const caf::message& msg);

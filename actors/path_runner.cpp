@@ -1,6 +1,7 @@
 #include "actors/path_runner.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "actors/merge_barrier.hpp"
 #include "flows/policies.hpp"
@@ -32,6 +33,21 @@ bool holds_event(const std::vector<std::string>& received,
   return false;
 }
 
+bool journey_signals::take(journal_kind signal, const std::string& type) {
+  switch (signal) {
+    case journal_kind::event_received:
+      if (std::find(events.begin(), events.end(), type) != events.end())
+        return false;
+      events.push_back(type);
+      return true;
+    case journal_kind::cancel_requested:
+      return !std::exchange(cancelling, true);
+    case journal_kind::paused: return !std::exchange(paused, true);
+    case journal_kind::unpaused: return std::exchange(paused, false);
+    default: return false;
+  }
+}
+
 std::optional<int64_t> sleep_until(const flow& f,
                                    const std::vector<path_state>& paths,
                                    const std::vector<std::string>& received) {
@@ -60,14 +76,14 @@ path_state path_runner::branch_start(sequence_id body, line_set lines) {
   return p;
 }
 
-path_state path_runner::branch_start(const flow& f, const order& o,
-                                     const path_state& parent,
-                                     sequence_id body) {
+path_state path_runner::fresh_branch(sequence_id body) const {
+  const auto& f = host_.model();
   const auto& element = f.steps[f.sequences[body].owner];
   if (is_condition(element.element))
-    return branch_start(body, parent.lines);
+    return branch_start(body, p_.lines);
   const auto& first = f.steps[f.sequences[body].steps.front()];
-  return branch_start(body, apply_filters(f, first, o, parent.lines).lines);
+  return branch_start(
+    body, apply_filters(f, first, host_.the_order(), p_.lines).lines);
 }
 
 bool path_runner::is_idle(const path_state& p) {
@@ -520,6 +536,15 @@ void path_runner::wait_until(int64_t deadline) {
   arm();
 }
 
+void path_runner::on_signal(journal_kind signal) {
+  switch (signal) {
+    case journal_kind::event_received: on_event(); break;
+    case journal_kind::cancel_requested: on_cancel(); break;
+    case journal_kind::unpaused: on_resume(); break;
+    default: break;
+  }
+}
+
 void path_runner::on_restore() {
   if (host_.cancelling()) {
     on_cancel();
@@ -551,8 +576,23 @@ void path_runner::on_restore() {
       p_.phase = path_phase::ready;
       run();
       break;
-    case path_phase::branching:
-    case path_phase::ended: break; // the host restores the branches themselves
+    case path_phase::branching: {
+      // Branches that had not reported before the save start again from
+      // their start states, as begin_element made them.
+      std::vector<const path_state*> saved;
+      std::vector<path_state> fresh;
+      for (const auto& slot : p_.branches) {
+        if (slot.ended)
+          continue;
+        if (const auto* state = host_.saved_branch(slot.body))
+          saved.push_back(state);
+        else
+          fresh.push_back(fresh_branch(slot.body));
+      }
+      host_.restart_branches(p_, std::move(saved), std::move(fresh));
+      break;
+    }
+    case path_phase::ended: break;
   }
 }
 

@@ -75,12 +75,36 @@ public:
   /// Starts one child path per taken branch of the element `p` is at.
   virtual void start_branches(const path_state& p,
                               std::vector<path_state> children) = 0;
+
+  /// The saved state of branch `body`, if the journey being restored has
+  /// one (a branch that had not reported before the save has none).
+  virtual const path_state* saved_branch(sequence_id body) const = 0;
+
+  /// Starts again the branches of `p`, a path restored while branching:
+  /// `saved` from their saved states, `fresh` from their start states.
+  virtual void restart_branches(const path_state& p,
+                                std::vector<const path_state*> saved,
+                                std::vector<path_state> fresh) = 0;
 };
 
 /// Whether `received` (the events an order got) holds one of `types`. Every
 /// order has had "new_order".
 bool holds_event(const std::vector<std::string>& received,
                  const std::vector<std::string>& types);
+
+/// What a journey has heard from outside its paths: its order's events, a
+/// cancel, a pause. The journey and branch actors keep one each, and replay
+/// rebuilds one from the journal; one rule takes every signal in.
+struct journey_signals {
+  std::vector<std::string> events; ///< types received ("new_order" is implied)
+  bool paused = false;
+  bool cancelling = false;
+
+  /// Takes in a signal: an event of type `type` (event_received), a cancel
+  /// (cancel_requested), a pause (paused) or its end (unpaused). Returns
+  /// whether it is news to the journey, which journals what is.
+  bool take(journal_kind signal, const std::string& type = {});
+};
 
 /// When a waiting journey whose paths are `paths` may sleep until: the
 /// earliest deadline among its waiting paths (0: none, only an event wakes
@@ -114,17 +138,18 @@ public:
   /// with a call or claim in flight ends when it comes back.
   void on_cancel();
 
+  /// What a path does on a signal its journey took in (journey_signals):
+  /// on_event, on_cancel or on_resume; nothing on a pause, which holds the
+  /// path where it next looks (at a step boundary, a timer, a retry).
+  void on_signal(journal_kind signal);
+
   /// The path was restored from a snapshot: restart what it was doing
-  /// (timers from their deadlines; an in-flight call is sent again).
+  /// (timers from their deadlines; an in-flight call is sent again; the
+  /// branches it waits for, through the host).
   void on_restore();
 
   /// The state of a path that starts branch `body` on `lines`.
   static path_state branch_start(sequence_id body, line_set lines);
-
-  /// The start state of branch `body` of the element `parent` is at, as
-  /// begin_element made it (for branches restored before they reported).
-  static path_state branch_start(const flow& f, const order& o,
-                                 const path_state& parent, sequence_id body);
 
   /// Waiting for an event, time or a reply: nothing to do until it comes.
   static bool is_idle(const path_state& p);
@@ -133,6 +158,9 @@ private:
   const step& current() const;
   std::size_t sequence_size() const;
 
+  /// The start state of branch `body` of the element the path is at, as
+  /// begin_element made it (for a branch restored before it reported).
+  path_state fresh_branch(sequence_id body) const;
   bool at_boundary();
   bool begin_action(const step& s);
   bool begin_element(const step& s);

@@ -10,6 +10,7 @@
 #include "actors/path_runner.hpp"
 #include "actors/redrive.hpp"
 #include "flows/errc.hpp"
+#include "flows/flow_pauses.hpp"
 
 namespace orca {
 
@@ -47,17 +48,17 @@ public:
     return now_;
   }
 
-  /// Recorded time less the time the journal shows the journey paused.
+  /// Recorded time less the time the journal shows the flow paused.
   int64_t flow_now() const override {
-    return (paused_ ? paused_at_ : now_) - paused_ms_;
+    return pauses_.at(now_);
   }
 
   bool has_event(const std::vector<std::string>& types) const override {
-    return holds_event(events_, types);
+    return holds_event(signals_.events, types);
   }
 
   bool paused() const override {
-    return paused_;
+    return signals_.paused;
   }
 
   uint32_t default_timeout_ms() const override {
@@ -65,7 +66,7 @@ public:
   }
 
   bool cancelling() const override {
-    return cancelling_;
+    return signals_.cancelling;
   }
 
   void step_ended(step_result result) override {
@@ -124,6 +125,24 @@ public:
     }
   }
 
+  const path_state* saved_branch(sequence_id body) const override {
+    auto found = book_.branches().find(body);
+    return found != book_.branches().end() ? &found->second : nullptr;
+  }
+
+  void restart_branches(const path_state&, std::vector<const path_state*> saved,
+                        std::vector<path_state> fresh) override {
+    std::vector<sequence_id> bodies;
+    for (const auto* child : saved)
+      bodies.push_back(child->seq);
+    for (auto& child : fresh) {
+      bodies.push_back(child.seq);
+      book_.add_branch(std::move(child));
+    }
+    for (auto body : bodies)
+      with_path(body, [](path_runner& r) { r.on_restore(); });
+  }
+
   // -- driving ----------------------------------------------------------------
 
   /// `first`: the journal's first entry.
@@ -131,7 +150,7 @@ public:
     now_ = first.at;
     if (first.kind == journal_kind::started)
       keep_to_flow_time(first);
-    book_.begin(paused_);
+    book_.begin(signals_.paused);
     restore(top_sequence);
     settle();
   }
@@ -143,24 +162,16 @@ public:
       case journal_kind::provider_answered: answer(e, step_name); break;
       case journal_kind::timer_fired: fire(step_name); break;
       case journal_kind::event_received:
-        if (std::find(events_.begin(), events_.end(), e.text) == events_.end())
-          events_.push_back(e.text);
-        for_each_live([](path_runner& r) { r.on_event(); });
-        break;
       case journal_kind::cancel_requested:
-        cancelling_ = true;
-        for_each_live([](path_runner& r) { r.on_cancel(); });
-        break;
       case journal_kind::paused:
-        if (!paused_)
-          paused_at_ = now_;
-        paused_ = true;
-        break;
       case journal_kind::unpaused:
-        if (paused_)
-          paused_ms_ += now_ - paused_at_;
-        paused_ = false;
-        for_each_live([](path_runner& r) { r.on_resume(); });
+        // As path_actor::signalled, for every live path at once.
+        signals_.take(e.kind, e.text);
+        if (e.kind == journal_kind::paused)
+          pauses_.pause(now_);
+        else if (e.kind == journal_kind::unpaused)
+          pauses_.resume(now_);
+        for_each_live([&](path_runner& r) { r.on_signal(e.kind); });
         break;
       case journal_kind::started: keep_to_flow_time(e); break;
       case journal_kind::resumed:
@@ -254,32 +265,10 @@ private:
     }
   }
 
-  /// The journey's own path and its branches as the journey actor and its
-  /// branch actors restore them: a branching path restores its branches,
-  /// or starts those that had not reported; any other path goes on.
+  /// The journey's own path and, through restart_branches, its branches,
+  /// as the journey actor and its branch actors restore them.
   void restore(sequence_id seq) {
-    auto* p = find_path(seq);
-    if (p == nullptr)
-      return;
-    if (p->phase != path_phase::branching) {
-      with_path(seq, [](path_runner& r) { r.on_restore(); });
-    } else {
-      std::vector<sequence_id> bodies;
-      for (const auto& slot : p->branches)
-        if (!slot.ended)
-          bodies.push_back(slot.body);
-      for (auto body : bodies) {
-        if (book_.branch(body) != nullptr) {
-          restore(body);
-          continue;
-        }
-        // As a branch actor does: it starts from its start state and
-        // restores that (a cancel in progress reaches it first).
-        book_.add_branch(
-          path_runner::branch_start(model_, order_, *find_path(seq), body));
-        restore(body);
-      }
-    }
+    with_path(seq, [](path_runner& r) { r.on_restore(); });
     drain();
   }
 
@@ -296,14 +285,14 @@ private:
     }
     book_ = journey_book{model_, std::move(*next)};
     top_ = book_.take_top();
-    cancelling_ = false;
+    signals_.cancelling = false;
     calls_.clear();
     timers_.clear();
     reported_.clear();
   }
 
   void settle() {
-    if (book_.settle(top_, paused_) != journey_book::settled::new_state)
+    if (book_.settle(top_, signals_.paused) != journey_book::settled::new_state)
       return;
     journal_entry e;
     e.kind = journal_kind::state_changed;
@@ -366,9 +355,8 @@ private:
     if (e.text.empty() || err != std::errc{}
         || end != e.text.data() + e.text.size())
       return;
-    paused_ = e.ok;
-    paused_at_ = now_;
-    paused_ms_ = now_ - flow_time;
+    signals_.paused = e.ok;
+    pauses_ = flow_pauses::reading(flow_time, now_, e.ok);
   }
 
   const flow& model_;
@@ -377,11 +365,8 @@ private:
   journey_book book_;
   path_state top_;
   int64_t now_ = 0;
-  std::vector<std::string> events_;
-  bool paused_ = false;
-  int64_t paused_at_ = 0; ///< when the current pause began
-  int64_t paused_ms_ = 0; ///< time spent in pauses that ended
-  bool cancelling_ = false;
+  journey_signals signals_;
+  flow_pauses pauses_; ///< the flow's time as the journal shows it
   std::map<sequence_id, pending_call> calls_;
   std::map<sequence_id, uint32_t> timers_;
   std::set<sequence_id> reported_;

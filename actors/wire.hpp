@@ -116,8 +116,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flow_record& x) {
   return f(caf::meta::type_name("orca::flow_record"), x.name, x.created_on,
            x.updated_on, x.status, x.paused, x.latest_version, x.draft_version,
-           x.draft, x.paused_on, x.paused_ms, x.cancel_epoch, x.resumed_on,
-           x.resumed_to, x.damaged);
+           x.draft, x.pauses.paused_on, x.pauses.paused_ms, x.cancel_epoch,
+           x.resumed_on, x.resumed_to, x.damaged);
 }
 
 template <class Inspector>

@@ -153,7 +153,7 @@ caf::error Engine::impl::load_flows() {
 
 void Engine::impl::keep(const flow_record& rec) {
   records[rec.name] = rec;
-  clock_of(rec.name)->set(rec.paused_on, rec.paused_ms);
+  clock_of(rec.name)->set(rec.pauses);
 }
 
 flow_clock_ptr Engine::impl::clock_of(const std::string& name) {

@@ -8,9 +8,7 @@ namespace {
 
 /// Lifts a pause, adding the time it lasted to the flow's paused time.
 void end_pause(flow_record& r, int64_t now) {
-  if (r.paused_on > 0 && now > r.paused_on)
-    r.paused_ms += now - r.paused_on;
-  r.paused_on = 0;
+  r.pauses.resume(now);
   r.paused = false;
 }
 
@@ -157,7 +155,7 @@ caf::expected<flow_record> lifecycle_pause(const flow_record& current,
                           "paused");
   auto result = current;
   if (!result.paused)
-    result.paused_on = std::max<int64_t>(now, 1);
+    result.pauses.pause(now);
   result.paused = true;
   result.updated_on = now;
   return result;

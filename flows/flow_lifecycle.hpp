@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "flows/flow.hpp"
+#include "flows/flow_pauses.hpp"
 #include "flows/policy_library.hpp"
 
 namespace orca {
@@ -28,10 +29,8 @@ struct flow_record {
   uint32_t latest_version = 0; ///< newest frozen version; 0: never published
   uint32_t draft_version = 1;  ///< the number the draft gets when published
   std::string draft;           ///< JSON text of the draft
-  /// When the current pause began; 0: not paused. With paused_ms it makes
-  /// the flow's own time (orca::flow_clock), in which waits run.
-  int64_t paused_on = 0;
-  int64_t paused_ms = 0; ///< time spent in pauses that have ended
+  /// The flow's pauses, which make its own time, in which waits run.
+  flow_pauses pauses;
   /// How many times the flow was stopped with --cancel-in-flight. A journey
   /// records the value it had when it started; one that is smaller than
   /// the flow's was in flight at such a stop and is cancelled, even if the

@@ -29,8 +29,8 @@ inline bool holds(const cereal::BinaryOutputArchive&, uint16_t) {
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
   ar(x.name, x.created_on, x.updated_on, x.status, x.paused, x.latest_version,
-     x.draft_version, x.draft, x.paused_on, x.paused_ms, x.cancel_epoch,
-     x.resumed_on, x.resumed_to);
+     x.draft_version, x.draft, x.pauses.paused_on, x.pauses.paused_ms,
+     x.cancel_epoch, x.resumed_on, x.resumed_to);
 }
 
 template <class Archive>

@@ -81,7 +81,22 @@ public:
   void start_timer(uint32_t delay_ms, uint32_t token) override {
     timers.push_back({delay_ms, token});
   }
-  void start_branches(const path_state&, std::vector<path_state>) override {
+  void start_branches(const path_state&,
+                      std::vector<path_state> children) override {
+    for (auto& child : children)
+      started.push_back(std::move(child));
+  }
+  const path_state* saved_branch(sequence_id body) const override {
+    auto found = saved.find(body);
+    return found != saved.end() ? &found->second : nullptr;
+  }
+  void restart_branches(const path_state&,
+                        std::vector<const path_state*> from_saved,
+                        std::vector<path_state> fresh) override {
+    for (const auto* child : from_saved)
+      restarted_saved.push_back(child->seq);
+    for (auto& child : fresh)
+      restarted_fresh.push_back(std::move(child));
   }
 
   struct call {
@@ -103,6 +118,11 @@ public:
   std::vector<step_result> ended;
   std::vector<journal_entry> journaled;
   std::optional<path_state> failed_at;
+  std::vector<path_state> started;
+  /// Branch states a restore finds saved, by sequence.
+  std::map<sequence_id, path_state> saved;
+  std::vector<sequence_id> restarted_saved;
+  std::vector<path_state> restarted_fresh;
 
 private:
   flow_ptr model_;
@@ -291,4 +311,43 @@ TEST_CASE("path_runner ends a path at a step boundary when cancelled") {
   CHECK(path.phase == path_phase::ended);
   CHECK(path.cancelled);
   CHECK(host.calls.size() == 1);
+}
+
+TEST_CASE("a path restored while branching restarts its saved branches and "
+          "starts afresh those that had not reported") {
+  // Three branches; the first ended before the save, the second had
+  // reported, the third had not.
+  fake_host host{R"({
+    "name": "Three ways", "type": "order",
+    "steps": [
+      {"element": "splitter_merge", "name": "Tell", "branches": [
+        {"name": "ERP", "steps": [
+          {"action": "custom", "name": "Call ERP", "provider": "erp"}]},
+        {"name": "CRM", "steps": [
+          {"action": "custom", "name": "Call CRM", "provider": "crm"}]},
+        {"name": "WMS", "steps": [
+          {"action": "custom", "name": "Call WMS", "provider": "wms"}]}]}
+    ]})",
+                 test::first_example_order()};
+  auto path = initial_path(host.the_order());
+  path_runner{host, path}.run();
+  REQUIRE(path.phase == path_phase::branching);
+  REQUIRE(host.started.size() == 3);
+  REQUIRE(path.branches.size() == 3);
+
+  path_runner{host, path}.on_branch_ended(host.started[0].seq, false);
+  auto saved = path; // as the snapshot holds it
+  host.saved[host.started[1].seq] = host.started[1];
+  host.started.clear();
+
+  path_runner{host, saved}.on_restore();
+  CHECK(host.started.empty()); // restored branches are not new ones
+  REQUIRE(host.restarted_saved.size() == 1);
+  CHECK(host.restarted_saved[0] == path.branches[1].body);
+  REQUIRE(host.restarted_fresh.size() == 1);
+  const auto& fresh = host.restarted_fresh[0];
+  CHECK(fresh.seq == path.branches[2].body);
+  CHECK(fresh.phase == path_phase::ready);
+  CHECK(fresh.position == 0);
+  CHECK(fresh.lines == path.lines);
 }

@@ -251,7 +251,7 @@ TEST_CASE("a pause holds a journey at its next step, and resume lets it go "
   REQUIRE(t.calls->size() == 1);
   // As the engine pauses a flow: its time stops, and its supervisor hears.
   auto paused_on = t.time->now_ms();
-  t.flow_time->set(paused_on, 0);
+  t.flow_time->set(flow_pauses{paused_on, 0});
   caf::anon_send(t.supervisor, pause_atom::value);
   t.sched.run();
   t.pass(5000);
@@ -259,7 +259,7 @@ TEST_CASE("a pause holds a journey at its next step, and resume lets it go "
   CHECK(t.calls->size() == 1);
   CHECK(t.held() == 1);
   CHECK(t.sink.latest.at("S-3").state == journey_state::paused);
-  t.flow_time->set(0, t.time->now_ms() - paused_on);
+  t.flow_time->set(flow_pauses{0, t.time->now_ms() - paused_on});
   caf::anon_send(t.supervisor, resume_atom::value);
   t.sched.run();
   CHECK(t.held() == 0);

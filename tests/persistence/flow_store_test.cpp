@@ -112,7 +112,7 @@ TEST_CASE(
   REQUIRE(published->frozen);
   CHECK(published->flow.status == flow_status::published);
   CHECK(published->flow.paused);
-  CHECK(published->flow.paused_on == 3);
+  CHECK(published->flow.pauses.paused_on == 3);
   CHECK(flows.version("F", 1)->definition == simple_flow("F"));
   CHECK(flows.version("F", 2)->definition
         == simple_flow("F", "send_to_invoice"));
@@ -126,8 +126,8 @@ TEST_CASE(
     auto resumed = flows.resume("F", 10);
     REQUIRE(resumed);
     CHECK_FALSE(resumed->paused);
-    CHECK(resumed->paused_on == 0);
-    CHECK(resumed->paused_ms == 7);
+    CHECK(resumed->pauses.paused_on == 0);
+    CHECK(resumed->pauses.paused_ms == 7);
     SECTION("and a running flow is refused again") {
       auto refused = flows.update(simple_flow("F"), "f.json", 11);
       REQUIRE_FALSE(refused);

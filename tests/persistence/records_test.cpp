@@ -18,8 +18,8 @@ flow_record sample() {
   r.latest_version = 3;
   r.draft_version = 3;
   r.draft = R"({"name": "Order to invoice"})";
-  r.paused_on = 1700000000100;
-  r.paused_ms = 4500;
+  r.pauses.paused_on = 1700000000100;
+  r.pauses.paused_ms = 4500;
   r.cancel_epoch = 2;
   r.resumed_on = 1700000000050;
   r.resumed_to = 2;
@@ -38,8 +38,8 @@ TEST_CASE("a flow record survives encoding and decoding") {
   CHECK(back->paused);
   CHECK(back->latest_version == 3);
   CHECK(back->draft == sample().draft);
-  CHECK(back->paused_on == sample().paused_on);
-  CHECK(back->paused_ms == 4500);
+  CHECK(back->pauses.paused_on == sample().pauses.paused_on);
+  CHECK(back->pauses.paused_ms == 4500);
   CHECK(back->cancel_epoch == 2);
   CHECK(back->resumed_on == sample().resumed_on);
   CHECK(back->resumed_to == 2);
@@ -60,7 +60,7 @@ constexpr std::size_t added_in_2 = 2 * sizeof(int64_t) + sizeof(uint32_t);
 TEST_CASE("a flow record of version 2 is read with no resume") {
   auto back = decode<flow_record>(older_flow_record(2, added_in_3), "flows/x");
   REQUIRE(back);
-  CHECK(back->paused_ms == 4500);
+  CHECK(back->pauses.paused_ms == 4500);
   CHECK(back->cancel_epoch == 2);
   CHECK(back->resumed_on == 0);
   CHECK(back->resumed_to == 0);
@@ -73,8 +73,8 @@ TEST_CASE("a flow record of version 1 is read with no pause time") {
   REQUIRE(back);
   CHECK(back->draft == sample().draft);
   CHECK(back->paused);
-  CHECK(back->paused_on == 0);
-  CHECK(back->paused_ms == 0);
+  CHECK(back->pauses.paused_on == 0);
+  CHECK(back->pauses.paused_ms == 0);
   CHECK(back->cancel_epoch == 0);
   CHECK(back->resumed_to == 0);
 }
