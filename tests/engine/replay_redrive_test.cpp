@@ -290,3 +290,48 @@ TEST_CASE(
     CHECK(report->replayed.state == journey_state::completed);
   }
 }
+
+TEST_CASE("replay and the live run agree through a pause, a resume and a "
+          "cancel") {
+  // Journeys that wait in memory hear the pause and the resume; those that
+  // wait in the store hear of them when they come back.
+  auto in_memory = GENERATE(true, false);
+  INFO((in_memory ? "waiting in memory" : "waiting in the store"));
+  engine_fixture fx{with_notify(), false, !in_memory};
+  fx.publish_example("order-to-invoice.json");
+  for (const auto* id : {"SO-1001", "SO-1004"})
+    REQUIRE(fx.submit(engine_fixture::example_order(id)).status
+            == submit_status::accepted);
+  fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
+  fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+  // While the flow is paused, SO-1001's event arrives (its journey takes
+  // it in but holds, paused) and SO-1004 is cancelled.
+  REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
+  REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
+  REQUIRE_FALSE(fx.engine->cancel("SO-1004"));
+  CHECK(fx.wait_terminal("SO-1004", invoice_flow).state
+        == journey_state::cancelled);
+  auto kinds_of = [&](const char* id) {
+    std::multiset<std::string> kinds;
+    fx.engine->flush();
+    if (auto j = fx.engine->journal(id, invoice_flow, 1))
+      for (const auto& e : *j)
+        kinds.insert(to_string(e.kind));
+    return kinds;
+  };
+  REQUIRE(eventually(
+    [&] { return kinds_of("SO-1001").count("event_received") == 1; }));
+  CHECK(fx.watch.find("SO-1001", invoice_flow)->state == journey_state::paused);
+  REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
+  CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
+        == journey_state::completed);
+  fx.engine->flush();
+  for (const auto* id : {"SO-1001", "SO-1004"})
+    check_replay_agrees(*fx.engine, id, invoice_flow);
+  // The live journal of SO-1001 holds what the replay had to go through.
+  auto kinds = kinds_of("SO-1001");
+  // One in the store was not there to hear the pause; the event woke it
+  // while the flow was paused, so it heard the resume.
+  CHECK(kinds.count("paused") == (in_memory ? 1 : 0));
+  CHECK(kinds.count("unpaused") == 1);
+}
