@@ -1,5 +1,8 @@
 #include "actors/wire.hpp"
 
+#include "flows/errc.hpp"
+#include "flows/json.hpp"
+
 namespace orca {
 
 wire_provider_request to_wire(const provider_request& request) {
@@ -18,8 +21,27 @@ wire_provider_request to_wire(const provider_request& request) {
   return w;
 }
 
+namespace {
+
+/// The errc a remote provider named for its failure; an unknown name is a
+/// protocol error, added to `error`.
+errc failure_kind(const std::string& name, std::string& error) {
+  if (name.empty())
+    return errc::provider_failure;
+  for (auto kind : {errc::provider_failure, errc::provider_timeout,
+                    errc::node_unreachable, errc::protocol_error})
+    if (name == to_string(kind))
+      return kind;
+  error += (error.empty() ? "" : " ") + std::string{"(unknown failure kind "}
+    + quote(name.substr(0, 64)) + ")";
+  return errc::protocol_error;
+}
+
+} // namespace
+
 provider_reply from_wire(const wire_provider_reply& reply, const limits& lim) {
-  std::size_t bytes = reply.error.size() + reply.invoice_id.size();
+  std::size_t bytes =
+    reply.error.size() + reply.code.size() + reply.invoice_id.size();
   for (const auto& g : reply.fulfillment) {
     bytes += g.source.size();
     for (const auto& line : g.line_ids)
@@ -33,6 +55,8 @@ provider_reply from_wire(const wire_provider_reply& reply, const limits& lim) {
   provider_reply r;
   r.ok = reply.ok;
   r.error = reply.error;
+  if (!r.ok)
+    r.code = failure_kind(reply.code, r.error);
   r.fulfillment = reply.fulfillment;
   if (!reply.invoice_id.empty())
     r.invoice_id = reply.invoice_id;

@@ -38,14 +38,18 @@ struct wire_provider_request {
 struct wire_provider_reply {
   bool ok = false;
   std::string error;
+  /// The kind of a failure, by errc name: "provider_failure" (also when
+  /// empty), "provider_timeout", "node_unreachable" or "protocol_error".
+  std::string code;
   std::vector<source_group> fulfillment;
   std::string invoice_id; ///< "" if none
 };
 
 wire_provider_request to_wire(const provider_request& request);
 /// A remote provider's answer as the journey may take it: one over
-/// `lim.answer_bytes` is a failed attempt that names the limit, and the rest
-/// is checked as `checked` does.
+/// `lim.answer_bytes` is a failed attempt that names the limit, a failure of
+/// a kind that is not one of `code`'s is a protocol_error that names it, and
+/// the rest is checked as `checked` does.
 provider_reply from_wire(const wire_provider_reply& reply,
                          const limits& lim = default_limits());
 
@@ -131,7 +135,7 @@ typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wire_provider_reply& x) {
   return f(caf::meta::type_name("orca::wire_provider_reply"), x.ok, x.error,
-           x.fulfillment, x.invoice_id);
+           x.code, x.fulfillment, x.invoice_id);
 }
 
 /// Registers the types above (and vectors of them) with `cfg`.

@@ -6,7 +6,7 @@
 // and tests.
 //
 //   orca-provider --id ID [--node HOST:PORT] [--fail-first N]
-//                 [--tls-cert F --tls-key F --tls-ca F]
+//                 [--fail-kind KIND] [--tls-cert F --tls-key F --tls-ca F]
 //
 // Prints "serving ID" once registered, then one line per call.
 
@@ -23,12 +23,19 @@ int main(int argc, char** argv) {
   std::string node = "127.0.0.1:4710";
   std::string id;
   uint32_t fail_first = 0;
+  std::string fail_kind = "provider_failure";
   orca::client_options co;
   app.add_option("--node", node, "node address HOST:PORT")
     ->capture_default_str();
   app.add_option("--id", id, "provider id to serve")->required();
   app.add_option("--fail-first", fail_first,
                  "fail the first N attempts of every call");
+  app
+    .add_option("--fail-kind", fail_kind,
+                "the kind of failure those attempts name")
+    ->check(CLI::IsMember({"provider_failure", "provider_timeout",
+                           "node_unreachable", "protocol_error"}))
+    ->capture_default_str();
   app.add_option("--tls-cert", co.tls_cert, "client certificate (PEM)");
   app.add_option("--tls-key", co.tls_key, "client private key (PEM)");
   app.add_option("--tls-ca", co.tls_ca, "CA that signed the node (PEM)");
@@ -46,13 +53,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto err = (*c)->serve_provider(
-    id, [fail_first](const orca::wire_provider_request& w) {
+    id, [fail_first, fail_kind](const orca::wire_provider_request& w) {
       orca::wire_provider_reply reply;
       std::cout << w.step << " attempt " << w.attempt << " key "
                 << w.idempotency_key << std::endl;
       if (w.attempt <= fail_first) {
         reply.error = "failing attempt " + std::to_string(w.attempt) + " of "
           + std::to_string(fail_first);
+        reply.code = fail_kind;
         return reply;
       }
       auto parsed = orca::order::parse(w.order);

@@ -33,3 +33,25 @@ TEST_CASE("a remote answer within answer_bytes is taken") {
   CHECK(r.ok);
   CHECK(r.invoice_id == std::optional<std::string>{"INV-1"});
 }
+
+TEST_CASE("a remote failure keeps the kind its provider names") {
+  wire_provider_reply reply;
+  reply.error = "the warehouse did not answer in time";
+  SECTION("none named: a provider failure") {
+    CHECK(from_wire(reply).code == errc::provider_failure);
+  }
+  SECTION("a kind it may name") {
+    reply.code = "provider_timeout";
+    auto r = from_wire(reply);
+    CHECK(r.code == errc::provider_timeout);
+    CHECK(r.error == "the warehouse did not answer in time");
+  }
+  SECTION("a kind it may not name: a protocol error that says so") {
+    reply.code = "storage_full";
+    auto r = from_wire(reply);
+    CHECK(r.code == errc::protocol_error);
+    CHECK(r.error
+          == "the warehouse did not answer in time (unknown failure "
+             "kind \"storage_full\")");
+  }
+}

@@ -29,9 +29,12 @@ void wait_until(const std::function<bool()>& pred, const char* what) {
     FAIL("timed out waiting until " << what);
 }
 
-std::unique_ptr<child_process> start_provider(const node_process& node) {
-  auto p = std::make_unique<child_process>(std::vector<std::string>{
-    ORCA_PROVIDER_PATH, "--node", node.address(), "--id", "notify"});
+std::unique_ptr<child_process>
+start_provider(const node_process& node, std::vector<std::string> more = {}) {
+  std::vector<std::string> args{ORCA_PROVIDER_PATH, "--node", node.address(),
+                                "--id", "notify"};
+  args.insert(args.end(), more.begin(), more.end());
+  auto p = std::make_unique<child_process>(std::move(args));
   REQUIRE_FALSE(p->wait_for_line("serving notify").empty());
   return p;
 }
@@ -77,7 +80,9 @@ TEST_CASE("a remote provider process serves custom actions, which retry while "
     "R-2's step fails for want of its provider");
   CHECK(journey_has(node, "R-2", "\"state\":\"running\""));
 
-  provider = start_provider(node);
+  // Back, it fails every first attempt, and says of what kind.
+  provider = start_provider(
+    node, {"--fail-first", "1", "--fail-kind", "provider_timeout"});
   wait_until(
     [&] { return journey_has(node, "R-2", "\"state\":\"completed\""); },
     "R-2 completes once the provider is back");
@@ -87,4 +92,14 @@ TEST_CASE("a remote provider process serves custom actions, which retry while "
         != std::string::npos);
   CHECK(shown.out.find("\"attempts\":1,") == std::string::npos);
   CHECK(provider->wait_for_line("key R-2/Remote/1/Tell") != "");
+
+  REQUIRE(
+    node.ctl({"order", "submit", "-"}, "{\"id\": \"R-3\", \"lines\": []}\n")
+      .exit_code
+    == 0);
+  wait_until(
+    [&] { return journey_has(node, "R-3", "\"state\":\"completed\""); },
+    "R-3 completes at its second attempt");
+  CHECK(journey_has(
+    node, "R-3", "provider failed (provider_timeout): failing attempt 1 of 1"));
 }
