@@ -103,7 +103,8 @@ public:
     if (has_control_character(request.idempotency_key)) {
       finish(provider_reply::failure(
         url_text_ + ": the idempotency key " + quote(request.idempotency_key)
-        + " contains control characters and cannot be sent as a header"));
+          + " contains control characters and cannot be sent as a header",
+        errc::protocol_error));
       return;
     }
     build_request(request);
@@ -354,7 +355,7 @@ private:
 caf::behavior misconfigured_provider(caf::event_based_actor*, std::string why) {
   return {
     [why](const provider_request&) -> provider_reply {
-      return provider_reply::failure(why);
+      return provider_reply::failure(why, errc::node_unreachable);
     },
   };
 }

@@ -252,7 +252,22 @@ TEST_CASE_METHOD(adapter_fixture,
          make_request(action_kind::send_to_invoice, "SO-1\r\nX-Injected: yes"));
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, "control characters"));
+  CHECK(reply.code == errc::protocol_error);
   CHECK(server_.requests().empty());
+}
+
+TEST_CASE_METHOD(adapter_fixture,
+                 "an http provider whose url does not parse fails every call "
+                 "as unreachable, with the reason") {
+  auto adapter = spawn_adapter({"http://h:0/billing", 2000, 1});
+  auto reply = call(adapter,
+                    make_request(action_kind::send_to_invoice,
+                                 "SO-1/order-to-invoice/3/invoice"));
+  CHECK_FALSE(reply.ok);
+  CHECK(
+    reply.error
+    == R"(url "http://h:0/billing": port "0" is not a number from 1 to 65535)");
+  CHECK(reply.code == errc::node_unreachable);
 }
 
 TEST_CASE_METHOD(adapter_fixture,
