@@ -245,3 +245,65 @@ TEST_CASE("a journey record of version 2 is read with no error codes") {
   CHECK(old->steps[0].error_code == errc{});
   CHECK(old->state == journey_state::failed);
 }
+
+TEST_CASE("a journey record of version 2 with live paths is read with no "
+          "error codes, and what follows the paths is read in place") {
+  journey_snapshot s;
+  s.order_id = "A";
+  s.flow = "F";
+  s.version = 1;
+  s.state = journey_state::running;
+  s.journal_chunks = 9;
+  s.cancel_epoch = 4;
+  auto with_paths = [&](std::size_t n) {
+    auto copy = s;
+    for (std::size_t i = 0; i < n; ++i) {
+      path_state p;
+      p.seq = static_cast<sequence_id>(i);
+      p.phase = path_phase::backoff;
+      p.attempts = 2;
+      p.deadline = 5000 + static_cast<int64_t>(i);
+      p.lines = {0, 2};
+      p.last_error = "down " + std::to_string(i);
+      p.last_error_code = errc::provider_timeout;
+      copy.paths.push_back(p);
+    }
+    return encode(copy);
+  };
+  auto none = with_paths(0);
+  auto one = with_paths(1);
+  auto two = with_paths(2);
+  // The paths list begins where the encodings first differ (its count);
+  // each path ends with its code, one byte.
+  auto count_at = static_cast<std::size_t>(
+    std::mismatch(none.begin() + format::record_header_size, none.end(),
+                  one.begin() + format::record_header_size)
+      .second
+    - one.begin());
+  auto first_bytes = one.size() - none.size();
+  auto second_bytes = two.size() - one.size();
+  auto payload = two.substr(format::record_header_size);
+  auto first_end =
+    count_at - format::record_header_size + sizeof(uint64_t) + first_bytes;
+  payload.erase(first_end + second_bytes - 1, 1);
+  payload.erase(first_end - 1, 1);
+  auto v2 = detail::seal(format::record_tag::journey, 2, payload);
+  auto old = decode<journey_snapshot>(v2, "journeys/x");
+  REQUIRE(old);
+  REQUIRE(old->paths.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    INFO("path " << i);
+    const auto& p = old->paths[i];
+    CHECK(p.seq == i);
+    CHECK(p.phase == path_phase::backoff);
+    CHECK(p.deadline == 5000 + static_cast<int64_t>(i));
+    CHECK(p.lines == line_set{0, 2});
+    CHECK(p.last_error == "down " + std::to_string(i));
+    CHECK(p.last_error_code == errc{});
+  }
+  CHECK(old->journal_chunks == 9);
+  CHECK(old->cancel_epoch == 4);
+  // Read as version 3, the same bytes do not make a journey.
+  CHECK_FALSE(decode<journey_snapshot>(
+    detail::seal(format::record_tag::journey, 3, payload), "journeys/x"));
+}
