@@ -132,6 +132,8 @@ public:
   /// draft, or says what publish would refuse (a damaged library policy, a
   /// name both define).
   caf::expected<std::string> resolved_draft(const std::string& name);
+  /// The same, for the flow whose record the caller read already.
+  caf::expected<std::string> resolved_draft(const flow_record& rec);
   caf::expected<flow_version_record> flow_version(const std::string& name,
                                                   uint32_t version);
 

@@ -117,13 +117,18 @@ caf::expected<std::string> Engine::resolved_draft(const std::string& name) {
   auto rec = impl_->flows->get(name);
   if (!rec)
     return rec.error();
-  if (rec->latest_version > 0 && !rec->draft_is_new())
+  return resolved_draft(*rec);
+}
+
+caf::expected<std::string> Engine::resolved_draft(const flow_record& rec) {
+  if (rec.latest_version > 0 && !rec.draft_is_new())
     return make_error(errc::invalid_argument,
-                      "flow " + quote(name) + " has no draft");
+                      "flow " + quote(rec.name) + " has no draft");
   auto library = impl_->flows->policies();
   if (!library)
     return library.error();
-  return with_library(rec->draft, *library, name, impl_->options.config.limits);
+  return with_library(rec.draft, *library, rec.name,
+                      impl_->options.config.limits);
 }
 
 caf::expected<flow_record> Engine::get_flow(const std::string& name) {

@@ -120,7 +120,7 @@ caf::expected<flow_detail> show_flow(Engine& engine, const std::string& name,
   // Without a version: the draft when there is one, else the latest.
   if (version == 0 && (rec->latest_version == 0 || rec->draft_is_new())) {
     detail.definition = rec->draft;
-    if (auto resolved = engine.resolved_draft(name))
+    if (auto resolved = engine.resolved_draft(*rec))
       detail.resolved = std::move(*resolved);
     return detail;
   }
