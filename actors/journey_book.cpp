@@ -109,8 +109,7 @@ journey_book::wake_at(const path_state& top,
 
 const path_state* journey_book::parent_of(const path_state& top,
                                           sequence_id seq) const {
-  const auto& f = *model_;
-  auto parent_seq = f.steps[f.sequences[seq].owner].sequence;
+  auto parent_seq = model_->parent_of(seq);
   if (parent_seq == top.seq)
     return &top;
   auto it = branches_.find(parent_seq);

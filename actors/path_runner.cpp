@@ -3,26 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "actors/merge_barrier.hpp"
 #include "flows/policies.hpp"
 
 namespace orca {
 
 path_host::~path_host() = default;
-
-namespace {
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string result;
-  for (const auto& part : parts) {
-    if (!result.empty())
-      result += separator;
-    result += part;
-  }
-  return result;
-}
-
-} // namespace
 
 bool holds_event(const std::vector<std::string>& received,
                  const std::vector<std::string>& types) {
@@ -184,7 +172,8 @@ bool path_runner::begin_action(const step& s) {
       if (failures.empty())
         complete(s, step_outcome::succeeded, 1, {});
       else
-        complete(s, step_outcome::failed, 1, join(failures, "; "));
+        complete(s, step_outcome::failed, 1,
+                 fmt::format("{}", fmt::join(failures, "; ")));
       return true;
     }
     case action_kind::assign_fulfillment_source: {
@@ -417,8 +406,9 @@ void path_runner::on_timer(uint32_t token) {
       const auto& s = current();
       note(journal_kind::timer_fired, s, "wait timed out");
       complete(s, step_outcome::failed, 0,
-               "no " + join(s.input_events, " or ") + " event within "
-                 + std::to_string(s.wait_timeout_ms) + " ms");
+               "no " + fmt::format("{}", fmt::join(s.input_events, " or "))
+                 + " event within " + std::to_string(s.wait_timeout_ms)
+                 + " ms");
       break;
     }
     default: return;
@@ -460,7 +450,7 @@ void path_runner::on_branch_ended(sequence_id body, bool failed) {
         for (const auto& b : s.branches)
           if (b.body == slot.body)
             names.push_back(quote(b.name));
-    error = "failed branch: " + join(names, ", ");
+    error = "failed branch: " + fmt::format("{}", fmt::join(names, ", "));
   }
   // The slots stay until the step is complete: a failed element's state at
   // its step, kept for redrive, must say which branches failed.

@@ -283,9 +283,9 @@ private:
         + describe(next.error());
       return;
     }
+    signals_.cancelling = next->cancel_requested;
     book_ = journey_book{model_, std::move(*next)};
     top_ = book_.take_top();
-    signals_.cancelling = false;
     calls_.clear();
     timers_.clear();
     reported_.clear();
@@ -313,8 +313,7 @@ private:
     current_ = previous;
     if (p->phase == path_phase::ended && seq != top_sequence
         && reported_.insert(seq).second) {
-      auto parent = model_.steps[model_.sequences[seq].owner].sequence;
-      work_.push_back({parent, true, seq, p->failed});
+      work_.push_back({model_.parent_of(seq), true, seq, p->failed});
     }
   }
 

@@ -238,8 +238,13 @@ struct Engine::impl final : journey_sink {
   caf::expected<journey_record> record_of(const std::optional<journey_id>& id,
                                           caf::expected<journey_snapshot> snap);
 
-  /// The one journey of `order_id` (on `flow`, if given).
-  caf::expected<journey_id>
+  struct found_journey {
+    journey_id id;
+    journey_snapshot snapshot;
+  };
+
+  /// The one journey of `order_id` (on `flow`, if given), as stored.
+  caf::expected<found_journey>
   find_journey(const std::string& order_id,
                const std::optional<std::string>& flow);
 };

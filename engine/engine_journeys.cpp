@@ -78,12 +78,11 @@ Engine::timeline(const std::string& order_id, const std::string& flow,
 caf::expected<journey_record>
 Engine::redrive(const std::string& order_id,
                 const std::optional<std::string>& flow) {
-  auto id = impl_->find_journey(order_id, flow);
-  if (!id)
-    return id.error();
-  auto snap = impl_->journeys->load_snapshot(*id);
-  if (!snap)
-    return snap.error();
+  auto found = impl_->find_journey(order_id, flow);
+  if (!found)
+    return found.error();
+  const auto* id = &found->id;
+  const auto* snap = &found->snapshot;
   auto next = redrive_point(*snap, impl_->now());
   if (!next)
     return next.error();
@@ -122,12 +121,11 @@ caf::expected<replay_report>
 Engine::replay(const std::string& order_id,
                const std::optional<std::string>& flow,
                std::optional<uint32_t> against_version) {
-  auto id = impl_->find_journey(order_id, flow);
-  if (!id)
-    return id.error();
-  auto snap = impl_->journeys->load_snapshot(*id);
-  if (!snap)
-    return snap.error();
+  auto found = impl_->find_journey(order_id, flow);
+  if (!found)
+    return found.error();
+  const auto* id = &found->id;
+  const auto* snap = &found->snapshot;
   auto journal = impl_->journeys->journal(*id);
   if (!journal)
     return journal.error();
@@ -366,15 +364,18 @@ Engine::impl::record_of(const std::optional<journey_id>& id,
   return make_record(*snap, **model);
 }
 
-caf::expected<journey_id>
+caf::expected<Engine::impl::found_journey>
 Engine::impl::find_journey(const std::string& order_id,
                            const std::optional<std::string>& flow) {
   std::vector<journey_id> found;
+  caf::expected<journey_snapshot> snapshot = journey_snapshot{};
   auto err = journeys->scan(journey_prefix(order_id),
                             [&](const std::optional<journey_id>& id,
-                                const caf::expected<journey_snapshot>&) {
-                              if (id && (!flow || id->flow == *flow))
+                                const caf::expected<journey_snapshot>& snap) {
+                              if (id && (!flow || id->flow == *flow)) {
                                 found.push_back(*id);
+                                snapshot = snap;
+                              }
                               return true;
                             });
   if (err)
@@ -391,7 +392,9 @@ Engine::impl::find_journey(const std::string& order_id,
                       "order " + quote(order_id) + " has journeys on flows "
                         + names + ": name one");
   }
-  return found.front();
+  if (!snapshot)
+    return snapshot.error();
+  return found_journey{found.front(), std::move(*snapshot)};
 }
 
 } // namespace orca

@@ -154,6 +154,12 @@ struct flow {
     return sequences[top_sequence];
   }
 
+  /// The sequence of the element whose branch `body` is: where a branch
+  /// that ends reports.
+  sequence_id parent_of(sequence_id body) const {
+    return steps[sequences[body].owner].sequence;
+  }
+
   /// The step after `id` in its sequence, or no_step if it is the last.
   step_id next_in_sequence(step_id id) const;
 

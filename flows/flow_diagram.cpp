@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace orca {
 
 namespace {
@@ -45,16 +47,6 @@ struct open_end {
 };
 
 using open_ends = std::vector<open_end>;
-
-std::string join(const std::vector<std::string>& parts, const char* glue) {
-  std::string result;
-  for (const auto& part : parts) {
-    if (!result.empty())
-      result += glue;
-    result += part;
-  }
-  return result;
-}
 
 // `channel ne "b2b"` reads better in parentheses after a policy name, but
 // all / any already come parenthesised from to_text.
@@ -139,7 +131,8 @@ private:
     if (!s.provider.empty())
       label += " → " + s.provider;
     if (!s.input_events.empty())
-      label += "\nwaits for " + join(s.input_events, ", ");
+      label +=
+        "\nwaits for " + fmt::format("{}", fmt::join(s.input_events, ", "));
     if (s.max_attempts() > 1)
       label += "\nup to " + std::to_string(s.max_attempts()) + " attempts";
     return label;
@@ -156,7 +149,7 @@ private:
         part += " [line]";
       parts.push_back(part + " " + predicate_in_parens(policy.when));
     }
-    return join(parts, ", ");
+    return fmt::format("{}", fmt::join(parts, ", "));
   }
 
   const flow& flow_;

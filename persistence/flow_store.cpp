@@ -29,26 +29,32 @@ std::string what_policy(const std::string& name) {
   return "policies/" + quote(name);
 }
 
-caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
-  policy_library result;
-  auto err = txn.scan(
-    db.policies, "", [&](std::string_view key, std::string_view value) {
-      auto p = decode<library_policy>(value, what_policy(std::string{key}));
-      if (!p) {
-        // Listed as damaged: it holds up only the flows
-        // that use it.
-        library_policy damaged;
+/// Every record of `dbi`, in key order. One that cannot be read is listed
+/// by its key with why (`damaged`): it holds up only what uses it.
+template <class Record>
+caf::expected<std::vector<Record>>
+read_all(lmdb_txn& txn, MDB_dbi dbi, std::string (*what)(const std::string&)) {
+  std::vector<Record> result;
+  auto err =
+    txn.scan(dbi, "", [&](std::string_view key, std::string_view value) {
+      auto record = decode<Record>(value, what(std::string{key}));
+      if (record) {
+        result.push_back(std::move(*record));
+      } else {
+        Record damaged;
         damaged.name = std::string{key};
-        damaged.damaged = describe(p.error());
+        damaged.damaged = describe(record.error());
         result.push_back(std::move(damaged));
-        return true;
       }
-      result.push_back(std::move(*p));
       return true;
     });
   if (err)
     return err;
   return result;
+}
+
+caf::expected<policy_library> read_library(lmdb_txn& txn, store& db) {
+  return read_all<library_policy>(txn, db.policies, what_policy);
 }
 
 /// The definition of the flow's latest frozen version ("" if none).
@@ -200,24 +206,7 @@ caf::expected<std::vector<flow_record>> flow_store::list() {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  std::vector<flow_record> result;
-  auto err =
-    txn->scan(db_.flows, "", [&](std::string_view key, std::string_view value) {
-      auto record = decode<flow_record>(value, what_flow(std::string{key}));
-      if (!record) {
-        // Listed as damaged; the others stay usable.
-        flow_record damaged;
-        damaged.name = std::string{key};
-        damaged.damaged = describe(record.error());
-        result.push_back(std::move(damaged));
-        return true;
-      }
-      result.push_back(std::move(*record));
-      return true;
-    });
-  if (err)
-    return err;
-  return result;
+  return read_all<flow_record>(*txn, db_.flows, what_flow);
 }
 
 caf::error flow_store::scan(

@@ -326,8 +326,28 @@ TEST_CASE("replay and the live run agree through a pause, a resume and a "
   CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
         == journey_state::completed);
   fx.engine->flush();
-  for (const auto* id : {"SO-1001", "SO-1004"})
+  // The same outcome, and the same course: the replay holds where the
+  // live journey held.
+  auto states = [](const std::vector<timeline_entry>& timeline) {
+    std::vector<std::string> result;
+    for (const auto& e : timeline)
+      if (e.kind == "state_changed")
+        result.push_back(e.detail);
+    return result;
+  };
+  for (const auto* id : {"SO-1001", "SO-1004"}) {
+    INFO(id);
     check_replay_agrees(*fx.engine, id, invoice_flow);
+    auto report = fx.engine->replay(id, std::string{invoice_flow});
+    REQUIRE(report);
+    CHECK(states(report->timeline)
+          == states(*fx.engine->timeline(id, invoice_flow, 1)));
+  }
+  auto course = fx.engine->replay("SO-1001", std::string{invoice_flow});
+  CHECK(states(course->timeline)
+        == std::vector<std::string>{"journey is waiting", "journey is paused",
+                                    "journey is running",
+                                    "journey is completed"});
   // The live journal of SO-1001 holds what the replay had to go through.
   auto kinds = kinds_of("SO-1001");
   // One in the store was not there to hear the pause; the event woke it
