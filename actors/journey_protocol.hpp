@@ -62,11 +62,10 @@ using save_failed_atom = caf::atom_constant<caf::atom("savefail")>;
 using saved_waiting_atom = caf::atom_constant<caf::atom("savedwait")>;
 /// To a branch's parent: the branch ended (failed or not).
 using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
-/// To a supervisor from a journey: may it leave memory (it waits)? And,
-/// with count_atom, how many did.
+/// To a supervisor from a journey: may it leave memory (it waits)?
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// To a supervisor from a journey: it is held by a pause (true) or no
-/// longer (false). And, with count_atom, how many are.
+/// longer (false).
 using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// What a branch did since its last report: its new state, the steps that

@@ -270,7 +270,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       for (const auto& id : ids)
         deliver(self, id, caf::make_message(cancel_atom::value));
     },
-    [self](count_atom) {
+    [self](count_running_atom) {
       std::size_t running = 0;
       for (const auto& kv : self->state.journeys)
         if (kv.second.actor)
@@ -285,8 +285,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       else if (st.orders.count(sender) > 0) // not a journey that ended
         st.held.insert(sender);
     },
-    [self](count_atom, held_atom) { return self->state.held.size(); },
-    [self](count_atom, passivate_atom) {
+    [self](count_held_atom) { return self->state.held.size(); },
+    [self](count_passivated_atom) {
       std::size_t sleeping = 0;
       for (const auto& kv : self->state.journeys)
         if (!kv.second.actor)

@@ -26,9 +26,9 @@
 //                                               --cancel-in-flight: cancel
 //                                               every journey, and those that
 //                                               start later in an older epoch
-//   (count_atom) -> std::size_t                 journeys running as actors
-//   (count_atom, passivate_atom) -> std::size_t journeys passivated
-//   (count_atom, held_atom) -> std::size_t      journeys held by a pause
+//   (count_running_atom) -> std::size_t        journeys running as actors
+//   (count_passivated_atom) -> std::size_t     journeys passivated
+//   (count_held_atom) -> std::size_t           journeys held by a pause
 //   (journey_atom, order_id) -> caf::actor      the order's journey actor, if
 //                                               it is running (for inspection)
 // From its journeys: see journey_protocol.hpp.
@@ -45,9 +45,12 @@ namespace orca {
 
 /// The flow stopped with --cancel-in-flight (with the new cancel epoch).
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
-/// How many journeys: running, or with passivate_atom / held_atom, those
-/// passivated / held by a pause.
-using count_atom = caf::atom_constant<caf::atom("count")>;
+/// How many journeys run as actors.
+using count_running_atom = caf::atom_constant<caf::atom("crunning")>;
+/// How many journeys wait in the store (passivated).
+using count_passivated_atom = caf::atom_constant<caf::atom("cpassive")>;
+/// How many journeys are held by a pause.
+using count_held_atom = caf::atom_constant<caf::atom("cheld")>;
 /// The actor of an order's running journey, for inspection.
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
 /// A journey found waiting in the store: the supervisor keeps its slot.

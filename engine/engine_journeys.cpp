@@ -328,14 +328,15 @@ caf::expected<std::size_t> Engine::impl::count_on(const caf::actor& sup,
   auto on_error = [&](caf::error& err) { result = std::move(err); };
   switch (which) {
     case journey_count::running:
-      self->request(sup, limit, count_atom::value).receive(on_count, on_error);
+      self->request(sup, limit, count_running_atom::value)
+        .receive(on_count, on_error);
       break;
     case journey_count::passivated:
-      self->request(sup, limit, count_atom::value, passivate_atom::value)
+      self->request(sup, limit, count_passivated_atom::value)
         .receive(on_count, on_error);
       break;
     case journey_count::held:
-      self->request(sup, limit, count_atom::value, held_atom::value)
+      self->request(sup, limit, count_held_atom::value)
         .receive(on_count, on_error);
       break;
   }

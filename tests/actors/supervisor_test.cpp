@@ -172,13 +172,13 @@ struct supervised {
   }
 
   std::size_t running() {
-    return ask<std::size_t>(count_atom::value);
+    return ask<std::size_t>(count_running_atom::value);
   }
   std::size_t passivated() {
-    return ask<std::size_t>(count_atom::value, passivate_atom::value);
+    return ask<std::size_t>(count_passivated_atom::value);
   }
   std::size_t held() {
-    return ask<std::size_t>(count_atom::value, held_atom::value);
+    return ask<std::size_t>(count_held_atom::value);
   }
 
   std::vector<std::string> step_names(const std::string& order_id) const {
