@@ -30,6 +30,10 @@ public:
   }
 
   caf::behavior make_behavior() override {
+    if (ctx_.services->stopping) {
+      quit(caf::exit_reason::user_shutdown);
+      return {};
+    }
     runner().on_restore();
     changed();
     return path_handlers();

@@ -4,6 +4,7 @@
 // the place journeys are written to. Created by the engine before any actor
 // and destroyed after all of them; every member is thread-safe.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,10 @@ struct journey_services {
   bool passivate_waiting = true;
   /// The time limit of a provider call attempt whose step sets none.
   uint32_t default_timeout_ms = 30000;
+  /// The node is stopping: a journey or branch actor that has not begun
+  /// quits at once instead of running. (Its stored state, saved before the
+  /// order or event was acknowledged, resumes it when the node opens next.)
+  std::atomic<bool> stopping{false};
 };
 
 using services_ptr = std::shared_ptr<journey_services>;

@@ -13,6 +13,17 @@ namespace orca {
 
 namespace {
 
+/// An exit message in the urgent part of `whom`'s mailbox: it is handled
+/// before the messages that wait there (CAF takes exit_msg by its type,
+/// whatever its priority).
+void send_urgent_exit(caf::event_based_actor* self, const caf::actor& whom) {
+  // Sent from the actor, not anonymously: an anonymous send schedules its
+  // receiver through the scheduler's central queue, whose lock a hundred
+  // thousand sends in a row contend for with the workers.
+  self->send<caf::message_priority::high>(
+    whom, caf::exit_msg{self->address(), caf::exit_reason::user_shutdown});
+}
+
 /// One order's journey on this flow version: running as an actor, or
 /// passivated (in the store only) until something wakes it.
 struct journey_slot {
@@ -159,7 +170,7 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (const auto& kv : self->state.journeys)
       if (kv.second.actor)
-        self->send_exit(kv.second.actor, caf::exit_reason::user_shutdown);
+        send_urgent_exit(self, kv.second.actor);
     self->quit(msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& down) {
@@ -307,6 +318,11 @@ caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,
                             uint32_t version, bool paused) {
   return system.spawn(supervisor, std::move(services), std::move(model),
                       std::move(flow_time), version, paused);
+}
+
+void stop_now(const caf::actor& actor) {
+  caf::anon_send<caf::message_priority::high>(
+    actor, caf::exit_msg{caf::actor_addr{}, caf::exit_reason::user_shutdown});
 }
 
 } // namespace orca

@@ -58,6 +58,13 @@ using park_atom = caf::atom_constant<caf::atom("park")>;
 /// A journey moved to this version by a resume: run it from the store.
 using move_in_atom = caf::atom_constant<caf::atom("movein")>;
 
+/// Stops `actor` for a node that stops (a supervisor stops its journeys
+/// with it the same way), before it handles what already waits in its
+/// mailbox: that work would only be done again from the store when the node
+/// opens next (every journey resumes from its last saved snapshot; provider
+/// calls repeat with the same idempotency keys).
+void stop_now(const caf::actor& actor);
+
 /// `flow_time` is the flow's own time, shared by the supervisors of all its
 /// versions; passivated journeys wake when it reaches their deadlines.
 caf::actor spawn_supervisor(caf::actor_system& system, services_ptr services,

@@ -108,18 +108,22 @@ void Engine::impl::stop() {
   if (stopped || !system)
     return;
   stopped = true;
-  // Let queued intakes finish (their callbacks start journeys), then stop
-  // every actor, then commit the snapshots they left.
-  writer->flush();
+  // Stop every actor, then commit what is queued. Nothing waits for the
+  // commits first: what an order or event needed to be acknowledged is
+  // stored already, and journeys resume from their snapshots, so the work
+  // still queued in mailboxes would only be done again from the store next
+  // time. Journeys spawned but not begun quit rather than run; the other
+  // actors stop before what waits in their mailboxes (stop_now).
+  services->stopping = true;
   {
     std::lock_guard<std::mutex> guard{mutex};
     for (const auto& kv : supervisors)
-      caf::anon_send_exit(kv.second, caf::exit_reason::user_shutdown);
+      stop_now(kv.second);
   }
   for (const auto& p : services->providers.list())
-    caf::anon_send_exit(p.adapter, caf::exit_reason::user_shutdown);
+    stop_now(p.adapter);
   if (sweeper)
-    caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
+    stop_now(sweeper);
   system->await_all_actors_done();
   writer.reset();
   subscribers.reset();
