@@ -294,6 +294,25 @@ int main(int argc, char** argv) {
     }
     if (unbounded && !open_loop)
       was_busy(); // paces the first offers by the node's back-pressure
+    // What the node answered busy goes again before anything new, so that
+    // its latency is the node's, not the length of the run.
+    std::vector<std::size_t> again;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      again.swap(refused);
+    }
+    if (!again.empty() && was_busy()) {
+      // Busy still: they wait for the next batch.
+      std::lock_guard<std::mutex> guard{mutex};
+      refused.insert(refused.end(), again.begin(), again.end());
+      again.clear();
+    }
+    for (std::size_t at = 0; at < again.size(); at += opts.batch) {
+      auto end = std::min(again.size(), at + opts.batch);
+      offer(std::vector<std::size_t>(
+        again.begin() + static_cast<std::ptrdiff_t>(at),
+        again.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
     std::vector<std::size_t> numbers(count);
     if (!open_loop)
       now = clock_type::now();
