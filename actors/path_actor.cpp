@@ -121,6 +121,12 @@ void path_actor::call_provider(const path_state& p, const step& s,
         changed();
       },
       [this, token](caf::error& err) {
+        if (ctx_.services->stopping) {
+          // The provider stopped with the node: not a failed attempt. The
+          // call is made again from the journey's snapshot next time.
+          quit(caf::exit_reason::user_shutdown);
+          return;
+        }
         runner().on_reply(
           token,
           provider_reply::failure("provider unreachable: " + describe(err),

@@ -204,8 +204,10 @@ TEST_CASE("orders accepted just before a stop all finish once the node opens "
           "again") {
   // The stop does not wait for journeys to get anywhere: those not begun
   // quit unrun, the others stop before what waits in their mailboxes. Each
-  // resumes from what the store has.
-  engine_fixture fx{with_notify()};
+  // resumes from what the store has. On the system clock: the manual one
+  // moves whenever the engine looks idle, and a restored call's time limit
+  // could run out before its answer comes.
+  engine_fixture fx{with_notify(), true};
   fx.publish(R"({"name": "Tell", "type": "order", "steps": [
     {"action": "validate_order_header", "name": "Check"},
     {"action": "custom", "name": "Tell", "provider": "notify"}]})");
@@ -222,7 +224,11 @@ TEST_CASE("orders accepted just before a stop all finish once the node opens "
   fx.close();
 
   fx.open(with_notify());
-  for (std::size_t i = 0; i < n; ++i)
-    CHECK(fx.wait_terminal("T-" + std::to_string(i), "Tell").state
-          == journey_state::completed);
+  // None failed: a call cut off by the stop (its provider stopped with the
+  // node) is not a failed attempt.
+  for (std::size_t i = 0; i < n; ++i) {
+    auto r = fx.wait_terminal("T-" + std::to_string(i), "Tell");
+    INFO(to_json(r));
+    CHECK(r.state == journey_state::completed);
+  }
 }
