@@ -304,6 +304,8 @@ TEST_CASE("replay and the live run agree through a pause, a resume and a "
             == submit_status::accepted);
   fx.wait_state("SO-1001", invoice_flow, journey_state::waiting);
   fx.wait_state("SO-1004", invoice_flow, journey_state::waiting);
+  if (!in_memory)
+    fx.wait_passivated(invoice_flow, 1, 2); // in the store, not on their way
   // While the flow is paused, SO-1001's event arrives (its journey takes
   // it in but holds, paused) and SO-1004 is cancelled.
   REQUIRE_FALSE(fx.engine->pause_flow(invoice_flow));
