@@ -30,10 +30,8 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    if (ctx_.services->stopping) {
-      quit(caf::exit_reason::user_shutdown);
+    if (quit_if_stopping())
       return {};
-    }
     runner().on_restore();
     changed();
     return path_handlers();

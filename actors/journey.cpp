@@ -31,10 +31,8 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    if (ctx_.services->stopping) {
-      quit(caf::exit_reason::user_shutdown);
+    if (quit_if_stopping())
       return {};
-    }
     ctx_.journey = caf::actor_cast<caf::actor>(this);
     caf::behavior behavior = path_handlers().or_else(
       [this](path_report& report) {

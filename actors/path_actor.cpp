@@ -121,12 +121,10 @@ void path_actor::call_provider(const path_state& p, const step& s,
         changed();
       },
       [this, token](caf::error& err) {
-        if (ctx_.services->stopping) {
-          // The provider stopped with the node: not a failed attempt. The
-          // call is made again from the journey's snapshot next time.
-          quit(caf::exit_reason::user_shutdown);
+        // A provider that stopped with the node: not a failed attempt. The
+        // call is made again from the journey's snapshot next time.
+        if (quit_if_stopping())
           return;
-        }
         runner().on_reply(
           token,
           provider_reply::failure("provider unreachable: " + describe(err),
@@ -182,6 +180,13 @@ void path_actor::tell_children(const caf::message& msg) {
     send(kv.second, msg);
   if (!children_.empty())
     children_told();
+}
+
+bool path_actor::quit_if_stopping() {
+  if (!ctx_.services->stopping)
+    return false;
+  quit(caf::exit_reason::user_shutdown);
+  return true;
 }
 
 void path_actor::signalled(journal_kind signal, const std::string& type,

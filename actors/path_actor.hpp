@@ -102,6 +102,10 @@ protected:
   /// Spawns one child path actor, linked to this one.
   caf::actor spawn_child(path_state start);
 
+  /// Quits unrun if the node is stopping (journey_services::stopping), for
+  /// make_behavior; true if it did.
+  bool quit_if_stopping();
+
   /// Takes in a signal (journey_signals::take): journals it if it is news,
   /// passes `forward` on to the children, and lets the path act on it.
   void signalled(journal_kind signal, const std::string& type,
