@@ -258,6 +258,14 @@ int main(int argc, char** argv) {
       });
   };
 
+  // The batch of `numbers` that starts at `at`.
+  auto batch_of = [&](const std::vector<std::size_t>& numbers, std::size_t at) {
+    auto end = std::min(numbers.size(), at + opts.batch);
+    return std::vector<std::size_t>(
+      numbers.begin() + static_cast<std::ptrdiff_t>(at),
+      numbers.begin() + static_cast<std::ptrdiff_t>(end));
+  };
+
   // Whether the node answered busy since the last call; if so, pauses
   // briefly so that offers follow the node's pace.
   std::size_t busy_seen = 0;
@@ -307,12 +315,8 @@ int main(int argc, char** argv) {
       refused.insert(refused.end(), again.begin(), again.end());
       again.clear();
     }
-    for (std::size_t at = 0; at < again.size(); at += opts.batch) {
-      auto end = std::min(again.size(), at + opts.batch);
-      offer(std::vector<std::size_t>(
-        again.begin() + static_cast<std::ptrdiff_t>(at),
-        again.begin() + static_cast<std::ptrdiff_t>(end)));
-    }
+    for (std::size_t at = 0; at < again.size(); at += opts.batch)
+      offer(batch_of(again, at));
     std::vector<std::size_t> numbers(count);
     if (!open_loop)
       now = clock_type::now();
@@ -334,7 +338,6 @@ int main(int argc, char** argv) {
       again.swap(refused);
     }
     for (std::size_t at = 0; at < again.size(); at += opts.batch) {
-      auto end = std::min(again.size(), at + opts.batch);
       if (was_busy()) {
         // Still busy: give the rest back and wait a little.
         std::lock_guard<std::mutex> guard{mutex};
@@ -343,9 +346,7 @@ int main(int argc, char** argv) {
                        again.end());
         break;
       }
-      offer(std::vector<std::size_t>(
-        again.begin() + static_cast<std::ptrdiff_t>(at),
-        again.begin() + static_cast<std::ptrdiff_t>(end)));
+      offer(batch_of(again, at));
     }
   }
   auto elapsed =
