@@ -80,6 +80,9 @@ struct journey_query {
   std::optional<std::string> flow;
   std::optional<journey_state> state;
   std::size_t limit = 0; ///< 0: no limit
+  /// Only journeys after this one in the listing's order (order id, flow,
+  /// version): the next page after a page that ended with it.
+  std::optional<journey_id> after;
 };
 
 /// What a replay found: the journey as recorded and as replayed.
@@ -298,6 +301,9 @@ public:
 private:
   caf::expected<std::vector<journey_record>>
   list_journeys_with(const std::string& prefix, const journey_query& q);
+  /// A listing by flow or state, read from the journey_states index.
+  caf::expected<std::vector<journey_record>>
+  list_indexed(const journey_query& q);
 
   explicit Engine(std::unique_ptr<impl> state);
   std::unique_ptr<impl> impl_;

@@ -25,12 +25,16 @@ Engine::list_journeys(const journey_query& q) {
 
 caf::expected<std::vector<journey_record>>
 Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
+  if (prefix.empty() && (q.flow || q.state))
+    return list_indexed(q);
   std::vector<journey_record> result;
   caf::error failure;
   auto err = impl_->journeys->scan(
     prefix,
     [&](const std::optional<journey_id>& id,
         caf::expected<journey_snapshot> snap) {
+      if (q.after && id && !(q.after->key() < id->key()))
+        return true;
       if (snap) {
         if (q.flow && snap->flow != *q.flow)
           return true;
@@ -48,11 +52,38 @@ Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
         return true;
       result.push_back(std::move(*record));
       return q.limit == 0 || result.size() < q.limit;
-    });
+    },
+    q.after ? q.after->key() : std::string{});
   if (err)
     return err;
   if (failure)
     return failure;
+  return result;
+}
+
+caf::expected<std::vector<journey_record>>
+Engine::list_indexed(const journey_query& q) {
+  auto ids = impl_->journeys->indexed(q.flow, q.state, q.after, q.limit);
+  if (!ids)
+    return ids.error();
+  std::vector<journey_record> result;
+  result.reserve(ids->size());
+  for (const auto& id : *ids) {
+    auto snap = impl_->journeys->load_snapshot(id);
+    if (!snap
+        && orca_code(snap.error())
+          == static_cast<uint8_t>(errc::no_such_journey))
+      continue; // gone since the index was read
+    auto record = impl_->record_of(id, std::move(snap));
+    if (!record)
+      return record.error();
+    // The index is written with the record; a record that does not read is
+    // shown as it reads now, and only where it still belongs.
+    if ((q.state && record->state != *q.state)
+        || (q.flow && record->flow != *q.flow))
+      continue;
+    result.push_back(std::move(*record));
+  }
   return result;
 }
 

@@ -10,9 +10,11 @@ namespace orca::format {
 
 /// Version of the store as a whole, kept under `meta_store_format_key` in
 /// the meta database. A store whose version is newer than this is refused.
-/// History: 1 = first format; 2 = the policies database. A store of format
-/// 1 is brought to 2 when opened (the database is created empty).
-constexpr uint32_t store_format_version = 2;
+/// History: 1 = first format; 2 = the policies database; 3 = the
+/// journey_states index. An older store is brought to the current format
+/// when opened: new databases are created, and the index is built from the
+/// journeys the store holds.
+constexpr uint32_t store_format_version = 3;
 
 // LMDB named databases.
 constexpr const char* db_meta = "meta";
@@ -24,6 +26,7 @@ constexpr const char* db_journal = "journal";
 constexpr const char* db_provider_calls = "provider_calls";
 constexpr const char* db_journal_expiry = "journal_expiry";
 constexpr const char* db_policies = "policies";
+constexpr const char* db_journey_states = "journey_states";
 
 constexpr unsigned max_databases = 16;
 

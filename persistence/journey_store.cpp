@@ -1,5 +1,8 @@
 #include "persistence/journey_store.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "persistence/record_scan.hpp"
 
 namespace orca {
@@ -205,16 +208,93 @@ journey_store::load_for_restart(const journey_id& id) {
 caf::error journey_store::scan(
   const std::string& prefix,
   const std::function<bool(const std::optional<journey_id>&,
-                           caf::expected<journey_snapshot>)>& f) {
+                           caf::expected<journey_snapshot>)>& f,
+  const std::string& from) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  return txn->scan(
-    db_.journeys, prefix, [&](std::string_view key, std::string_view value) {
-      auto id = journey_id::from_key(key);
-      auto what = id ? what_journey(*id) : "journeys/" + quote(key);
-      return f(id, decode<journey_snapshot>(value, what));
-    });
+  return txn->scan_from(db_.journeys, prefix, from,
+                        [&](std::string_view key, std::string_view value) {
+                          auto id = journey_id::from_key(key);
+                          auto what =
+                            id ? what_journey(*id) : "journeys/" + quote(key);
+                          return f(id, decode<journey_snapshot>(value, what));
+                        });
+}
+
+caf::expected<std::vector<journey_id>> journey_store::indexed(
+  const std::optional<std::string>& flow, std::optional<journey_state> state,
+  const std::optional<journey_id>& after, std::size_t limit) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  // The first index key at or after `from` (nothing at the end).
+  auto first_from =
+    [&](const std::string& from) -> caf::expected<std::optional<std::string>> {
+    std::optional<std::string> found;
+    auto err = txn->scan_from(db_.journey_states, "", from,
+                              [&](std::string_view key, std::string_view) {
+                                found = std::string{key};
+                                return false;
+                              });
+    if (err)
+      return err;
+    return found;
+  };
+  // Each flow and state the index holds (within the filters) is a run of
+  // keys sorted by order id then version; the runs are merged below.
+  std::vector<std::string> runs;
+  std::string from = flow ? journey_state_prefix(*flow) : std::string{};
+  for (;;) {
+    auto key = first_from(from);
+    if (!key)
+      return key.error();
+    if (!*key)
+      break;
+    auto e = journey_state_entry::from_key(**key);
+    if (!e) {
+      from = **key + '\0'; // not a key of the index's shape: past it
+      continue;
+    }
+    if (flow && e->id.flow != *flow)
+      break;
+    if (!state || e->state == static_cast<uint8_t>(*state))
+      runs.push_back(journey_state_prefix(e->id.flow, e->state));
+    // On to the flow's next state, or to the next flow.
+    auto past_flow = e->id.flow + '\x01';
+    if (!state)
+      from = e->state < 0xFF ? journey_state_prefix(e->id.flow, e->state + 1)
+                             : past_flow;
+    else if (e->state < static_cast<uint8_t>(*state))
+      from = journey_state_prefix(e->id.flow, static_cast<uint8_t>(*state));
+    else
+      from = past_flow;
+  }
+  auto key_order = [](const journey_id& a, const journey_id& b) {
+    return std::tie(a.order_id, a.flow, a.version)
+      < std::tie(b.order_id, b.flow, b.version);
+  };
+  std::vector<journey_id> result;
+  for (const auto& run : runs) {
+    std::size_t taken = 0;
+    auto start = after ? run + after->order_id : run;
+    auto err = txn->scan_from(db_.journey_states, run, start,
+                              [&](std::string_view key, std::string_view) {
+                                auto e = journey_state_entry::from_key(key);
+                                if (!e)
+                                  return true;
+                                if (after && !key_order(*after, e->id))
+                                  return true;
+                                result.push_back(std::move(e->id));
+                                return limit == 0 || ++taken < limit;
+                              });
+    if (err)
+      return err;
+  }
+  std::sort(result.begin(), result.end(), key_order);
+  if (limit > 0 && result.size() > limit)
+    result.resize(limit);
+  return result;
 }
 
 void journey_store::expire_journals(

@@ -92,10 +92,20 @@ public:
   /// Every journey whose key starts with `prefix`, in key order, while `f`
   /// returns true. A damaged record comes as an error, with its id if the
   /// key is readable.
-  caf::error
-  scan(const std::string& prefix,
-       const std::function<bool(const std::optional<journey_id>&,
-                                caf::expected<journey_snapshot>)>& f);
+  /// With `from`, the scan begins at the first key not less than it.
+  caf::error scan(const std::string& prefix,
+                  const std::function<bool(const std::optional<journey_id>&,
+                                           caf::expected<journey_snapshot>)>& f,
+                  const std::string& from = {});
+
+  /// From the journey_states index: the journeys of `flow` (of every flow
+  /// if none) in visible state `state` (in any if none), after `after` if
+  /// given, at most `limit` of them (0: all), in the journeys' key order
+  /// (order id, flow, version).
+  caf::expected<std::vector<journey_id>>
+  indexed(const std::optional<std::string>& flow,
+          std::optional<journey_state> state,
+          const std::optional<journey_id>& after, std::size_t limit);
 
   /// The whole journal of a journey, oldest first.
   caf::expected<std::vector<journal_entry>> journal(const journey_id& id);

@@ -72,6 +72,38 @@ std::optional<journey_id> journey_id::from_key(std::string_view key) {
   return id;
 }
 
+std::string journey_state_prefix(const std::string& flow) {
+  return separated(flow);
+}
+
+std::string journey_state_prefix(const std::string& flow, uint8_t state) {
+  auto key = journey_state_prefix(flow);
+  key.push_back(static_cast<char>(state));
+  return key;
+}
+
+std::string journey_state_key(const std::string& flow, uint8_t state,
+                              const std::string& order_id, uint32_t version) {
+  return numbered(journey_state_prefix(flow, state) + order_id, version);
+}
+
+std::optional<journey_state_entry>
+journey_state_entry::from_key(std::string_view key) {
+  auto first = key.find(format::key_separator);
+  // flow, 0, state, at least one byte of order id, 0, version
+  if (first == std::string_view::npos || key.size() < first + 2 + 1 + 5)
+    return std::nullopt;
+  auto second = key.size() - 5;
+  if (key[second] != format::key_separator)
+    return std::nullopt;
+  journey_state_entry e;
+  e.state = static_cast<uint8_t>(key[first + 1]);
+  e.id.flow = std::string{key.substr(0, first)};
+  e.id.order_id = std::string{key.substr(first + 2, second - first - 2)};
+  e.id.version = static_cast<uint32_t>(get_be(key, second + 1, 4));
+  return e;
+}
+
 std::string journal_key(const std::string& journey_key, uint32_t n) {
   return numbered(journey_key, n);
 }

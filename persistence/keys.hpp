@@ -45,6 +45,24 @@ struct journey_id {
   static std::optional<journey_id> from_key(std::string_view key);
 };
 
+/// journey_states: flow name, 0, the journey's visible state (u8), order
+/// id, 0, version (u32). The index of journeys by flow and state; within
+/// one flow and state its keys sort as the journeys' own do.
+std::string journey_state_key(const std::string& flow, uint8_t state,
+                              const std::string& order_id, uint32_t version);
+
+/// Prefix of the journey_states keys of a flow, and of one of its states.
+std::string journey_state_prefix(const std::string& flow);
+std::string journey_state_prefix(const std::string& flow, uint8_t state);
+
+/// The parts of a journey_states key, if it is one.
+struct journey_state_entry {
+  uint8_t state = 0;
+  journey_id id;
+
+  static std::optional<journey_state_entry> from_key(std::string_view key);
+};
+
 /// journal: journey key, 0, chunk number (u32).
 std::string journal_key(const std::string& journey_key, uint32_t n);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "persistence/format.hpp"
+#include "persistence/journey_index.hpp"
 #include "persistence/keys.hpp"
 
 namespace orca {
@@ -68,12 +69,43 @@ lmdb_txn::get(MDB_dbi db, std::string_view key) {
     std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
 }
 
+caf::expected<std::string> lmdb_txn::indexed_at(std::string_view key) {
+  auto current = get(index_->of, key);
+  if (!current)
+    return current.error();
+  if (!*current)
+    return std::string{};
+  return index_->key_of(key, **current);
+}
+
+caf::error lmdb_txn::reindex(const std::string& before,
+                             const std::string& after) {
+  if (before == after)
+    return caf::none;
+  if (!before.empty())
+    if (auto err = del(index_->in, before))
+      return err;
+  if (!after.empty())
+    return put(index_->in, after, {});
+  return caf::none;
+}
+
 caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
                          std::string_view value) {
+  std::string before;
+  bool indexed = index_ != nullptr && db == index_->of;
+  if (indexed) {
+    auto at = indexed_at(key);
+    if (!at)
+      return at.error();
+    before = std::move(*at);
+  }
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
   if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != MDB_SUCCESS)
     return lmdb_error("mdb_put", rc);
+  if (indexed)
+    return reindex(before, index_->key_of(key, value));
   return caf::none;
 }
 
@@ -86,14 +118,27 @@ caf::expected<bool> lmdb_txn::put_new(MDB_dbi db, std::string_view key,
     return false;
   if (rc != MDB_SUCCESS)
     return lmdb_error("mdb_put", rc);
+  if (index_ != nullptr && db == index_->of)
+    if (auto err = reindex({}, index_->key_of(key, value)))
+      return err;
   return true;
 }
 
 caf::error lmdb_txn::del(MDB_dbi db, std::string_view key) {
+  std::string before;
+  bool indexed = index_ != nullptr && db == index_->of;
+  if (indexed) {
+    auto at = indexed_at(key);
+    if (!at)
+      return at.error();
+    before = std::move(*at);
+  }
   MDB_val k = to_val(key);
   int rc = mdb_del(txn_, db, &k, nullptr);
   if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
     return lmdb_error("mdb_del", rc);
+  if (indexed)
+    return reindex(before, {});
   return caf::none;
 }
 
@@ -151,6 +196,9 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& dir,
   mdb_reader_check(result->env_, &dead);
   if (auto err = result->open_databases())
     return err;
+  if (result->index_missing_)
+    if (auto err = result->build_index())
+      return err;
   return result;
 }
 
@@ -194,7 +242,7 @@ caf::expected<lmdb_txn> store::begin_read() {
   }
   if (rc != MDB_SUCCESS)
     return lmdb_error("mdb_txn_begin", rc);
-  return lmdb_txn{txn, std::move(open)};
+  return lmdb_txn{txn, std::move(open), nullptr};
 }
 
 caf::expected<lmdb_txn> store::begin_write() {
@@ -202,7 +250,7 @@ caf::expected<lmdb_txn> store::begin_write() {
   MDB_txn* txn = nullptr;
   if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn); rc != MDB_SUCCESS)
     return lmdb_error("mdb_txn_begin", rc);
-  return lmdb_txn{txn, std::move(open)};
+  return lmdb_txn{txn, std::move(open), index_missing_ ? nullptr : &index_};
 }
 
 std::size_t store::map_size() const {
@@ -271,11 +319,13 @@ caf::error store::open_databases() {
     {format::db_provider_calls, &provider_calls},
     {format::db_journal_expiry, &journal_expiry},
     {format::db_policies, &policies},
+    {format::db_journey_states, &journey_states},
   };
   for (auto& db : dbs)
     if (int rc = mdb_dbi_open(txn->native(), db.name, MDB_CREATE, db.handle);
         rc != MDB_SUCCESS)
       return lmdb_error("mdb_dbi_open", rc);
+  index_ = {journeys, journey_states, &journey_state_index_key};
   auto stored = txn->get(meta, format::meta_store_format_key);
   if (!stored)
     return stored.error();
@@ -296,14 +346,64 @@ caf::error store::open_databases() {
                           + std::to_string(version)
                           + "; this build of Orca reads versions up to "
                           + std::to_string(format::store_format_version));
-    // Older formats lack only databases, which are created above: the
-    // store is of the current format now (and older builds refuse it).
-    if (version < format::store_format_version)
-      if (auto err = txn->put(meta, format::meta_store_format_key,
-                              encode_u32(format::store_format_version)))
-        return err;
+    // Older formats lack databases, which are created above, and the
+    // index, which is built next; then the store is of the current format
+    // (and older builds refuse it).
+    index_missing_ = version < format::store_format_version;
   }
   return txn->commit();
+}
+
+caf::error store::build_index() {
+  // An earlier attempt may have stopped half-way, and an older build may
+  // have written journeys since: the index starts empty.
+  {
+    auto txn = begin_write();
+    if (!txn)
+      return txn.error();
+    if (int rc = mdb_drop(txn->native(), journey_states, 0); rc != MDB_SUCCESS)
+      return lmdb_error("mdb_drop", rc);
+    if (auto err = txn->commit())
+      return err;
+  }
+  // Bounded transactions: a large store would not fit one's dirty pages.
+  constexpr std::size_t per_txn = 100000;
+  std::string next; // the first journey not indexed yet ("": the first)
+  for (bool done = false; !done;) {
+    // Runs again after the map grew, so it changes nothing outside.
+    auto last = write([&](lmdb_txn& txn) -> caf::expected<std::string> {
+      std::vector<std::string> keys;
+      std::string stopped_at;
+      std::size_t seen = 0;
+      auto scanned = txn.scan_from(
+        journeys, "", next, [&](std::string_view key, std::string_view value) {
+          if (seen++ == per_txn) {
+            stopped_at = std::string{key};
+            return false;
+          }
+          if (auto at = index_.key_of(key, value); !at.empty())
+            keys.push_back(std::move(at));
+          return true;
+        });
+      if (scanned)
+        return scanned;
+      // Written after the scan: a write would move the cursor's pages.
+      for (const auto& key : keys)
+        if (auto e = txn.put(journey_states, key, {}))
+          return e;
+      if (stopped_at.empty())
+        if (auto e = txn.put(meta, format::meta_store_format_key,
+                             encode_u32(format::store_format_version)))
+          return e;
+      return stopped_at;
+    });
+    if (!last)
+      return last.error();
+    done = last->empty();
+    next = std::move(*last);
+  }
+  index_missing_ = false;
+  return caf::none;
 }
 
 } // namespace orca

@@ -6,6 +6,7 @@
 // transactions are serialised by LMDB and must be committed on the thread
 // that began them).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -26,10 +27,19 @@ namespace orca {
 /// becomes errc::storage_full, everything else errc::storage_failure.
 caf::error lmdb_error(const char* call, int rc);
 
+/// A database kept in step with another by every write through lmdb_txn:
+/// for each record of `of`, `in` holds the key `key_of(key, value)` with an
+/// empty value (none where key_of gives "": a record it cannot read).
+struct secondary_index {
+  MDB_dbi of = 0;
+  MDB_dbi in = 0;
+  std::string (*key_of)(std::string_view key, std::string_view value) = nullptr;
+};
+
 class lmdb_txn {
 public:
   lmdb_txn(lmdb_txn&& other) noexcept
-      : txn_(other.txn_), open_(std::move(other.open_)) {
+      : txn_(other.txn_), open_(std::move(other.open_)), index_(other.index_) {
     other.txn_ = nullptr;
   }
   lmdb_txn& operator=(lmdb_txn&&) = delete;
@@ -41,6 +51,7 @@ public:
   caf::expected<std::optional<std::string_view>> get(MDB_dbi db,
                                                      std::string_view key);
 
+  /// Writes also keep the store's secondary index in step.
   caf::error put(MDB_dbi db, std::string_view key, std::string_view value);
 
   /// Puts only if `key` is absent; returns false (and writes nothing) if it
@@ -54,7 +65,14 @@ public:
   /// Calls `f(key, value)` for every entry whose key starts with `prefix`, in
   /// key order, while `f` returns true.
   template <class F>
-  caf::error scan(MDB_dbi db, std::string_view prefix, F&& f);
+  caf::error scan(MDB_dbi db, std::string_view prefix, F&& f) {
+    return scan_from(db, prefix, prefix, std::forward<F>(f));
+  }
+
+  /// As scan, from the first key not less than `from`.
+  template <class F>
+  caf::error scan_from(MDB_dbi db, std::string_view prefix,
+                       std::string_view from, F&& f);
 
   caf::error commit();
 
@@ -64,16 +82,24 @@ public:
 
 private:
   friend class store;
-  lmdb_txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> open)
-      : txn_(txn), open_(std::move(open)) {
+  lmdb_txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> open,
+           const secondary_index* index)
+      : txn_(txn), open_(std::move(open)), index_(index) {
   }
 
   caf::error open_cursor(MDB_dbi db, MDB_cursor** cursor);
+
+  /// Where `key` of the indexed database is in the index now ("": nowhere).
+  caf::expected<std::string> indexed_at(std::string_view key);
+  /// Moves an index entry from `before` to `after` ("" for none).
+  caf::error reindex(const std::string& before, const std::string& after);
 
   MDB_txn* txn_;
   /// Held while the transaction is open, so that the map is never resized
   /// under it.
   std::shared_lock<std::shared_mutex> open_;
+  /// The store's index, kept by a write transaction; null in a read one.
+  const secondary_index* index_;
 };
 
 class store {
@@ -170,10 +196,15 @@ public:
   MDB_dbi provider_calls = 0;
   MDB_dbi journal_expiry = 0;
   MDB_dbi policies = 0;
+  /// Journeys by flow and state, kept by every write to `journeys`.
+  MDB_dbi journey_states = 0;
 
 private:
   store() = default;
   caf::error open_databases();
+  /// Fills the index from the journeys a store of an older format holds,
+  /// in transactions of bounded size, then marks the store current.
+  caf::error build_index();
 
   caf::error lock_directory();
 
@@ -188,6 +219,9 @@ private:
   mutable std::shared_mutex resizing_;
   std::atomic<bool> full_{false};
   std::atomic<int64_t> last_probe_ms_{0};
+  secondary_index index_;
+  /// The index must be built before the store is used (an older format).
+  bool index_missing_ = false;
 };
 
 // -- template implementation --------------------------------------------------
@@ -216,15 +250,17 @@ auto store::write(F&& f) -> std::invoke_result_t<F&, lmdb_txn&> {
 }
 
 template <class F>
-caf::error lmdb_txn::scan(MDB_dbi db, std::string_view prefix, F&& f) {
+caf::error lmdb_txn::scan_from(MDB_dbi db, std::string_view prefix,
+                               std::string_view from, F&& f) {
   MDB_cursor* cursor = nullptr;
   if (auto err = open_cursor(db, &cursor))
     return err;
-  MDB_val key{prefix.size(), const_cast<char*>(prefix.data())};
+  auto start = std::max(prefix, from);
+  MDB_val key{start.size(), const_cast<char*>(start.data())};
   MDB_val value{0, nullptr};
-  // LMDB has no empty keys: an empty prefix starts at the first entry.
+  // LMDB has no empty keys: an empty start is the first entry.
   int rc = mdb_cursor_get(cursor, &key, &value,
-                          prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+                          start.empty() ? MDB_FIRST : MDB_SET_RANGE);
   while (rc == MDB_SUCCESS) {
     std::string_view k{static_cast<const char*>(key.mv_data), key.mv_size};
     if (k.substr(0, prefix.size()) != prefix)

@@ -398,6 +398,26 @@ caf::expected<T> decode(std::string_view bytes, const std::string& what) {
   return from_payload<T>(older_payload(payload->first, missing), version, what);
 }
 
+std::optional<journey_state> journey_state_in(std::string_view bytes) {
+  static const std::string what = "journeys";
+  auto payload = detail::unseal(bytes, format::record_tag::journey,
+                                format::journey_record_version, what);
+  if (!payload)
+    return std::nullopt;
+  try {
+    // The first fields of every version: order id, flow, version, state.
+    bounded_input_archive ar{payload->first, payload->second};
+    std::string order_id;
+    std::string flow;
+    uint32_t version = 0;
+    journey_state state = journey_state::received;
+    ar(order_id, flow, version, state);
+    return state;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 #define ORCA_RECORD_KIND(T)                                                    \
   template std::string encode<T>(const T&);                                    \
   template caf::expected<T> decode<T>(std::string_view, const std::string&);

@@ -5,6 +5,7 @@
 // binary archive. Decoding checks all of them, so a truncated or damaged
 // record is reported, never misread. cereal is used in records.cpp only.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,10 @@ std::string encode(const T& record);
 /// in error messages, e.g. `flows/"Order to invoice"`.
 template <class T>
 caf::expected<T> decode(std::string_view bytes, const std::string& what);
+
+/// The state a journey record holds, read from its first fields only (the
+/// envelope is checked in full); nothing if it does not read.
+std::optional<journey_state> journey_state_in(std::string_view bytes);
 
 namespace detail {
 

@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
                  "instead: offer this many orders at once, stop the engine "
                  "as soon as the last is accepted, and report how long the "
                  "stop took and whether every accepted order is stored");
+  app.add_option("--list", opts.list,
+                 "instead: fill the store with this many ended journeys and "
+                 "report how long journey listings by flow and state take");
   app.add_option("--batch", opts.batch, "orders per submission")
     ->capture_default_str();
   app
@@ -157,6 +160,15 @@ int main(int argc, char** argv) {
   if (opts.stop > 0) {
     try {
       return run_stop(opts, templates(opts.orders_file));
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+
+  if (opts.list > 0) {
+    try {
+      return run_list(opts, templates(opts.orders_file));
     } catch (const std::exception& e) {
       std::cerr << "error: " << e.what() << "\n";
       return 1;

@@ -3,8 +3,8 @@
 // What orca-bench's modes share: the options, temporary directories, memory
 // readings and the example orders. The modes live by file:
 // orca_bench.cpp (orders through one engine, the default, and the LMDB
-// ceiling), orca_bench_remote.cpp (--remote) and orca_bench_waiting.cpp
-// (--waiting).
+// ceiling), orca_bench_remote.cpp (--remote), orca_bench_waiting.cpp
+// (--waiting), orca_bench_stop.cpp (--stop) and orca_bench_list.cpp (--list).
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +28,9 @@ struct options {
   double rate = 0;
   /// --stop: orders in flight when the engine is stopped (0: not this mode).
   std::size_t stop = 0;
+  /// --list: journeys in the store when listings are timed (0: not this
+  /// mode).
+  std::size_t list = 0;
   std::size_t threads = 0;
   orca::engine_options::scheduling scheduler =
     orca::engine_options::scheduling::stealing;
@@ -71,6 +74,10 @@ int run_waiting(const options& opts);
 /// --stop: stops the engine with `opts.stop` orders in flight, and reports
 /// how long that took and whether every accepted order is in the store.
 int run_stop(const options& opts, const std::vector<std::string>& tmpl);
+
+/// --list: fills the store with `opts.list` ended journeys and reports how
+/// long listings by flow and state take.
+int run_list(const options& opts, const std::vector<std::string>& tmpl);
 
 /// --remote: submits over loopback through the client library and reports
 /// the acknowledged rate.

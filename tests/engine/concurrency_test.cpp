@@ -41,12 +41,15 @@ TEST_CASE("orders submitted from many threads at once each get one journey") {
         fx.wait_state(id, "Order to invoice", journey_state::waiting);
     }
   fx.engine->flush();
-  auto waiting =
-    fx.engine->list_journeys({std::nullopt, journey_state::waiting, 0});
+  journey_query in_wait;
+  in_wait.state = journey_state::waiting;
+  auto waiting = fx.engine->list_journeys(in_wait);
   REQUIRE(waiting);
   CHECK(waiting->size() == threads * (per_thread - per_thread / 10));
-  auto limited = fx.engine->list_journeys(
-    {std::string{"Order to invoice"}, std::nullopt, 7});
+  journey_query seven;
+  seven.flow = "Order to invoice";
+  seven.limit = 7;
+  auto limited = fx.engine->list_journeys(seven);
   REQUIRE(limited);
   CHECK(limited->size() == 7);
 }
