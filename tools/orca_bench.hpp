@@ -46,6 +46,11 @@ std::string read_file(const std::string& path);
 /// A field of /proc/self/status in bytes ("VmHWM", "VmRSS", "RssAnon").
 std::size_t status_bytes(const std::string& field);
 
+/// Gives the allocator's free memory back to the system, so that a reading
+/// of resident memory counts what is held: tcmalloc's free pages where it
+/// is the allocator, else glibc's malloc_trim.
+void release_free_heap();
+
 /// The process's peak resident memory so far, in bytes.
 std::size_t peak_rss();
 

@@ -5,11 +5,23 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "tools/tool_support.hpp"
 
+// tcmalloc's C interface, weak so that the benchmark also runs on glibc's
+// malloc (under the sanitizers, say).
+extern "C" void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
+
 namespace orca::bench {
+
+void release_free_heap() {
+  if (MallocExtension_ReleaseFreeMemory != nullptr)
+    MallocExtension_ReleaseFreeMemory();
+  else
+    ::malloc_trim(0);
+}
 
 std::string read_file(const std::string& path) {
   auto text = orca::tools::read_input(path); // says why if it cannot

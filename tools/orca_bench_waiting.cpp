@@ -12,7 +12,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <caf/io/all.hpp>
 
@@ -67,7 +66,7 @@ int run_waiting(const options& opts) {
   };
   // The allocator keeps freed memory for reuse; give it back first so that
   // both figures count what is really held.
-  ::malloc_trim(0);
+  release_free_heap();
   auto baseline_anon = status_bytes("RssAnon");
   auto baseline_rss = status_bytes("VmRSS");
   auto start = clock_type::now();
@@ -138,7 +137,7 @@ int run_waiting(const options& opts) {
   wait_parked(*engine, n);
   auto parked_s =
     std::chrono::duration<double>(clock_type::now() - start).count();
-  ::malloc_trim(0);
+  release_free_heap();
   auto anon = status_bytes("RssAnon");
   auto rss = status_bytes("VmRSS");
   fmt::print("orca-bench --waiting: {} journeys waiting for an event\n", n);

@@ -19,6 +19,7 @@ packages=(
   libfmt-dev                 # formatting
   libspdlog-dev              # orcad's logging to stderr
   libssl-dev openssl         # TLS between node and clients; certificates in tests
+  libgoogle-perftools-dev    # tcmalloc, the allocator of orcad and orca-bench
 )
 
 missing=()
