@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
 
 namespace orca {
 
@@ -131,6 +134,72 @@ void group_committer::take_batch(std::vector<write_request>& batch) {
   queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
+namespace {
+
+/// The plain puts of one attempt, held back to its end so that only the
+/// last value of each key is written: a journey saves its snapshot at each
+/// step and runs several steps between two commits.
+class last_puts {
+public:
+  /// Holds `op` (a put) of request `request`, in place of an earlier put
+  /// of the same key.
+  void hold(std::size_t request, const write_op& op) {
+    auto [at, added] = index_.try_emplace({op.db, op.key}, held_.size());
+    if (added)
+      held_.push_back({request, &op});
+    else
+      held_[at->second] = {request, &op};
+  }
+
+  /// Writes the held put of (db, key) now, if there is one: another kind
+  /// of op on that key must see it. Returns the failed request's index.
+  std::optional<std::pair<caf::error, std::size_t>>
+  write_now(lmdb_txn& txn, MDB_dbi db, const std::string& key) {
+    auto at = index_.find({db, key});
+    if (at == index_.end())
+      return std::nullopt;
+    auto put = held_[at->second];
+    held_[at->second].op = nullptr;
+    index_.erase(at);
+    if (auto err = txn.put(put.op->db, put.op->key, put.op->value))
+      return std::make_pair(std::move(err), put.request);
+    return std::nullopt;
+  }
+
+  /// Writes every held put, in key order (LMDB's pages are then visited
+  /// once each, in order).
+  std::optional<std::pair<caf::error, std::size_t>> write_all(lmdb_txn& txn) {
+    std::vector<held> order;
+    order.reserve(held_.size());
+    for (const auto& h : held_)
+      if (h.op != nullptr)
+        order.push_back(h);
+    std::sort(order.begin(), order.end(), [](const held& a, const held& b) {
+      return std::tie(a.op->db, a.op->key) < std::tie(b.op->db, b.op->key);
+    });
+    for (const auto& h : order)
+      if (auto err = txn.put(h.op->db, h.op->key, h.op->value))
+        return std::make_pair(std::move(err), h.request);
+    return std::nullopt;
+  }
+
+private:
+  struct held {
+    std::size_t request;
+    const write_op* op; ///< null once written
+  };
+  using slot = std::pair<MDB_dbi, std::string_view>;
+  struct slot_hash {
+    std::size_t operator()(const slot& s) const noexcept {
+      return std::hash<std::string_view>{}(s.second) ^ s.first;
+    }
+  };
+  std::unordered_map<slot, std::size_t, slot_hash> index_;
+  std::vector<held> held_;
+};
+
+} // namespace
+
 std::optional<group_committer::attempt_failure>
 group_committer::attempt(std::vector<write_request>& batch,
                          std::vector<write_result>& results,
@@ -139,6 +208,7 @@ group_committer::attempt(std::vector<write_request>& batch,
   auto txn = db_.begin_write();
   if (!txn)
     return attempt_failure{txn.error(), whole};
+  last_puts puts;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (settled[i])
       continue;
@@ -147,10 +217,14 @@ group_committer::attempt(std::vector<write_request>& batch,
     result.applied = true;
     caf::error fatal;
     for (auto& op : batch[i].ops) {
+      if (op.what == write_op::kind::put) {
+        puts.hold(i, op);
+        continue;
+      }
+      if (auto failed = puts.write_now(*txn, op.db, op.key))
+        return attempt_failure{std::move(failed->first), failed->second};
       switch (op.what) {
-        case write_op::kind::put:
-          fatal = txn->put(op.db, op.key, op.value);
-          break;
+        case write_op::kind::put: break; // held above
         case write_op::kind::put_new: {
           auto added = txn->put_new(op.db, op.key, op.value);
           if (!added)
@@ -183,6 +257,8 @@ group_committer::attempt(std::vector<write_request>& batch,
       }
     }
   }
+  if (auto failed = puts.write_all(*txn))
+    return attempt_failure{std::move(failed->first), failed->second};
   if (auto err = txn->commit())
     return attempt_failure{std::move(err), whole};
   return std::nullopt;

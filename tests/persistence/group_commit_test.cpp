@@ -82,6 +82,59 @@ TEST_CASE("a write that cannot be applied fails only its own request") {
   CHECK(writer.statistics().commits <= 2);
 }
 
+TEST_CASE("puts of one key in one batch leave the last applied value, and "
+          "other ops on the key see the puts before them") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  auto& s = **db;
+  group_committer writer{s};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  write_request hold;
+  hold.ops.push_back(
+    write_op::modify(s.orders, "hold",
+                     [released](std::optional<std::string_view>)
+                       -> caf::expected<std::optional<std::string>> {
+                       released.wait();
+                       return std::optional<std::string>{"held"};
+                     }));
+  writer.submit(std::move(hold));
+  // Queued behind the held request, all in the next batch.
+  std::vector<std::promise<write_result>> results(6);
+  writer.submit(put(s, "k", "v1", results[0]));
+  writer.submit(put(s, "k", "v2", results[1]));
+  std::string modify_saw;
+  write_request append;
+  append.ops.push_back(
+    write_op::modify(s.orders, "k",
+                     [&modify_saw](std::optional<std::string_view> current)
+                       -> caf::expected<std::optional<std::string>> {
+                       modify_saw = std::string{current.value_or("none")};
+                       return std::optional<std::string>{modify_saw + "+m"};
+                     }));
+  append.done = [&results](const write_result& r) { results[2].set_value(r); };
+  writer.submit(std::move(append));
+  writer.submit(put(s, "k", "v3", results[3]));
+  // The last put of "k" is in a request that fails (its other key is too
+  // long for LMDB): the one before it is what stays.
+  write_request failing;
+  failing.ops.push_back(write_op::put(s.orders, "k", "v4"));
+  failing.ops.push_back(write_op::put(s.orders, std::string(600, 'x'), "v"));
+  failing.done = [&results](const write_result& r) { results[4].set_value(r); };
+  writer.submit(std::move(failing));
+  writer.submit(put(s, "other", "o", results[5]));
+  release.set_value();
+  for (int i = 0; i < 6; ++i) {
+    INFO("request " << i);
+    CHECK(results[i].get_future().get().applied == (i != 4));
+  }
+  CHECK(read(s, "k") == std::optional<std::string>{"v3"});
+  CHECK(read(s, "other") == std::optional<std::string>{"o"});
+  // The modify read the put queued just before it.
+  CHECK(modify_saw == "v2");
+}
+
 TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   temp_dir dir;
   store::options opts;
