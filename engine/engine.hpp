@@ -72,6 +72,8 @@ struct submit_result {
   std::string order_id; ///< empty if the order had no readable id
   submit_status status = submit_status::rejected;
   std::string error; ///< why it was rejected or not taken
+  /// For `rejected`: the code of why (limit_exceeded for a §8 limit).
+  errc reason = errc{};
   /// For `busy`: errc::busy or errc::storage_full, with the reason.
   caf::error refusal;
 };

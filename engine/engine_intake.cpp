@@ -102,6 +102,7 @@ void Engine::submit_async(
       (*results)[i].order_id = order_id_of(orders[i], lim.name_bytes);
       (*results)[i].status = submit_status::rejected;
       (*results)[i].error = describe(parsed.error());
+      (*results)[i].reason = static_cast<errc>(orca_code(parsed.error()));
       continue;
     }
     order_ptr o{new order(std::move(*parsed)), count_out};
@@ -144,6 +145,7 @@ void Engine::submit_async(
         bool own = is_own_fault(w.error);
         result.status = own ? submit_status::rejected : submit_status::busy;
         result.error = describe(w.error);
+        result.reason = static_cast<errc>(orca_code(w.error));
         if (!own)
           result.refusal = w.error;
       } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/node_protocol.hpp"
+#include "engine/views_json.hpp"
 
 namespace orca::ctl {
 
@@ -15,24 +16,24 @@ namespace orca::ctl {
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows);
 
-// -- JSON Lines ---------------------------------------------------------------
+// -- JSON Lines: engine/views_json.hpp ---------------------------------------
 
-std::string flow_json(const flow_record& f);
-std::string flow_detail_json(const flow_detail& d);
-/// {"name", "kind": "filter"|"execution", "updated_on", "definition"}
-std::string policy_json(const library_policy& p);
+using orca::flow_detail_json;
+using orca::flow_json;
+using orca::journey_json;
+using orca::policy_json;
+using orca::provider_json;
+using orca::replay_json;
+using orca::status_json;
+using orca::submit_json;
+
+/// NAME KIND UPDATED, one policy per row.
 std::string policies_table(const policy_library& policies);
 /// "policy NAME (KIND), updated ...:" and its definition.
 std::string policy_text(const library_policy& p);
 /// "held by the pause: version 1: 2, version 2: 1" when any journey is
 /// held, else nothing.
 std::string held_line(const flow_detail& d);
-std::string submit_json(const submit_outcome& o);
-std::string journey_json(const journey_record& r,
-                         const std::vector<timeline_entry>* timeline = nullptr);
-std::string replay_json(const replay_view& v);
-std::string provider_json(const provider_view& p);
-std::string status_json(const node_status& s);
 
 // -- for people ---------------------------------------------------------------
 

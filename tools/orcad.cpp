@@ -1,13 +1,16 @@
 // orcad: the Orca service node (SPEC §6).
 //
-//   orcad --data DIR [--listen HOST:PORT] [--config FILE] [--map-size BYTES]
+//   orcad --data DIR [--listen HOST:PORT] [--http HOST:PORT|off]
+//         [--tokens FILE] [--config FILE] [--map-size BYTES]
 //         [--tls-cert FILE --tls-key FILE --tls-ca FILE]
 //
 // Keeps its data in an LMDB environment in DIR, publishes the node actor on
 // HOST:PORT (default 127.0.0.1:4710; port 0 picks a free one) for remote
-// actor clients, logs to standard error and stops cleanly on SIGINT or
+// actor clients, serves the HTTP API (SPEC §7) on --http (default
+// 127.0.0.1:4711), logs to standard error and stops cleanly on SIGINT or
 // SIGTERM. Listening on anything but loopback requires TLS with client
-// certificates.
+// certificates; serving HTTP beyond loopback requires TLS and a tokens
+// file.
 //
 // Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage error, 3 invalid
 // config file.
@@ -26,6 +29,7 @@
 
 #include "engine/client.hpp"
 #include "engine/engine.hpp"
+#include "engine/http_server.hpp"
 #include "engine/node.hpp"
 #include "engine/node_protocol.hpp"
 #include "engine/wire_guard.hpp"
@@ -51,6 +55,13 @@ int main(int argc, char** argv) {
     ->required();
   app.add_option("--listen", listen, "HOST:PORT to listen on")
     ->capture_default_str();
+  std::string http = "127.0.0.1:4711";
+  std::string tokens_file;
+  app.add_option("--http", http, "HOST:PORT of the HTTP API, or off")
+    ->capture_default_str();
+  app.add_option("--tokens", tokens_file,
+                 "tokens file of the HTTP API (without one, everyone on "
+                 "loopback may do everything)");
   app.add_option("--config", config_file, "node config file (providers)");
   std::size_t map_size = std::size_t{64} << 30;
   app
@@ -81,6 +92,41 @@ int main(int argc, char** argv) {
               << ": listening beyond loopback requires TLS with client "
                  "certificates (--tls-cert, --tls-key, --tls-ca)\n";
     return exit_usage;
+  }
+
+  // The HTTP API: beyond loopback only with tokens and TLS.
+  bool serve_http = http != "off";
+  std::string http_host;
+  uint16_t http_port = 0;
+  std::vector<orca::http_token> tokens;
+  if (serve_http) {
+    if (auto err = orca::parse_endpoint(http, http_host, http_port)) {
+      std::cerr << "error: --http " << orca::describe(err) << "\n";
+      return exit_usage;
+    }
+    if (!orca::tools::is_loopback(http_host) && (tokens_file.empty() || !tls)) {
+      std::cerr << "error: --http " << http
+                << ": serving HTTP beyond loopback requires "
+                << (tokens_file.empty() && !tls ? "a tokens file (--tokens) "
+                                                  "and TLS (--tls-cert, "
+                                                  "--tls-key, --tls-ca)"
+                      : tokens_file.empty()
+                      ? "a tokens file (--tokens)"
+                      : "TLS (--tls-cert, --tls-key, --tls-ca)")
+                << "\n";
+      return exit_usage;
+    }
+  }
+  if (!tokens_file.empty()) {
+    auto text = orca::tools::read_input(tokens_file);
+    if (!text)
+      return exit_usage;
+    auto parsed = orca::parse_tokens(*text, tokens_file);
+    if (!parsed) {
+      std::cerr << "error: " << orca::describe(parsed.error()) << "\n";
+      return exit_invalid;
+    }
+    tokens = std::move(*parsed);
   }
 
   // With TLS, CAF speaks TLS on loopback too, with a key made for this run
@@ -170,6 +216,50 @@ int main(int argc, char** argv) {
   caf::scoped_actor {
     sys
     } -> send(node, orca::listen_atom::value, actual);
+
+  // The HTTP API answers providers and status as the node does (it knows
+  // its connected clients).
+  std::unique_ptr<orca::http_api> api;
+  std::unique_ptr<orca::http_server> http_server;
+  if (serve_http) {
+    orca::http_api::options api_opts;
+    api_opts.tokens = std::move(tokens);
+    auto ask = [&sys, node](auto atom, auto result) {
+      return [&sys, node, atom, result]() -> caf::expected<decltype(result)> {
+        caf::scoped_actor self{sys};
+        caf::expected<decltype(result)> answer = result;
+        self->request(node, std::chrono::seconds(10), atom)
+          .receive([&](decltype(result)& r) { answer = std::move(r); },
+                   [&](caf::error& err) { answer = std::move(err); });
+        return answer;
+      };
+    };
+    api_opts.providers =
+      ask(orca::provider_list_atom::value, std::vector<orca::provider_view>{});
+    api_opts.status = ask(orca::node_status_atom::value, orca::node_status{});
+    api = std::make_unique<orca::http_api>(**engine, std::move(api_opts));
+    orca::http_server::options http_opts;
+    http_opts.host = http_host;
+    http_opts.port = http_port;
+    http_opts.body_limit = wire_bytes;
+    if (tls) {
+      http_opts.tls_cert = tls_cert;
+      http_opts.tls_key = tls_key;
+    }
+    auto served =
+      orca::http_server::start(*api, http_opts, [log](const std::string& text) {
+        log->warn("{}", text);
+      });
+    if (!served) {
+      log->error("{}", orca::describe(served.error()));
+      guard->stop_accepting();
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return exit_failure;
+    }
+    http_server = std::move(*served);
+    log->info("http api on {}:{}{}", http_host, http_server->port(),
+              tls ? " (TLS)" : "");
+  }
   log->info("listening on {}{} with data in {}", actual, tls ? " (TLS)" : "",
             data);
 
@@ -182,6 +272,13 @@ int main(int argc, char** argv) {
   // (CAF 0.17's TLS unpublish does not compile; there, CAF's loopback port
   // stays open, but nothing reaches it once the guard stops accepting.)
   guard->stop_accepting();
+  if (api)
+    api->stop();
+  if (http_server)
+    http_server->stop();
+  // Its threads finish what they run (their answers go nowhere now).
+  api.reset();
+  http_server.reset();
   if (!tls)
     sys.middleman().unpublish(node, *published);
   {

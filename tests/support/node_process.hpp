@@ -41,6 +41,11 @@ public:
       args.push_back("--config");
       args.push_back(data_->file("node.json"));
     }
+    // The HTTP API on a free port too, unless the test says where.
+    if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
+      args.push_back("--http");
+      args.push_back("127.0.0.1:0");
+    }
     for (auto& a : extra)
       args.push_back(std::move(a));
     process_ = std::make_unique<child_process>(args, true);
@@ -49,6 +54,12 @@ public:
       throw std::runtime_error("orcad did not start");
     auto at = line.find("listening on ") + 13;
     address_ = line.substr(at, line.find_first_of(" ", at) - at);
+    http_address_.clear();
+    for (const auto& l : process_->lines())
+      if (auto h = l.find("http api on "); h != std::string::npos) {
+        h += 12;
+        http_address_ = l.substr(h, l.find_first_of(" ", h) - h);
+      }
   }
 
   /// Stops the node with SIGTERM; returns its exit code.
@@ -72,6 +83,11 @@ public:
 
   const std::string& address() const {
     return address_;
+  }
+
+  /// HOST:PORT of the HTTP API ("" when it is off).
+  const std::string& http_address() const {
+    return http_address_;
   }
 
   /// The node's process, while it runs.
@@ -114,6 +130,7 @@ private:
   const temp_dir* data_;
   std::unique_ptr<child_process> process_;
   std::string address_;
+  std::string http_address_;
   std::vector<std::string> log_;
 };
 

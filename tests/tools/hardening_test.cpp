@@ -242,8 +242,9 @@ TEST_CASE("only addresses that are loopback may be listened on without TLS") {
   CHECK(named.err.find("listening beyond loopback requires TLS")
         != std::string::npos);
   temp_dir data;
-  child_process by_name{
-    {ORCAD_PATH, "--data", data.file("data"), "--listen", "localhost:0"}, true};
+  child_process by_name{{ORCAD_PATH, "--data", data.file("data"), "--listen",
+                         "localhost:0", "--http", "127.0.0.1:0"},
+                        true};
   auto line = by_name.wait_for_line("listening on localhost:");
   CHECK_FALSE(line.empty());
   by_name.kill(SIGTERM);
