@@ -229,6 +229,11 @@ private:
         > server_.opts.stream_buffer) {
       server_.warn("a stream client fell " + std::to_string(pending_.size())
                    + " bytes behind: cut off");
+      // Reset, not closed: what its socket still holds is dropped, not
+      // trickled out to a client that does not read.
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream_).socket().set_option(
+        net::socket_base::linger(true, 0), ignored);
       shut();
       return;
     }

@@ -20,6 +20,7 @@ packages=(
   libspdlog-dev              # orcad's logging to stderr
   libssl-dev openssl         # TLS between node and clients; certificates in tests
   libgoogle-perftools-dev    # tcmalloc, the allocator of orcad and orca-bench
+  python3 curl               # the HTTP API's tests (Python's standard library) and examples
 )
 
 missing=()

@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""The HTTP API of a real orcad, driven by Python's standard library.
+
+Usage: api_test.py ORCAD EXAMPLES_DIR
+
+Each test starts orcad on free ports of 127.0.0.1 and a fresh data
+directory, and talks to it over real sockets: keep-alive, pipelined
+requests, garbage, bodies over the limit, tokens, and a stream reader that
+stops reading.
+"""
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ORCAD = None
+EXAMPLES = None
+FLOW = "Order to invoice"
+FLOW_PATH = "/v1/flows/Order%20to%20invoice"
+NOTIFY = {"providers": {"notify": {"kind": "simulated"}}}
+
+
+class Node:
+    """orcad on free ports, its log on a pipe."""
+
+    def __init__(self, config=None, extra=(), http="127.0.0.1:0"):
+        self.dir = tempfile.TemporaryDirectory(prefix="orca-http-")
+        args = [ORCAD, "--data", os.path.join(self.dir.name, "data"),
+                "--listen", "127.0.0.1:0", "--http", http]
+        if config is not None:
+            path = os.path.join(self.dir.name, "node.json")
+            with open(path, "w") as f:
+                json.dump(config, f)
+            args += ["--config", path]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+        self.log = []
+        self.http = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"http api on (\S+)", line)
+            if m:
+                self.http = m.group(1)
+            if "listening on" in line:
+                break
+        if self.http is None:
+            self.stop()
+            raise RuntimeError("orcad did not start: " + "".join(self.log))
+        # The rest of the log is read as it comes, so that orcad never
+        # blocks on a full pipe.
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+        self.host, port = self.http.rsplit(":", 1)
+        self.port = int(port)
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def conn(self):
+        return http.client.HTTPConnection(self.host, self.port, timeout=20)
+
+    def call(self, method, path, body=None, headers=None, conn=None):
+        """(status, headers, body bytes) of one request."""
+        c = conn or self.conn()
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        if conn is None:
+            c.close()
+        return r.status, dict(r.getheaders()), data
+
+    def json(self, method, path, body=None, headers=None, conn=None):
+        status, _, data = self.call(method, path, body, headers, conn)
+        return status, json.loads(data) if data else None
+
+    def publish_example(self, headers=None):
+        with open(os.path.join(EXAMPLES, "order-to-invoice.json")) as f:
+            flow = f.read()
+        status, _ = self.json("POST", "/v1/flows", flow, headers)
+        assert status == 201, status
+        status, _ = self.json("POST", FLOW_PATH + "/publish", None, headers)
+        assert status == 200, status
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "reader", None):
+            self.reader.join(timeout=5)
+        self.proc.stderr.close()
+        self.dir.cleanup()
+        return self.proc.returncode
+
+
+def example_orders():
+    with open(os.path.join(EXAMPLES, "orders.jsonl")) as f:
+        return [line for line in f.read().splitlines() if line.strip()]
+
+
+def order_with_id(order_id):
+    o = json.loads(example_orders()[0])
+    o["id"] = order_id
+    return json.dumps(o)
+
+
+class ApiTest(unittest.TestCase):
+    def setUp(self):
+        self.node = Node(NOTIFY)
+        self.addCleanup(self.node.stop)
+
+    def test_every_operation_over_one_keep_alive_connection(self):
+        n = self.node
+        c = n.conn()
+        with open(os.path.join(EXAMPLES, "order-to-invoice.json")) as f:
+            flow = f.read()
+        self.assertEqual(n.json("POST", "/v1/flows", flow, conn=c)[0], 201)
+        first = c.sock
+        status, body = n.json("POST", FLOW_PATH + "/publish", conn=c)
+        self.assertEqual((status, body["status"]), (200, "Published"))
+        status, body = n.json("GET", "/v1/flows", conn=c)
+        self.assertEqual([f["name"] for f in body["flows"]], [FLOW])
+        status, body = n.json("GET", FLOW_PATH, conn=c)
+        self.assertEqual((status, body["version"]), (200, 1))
+        status, headers, dot = n.call("GET", FLOW_PATH + "/diagram", conn=c)
+        self.assertEqual(status, 200)
+        self.assertTrue(dot.startswith(b"digraph"))
+        # The example orders as JSON Lines: one answer per order, in order.
+        lines = "\n".join(example_orders()) + "\n"
+        status, headers, data = n.call(
+            "POST", "/v1/orders", lines,
+            {"Content-Type": "application/x-ndjson"}, conn=c)
+        answers = [json.loads(l) for l in data.decode().splitlines()]
+        ids = [json.loads(o)["id"] for o in example_orders()]
+        self.assertEqual([a["order_id"] for a in answers], ids)
+        rejected = [a for a in answers if a["status"] == "rejected"]
+        self.assertEqual(status, 400 if rejected else 202)
+        self.assertEqual(headers["Content-Type"], "application/x-ndjson")
+        accepted = [a["order_id"] for a in answers
+                    if a["status"] == "accepted"]
+        # The same order again is a duplicate, not a second order.
+        status, body = n.json("POST", "/v1/orders",
+                              example_orders()[0], conn=c)
+        self.assertEqual((status, body["status"]), (202, "duplicate"))
+        for order_id in accepted:
+            status, body = n.json("POST", f"/v1/orders/{order_id}/events",
+                                  {"type": "fulfillment_shipped"}, conn=c)
+            self.assertEqual(status, 202)
+        # Each journey goes on to its end (or a wait of its own).
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            status, body = n.json("GET", "/v1/journeys?state=running", conn=c)
+            if not body["journeys"]:
+                break
+            time.sleep(0.05)
+        self.assertEqual(body["journeys"], [])
+        self.assertEqual(accepted[0], "SO-1001")
+        status, body = n.json("GET", "/v1/journeys?state=completed", conn=c)
+        self.assertIn("SO-1001", [j["order_id"] for j in body["journeys"]])
+        status, body = n.json("GET", f"/v1/orders/{accepted[0]}/journeys",
+                              conn=c)
+        self.assertEqual(body["journeys"][0]["state"], "completed")
+        self.assertTrue(body["journeys"][0]["timeline"])
+        status, body = n.json(
+            "POST", f"/v1/orders/{accepted[0]}/journeys/"
+            "Order%20to%20invoice/replay", conn=c)
+        self.assertEqual((status, body["diverges"]), (200, False))
+        status, body = n.json(
+            "POST", f"/v1/orders/{accepted[0]}/journeys/"
+            "Order%20to%20invoice/redrive", conn=c)
+        self.assertEqual(status, 409)  # only a failed journey is redriven
+        self.assertIn("error", body)
+        status, body = n.json("POST", FLOW_PATH + "/pause", conn=c)
+        self.assertEqual((status, body["paused"]), (200, True))
+        status, body = n.json("POST", FLOW_PATH + "/resume", conn=c)
+        self.assertEqual((status, body["paused"]), (200, False))
+        status, body = n.json("GET", "/v1/node", conn=c)
+        self.assertEqual((status, body["published"]), (200, 1))
+        status, body = n.json("GET", "/v1/providers", conn=c)
+        self.assertIn("notify", [p["id"] for p in body["providers"]])
+        # Every answer came over the one connection.
+        self.assertIs(c.sock, first)
+        c.close()
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        s = socket.create_connection((self.node.host, self.node.port))
+        s.sendall(b"GET /v1/flows HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        statuses = re.findall(rb"HTTP/1.1 (\d{3})", data)
+        self.assertEqual(statuses, [b"200", b"404", b"200"])
+
+    def test_garbage_and_oversized_bodies_are_refused_and_the_node_goes_on(
+            self):
+        n = self.node
+        s = socket.create_connection((n.host, n.port))
+        s.sendall(b"\x00\x01 this is not HTTP\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 400"))
+        s.close()
+        # A body larger than wire_bytes (64 KiB here) is refused before it
+        # is read: the node answers once the headers say how large it is.
+        small = Node({**NOTIFY, "limits": {"wire_bytes": 65536}})
+        self.addCleanup(small.stop)
+        s = socket.create_connection((small.host, small.port))
+        s.sendall(b"POST /v1/orders HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: 10000000\r\n\r\n" + b"x" * 100000)
+        answer = s.recv(4096)
+        s.close()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer)
+        self.assertIn(b"wire_bytes", answer)
+        # Bad JSON bodies name what is wrong.
+        status, body = n.json("POST", "/v1/flows", "{not json")
+        self.assertEqual(status, 400)
+        self.assertIn("request body", body["error"])
+        status, body = n.json("POST", "/v1/orders/X/events", "[]")
+        self.assertEqual(status, 400)
+        self.assertTrue(body["error"].startswith("type: "))
+        # An over-long event type is over a limit.
+        n.publish_example()
+        self.assertEqual(n.json("POST", "/v1/orders",
+                                order_with_id("E-1"))[0], 202)
+        status, body = n.json("POST", "/v1/orders/E-1/events",
+                              {"type": "x" * 300})
+        self.assertEqual(status, 413)
+        self.assertEqual(n.json("GET", "/healthz"), (200, {"status": "ok"}))
+
+    def test_the_stream_sends_each_committed_change(self):
+        n = self.node
+        n.publish_example()
+        c = n.conn()
+        c.request("GET", "/v1/stream?terminal=true")
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("Content-Type"), "text/event-stream")
+        self.assertEqual(n.json("POST", "/v1/orders",
+                                order_with_id("S-1"))[0], 202)
+        self.assertEqual(n.json("POST", "/v1/orders/S-1/events",
+                                {"type": "fulfillment_shipped"})[0], 202)
+        event = None
+        data = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = r.fp.readline().decode()
+            if line.startswith("event: "):
+                event = line[7:].strip()
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+                break
+        self.assertEqual(event, "journey")
+        self.assertEqual((data["order_id"], data["state"]),
+                         ("S-1", "completed"))
+        c.close()
+
+    def test_a_stream_reader_that_stops_reading_is_cut_off(self):
+        n = self.node
+        n.publish_example()
+        s = socket.create_connection((n.host, n.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        # It reads nothing while the node commits thousands of changes.
+        batch = "\n".join(order_with_id(f"C-{i}") for i in range(3000))
+        status, _, _ = n.call("POST", "/v1/orders", batch,
+                              {"Content-Type": "application/x-ndjson"})
+        self.assertEqual(status, 202)
+        # The node goes on answering, quickly, while the reader stalls.
+        started = time.time()
+        self.assertEqual(n.json("GET", "/healthz")[0], 200)
+        self.assertLess(time.time() - started, 2)
+        # ... and cuts the reader off: its connection is reset.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            self.assertEqual(n.call("POST", "/v1/orders", "\n".join(
+                order_with_id(f"D-{i}-{time.time()}") for i in range(200)),
+                {"Content-Type": "application/x-ndjson"})[0], 202)
+            if any("cut off" in l for l in list(n.log)):
+                break
+        self.assertTrue(any("cut off" in l for l in list(n.log)))
+        s.settimeout(10)
+        with self.assertRaises(ConnectionResetError):
+            while s.recv(1 << 20):
+                pass
+        s.close()
+        self.assertEqual(n.json("GET", "/healthz")[0], 200)
+
+
+class TokenTest(unittest.TestCase):
+    def test_tokens_and_roles(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        tokens = os.path.join(d.name, "tokens.json")
+        with open(tokens, "w") as f:
+            json.dump({"tokens": [
+                {"token": "reader-token-0123456789", "role": "reader",
+                 "name": "dashboard"},
+                {"token": "admin-token-0123456789", "role": "admin",
+                 "name": "ops"}]}, f)
+        n = Node(NOTIFY, ["--tokens", tokens])
+        self.addCleanup(n.stop)
+        status, headers, _ = n.call("GET", "/v1/flows")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers["WWW-Authenticate"], "Bearer")
+        bearer = lambda t: {"Authorization": "Bearer " + t}
+        self.assertEqual(n.call("GET", "/v1/flows",
+                                headers=bearer("wrong-token-01234567"))[0],
+                         401)
+        self.assertEqual(n.call("GET", "/v1/flows",
+                                headers=bearer("reader-token-0123456789"))[0],
+                         200)
+        status, body = n.json("POST", "/v1/flows", "{}",
+                              bearer("reader-token-0123456789"))
+        self.assertEqual(status, 403)
+        self.assertIn("needs admin", body["error"])
+        n.publish_example(bearer("admin-token-0123456789"))
+        # Open to all: health, readiness, the API's description.
+        self.assertEqual(n.call("GET", "/healthz")[0], 200)
+        self.assertEqual(n.call("GET", "/readyz")[0], 200)
+        status, _, doc = n.call("GET", "/v1/openapi.json")
+        self.assertEqual((status, json.loads(doc)["openapi"]), (200, "3.0.3"))
+        # The stream needs a token too.
+        self.assertEqual(n.call("GET", "/v1/stream")[0], 401)
+
+    def test_beyond_loopback_needs_tokens_and_tls(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        r = subprocess.run(
+            [ORCAD, "--data", os.path.join(d.name, "data"), "--listen",
+             "127.0.0.1:0", "--http", "0.0.0.0:0"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("serving HTTP beyond loopback requires a tokens file "
+                      "(--tokens) and TLS", r.stderr)
+        tokens = os.path.join(d.name, "tokens.json")
+        with open(tokens, "w") as f:
+            f.write('{"tokens": [{"token": "short", "role": "admin"}]}')
+        r = subprocess.run(
+            [ORCAD, "--data", os.path.join(d.name, "data"), "--listen",
+             "127.0.0.1:0", "--http", "127.0.0.1:0", "--tokens", tokens],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("tokens[0].token", r.stderr)
+
+
+if __name__ == "__main__":
+    ORCAD = sys.argv[1]
+    EXAMPLES = sys.argv[2]
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[3:])
