@@ -293,21 +293,26 @@ caf::error client::subscribe(const std::vector<std::string>& order_ids,
   auto acked = std::make_shared<std::promise<caf::error>>();
   auto result = acked->get_future();
   auto listener =
-    impl_->system->spawn([fn = std::move(fn), node = impl_->node, order_ids,
-                          acked, timeout = impl_->options.timeout](
-                           caf::event_based_actor* self) -> caf::behavior {
-      self->request(node, timeout, subscribe_atom::value, order_ids)
-        .then([acked](caf::atom_value) { acked->set_value(caf::none); },
-              [acked](caf::error& err) { acked->set_value(err); });
-      return {
-        [fn](journey_update_atom, const journey_record& r) {
-          fn(r);
-          // The node sends more only while the updates it sent are
-          // acknowledged.
-          return caf::ok_atom::value;
-        },
-      };
-    });
+    // The ids come as an argument: CAF 0.17 dereferences a null pointer to
+    // the arguments of a function actor that has none.
+    impl_->system->spawn(
+      [fn = std::move(fn), node = impl_->node, acked,
+       timeout = impl_->options.timeout](
+        caf::event_based_actor* self,
+        std::vector<std::string> ids) -> caf::behavior {
+        self->request(node, timeout, subscribe_atom::value, std::move(ids))
+          .then([acked](caf::atom_value) { acked->set_value(caf::none); },
+                [acked](caf::error& err) { acked->set_value(err); });
+        return {
+          [fn](journey_update_atom, const journey_record& r) {
+            fn(r);
+            // The node sends more only while the updates it sent are
+            // acknowledged.
+            return caf::ok_atom::value;
+          },
+        };
+      },
+      order_ids);
   impl_->helpers.push_back(listener);
   auto err = result.get();
   if (err)

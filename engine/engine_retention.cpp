@@ -31,25 +31,28 @@ caf::expected<std::size_t> Engine::impl::expire_journals() {
 
 void Engine::impl::start_sweeper() {
   constexpr uint32_t hour_ms = 3600 * 1000;
-  auto self = this;
-  sweeper = system->spawn([self](caf::event_based_actor* me) -> caf::behavior {
-    self->services->time->schedule(0, caf::actor_cast<caf::actor>(me), 0);
-    return {
-      [self, me](timer_atom, uint64_t) {
-        constexpr std::size_t batch = 10000;
-        auto handle = caf::actor_cast<caf::actor>(me);
-        self->journeys->expire_journals(
-          self->now() - self->options.journal_retention_ms, batch,
-          [self, handle](caf::expected<std::size_t> n) {
-            if (!n)
-              self->warn("cannot expire journals: " + describe(n.error()));
-            // A full batch: there may be more; go on at once.
-            self->services->time->schedule(n && *n == batch ? 0 : hour_ms,
-                                           handle, 0);
-          });
-      },
-    };
-  });
+  // The engine comes as an argument, not a capture: CAF 0.17 dereferences
+  // a null pointer to the arguments of a function actor that has none.
+  sweeper = system->spawn(
+    [](caf::event_based_actor* me, impl* self) -> caf::behavior {
+      self->services->time->schedule(0, caf::actor_cast<caf::actor>(me), 0);
+      return {
+        [self, me](timer_atom, uint64_t) {
+          constexpr std::size_t batch = 10000;
+          auto handle = caf::actor_cast<caf::actor>(me);
+          self->journeys->expire_journals(
+            self->now() - self->options.journal_retention_ms, batch,
+            [self, handle](caf::expected<std::size_t> n) {
+              if (!n)
+                self->warn("cannot expire journals: " + describe(n.error()));
+              // A full batch: there may be more; go on at once.
+              self->services->time->schedule(n && *n == batch ? 0 : hour_ms,
+                                             handle, 0);
+            });
+        },
+      };
+    },
+    this);
 }
 
 } // namespace orca

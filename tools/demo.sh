@@ -17,7 +17,7 @@ JSON
 
 log="$data/orcad.log"
 ./build/tools/orcad --data "$data/lmdb" --listen 127.0.0.1:0 \
-  --config "$data/node.json" 2> "$log" &
+  --http 127.0.0.1:0 --config "$data/node.json" 2> "$log" &
 node_pid=$!
 trap 'kill -TERM $node_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -25,10 +25,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 address=$(grep -o 'listening on [^ ]*' "$log" | head -1 | cut -d' ' -f3)
+http=$(grep -o 'http api on [^ ]*' "$log" | head -1 | cut -d' ' -f4)
 ctl() { ./build/tools/orcactl --node "$address" "$@"; }
 step() { printf '\n\033[1m$ orcactl %s\033[0m\n' "$*"; ctl "$@"; }
 
-echo "orcad is listening on $address, data in $data/lmdb"
+echo "orcad is listening on $address (HTTP API on $http), data in $data/lmdb"
 step flow create flows/examples/order-to-invoice.json
 step flow publish "Order to invoice"
 step flow create flows/examples/test-order-flow-sample.json
@@ -40,6 +41,10 @@ for order in SO-1001 SO-1002 SO-1004; do
 done
 sleep 0.5
 step journey list
+# The same node over HTTP: the completed journeys, one JSON record each.
+printf '\n\033[1m$ curl -s "http://%s/v1/journeys?state=completed&limit=3"\033[0m\n' "$http"
+curl -s "http://$http/v1/journeys?state=completed&limit=3"
+echo
 step journey show SO-1001 --flow "Order to invoice"
 step flow export "Order to invoice" --format dot
 step node status

@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
   app.add_flag("--remote", opts.remote,
                "instead: submit through the client library over loopback and "
                "report the acknowledged orders/s");
+  app.add_flag("--http", opts.http,
+               "instead: post JSON Lines batches to the HTTP API over "
+               "loopback (keep-alive, --window / --batch connections) and "
+               "report the acknowledged orders/s");
   app.add_option("--waiting", opts.waiting,
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
@@ -169,6 +173,15 @@ int main(int argc, char** argv) {
   if (opts.list > 0) {
     try {
       return run_list(opts, templates(opts.orders_file));
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+
+  if (opts.http) {
+    try {
+      return run_http(opts, templates(opts.orders_file));
     } catch (const std::exception& e) {
       std::cerr << "error: " << e.what() << "\n";
       return 1;

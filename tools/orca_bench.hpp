@@ -4,7 +4,8 @@
 // readings and the example orders. The modes live by file:
 // orca_bench.cpp (orders through one engine, the default, and the LMDB
 // ceiling), orca_bench_remote.cpp (--remote), orca_bench_waiting.cpp
-// (--waiting), orca_bench_stop.cpp (--stop) and orca_bench_list.cpp (--list).
+// (--waiting), orca_bench_stop.cpp (--stop), orca_bench_list.cpp (--list) and
+// orca_bench_http.cpp (--http).
 
 #include <chrono>
 #include <cstddef>
@@ -19,6 +20,7 @@ using clock_type = std::chrono::steady_clock;
 
 struct options {
   bool remote = false;
+  bool http = false;
   std::size_t waiting = 0;
   std::size_t orders = 100000;
   std::size_t batch = 256;
@@ -83,6 +85,10 @@ int run_stop(const options& opts, const std::vector<std::string>& tmpl);
 /// --list: fills the store with `opts.list` ended journeys and reports how
 /// long listings by flow and state take.
 int run_list(const options& opts, const std::vector<std::string>& tmpl);
+
+/// --http: posts JSON Lines batches to the HTTP API over loopback and
+/// reports the acknowledged rate.
+int run_http(const options& opts, const std::vector<std::string>& tmpl);
 
 /// --remote: submits over loopback through the client library and reports
 /// the acknowledged rate.
