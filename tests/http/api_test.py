@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -346,6 +347,40 @@ class TokenTest(unittest.TestCase):
         self.assertEqual((status, json.loads(doc)["openapi"]), (200, "3.0.3"))
         # The stream needs a token too.
         self.assertEqual(n.call("GET", "/v1/stream")[0], 401)
+
+    def test_https_with_the_nodes_certificate(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        subprocess.run(
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key "
+            "-out ca.pem -days 1 -subj /CN=orca-test-ca && "
+            "openssl req -newkey rsa:2048 -nodes -keyout node.key "
+            "-out node.csr -subj /CN=127.0.0.1 && "
+            "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+            "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
+            "-CAcreateserial -out node.pem -days 1 -extfile san.ext",
+            shell=True, cwd=d.name, check=True, capture_output=True)
+        tokens = os.path.join(d.name, "tokens.json")
+        with open(tokens, "w") as f:
+            json.dump({"tokens": [{"token": "reader-token-0123456789",
+                                   "role": "reader"}]}, f)
+        f = lambda name: os.path.join(d.name, name)
+        n = Node(NOTIFY, ["--tokens", tokens, "--tls-cert", f("node.pem"),
+                          "--tls-key", f("node.key"), "--tls-ca",
+                          f("ca.pem")])
+        self.addCleanup(n.stop)
+        self.assertTrue(any("(TLS)" in l for l in n.log if "http api" in l))
+        ctx = ssl.create_default_context(cafile=f("ca.pem"))
+        c = http.client.HTTPSConnection(n.host, n.port, context=ctx,
+                                        timeout=20)
+        c.request("GET", "/v1/flows",
+                  headers={"Authorization": "Bearer reader-token-0123456789"})
+        r = c.getresponse()
+        self.assertEqual((r.status, json.loads(r.read())), (200, {"flows": []}))
+        c.close()
+        # Plain HTTP on the TLS port gets nothing.
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            n.call("GET", "/healthz")
 
     def test_beyond_loopback_needs_tokens_and_tls(self):
         d = tempfile.TemporaryDirectory()
