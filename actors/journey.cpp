@@ -97,6 +97,7 @@ protected:
   // -- journey-wide effects: applied here -------------------------------------
 
   void step_ended(step_result result) override {
+    observe(result);
     book_.step_ended(std::move(result));
   }
 
@@ -238,9 +239,19 @@ private:
       });
   }
 
+  /// Tells the engine's metrics that a step ended.
+  void observe(const step_result& r) {
+    auto* observer = ctx_.services->observer;
+    if (observer != nullptr && r.step < ctx_.model->steps.size())
+      observer->step_ended(ctx_.model->name,
+                           ctx_.model->steps[r.step].kind_name(), r.outcome);
+  }
+
   void apply(path_report& report) {
-    for (auto& result : report.steps)
+    for (auto& result : report.steps) {
+      observe(result);
       book_.step_ended(std::move(result));
+    }
     book_.add_fulfillment(std::move(report.new_fulfillment));
     book_.fulfillment_done(report.sent, true);
     book_.fulfillment_done(report.released, false);

@@ -1,5 +1,7 @@
 #include "actors/path_actor.hpp"
 
+#include <chrono>
+
 #include <caf/all.hpp>
 
 #include "flows/errc.hpp"
@@ -114,9 +116,16 @@ void path_actor::call_provider(const path_state& p, const step& s,
          token);
     return;
   }
+  auto sent = std::chrono::steady_clock::now();
   request(adapter, caf::infinite, std::move(req))
     .then(
-      [this, token](provider_reply& reply) {
+      [this, token, sent, provider = s.provider](provider_reply& reply) {
+        if (auto* observer = ctx_.services->observer)
+          observer->provider_answered(provider,
+                                      std::chrono::duration<double>(
+                                        std::chrono::steady_clock::now() - sent)
+                                        .count(),
+                                      reply.ok);
         runner().on_reply(token, reply);
         changed();
       },

@@ -4,6 +4,8 @@
 
 namespace orca {
 
+journey_observer::~journey_observer() = default;
+
 journey_sink::~journey_sink() = default;
 
 void provider_directory::add(const std::string& id, caf::actor adapter,

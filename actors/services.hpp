@@ -82,11 +82,25 @@ public:
                                             uint32_t version) = 0;
 };
 
+/// What journeys do, for the engine's metrics. Implemented by the engine;
+/// called from actor threads, so it must be quick and thread-safe.
+class journey_observer {
+public:
+  virtual ~journey_observer();
+  /// A step of `flow` ended: its kind ("validate_order_header", ...).
+  virtual void step_ended(const std::string& flow, const char* kind,
+                          step_outcome outcome) = 0;
+  /// A provider answered an attempt (ok or not) after `seconds`.
+  virtual void provider_answered(const std::string& provider, double seconds,
+                                 bool ok) = 0;
+};
+
 struct journey_services {
   std::shared_ptr<orca::clock> time;
   provider_directory providers;
-  journey_sink* sink = nullptr;      ///< owned by the engine
-  provider_ledger* ledger = nullptr; ///< owned by the engine
+  journey_sink* sink = nullptr;         ///< owned by the engine
+  provider_ledger* ledger = nullptr;    ///< owned by the engine
+  journey_observer* observer = nullptr; ///< owned by the engine; may be null
   /// A journey that waits for events leaves memory (its actors stop) until
   /// an event, a cancel or its wait time-out brings it back.
   bool passivate_waiting = true;

@@ -39,6 +39,10 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->db = std::move(*db);
   im->flows = std::make_unique<flow_store>(*im->db, im->options.config.limits);
   im->writer = std::make_unique<group_committer>(*im->db);
+  im->writer->observe(
+    [metrics = im->metrics.get()](double seconds, std::size_t requests) {
+      metrics->committed(seconds, requests);
+    });
   im->subscribers = std::make_unique<subscriber_hub>(im->options.warn);
   im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
   im->ledger = std::make_unique<provider_ledger>(*im->db, *im->writer);
@@ -57,6 +61,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->services->time =
     im->options.time ? im->options.time : make_system_clock();
   im->services->sink = im.get();
+  im->services->observer = im->metrics.get();
   im->services->ledger = im->ledger.get();
   im->services->passivate_waiting = im->options.passivate_waiting;
   im->services->default_timeout_ms = im->options.config.default_timeout_ms;
@@ -102,6 +107,20 @@ Engine::storage_stats Engine::storage() const {
   result.orders_in_flight =
     static_cast<uint64_t>(std::max<int64_t>(0, impl_->in_flight->load()));
   return result;
+}
+
+std::string Engine::metrics_text() {
+  auto st = storage();
+  engine_metrics::gauges now;
+  now.orders_in_flight = st.orders_in_flight;
+  now.store_bytes = st.map_size;
+  now.store_max_bytes = st.max_map_size;
+  now.store_full = st.full;
+  if (auto counts = count_journeys()) {
+    now.journeys_running = counts->running;
+    now.journeys_passivated = counts->passivated;
+  }
+  return impl_->metrics->text(now);
 }
 
 void Engine::impl::stop() {

@@ -296,6 +296,9 @@ public:
 
   storage_stats storage() const;
 
+  /// Every metric of the engine in Prometheus' text format (GET /metrics).
+  std::string metrics_text();
+
   caf::actor_system& system();
 
   struct impl;

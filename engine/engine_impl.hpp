@@ -16,6 +16,7 @@
 #include "actors/journey_protocol.hpp"
 #include "actors/services.hpp"
 #include "engine/engine.hpp"
+#include "engine/metrics.hpp"
 #include "engine/subscribers.hpp"
 #include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
@@ -45,6 +46,8 @@ struct Engine::impl final : journey_sink {
   using target_list = engine_detail::target_list;
 
   engine_options options;
+  /// Outlives everything that reports to it (actors, the writer).
+  std::unique_ptr<engine_metrics> metrics = std::make_unique<engine_metrics>();
   std::unique_ptr<store> db;
   std::unique_ptr<flow_store> flows;
   std::unique_ptr<group_committer> writer;

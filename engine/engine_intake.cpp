@@ -69,7 +69,14 @@ caf::error Engine::impl::reserve_intake(std::size_t n) {
 
 void Engine::submit_async(
   std::vector<std::string> orders,
-  std::function<void(std::vector<submit_result>)> done) {
+  std::function<void(std::vector<submit_result>)> answered) {
+  // Every answer is counted by its status in the metrics.
+  auto done = [metrics = impl_->metrics.get(), answered = std::move(answered)](
+                std::vector<submit_result> results) {
+    for (const auto& r : results)
+      metrics->order(to_string(r.status));
+    answered(std::move(results));
+  };
   auto results = std::make_shared<std::vector<submit_result>>(orders.size());
   const auto& lim = impl_->options.config.limits;
   if (auto refusal = impl_->reserve_intake(orders.size())) {

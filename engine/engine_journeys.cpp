@@ -288,30 +288,32 @@ void Engine::impl::save(const journey_snapshot& snapshot,
   std::optional<journey_snapshot> copy;
   if (wanted)
     copy = snapshot;
-  journeys->save(snapshot, chunk,
-                 [this, id = std::move(id), copy = std::move(copy),
-                  terminal = is_terminal(snapshot.state),
-                  done = std::move(done)](const caf::error& err) {
-                   if (err) {
-                     // A journey still running is told (done) and records
-                     // the failure itself as its last write, after every
-                     // save it queued; one that ended has quit: it is
-                     // recorded here. The store keeps its last good state.
-                     if (terminal)
-                       journey_failed(id.order_id, id.flow, id.version,
-                                      "its state could not be saved: "
-                                        + describe(err));
-                   } else if (copy) {
-                     notify(*copy);
-                   } else if (subscribers->wants(terminal)) {
-                     // Somebody subscribed while this save was queued:
-                     // they get what the store holds now.
-                     if (auto now_stored = journeys->load_snapshot(id))
-                       notify(*now_stored);
-                   }
-                   if (done)
-                     done(err);
-                 });
+  journeys->save(
+    snapshot, chunk,
+    [this, id = std::move(id), copy = std::move(copy),
+     terminal = is_terminal(snapshot.state), state = snapshot.state,
+     done = std::move(done)](const caf::error& err) {
+      if (!err && terminal)
+        metrics->journey_ended(id.flow, state);
+      if (err) {
+        // A journey still running is told (done) and records
+        // the failure itself as its last write, after every
+        // save it queued; one that ended has quit: it is
+        // recorded here. The store keeps its last good state.
+        if (terminal)
+          journey_failed(id.order_id, id.flow, id.version,
+                         "its state could not be saved: " + describe(err));
+      } else if (copy) {
+        notify(*copy);
+      } else if (subscribers->wants(terminal)) {
+        // Somebody subscribed while this save was queued:
+        // they get what the store holds now.
+        if (auto now_stored = journeys->load_snapshot(id))
+          notify(*now_stored);
+      }
+      if (done)
+        done(err);
+    });
 }
 
 void Engine::impl::journey_failed(const std::string& order_id,

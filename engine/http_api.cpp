@@ -321,6 +321,7 @@ const std::vector<http_route>& http_routes() {
     {"GET", "/v1/stream", r::reader},
     {"GET", "/v1/providers", r::reader},
     {"GET", "/v1/node", r::reader},
+    {"GET", "/metrics", r::reader},
   };
   return routes;
 }
@@ -888,6 +889,15 @@ void http_api::handle(http_request req,
           items.push_back(provider_json(p));
         return json_list("providers", items);
       });
+    });
+    return;
+  }
+  if (path == "/metrics") {
+    later([&e] {
+      http_response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = e.metrics_text();
+      return r;
     });
     return;
   }

@@ -65,7 +65,13 @@ void group_committer::run() {
         return;
       take_batch(batch);
     }
+    auto began = std::chrono::steady_clock::now();
     commit(batch);
+    if (observer_)
+      observer_(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+          .count(),
+        batch.size());
     {
       std::lock_guard<std::mutex> guard{mutex_};
       completed_ += batch.size();

@@ -101,6 +101,13 @@ public:
 
   stats statistics() const;
 
+  /// Calls `f(seconds, requests)` on the writer thread after every commit:
+  /// how long the transaction took (sync and callbacks included) and how
+  /// many requests it carried. REQUIRES: set before the first submit.
+  void observe(std::function<void(double, std::size_t)> f) {
+    observer_ = std::move(f);
+  }
+
 private:
   /// Why one attempt at a batch did not commit.
   struct attempt_failure {
@@ -138,6 +145,7 @@ private:
   void took_room();
 
   store& db_;
+  std::function<void(double, std::size_t)> observer_;
   /// The smallest request refused for want of space since the store was
   /// last found to have room (0: none). Used by the commit thread only.
   std::size_t refused_bytes_ = 0;

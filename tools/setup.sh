@@ -21,6 +21,8 @@ packages=(
   libssl-dev openssl         # TLS between node and clients; certificates in tests
   libgoogle-perftools-dev    # tcmalloc, the allocator of orcad and orca-bench
   python3 curl               # the HTTP API's tests (Python's standard library) and examples
+  prometheus-cpp-dev         # the node's metrics in Prometheus' text format
+  prometheus                 # promtool, which checks that text in the tests
 )
 
 missing=()

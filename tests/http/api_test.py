@@ -198,6 +198,25 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((status, body["published"]), (200, 1))
         status, body = n.json("GET", "/v1/providers", conn=c)
         self.assertIn("notify", [p["id"] for p in body["providers"]])
+        # The metrics, in a text promtool accepts.
+        status, headers, text = n.call("GET", "/metrics", conn=c)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain"))
+        text = text.decode()
+        for name in ['orca_orders_total{status="accepted"}',
+                     'orca_orders_total{status="duplicate"} 1',
+                     'orca_journeys_ended_total{flow="Order to invoice",'
+                     'state="completed"}',
+                     'orca_steps_total{flow="Order to invoice",'
+                     'kind="validate_order_header",outcome="succeeded"}',
+                     'orca_provider_call_seconds_bucket{provider="billing",'
+                     'result="ok"',
+                     "orca_commit_seconds_count", "orca_commit_requests_sum",
+                     "orca_orders_in_flight", 'orca_journeys{where="store"}']:
+            self.assertIn(name, text)
+        check = subprocess.run(["promtool", "check", "metrics"], input=text,
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         # Every answer came over the one connection.
         self.assertIs(c.sock, first)
         c.close()

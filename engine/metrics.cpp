@@ -1,0 +1,163 @@
+#include "engine/metrics.hpp"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace orca {
+
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+/// Seconds, from 100 µs to 30 s.
+const Histogram::BucketBoundaries& latency_buckets() {
+  static const Histogram::BucketBoundaries b = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
+  return b;
+}
+
+} // namespace
+
+struct engine_metrics::impl {
+  prometheus::Registry registry;
+  Family<Counter>& orders = BuildCounter()
+                              .Name("orca_orders_total")
+                              .Help("Orders submitted, by how intake answered")
+                              .Register(registry);
+  Family<Counter>& ended = BuildCounter()
+                             .Name("orca_journeys_ended_total")
+                             .Help("Journeys that ended, by flow and state")
+                             .Register(registry);
+  Family<Counter>& steps =
+    BuildCounter()
+      .Name("orca_steps_total")
+      .Help("Steps that ended, by flow, kind of step and outcome")
+      .Register(registry);
+  Family<Histogram>& provider = BuildHistogram()
+                                  .Name("orca_provider_call_seconds")
+                                  .Help("Time a provider took to answer an "
+                                        "attempt, by provider and result")
+                                  .Register(registry);
+  Family<Histogram>& commit_time =
+    BuildHistogram()
+      .Name("orca_commit_seconds")
+      .Help("Time a group commit took, sync and callbacks included")
+      .Register(registry);
+  Family<Histogram>& commit_size = BuildHistogram()
+                                     .Name("orca_commit_requests")
+                                     .Help("Write requests per group commit")
+                                     .Register(registry);
+  Family<Gauge>& in_flight =
+    BuildGauge()
+      .Name("orca_orders_in_flight")
+      .Help("Orders accepted whose journeys are in memory")
+      .Register(registry);
+  Family<Gauge>& journeys = BuildGauge()
+                              .Name("orca_journeys")
+                              .Help("Journeys not ended, by where they are")
+                              .Register(registry);
+  Family<Gauge>& store = BuildGauge()
+                           .Name("orca_store_bytes")
+                           .Help("The store's map: its size and its maximum")
+                           .Register(registry);
+  Family<Gauge>& full = BuildGauge()
+                          .Name("orca_store_full")
+                          .Help("1 when the store is full at its maximum")
+                          .Register(registry);
+  Histogram* commit_seconds = &commit_time.Add({}, latency_buckets());
+  Histogram* commit_requests = &commit_size.Add(
+    {},
+    Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
+                                2048, 4096, 8192});
+
+  /// The counters and histograms met so far, by their labels: a lookup
+  /// here is cheaper than prometheus-cpp's own.
+  std::mutex mutex;
+  std::map<std::string, Counter*> order_counters;
+  std::map<std::pair<std::string, int>, Counter*> ended_counters;
+  std::map<std::tuple<std::string, std::string, int>, Counter*> step_counters;
+  std::map<std::pair<std::string, bool>, Histogram*> provider_histograms;
+};
+
+engine_metrics::engine_metrics() : impl_(std::make_unique<impl>()) {
+}
+
+engine_metrics::~engine_metrics() = default;
+
+void engine_metrics::order(const char* status) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto& c = impl_->order_counters[status];
+  if (c == nullptr)
+    c = &impl_->orders.Add({{"status", status}});
+  c->Increment();
+}
+
+void engine_metrics::journey_ended(const std::string& flow,
+                                   journey_state state) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto& c = impl_->ended_counters[{flow, static_cast<int>(state)}];
+  if (c == nullptr)
+    c = &impl_->ended.Add({{"flow", flow}, {"state", to_string(state)}});
+  c->Increment();
+}
+
+void engine_metrics::committed(double seconds, std::size_t requests) {
+  impl_->commit_seconds->Observe(seconds);
+  impl_->commit_requests->Observe(static_cast<double>(requests));
+}
+
+void engine_metrics::step_ended(const std::string& flow, const char* kind,
+                                step_outcome outcome) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto& c = impl_->step_counters[{flow, kind, static_cast<int>(outcome)}];
+  if (c == nullptr)
+    c = &impl_->steps.Add(
+      {{"flow", flow}, {"kind", kind}, {"outcome", to_string(outcome)}});
+  c->Increment();
+}
+
+void engine_metrics::provider_answered(const std::string& provider,
+                                       double seconds, bool ok) {
+  Histogram* h = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto& found = impl_->provider_histograms[{provider, ok}];
+    if (found == nullptr)
+      found = &impl_->provider.Add(
+        {{"provider", provider}, {"result", ok ? "ok" : "failed"}},
+        latency_buckets());
+    h = found;
+  }
+  h->Observe(seconds);
+}
+
+std::string engine_metrics::text(const gauges& now) {
+  auto& m = *impl_;
+  m.in_flight.Add({}).Set(static_cast<double>(now.orders_in_flight));
+  m.journeys.Add({{"where", "memory"}})
+    .Set(static_cast<double>(now.journeys_running));
+  m.journeys.Add({{"where", "store"}})
+    .Set(static_cast<double>(now.journeys_passivated));
+  m.store.Add({{"of", "map"}}).Set(static_cast<double>(now.store_bytes));
+  m.store.Add({{"of", "maximum"}})
+    .Set(static_cast<double>(now.store_max_bytes));
+  m.full.Add({}).Set(now.store_full ? 1 : 0);
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(m.registry.Collect());
+}
+
+} // namespace orca
