@@ -69,13 +69,16 @@ lmdb_txn::get(MDB_dbi db, std::string_view key) {
     std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
 }
 
-caf::expected<std::string> lmdb_txn::indexed_at(std::string_view key) {
-  auto current = get(index_->of, key);
+caf::expected<std::optional<std::string>>
+lmdb_txn::indexed_at(MDB_dbi db, std::string_view key) {
+  if (index_ == nullptr || db != index_->of)
+    return std::optional<std::string>{};
+  auto current = get(db, key);
   if (!current)
     return current.error();
   if (!*current)
-    return std::string{};
-  return index_->key_of(key, **current);
+    return std::optional<std::string>{std::string{}};
+  return std::optional<std::string>{index_->key_of(key, **current)};
 }
 
 caf::error lmdb_txn::reindex(const std::string& before,
@@ -92,20 +95,15 @@ caf::error lmdb_txn::reindex(const std::string& before,
 
 caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
                          std::string_view value) {
-  std::string before;
-  bool indexed = index_ != nullptr && db == index_->of;
-  if (indexed) {
-    auto at = indexed_at(key);
-    if (!at)
-      return at.error();
-    before = std::move(*at);
-  }
+  auto before = indexed_at(db, key);
+  if (!before)
+    return before.error();
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
   if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != MDB_SUCCESS)
     return lmdb_error("mdb_put", rc);
-  if (indexed)
-    return reindex(before, index_->key_of(key, value));
+  if (*before)
+    return reindex(**before, index_->key_of(key, value));
   return caf::none;
 }
 
@@ -125,20 +123,15 @@ caf::expected<bool> lmdb_txn::put_new(MDB_dbi db, std::string_view key,
 }
 
 caf::error lmdb_txn::del(MDB_dbi db, std::string_view key) {
-  std::string before;
-  bool indexed = index_ != nullptr && db == index_->of;
-  if (indexed) {
-    auto at = indexed_at(key);
-    if (!at)
-      return at.error();
-    before = std::move(*at);
-  }
+  auto before = indexed_at(db, key);
+  if (!before)
+    return before.error();
   MDB_val k = to_val(key);
   int rc = mdb_del(txn_, db, &k, nullptr);
   if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
     return lmdb_error("mdb_del", rc);
-  if (indexed)
-    return reindex(before, {});
+  if (*before)
+    return reindex(**before, {});
   return caf::none;
 }
 

@@ -89,8 +89,10 @@ private:
 
   caf::error open_cursor(MDB_dbi db, MDB_cursor** cursor);
 
-  /// Where `key` of the indexed database is in the index now ("": nowhere).
-  caf::expected<std::string> indexed_at(std::string_view key);
+  /// Where `key` of `db` is in the index now ("": nowhere); nothing if
+  /// `db` is not the indexed database.
+  caf::expected<std::optional<std::string>> indexed_at(MDB_dbi db,
+                                                       std::string_view key);
   /// Moves an index entry from `before` to `after` ("" for none).
   caf::error reindex(const std::string& before, const std::string& after);
 

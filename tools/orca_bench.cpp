@@ -152,50 +152,25 @@ int main(int argc, char** argv) {
   app.add_option("--orders-file", opts.orders_file, "example orders")
     ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (opts.waiting > 0) {
+  // The other modes; an error ends each with a line that says why.
+  auto mode = [](auto run) {
     try {
-      return run_waiting(opts);
+      return run();
     } catch (const std::exception& e) {
       std::cerr << "error: " << e.what() << "\n";
       return 1;
     }
-  }
-
-  if (opts.stop > 0) {
-    try {
-      return run_stop(opts, templates(opts.orders_file));
-    } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-
-  if (opts.list > 0) {
-    try {
-      return run_list(opts, templates(opts.orders_file));
-    } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-
-  if (opts.http) {
-    try {
-      return run_http(opts, templates(opts.orders_file));
-    } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << "\n";
-      return 1;
-    }
-  }
-
-  if (opts.remote) {
-    try {
-      return run_remote(opts, templates(opts.orders_file));
-    } catch (const std::exception& e) {
-      std::cerr << "error: " << e.what() << "\n";
-      return 1;
-    }
-  }
+  };
+  if (opts.waiting > 0)
+    return mode([&] { return run_waiting(opts); });
+  if (opts.stop > 0)
+    return mode([&] { return run_stop(opts, templates(opts.orders_file)); });
+  if (opts.list > 0)
+    return mode([&] { return run_list(opts, templates(opts.orders_file)); });
+  if (opts.http)
+    return mode([&] { return run_http(opts, templates(opts.orders_file)); });
+  if (opts.remote)
+    return mode([&] { return run_remote(opts, templates(opts.orders_file)); });
   bool own_dir = opts.data.empty();
   if (own_dir)
     opts.data = make_temp_dir("orca-bench");

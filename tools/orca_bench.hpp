@@ -71,6 +71,10 @@ std::string make_order(const std::vector<std::string>& tmpl, std::size_t i);
 /// fsync the options say, and the simulated providers with `notify`.
 engine_options engine_options_for(const options& opts, const std::string& dir);
 
+/// An engine opened with `eo` with the flow of `opts.flow_file` created
+/// and published; throws, saying why, if that fails.
+std::unique_ptr<Engine> open_with_flow(const options& opts, engine_options eo);
+
 /// The `p` quantile (0..1) of `sorted`.
 double percentile(std::vector<double>& sorted, double p);
 

@@ -85,6 +85,19 @@ engine_options engine_options_for(const options& opts, const std::string& dir) {
   return eo;
 }
 
+std::unique_ptr<Engine> open_with_flow(const options& opts, engine_options eo) {
+  auto engine = Engine::open(std::move(eo));
+  if (!engine)
+    throw std::runtime_error(describe(engine.error()));
+  auto created =
+    (*engine)->create_flow(read_file(opts.flow_file), opts.flow_file);
+  if (!created)
+    throw std::runtime_error(describe(created.error()));
+  if (auto v = (*engine)->publish_flow(created->name); !v)
+    throw std::runtime_error(describe(v.error()));
+  return std::move(*engine);
+}
+
 double percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty())
     return 0;

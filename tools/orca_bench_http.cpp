@@ -31,15 +31,8 @@ namespace http = beast::http;
 /// acknowledged them (each answer comes once its orders are durable).
 int run_http(const options& opts, const std::vector<std::string>& tmpl) {
   auto dir = opts.data.empty() ? make_temp_dir("orca-bench-http") : opts.data;
-  auto engine = orca::Engine::open(engine_options_for(opts, dir));
-  if (!engine)
-    throw std::runtime_error(orca::describe(engine.error()));
-  auto flow_text = read_file(opts.flow_file);
-  if (auto c = (*engine)->create_flow(flow_text, opts.flow_file); !c)
-    throw std::runtime_error(orca::describe(c.error()));
-  if (auto v = (*engine)->publish_flow("Order to invoice"); !v)
-    throw std::runtime_error(orca::describe(v.error()));
-  orca::http_api api{**engine, {}};
+  auto engine = open_with_flow(opts, engine_options_for(opts, dir));
+  orca::http_api api{*engine, {}};
   orca::http_server::options so;
   so.port = 0;
   auto server = orca::http_server::start(api, so, [](const std::string& text) {
@@ -112,7 +105,7 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
   auto elapsed =
     std::chrono::duration<double>(clock_type::now() - start).count();
   (*server)->stop();
-  engine->reset();
+  engine.reset();
   if (opts.data.empty())
     remove_dir(dir);
   fmt::print("orca-bench --http: {} orders in batches of {} over {} "

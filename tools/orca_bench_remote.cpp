@@ -33,17 +33,9 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
     orca::speak_node_protocol(cfg);
     cfg.set("logger.verbosity", caf::atom("quiet"));
   };
-  auto engine = orca::Engine::open(std::move(eo));
-  if (!engine)
-    throw std::runtime_error(orca::describe(engine.error()));
-  auto flow_text = read_file(opts.flow_file);
-  if (auto c = (*engine)->create_flow(flow_text, opts.flow_file); !c)
-    throw std::runtime_error(orca::describe(c.error()));
-  if (auto v = (*engine)->publish_flow("Order to invoice"); !v)
-    throw std::runtime_error(orca::describe(v.error()));
-  auto node = orca::spawn_node(**engine, {"127.0.0.1", dir, 0});
-  auto port =
-    (*engine)->system().middleman().publish(node, 0, "127.0.0.1", true);
+  auto engine = open_with_flow(opts, std::move(eo));
+  auto node = orca::spawn_node(*engine, {"127.0.0.1", dir, 0});
+  auto port = engine->system().middleman().publish(node, 0, "127.0.0.1", true);
   if (!port)
     throw std::runtime_error(orca::describe(port.error()));
   // The client goes through the wire guard, as it would to orcad.
@@ -71,10 +63,10 @@ int run_remote(const options& opts, const std::vector<std::string>& tmpl) {
     std::chrono::duration<double>(clock_type::now() - start).count();
   // Whatever the outcome, stop the node before the engine goes.
   client->reset();
-  (*engine)->system().middleman().unpublish(node, *port);
+  engine->system().middleman().unpublish(node, *port);
   caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
   node = nullptr;
-  engine->reset();
+  engine.reset();
   if (opts.data.empty())
     remove_dir(dir);
   if (!results)
