@@ -26,6 +26,8 @@ namespace orca {
 
 namespace {
 
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
@@ -86,10 +88,11 @@ std::string_view body_excerpt(std::string_view body, std::size_t limit) {
 class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(net::io_context& io, http_url url, std::string url_text,
-                uint32_t timeout_ms, const limits& lim)
+                uint32_t timeout_ms, const limits& lim,
+                const header_list& headers)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), lim_(lim), resolver_(io), resolve_timer_(io),
-        stream_(io) {
+        timeout_ms_(timeout_ms), lim_(lim), headers_(headers), resolver_(io),
+        resolve_timer_(io), stream_(io) {
     // Larger answers are refused rather than buffered (SPEC §8).
     parser_.body_limit(lim_.answer_bytes);
   }
@@ -153,6 +156,8 @@ private:
     request_.set(http::field::content_type, "application/json");
     request_.set(http::field::accept, "application/json");
     request_.set("Idempotency-Key", request.idempotency_key);
+    for (const auto& [name, value] : headers_)
+      request_.set(name, value);
     request_.keep_alive(false);
     request_.body() = to_json(request);
     request_.prepare_payload();
@@ -289,6 +294,7 @@ private:
   std::string url_text_;
   uint32_t timeout_ms_;
   limits lim_;
+  header_list headers_;
   action_kind action_ = action_kind::custom;
   steady_clock::time_point deadline_;
   std::string phase_ = "starting";
@@ -307,9 +313,9 @@ private:
 class http_client {
 public:
   http_client(http_url url, std::string url_text, uint32_t timeout_ms,
-              const limits& lim)
+              const limits& lim, const header_list& headers)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), lim_(lim) {
+        timeout_ms_(timeout_ms), lim_(lim), headers_(headers) {
   }
 
   /// Sends `request` and waits for the answer or the time limit. Never
@@ -326,8 +332,8 @@ public:
 
 private:
   provider_reply post_or_throw(const provider_request& request) {
-    auto exchange =
-      std::make_shared<http_exchange>(io_, url_, url_text_, timeout_ms_, lim_);
+    auto exchange = std::make_shared<http_exchange>(
+      io_, url_, url_text_, timeout_ms_, lim_, headers_);
     io_.restart();
     exchange->start(request);
     while (!exchange->done()) {
@@ -348,6 +354,7 @@ private:
   std::string url_text_;
   uint32_t timeout_ms_;
   limits lim_;
+  const header_list& headers_;
 };
 
 /// The adapter for a URL that does not parse: the engine keeps running and
@@ -441,9 +448,9 @@ caf::actor spawn_http_provider(caf::actor_system& system,
   // client of its own (a client is not shared between threads).
   return spawn_blocking_provider(
     system,
-    [parsed = *url, text = config.url, timeout_ms = config.timeout_ms,
-     lim](const provider_request& request) {
-      return http_client{parsed, text, timeout_ms, lim}.post(request);
+    [parsed = *url, text = config.url, timeout_ms = config.timeout_ms, lim,
+     headers = std::move(config.headers)](const provider_request& request) {
+      return http_client{parsed, text, timeout_ms, lim, headers}.post(request);
     },
     std::max<std::size_t>(config.workers, 1), lim);
 }

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -31,6 +33,9 @@ struct http_provider_config {
   uint32_t timeout_ms = 10000;
   /// How many requests may run at the same time (0 counts as 1).
   uint32_t workers = 4;
+  /// Sent with every request, after Orca's own (the node config's
+  /// `headers`, values from the environment already read).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// The parts of an http:// URL that a client needs.

@@ -1,5 +1,9 @@
 #include "engine/node_config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
 #include "flows/diagnostics.hpp"
 
 namespace orca {
@@ -36,6 +40,66 @@ uint32_t read_count(const json_value& object, const char* key,
   return it->value.GetUint();
 }
 
+/// An http provider's `headers`: {"Name": "value" | {"env": "VARIABLE"}}.
+/// A value from the environment is read now; names must be HTTP tokens
+/// that Orca does not set itself, values free of control characters.
+std::vector<std::pair<std::string, std::string>>
+read_headers(const json_value& json, const std::string& where,
+             diagnostics& diags) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!json.IsObject()) {
+    diags.add(where, "must be an object of header names and values");
+    return headers;
+  }
+  auto is_token_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0
+      || std::string_view{"!#$%&'*+-.^_`|~"}.find(c) != std::string_view::npos;
+  };
+  for (const auto& m : json.GetObject()) {
+    std::string name{view_of(m.name)};
+    auto at = field_of(where, name);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+      diags.add(at, "not a header name");
+      continue;
+    }
+    std::string lower = name;
+    for (auto& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "host" || lower == "content-length"
+        || lower == "transfer-encoding" || lower == "idempotency-key"
+        || lower == "content-type") {
+      diags.add(at, "Orca sets this header itself");
+      continue;
+    }
+    std::string value;
+    if (m.value.IsString()) {
+      value = std::string{view_of(m.value)};
+    } else if (m.value.IsObject() && m.value.MemberCount() == 1
+               && m.value.HasMember("env") && m.value["env"].IsString()) {
+      std::string variable{view_of(m.value["env"])};
+      const char* found = std::getenv(variable.c_str());
+      if (found == nullptr) {
+        diags.add(
+          at, "the environment variable " + quote(variable) + " is not set");
+        continue;
+      }
+      value = found;
+    } else {
+      diags.add(at, "must be a string or {\"env\": \"VARIABLE\"}");
+      continue;
+    }
+    if (std::any_of(value.begin(), value.end(), [](char c) {
+          return (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+            || c == 0x7f;
+        })) {
+      diags.add(at, "the value holds control characters");
+      continue;
+    }
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+  return headers;
+}
+
 void parse_provider(const std::string& id, const json_value& json,
                     const std::string& where, node_config& config,
                     diagnostics& diags) {
@@ -68,8 +132,8 @@ void parse_provider(const std::string& id, const json_value& json,
       p.simulated.fail_when =
         parse_predicate(fail->value, field_of(where, "fail_when"), diags);
   } else if (name == "http") {
-    diags.reject_unknown_fields(json, where,
-                                {"kind", "url", "timeout_ms", "workers"});
+    diags.reject_unknown_fields(
+      json, where, {"kind", "url", "timeout_ms", "workers", "headers"});
     p.kind = provider_kind::http;
     auto url = json.FindMember("url");
     if (url == json.MemberEnd() || !url->value.IsString()) {
@@ -81,6 +145,9 @@ void parse_provider(const std::string& id, const json_value& json,
     }
     p.http.timeout_ms = read_count(json, "timeout_ms", where, 10000, diags);
     p.http.workers = read_count(json, "workers", where, 4, diags);
+    if (auto h = json.FindMember("headers"); h != json.MemberEnd())
+      p.http.headers =
+        read_headers(h->value, field_of(where, "headers"), diags);
   } else if (name == "remote") {
     // Calls fail until a remote provider client registers under this id.
     diags.reject_unknown_fields(json, where, {"kind"});

@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "actors/http_provider.hpp"
+#include "engine/node_config.hpp"
 #include "support/http_server.hpp"
 
 using namespace orca;
@@ -103,7 +104,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider posts the request as JSON with its "
                  "idempotency key and reads the invoice id from a 2xx answer") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-9"})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
   auto reply = call(adapter,
                     make_request(action_kind::send_to_invoice,
                                  "SO-1/order-to-invoice/3/invoice"));
@@ -134,12 +135,56 @@ TEST_CASE_METHOD(adapter_fixture,
 }
 
 TEST_CASE_METHOD(adapter_fixture,
+                 "an http provider sends the headers its config names, "
+                 "values from the environment read when the config is") {
+  server_.answer("/billing", {200, R"({"invoice_id": "INV-1"})"});
+  ::setenv("ORCA_TEST_ERP_TOKEN", "secret-from-env", 1);
+  auto config = node_config::parse(
+    R"({"providers": {"erp": {"kind": "http", "url": ")"
+      + server_.url("/billing") + R"(", "headers": {"X-Api-Key": "abc",
+       "Authorization": {"env": "ORCA_TEST_ERP_TOKEN"}}}}})",
+    "node.json");
+  ::unsetenv("ORCA_TEST_ERP_TOKEN");
+  REQUIRE(config);
+  auto adapter = spawn_adapter(config->providers.at("erp").http);
+  auto reply =
+    call(adapter, make_request(action_kind::send_to_invoice, "SO-1/f/1/i"));
+  CHECK(reply.ok);
+  auto requests = server_.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests.front().header("x-api-key") == "abc");
+  CHECK(requests.front().header("authorization") == "secret-from-env");
+
+  // What cannot be sent is refused when the config is read, by field.
+  auto refused = [](const std::string& headers) {
+    auto c = node_config::parse(
+      R"({"providers": {"erp": {"kind": "http", "url": "http://h/x", )"
+      R"("headers": )"
+        + headers + "}}}",
+      "node.json");
+    REQUIRE_FALSE(c);
+    return describe(c.error());
+  };
+  CHECK(
+    contains(refused(R"({"Authorization": {"env": "ORCA_NOT_SET_ANYWHERE"}})"),
+             "providers.\"erp\".headers.Authorization: the environment "
+             "variable \"ORCA_NOT_SET_ANYWHERE\" is not set"));
+  CHECK(contains(refused(R"({"X-A": "a\r\nX-Injected: 1"})"),
+                 "providers.\"erp\".headers.X-A: the value holds control "
+                 "characters"));
+  CHECK(contains(refused(R"({"Bad Name": "x"})"), "not a header name"));
+  CHECK(contains(refused(R"({"Idempotency-Key": "x"})"),
+                 "Orca sets this header itself"));
+  CHECK(contains(refused(R"({"X-N": 3})"), "must be a string or"));
+}
+
+TEST_CASE_METHOD(adapter_fixture,
                  "an http provider reads a DOM answer's fulfillment orders "
                  "into source groups") {
   server_.answer("/dom", {200, R"({"fulfillment_orders": [
                               {"source": "DC-1", "lines": ["1"]},
                               {"source": "STORE-7", "lines": ["2"]}]})"});
-  auto adapter = spawn_adapter({server_.url("/dom"), 2000, 1});
+  auto adapter = spawn_adapter({server_.url("/dom"), 2000, 1, {}});
   auto reply =
     call(adapter, make_request(action_kind::send_to_dom, "SO-1/f/1/dom"));
   REQUIRE(reply.ok);
@@ -153,7 +198,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider turns a non-2xx answer into a failure "
                  "naming the status, the URL and the start of the body") {
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
   auto request = make_request(action_kind::send_to_invoice, "SO-1/f/1/inv");
   SECTION("a 503 with a short body") {
     server_.answer("/billing",
@@ -174,7 +219,7 @@ TEST_CASE_METHOD(adapter_fixture,
             + std::string(200, 'x'));
   }
   SECTION("a 404 from a path the server does not know") {
-    auto elsewhere = spawn_adapter({server_.url("/nowhere"), 2000, 1});
+    auto elsewhere = spawn_adapter({server_.url("/nowhere"), 2000, 1, {}});
     auto reply = call(elsewhere, request);
     CHECK_FALSE(reply.ok);
     CHECK(contains(reply.error, "HTTP 404 from " + server_.url("/nowhere")));
@@ -185,7 +230,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider gives up on a slow server after its time "
                  "limit instead of waiting for the answer") {
   server_.answer("/slow", {200, R"({"invoice_id": "late"})", 1500ms});
-  auto adapter = spawn_adapter({server_.url("/slow"), 200, 1});
+  auto adapter = spawn_adapter({server_.url("/slow"), 200, 1, {}});
   auto started = std::chrono::steady_clock::now();
   auto reply = call(adapter, make_request(action_kind::send_to_invoice, "k"));
   auto waited = std::chrono::steady_clock::now() - started;
@@ -202,7 +247,7 @@ TEST_CASE_METHOD(adapter_fixture,
   lim.answer_bytes = 64;
   server_.answer(
     "/billing", {200, R"({"invoice_id": ")" + std::string(200, 'i') + R"("})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1}, lim);
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}}, lim);
   auto reply = call(adapter, make_request(action_kind::send_to_invoice, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(reply.code == errc::limit_exceeded);
@@ -212,7 +257,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider reports a refused connection as a failure "
                  "naming the URL") {
   auto url = "http://127.0.0.1:" + std::to_string(unused_port()) + "/dom";
-  auto adapter = spawn_adapter({url, 2000, 1});
+  auto adapter = spawn_adapter({url, 2000, 1, {}});
   auto reply = call(adapter, make_request(action_kind::send_to_dom, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, url + ": connecting failed: "));
@@ -222,7 +267,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider rejects a 2xx answer that is not the JSON "
                  "the action needs") {
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
   auto request = make_request(action_kind::send_to_invoice, "k");
   SECTION("not JSON at all") {
     server_.answer("/billing", {200, "<html>fine</html>", {}, "text/html"});
@@ -246,7 +291,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider refuses to send an idempotency key that "
                  "would break its header") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-1"})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1});
+  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
   auto reply =
     call(adapter,
          make_request(action_kind::send_to_invoice, "SO-1\r\nX-Injected: yes"));
@@ -259,7 +304,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider whose url does not parse fails every call "
                  "as unreachable, with the reason") {
-  auto adapter = spawn_adapter({"http://h:0/billing", 2000, 1});
+  auto adapter = spawn_adapter({"http://h:0/billing", 2000, 1, {}});
   auto reply = call(adapter,
                     make_request(action_kind::send_to_invoice,
                                  "SO-1/order-to-invoice/3/invoice"));
@@ -277,7 +322,7 @@ TEST_CASE_METHOD(adapter_fixture,
     return test::http_answer{
       200, R"({"invoice_id": "INV-)" + got.idempotency_key() + "\"}", 100ms};
   });
-  auto adapter = spawn_adapter({server_.url("/billing"), 5000, 4});
+  auto adapter = spawn_adapter({server_.url("/billing"), 5000, 4, {}});
   caf::scoped_actor self{system_};
   using handle =
     decltype(self->request(adapter, caf::infinite, provider_request{}));
@@ -305,7 +350,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider with a URL that does not parse fails every "
                  "request with the reason") {
-  auto adapter = spawn_adapter({"ftp://x", 2000, 2});
+  auto adapter = spawn_adapter({"ftp://x", 2000, 2, {}});
   auto reply = call(adapter, make_request(action_kind::send_to_dom, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(reply.error == R"(url "ftp://x": only http:// URLs are supported)");
