@@ -421,18 +421,12 @@ void http_server::stop() {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
+  // Each connection closes on its own strand (streams unsubscribe); the
+  // loop ends after those closes, which were queued first.
   for (auto& c : open)
     c->close();
   open.clear();
-  // Answers already computed are written; then the loop ends.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!impl_->io.stopped() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    if (impl_->connections.empty())
-      break;
-  }
-  impl_->io.stop();
+  net::post(impl_->io, [io = &impl_->io] { io->stop(); });
   impl_->thread.join();
 }
 
