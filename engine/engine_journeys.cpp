@@ -33,7 +33,9 @@ Engine::list_journeys_with(const std::string& prefix, const journey_query& q) {
     prefix,
     [&](const std::optional<journey_id>& id,
         caf::expected<journey_snapshot> snap) {
-      if (q.after && id && !(q.after->key() < id->key()))
+      // The scan begins at `after`'s key: only that journey is before it.
+      if (q.after && id && id->order_id == q.after->order_id
+          && id->flow == q.after->flow && id->version == q.after->version)
         return true;
       if (snap) {
         if (q.flow && snap->flow != *q.flow)
