@@ -1,21 +1,14 @@
 #include "engine/http_api.hpp"
 
 #include <atomic>
-#include <map>
 #include <variant>
 
-#include "actors/blocking_pool.hpp"
+#include "engine/http_call.hpp"
 #include "engine/operations.hpp"
-#include "engine/views_json.hpp"
-#include "flows/flow_diagram.hpp"
-#include "flows/json.hpp"
-#include "flows/policy_library.hpp"
 
 namespace orca {
 
 namespace {
-
-constexpr const char* ndjson = "application/x-ndjson";
 
 // -- requests -----------------------------------------------------------------
 
@@ -136,7 +129,74 @@ bool matches(const std::vector<std::string>& route,
   return true;
 }
 
-// -- responses ----------------------------------------------------------------
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+/// A whole number query parameter `key` in [min, max] (`fallback` when
+/// absent).
+caf::expected<uint64_t> number_of(const char* key, const std::string& text,
+                                  uint64_t min, uint64_t max,
+                                  uint64_t fallback) {
+  if (text.empty())
+    return fallback;
+  if (text.size() > 19
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(errc::invalid_argument,
+                      std::string{key}
+                        + ": not a whole number: " + quote(text));
+  auto n = std::stoull(text);
+  if (n < min || n > max)
+    return make_error(errc::invalid_argument,
+                      std::string{key} + ": " + text + " is not between "
+                        + std::to_string(min) + " and " + std::to_string(max));
+  return n;
+}
+
+/// A `true`/`false` query parameter `key` (false when absent).
+caf::expected<bool> flag_of(const char* key, const std::string& text) {
+  if (text.empty() || text == "false")
+    return false;
+  if (text == "true")
+    return true;
+  return make_error(errc::invalid_argument,
+                    std::string{key} + ": true or false, not " + quote(text));
+}
+
+} // namespace
+
+namespace http_detail {
+
+// -- what handlers share ------------------------------------------------------
+
+std::string call::param(const char* key) const {
+  auto it = query.find(key);
+  return it == query.end() ? std::string{} : it->second;
+}
+
+std::optional<uint64_t> call::number(const char* key, uint64_t min,
+                                     uint64_t max, uint64_t fallback) {
+  auto n = number_of(key, param(key), min, max, fallback);
+  if (!n) {
+    done(error_response(n.error()));
+    return std::nullopt;
+  }
+  return *n;
+}
+
+std::optional<bool> call::flag(const char* key) {
+  auto b = flag_of(key, param(key));
+  if (!b) {
+    done(error_response(b.error()));
+    return std::nullopt;
+  }
+  return *b;
+}
 
 http_response json_response(unsigned status, std::string body) {
   http_response r;
@@ -145,30 +205,8 @@ http_response json_response(unsigned status, std::string body) {
   return r;
 }
 
-/// {"KEY": [items...]}
-std::string json_list(const char* key, const std::vector<std::string>& items) {
-  std::string out = "{\"";
-  out += key;
-  out += "\":[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += items[i];
-  }
-  out += "]}";
-  return out;
-}
-
 http_response error_response(const caf::error& err) {
   return http_error(http_status_of(err), describe(err));
-}
-
-template <class T, class F>
-http_response answer(const caf::expected<T>& x, F render,
-                     unsigned status = 200) {
-  if (!x)
-    return error_response(x.error());
-  return json_response(status, render(*x));
 }
 
 /// A journey's place in the listing order, as an opaque cursor: the hex
@@ -198,32 +236,30 @@ std::optional<journey_id> journey_of_cursor(std::string_view cursor) {
   return journey_id::from_key(key);
 }
 
-/// A whole number parameter in [min, max]; `what` names it in errors.
-caf::expected<uint64_t> number_param(const std::string& text, const char* what,
-                                     uint64_t min, uint64_t max) {
-  if (text.empty() || text.size() > 19
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(errc::invalid_argument,
-                      std::string{what}
-                        + ": not a whole number: " + quote(text));
-  auto n = std::stoull(text);
-  if (n < min || n > max)
-    return make_error(errc::invalid_argument,
-                      std::string{what} + ": " + text + " is not between "
-                        + std::to_string(min) + " and " + std::to_string(max));
-  return n;
+// -- the routes that need no engine -------------------------------------------
+
+void on_healthz(call& c) {
+  c.done(json_response(200, "{\"status\":\"ok\"}"));
 }
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+void on_readyz(call& c) {
+  c.done(c.ready ? json_response(200, "{\"status\":\"ready\"}")
+                 : http_error(503, "the node is stopping"));
 }
 
-} // namespace
+void on_openapi(call& c) {
+  c.done(json_response(200, std::string{openapi_document()}));
+}
+
+void on_stream_without_accept(call& c) {
+  // The server serves GET /v1/stream itself; it comes here only through
+  // the router alone (a test, the fuzz target).
+  c.done(http_error(400,
+                    "GET /v1/stream is a Server-Sent Events stream: "
+                    "ask with 'Accept: text/event-stream'"));
+}
+
+} // namespace http_detail
 
 // -- roles and tokens ---------------------------------------------------------
 
@@ -293,41 +329,45 @@ caf::expected<std::vector<http_token>> parse_tokens(std::string_view json,
 
 const std::vector<http_route>& http_routes() {
   using r = http_role;
+  using namespace http_detail;
   static const std::vector<http_route> routes = {
-    {"GET", "/healthz", std::nullopt},
-    {"GET", "/readyz", std::nullopt},
-    {"GET", "/v1/openapi.json", std::nullopt},
-    {"GET", "/v1/flows", r::reader},
-    {"POST", "/v1/flows", r::admin},
-    {"POST", "/v1/flows:validate", r::reader},
-    {"GET", "/v1/flows/{name}", r::reader},
-    {"PUT", "/v1/flows/{name}", r::admin},
-    {"POST", "/v1/flows/{name}/publish", r::admin},
-    {"POST", "/v1/flows/{name}/stop", r::admin},
-    {"POST", "/v1/flows/{name}/pause", r::operator_},
-    {"POST", "/v1/flows/{name}/resume", r::operator_},
-    {"GET", "/v1/flows/{name}/diagram", r::reader},
-    {"GET", "/v1/policies", r::reader},
-    {"PUT", "/v1/policies", r::admin},
-    {"GET", "/v1/policies/{name}", r::reader},
-    {"DELETE", "/v1/policies/{name}", r::admin},
-    {"POST", "/v1/orders", r::submitter},
-    {"POST", "/v1/orders/{id}/events", r::submitter},
-    {"POST", "/v1/orders/{id}/cancel", r::submitter},
-    {"GET", "/v1/orders/{id}/journeys", r::reader},
-    {"GET", "/v1/journeys", r::reader},
-    {"POST", "/v1/orders/{id}/journeys/{flow}/replay", r::operator_},
-    {"POST", "/v1/orders/{id}/journeys/{flow}/redrive", r::operator_},
-    {"GET", "/v1/stream", r::reader},
-    {"GET", "/v1/providers", r::reader},
-    {"GET", "/v1/node", r::reader},
-    {"GET", "/metrics", r::reader},
+    {"GET", "/healthz", std::nullopt, on_healthz},
+    {"GET", "/readyz", std::nullopt, on_readyz},
+    {"GET", "/v1/openapi.json", std::nullopt, on_openapi},
+    {"GET", "/v1/flows", r::reader, on_list_flows},
+    {"POST", "/v1/flows", r::admin, on_create_flow},
+    {"POST", "/v1/flows:validate", r::reader, on_validate_flow},
+    {"GET", "/v1/flows/{name}", r::reader, on_show_flow},
+    {"PUT", "/v1/flows/{name}", r::admin, on_update_flow},
+    {"POST", "/v1/flows/{name}/publish", r::admin, on_publish_flow},
+    {"POST", "/v1/flows/{name}/stop", r::admin, on_stop_flow},
+    {"POST", "/v1/flows/{name}/pause", r::operator_, on_pause_flow},
+    {"POST", "/v1/flows/{name}/resume", r::operator_, on_resume_flow},
+    {"GET", "/v1/flows/{name}/diagram", r::reader, on_flow_diagram},
+    {"GET", "/v1/policies", r::reader, on_list_policies},
+    {"PUT", "/v1/policies", r::admin, on_put_policies},
+    {"GET", "/v1/policies/{name}", r::reader, on_show_policy},
+    {"DELETE", "/v1/policies/{name}", r::admin, on_delete_policy},
+    {"POST", "/v1/orders", r::submitter, on_submit_orders},
+    {"POST", "/v1/orders/{id}/events", r::submitter, on_order_event},
+    {"POST", "/v1/orders/{id}/cancel", r::submitter, on_cancel_order},
+    {"GET", "/v1/orders/{id}/journeys", r::reader, on_order_journeys},
+    {"GET", "/v1/journeys", r::reader, on_list_journeys},
+    {"POST", "/v1/orders/{id}/journeys/{flow}/replay", r::operator_,
+     on_replay_journey},
+    {"POST", "/v1/orders/{id}/journeys/{flow}/redrive", r::operator_,
+     on_redrive_journey},
+    {"GET", "/v1/stream", r::reader, on_stream_without_accept},
+    {"GET", "/v1/providers", r::reader, on_list_providers},
+    {"GET", "/v1/node", r::reader, on_node_status},
+    {"GET", "/metrics", r::reader, on_metrics},
   };
   return routes;
 }
 
 http_response http_error(unsigned status, const std::string& text) {
-  auto r = json_response(status, "{\"error\":" + quote(text) + "}");
+  auto r =
+    http_detail::json_response(status, "{\"error\":" + quote(text) + "}");
   if (status == 503)
     r.headers.emplace_back("Retry-After", "1");
   if (status == 401)
@@ -443,22 +483,24 @@ void http_api::stop() {
 
 std::pair<std::optional<stream_filter>, http_response>
 http_api::open_stream(const http_request& req) const {
-  static const http_route stream = {"GET", "/v1/stream", http_role::reader};
+  const auto& routes = http_routes();
+  const auto& stream =
+    *std::find_if(routes.begin(), routes.end(), [](const http_route& r) {
+      return r.handler == http_detail::on_stream_without_accept;
+    });
   if (auto refusal = impl_->refused(req, stream))
     return {std::nullopt, *refusal};
   auto target = parse_target(req.target);
   if (!target)
     return {std::nullopt, http_error(400, "the request's URL does not decode")};
+  auto& q = target->query;
+  auto terminal = flag_of("terminal", q.count("terminal") ? q["terminal"] : "");
+  if (!terminal)
+    return {std::nullopt, http_detail::error_response(terminal.error())};
   stream_filter filter;
-  if (auto it = target->query.find("flow"); it != target->query.end())
-    filter.flow = it->second;
-  if (auto it = target->query.find("terminal"); it != target->query.end()) {
-    if (it->second != "true" && it->second != "false")
-      return {
-        std::nullopt,
-        http_error(400, "terminal: true or false, not " + quote(it->second))};
-    filter.terminal_only = it->second == "true";
-  }
+  if (auto flow = q.find("flow"); flow != q.end() && !flow->second.empty())
+    filter.flow = flow->second;
+  filter.terminal_only = *terminal;
   return {filter, {}};
 }
 
@@ -502,413 +544,16 @@ void http_api::handle(http_request req,
     done(std::move(*refusal));
     return;
   }
-  std::string path = route->path;
-  auto& e = engine_;
-  auto& q = target->query;
-  auto param = [&q](const char* key) {
-    auto it = q.find(key);
-    return it == q.end() ? std::string{} : it->second;
-  };
-  // Runs `work` (returning an http_response) on the pool.
-  auto later = [this, &done](auto work) {
-    impl_->pool.post([work = std::move(work),
-                      done = std::move(done)]() mutable { done(work()); });
-  };
-
-  if (path == "/healthz") {
-    done(json_response(200, "{\"status\":\"ok\"}"));
-    return;
-  }
-  if (path == "/readyz") {
-    done(ready() ? json_response(200, "{\"status\":\"ready\"}")
-                 : http_error(503, "the node is stopping"));
-    return;
-  }
-  if (path == "/v1/openapi.json") {
-    done(json_response(200, std::string{openapi_document()}));
-    return;
-  }
-  if (!ready()) {
+  // Stopping, the node still says whether it is alive and ready.
+  if (route->role && !ready()) {
     done(http_error(503, "the node is stopping"));
     return;
   }
-  if (path == "/v1/stream") {
-    done(http_error(400,
-                    "GET /v1/stream is a Server-Sent Events stream: "
-                    "ask with 'Accept: text/event-stream'"));
-    return;
-  }
-
-  // -- flows ------------------------------------------------------------------
-  if (path == "/v1/flows" && req.method == "GET") {
-    later([&e] {
-      return answer(e.list_flows(), [](const std::vector<flow_record>& fs) {
-        std::vector<std::string> items;
-        for (const auto& f : fs)
-          items.push_back(flow_json(f));
-        return json_list("flows", items);
-      });
-    });
-    return;
-  }
-  if (path == "/v1/flows" && req.method == "POST") {
-    later([&e, body = std::move(req.body)] {
-      return answer(
-        e.create_flow(body, "request body"),
-        [](const flow_record& f) { return flow_json(f); }, 201);
-    });
-    return;
-  }
-  if (path == "/v1/flows:validate") {
-    later([&e, body = std::move(req.body)] {
-      auto library = e.list_policies();
-      if (!library)
-        return error_response(library.error());
-      auto text = with_library(body, *library, "request body");
-      if (!text)
-        return error_response(text.error());
-      auto parsed = parse_flow(*text);
-      auto lines = parsed.errors.lines("request body");
-      std::string out = "{\"valid\":";
-      out += parsed.errors.empty() ? "true" : "false";
-      if (parsed.model)
-        out += ",\"name\":" + quote(parsed.model->name)
-          + ",\"steps\":" + std::to_string(parsed.model->steps.size());
-      if (!lines.empty())
-        out += ",\"error\":" + quote(lines.front());
-      out += ",\"errors\":[";
-      for (std::size_t i = 0; i < lines.size(); ++i)
-        out += (i > 0 ? "," : "") + quote(lines[i]);
-      out += "]}";
-      return json_response(parsed.errors.empty() ? 200 : 400, out);
-    });
-    return;
-  }
-  if (path == "/v1/flows/{name}" && req.method == "GET") {
-    uint64_t version = 0;
-    if (auto v = param("version"); !v.empty()) {
-      auto n = number_param(v, "version", 1, UINT32_MAX);
-      if (!n) {
-        done(error_response(n.error()));
-        return;
-      }
-      version = *n;
-    }
-    later([&e, name = params[0], version] {
-      return answer(show_flow(e, name, static_cast<uint32_t>(version)),
-                    [](const flow_detail& d) { return flow_detail_json(d); });
-    });
-    return;
-  }
-  if (path == "/v1/flows/{name}" && req.method == "PUT") {
-    later([&e, name = params[0], body = std::move(req.body)] {
-      // The flow in the body must be the one the URL names.
-      json_document doc;
-      doc.Parse(body.c_str(), body.size());
-      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("name")
-          && doc["name"].IsString()
-          && std::string_view{doc["name"].GetString(),
-                              doc["name"].GetStringLength()}
-            != name)
-        return http_error(400,
-                          "name: the body defines flow "
-                            + quote(doc["name"].GetString())
-                            + ", not the flow of the URL, " + quote(name));
-      return answer(e.update_flow(body, "request body"),
-                    [](const flow_record& f) { return flow_json(f); });
-    });
-    return;
-  }
-  if (path == "/v1/flows/{name}/publish" || path == "/v1/flows/{name}/stop"
-      || path == "/v1/flows/{name}/pause"
-      || path == "/v1/flows/{name}/resume") {
-    bool cancel = false;
-    if (auto c = param("cancel_in_flight"); !c.empty()) {
-      if (c != "true" && c != "false") {
-        done(
-          http_error(400, "cancel_in_flight: true or false, not " + quote(c)));
-        return;
-      }
-      cancel = c == "true";
-    }
-    later([&e, name = params[0], path, cancel]() -> http_response {
-      caf::error err;
-      if (path == "/v1/flows/{name}/publish") {
-        auto v = e.publish_flow(name);
-        if (!v)
-          err = v.error();
-      } else if (path == "/v1/flows/{name}/stop") {
-        err = e.stop_flow(name, cancel);
-      } else if (path == "/v1/flows/{name}/pause") {
-        err = e.pause_flow(name);
-      } else {
-        err = e.resume_flow(name);
-      }
-      if (err)
-        return error_response(err);
-      return answer(e.get_flow(name),
-                    [](const flow_record& f) { return flow_json(f); });
-    });
-    return;
-  }
-  if (path == "/v1/flows/{name}/diagram") {
-    auto format_name = param("format");
-    if (format_name.empty())
-      format_name = "dot";
-    auto format = diagram_format_from(format_name);
-    if (!format) {
-      done(
-        http_error(400, "format: dot or mermaid, not " + quote(format_name)));
-      return;
-    }
-    later([&e, name = params[0], format = *format]() -> http_response {
-      auto detail = show_flow(e, name, 0);
-      if (!detail)
-        return error_response(detail.error());
-      const auto& text =
-        detail->resolved.empty() ? detail->definition : detail->resolved;
-      auto parsed = parse_flow(text);
-      if (!parsed.model)
-        return http_error(409,
-                          "flow " + quote(name)
-                            + " does not parse, so it has no picture: "
-                            + parsed.errors.lines(name).front());
-      http_response r;
-      r.content_type = format == diagram_format::dot
-        ? "text/vnd.graphviz; charset=utf-8"
-        : "text/plain; charset=utf-8";
-      r.body = render_diagram(*parsed.model, format);
-      return r;
-    });
-    return;
-  }
-
-  // -- the policy library -----------------------------------------------------
-  auto policies_json = [](const std::vector<library_policy>& ps) {
-    std::vector<std::string> items;
-    for (const auto& p : ps)
-      items.push_back(policy_json(p));
-    return json_list("policies", items);
-  };
-  if (path == "/v1/policies" && req.method == "GET") {
-    later(
-      [&e, policies_json] { return answer(e.list_policies(), policies_json); });
-    return;
-  }
-  if (path == "/v1/policies" && req.method == "PUT") {
-    later([&e, policies_json, body = std::move(req.body)] {
-      return answer(e.put_policies(body, "request body"), policies_json);
-    });
-    return;
-  }
-  if (path == "/v1/policies/{name}") {
-    later([&e, name = params[0], del = req.method == "DELETE"] {
-      return answer(del ? e.delete_policy(name) : e.get_policy(name),
-                    [](const library_policy& p) { return policy_json(p); });
-    });
-    return;
-  }
-
-  // -- orders -----------------------------------------------------------------
-  if (path == "/v1/orders") {
-    bool many = req.content_type.rfind(ndjson, 0) == 0;
-    std::vector<std::string> orders;
-    if (many) {
-      std::string_view body = req.body;
-      while (!body.empty()) {
-        auto nl = body.find('\n');
-        auto line = body.substr(0, nl);
-        if (!line.empty() && line.back() == '\r')
-          line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") != std::string_view::npos)
-          orders.emplace_back(line);
-        if (nl == std::string_view::npos)
-          break;
-        body.remove_prefix(nl + 1);
-      }
-      if (orders.empty()) {
-        done(http_error(400,
-                        "the body holds no order (JSON Lines: one "
-                        "order per line)"));
-        return;
-      }
-    } else {
-      orders.push_back(std::move(req.body));
-    }
-    e.submit_async(
-      std::move(orders),
-      [many, done = std::move(done)](std::vector<submit_result> results) {
-        bool none_taken = !results.empty();
-        for (const auto& r : results)
-          if (!r.refusal)
-            none_taken = false;
-        if (none_taken) {
-          done(error_response(results.front().refusal));
-          return;
-        }
-        bool rejected = false;
-        bool over_limit = false;
-        std::string body;
-        for (const auto& r : results) {
-          if (r.status == submit_status::rejected) {
-            rejected = true;
-            over_limit = over_limit || r.reason == errc::limit_exceeded;
-          }
-          body += submit_json(to_outcome(r));
-          if (many)
-            body += '\n';
-        }
-        http_response out;
-        out.status = !rejected ? 202 : (!many && over_limit) ? 413 : 400;
-        out.content_type = many ? ndjson : "application/json";
-        out.body = std::move(body);
-        done(std::move(out));
-      });
-    return;
-  }
-  if (path == "/v1/orders/{id}/events" || path == "/v1/orders/{id}/cancel") {
-    std::string type = event_types::cancel_order;
-    if (path == "/v1/orders/{id}/events") {
-      json_document doc;
-      doc.Parse(req.body.c_str(), req.body.size());
-      if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type")
-          || !doc["type"].IsString()) {
-        done(http_error(400,
-                        "type: the body must be {\"type\": "
-                        "\"EVENT_TYPE\"}"));
-        return;
-      }
-      type.assign(doc["type"].GetString(), doc["type"].GetStringLength());
-    }
-    auto order_id = params[0];
-    e.events_async(
-      {{order_id, type}},
-      [order_id, type, done = std::move(done)](std::vector<caf::error> errs) {
-        if (errs.front()) {
-          done(error_response(errs.front()));
-          return;
-        }
-        done(json_response(202,
-                           "{\"order_id\":" + quote(order_id) + ",\"type\":"
-                             + quote(type) + ",\"status\":\"accepted\"}"));
-      });
-    return;
-  }
-
-  // -- journeys ---------------------------------------------------------------
-  if (path == "/v1/orders/{id}/journeys") {
-    later([&e, id = params[0], flow = param("flow")] {
-      return answer(show_journeys(e, id, flow),
-                    [](const std::vector<journey_view>& views) {
-                      std::vector<std::string> items;
-                      for (const auto& v : views)
-                        items.push_back(journey_json(v.record, &v.timeline));
-                      return json_list("journeys", items);
-                    });
-    });
-    return;
-  }
-  if (path == "/v1/journeys") {
-    journey_query query;
-    query.limit = 100;
-    if (auto f = param("flow"); !f.empty())
-      query.flow = f;
-    if (auto s = param("state"); !s.empty()) {
-      auto state = journey_state_from(s);
-      if (!state || *state != visible_state(*state)) {
-        done(http_error(400,
-                        "state: unknown journey state " + quote(s)
-                          + " (running, waiting, paused, completed, "
-                            "failed, cancelled, skipped)"));
-        return;
-      }
-      query.state = *state;
-    }
-    if (auto l = param("limit"); !l.empty()) {
-      auto n = number_param(l, "limit", 1, 1000);
-      if (!n) {
-        done(error_response(n.error()));
-        return;
-      }
-      query.limit = *n;
-    }
-    if (auto a = param("after"); !a.empty()) {
-      auto id = journey_of_cursor(a);
-      if (!id) {
-        done(
-          http_error(400, "after: not a cursor this node gave: " + quote(a)));
-        return;
-      }
-      query.after = std::move(*id);
-    }
-    later([&e, query] {
-      return answer(e.list_journeys(query),
-                    [&query](const std::vector<journey_record>& rs) {
-                      std::string out = "{\"journeys\":[";
-                      for (std::size_t i = 0; i < rs.size(); ++i)
-                        out += (i > 0 ? "," : "") + journey_json(rs[i]);
-                      out += "],\"next\":";
-                      out += rs.size() == query.limit
-                        ? quote(cursor_of(rs.back()))
-                        : std::string{"null"};
-                      return out + "}";
-                    });
-    });
-    return;
-  }
-  if (path == "/v1/orders/{id}/journeys/{flow}/replay") {
-    uint64_t against = 0;
-    if (auto v = param("against_version"); !v.empty()) {
-      auto n = number_param(v, "against_version", 1, UINT32_MAX);
-      if (!n) {
-        done(error_response(n.error()));
-        return;
-      }
-      against = *n;
-    }
-    later([&e, id = params[0], flow = params[1], against] {
-      return answer(replay_journey(e, id, flow, static_cast<uint32_t>(against)),
-                    [](const replay_view& v) { return replay_json(v); });
-    });
-    return;
-  }
-  if (path == "/v1/orders/{id}/journeys/{flow}/redrive") {
-    later([&e, id = params[0], flow = params[1]] {
-      return answer(e.redrive(id, flow),
-                    [](const journey_record& r) { return journey_json(r); });
-    });
-    return;
-  }
-
-  // -- the node ---------------------------------------------------------------
-  if (path == "/v1/providers") {
-    later([source = impl_->opts.providers] {
-      return answer(source(), [](const std::vector<provider_view>& ps) {
-        std::vector<std::string> items;
-        for (const auto& p : ps)
-          items.push_back(provider_json(p));
-        return json_list("providers", items);
-      });
-    });
-    return;
-  }
-  if (path == "/metrics") {
-    later([&e] {
-      http_response r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = e.metrics_text();
-      return r;
-    });
-    return;
-  }
-  if (path == "/v1/node") {
-    later([source = impl_->opts.status] {
-      return answer(source(),
-                    [](const node_status& s) { return status_json(s); });
-    });
-    return;
-  }
-  done(http_error(404, "no such path"));
+  http_detail::call c{engine_,           impl_->opts,
+                      impl_->pool,       std::move(req),
+                      std::move(params), std::move(target->query),
+                      std::move(done),   ready()};
+  route->handler(c);
 }
 
 } // namespace orca

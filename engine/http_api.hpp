@@ -51,12 +51,18 @@ struct http_token {
 caf::expected<std::vector<http_token>> parse_tokens(std::string_view json,
                                                     const std::string& origin);
 
-/// One route of the API: its method, its path with {parameters}, and the
-/// least role that may use it (none: open to all).
+namespace http_detail {
+struct call;
+} // namespace http_detail
+
+/// One route of the API: its method, its path with {parameters}, the
+/// least role that may use it (none: open to all, and answered while the
+/// node stops), and what answers it.
 struct http_route {
   const char* method;
   const char* path;
   std::optional<http_role> role;
+  void (*handler)(http_detail::call&);
 };
 
 /// Every route the API serves, GET /v1/stream (served by the server)
