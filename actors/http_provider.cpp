@@ -5,15 +5,18 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "actors/blocking_pool.hpp"
 
@@ -34,6 +37,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using steady_clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using tls_context = std::shared_ptr<net::ssl::context>;
 
 /// How much of a non-2xx answer's body goes into the error message.
 constexpr std::size_t error_body_bytes = 200;
@@ -89,12 +94,16 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(net::io_context& io, http_url url, std::string url_text,
                 uint32_t timeout_ms, const limits& lim,
-                const header_list& headers)
+                const header_list& headers, const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
         timeout_ms_(timeout_ms), lim_(lim), headers_(headers), resolver_(io),
-        resolve_timer_(io), stream_(io) {
+        resolve_timer_(io), plain_(io) {
     // Larger answers are refused rather than buffered (SPEC §8).
     parser_.body_limit(lim_.answer_bytes);
+    if (url_.tls) {
+      tls_context_ = tls;
+      tls_.emplace(io, *tls_context_);
+    }
   }
 
   /// Starts the exchange; the worker then runs its io_context until done().
@@ -146,7 +155,7 @@ private:
     auto host = url_.host.find(':') == std::string::npos
       ? url_.host
       : "[" + url_.host + "]";
-    if (url_.port != "80")
+    if (url_.port != (url_.tls ? "443" : "80"))
       host += ":" + url_.port;
     request_.method(http::verb::post);
     request_.target(url_.target);
@@ -179,23 +188,23 @@ private:
       return;
     }
     phase_ = "connecting";
-    // One absolute deadline for everything that follows: connect, write
-    // and read share the time that is left.
-    stream_.expires_at(deadline_);
+    // One absolute deadline for everything that follows: connect, the TLS
+    // handshake, write and read share the time that is left.
+    tcp_stream().expires_at(deadline_);
     auto on_done = [self = shared_from_this()](error_code connect_ec,
                                                const tcp::endpoint&) {
       self->on_connect(connect_ec);
     };
-    stream_.async_connect(results, std::move(on_done));
+    tcp_stream().async_connect(results, std::move(on_done));
   }
 
   void connect(const tcp::endpoint& endpoint) {
     phase_ = "connecting";
-    stream_.expires_at(deadline_);
+    tcp_stream().expires_at(deadline_);
     auto on_done = [self = shared_from_this()](error_code ec) {
       self->on_connect(ec);
     };
-    stream_.async_connect(endpoint, std::move(on_done));
+    tcp_stream().async_connect(endpoint, std::move(on_done));
   }
 
   void on_connect(error_code ec) {
@@ -205,12 +214,66 @@ private:
       finish(failed(ec));
       return;
     }
+    if (tls_)
+      handshake();
+    else
+      send();
+  }
+
+  /// Names the host to the server (SNI, for a name, not an address) and
+  /// checks that the certificate is for that host and signed by a trusted
+  /// CA (the provider's `ca_file`, else the system's).
+  void handshake() {
+    phase_ = "the TLS handshake";
+    error_code ec;
+    if (!is_ip_address(url_.host)
+        && SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str())
+          != 1) {
+      finish(provider_reply::failure(url_text_ + ": cannot name host "
+                                     + quote(url_.host) + " for TLS"));
+      return;
+    }
+    tls_->set_verify_callback(net::ssl::host_name_verification(url_.host), ec);
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    auto on_done = [self = shared_from_this()](error_code handshake_ec) {
+      self->on_handshake(handshake_ec);
+    };
+    tls_->async_handshake(net::ssl::stream_base::client, std::move(on_done));
+  }
+
+  void on_handshake(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    send();
+  }
+
+  void send() {
     phase_ = "sending the request";
     auto on_done = [self = shared_from_this()](error_code write_ec,
                                                std::size_t) {
       self->on_write(write_ec);
     };
-    http::async_write(stream_, request_, std::move(on_done));
+    if (tls_)
+      http::async_write(*tls_, request_, std::move(on_done));
+    else
+      http::async_write(plain_, request_, std::move(on_done));
+  }
+
+  beast::tcp_stream& tcp_stream() {
+    return tls_ ? tls_->next_layer() : plain_;
+  }
+
+  static bool is_ip_address(const std::string& host) {
+    error_code ec;
+    net::ip::make_address(host, ec);
+    return !ec;
   }
 
   void on_write(error_code ec) {
@@ -225,7 +288,10 @@ private:
                                                std::size_t) {
       self->on_read(read_ec);
     };
-    http::async_read(stream_, buffer_, parser_, std::move(on_done));
+    if (tls_)
+      http::async_read(*tls_, buffer_, parser_, std::move(on_done));
+    else
+      http::async_read(plain_, buffer_, parser_, std::move(on_done));
   }
 
   void on_read(error_code ec) {
@@ -283,9 +349,11 @@ private:
     done_ = true;
     reply_ = std::move(reply);
     resolve_timer_.cancel();
+    // No TLS close_notify: the request is over either way, and waiting
+    // for the peer's would only spend the time limit.
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp_stream().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_stream().close();
   }
 
   // Copies, not references to the worker's: an exchange may outlive the
@@ -300,7 +368,9 @@ private:
   std::string phase_ = "starting";
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
-  beast::tcp_stream stream_;
+  beast::tcp_stream plain_;
+  tls_context tls_context_;
+  std::optional<tls_stream> tls_;
   http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
@@ -313,9 +383,10 @@ private:
 class http_client {
 public:
   http_client(http_url url, std::string url_text, uint32_t timeout_ms,
-              const limits& lim, const header_list& headers)
+              const limits& lim, const header_list& headers,
+              const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), lim_(lim), headers_(headers) {
+        timeout_ms_(timeout_ms), lim_(lim), headers_(headers), tls_(tls) {
   }
 
   /// Sends `request` and waits for the answer or the time limit. Never
@@ -333,7 +404,7 @@ public:
 private:
   provider_reply post_or_throw(const provider_request& request) {
     auto exchange = std::make_shared<http_exchange>(
-      io_, url_, url_text_, timeout_ms_, lim_, headers_);
+      io_, url_, url_text_, timeout_ms_, lim_, headers_, tls_);
     io_.restart();
     exchange->start(request);
     while (!exchange->done()) {
@@ -355,6 +426,7 @@ private:
   uint32_t timeout_ms_;
   limits lim_;
   const header_list& headers_;
+  const tls_context& tls_;
 };
 
 /// The adapter for a URL that does not parse: the engine keeps running and
@@ -373,11 +445,16 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
   auto fail = [&url](const std::string& why) -> caf::expected<http_url> {
     return make_error(errc::invalid_config, "url " + quote(url) + ": " + why);
   };
-  constexpr std::string_view scheme = "http://";
   if (url.empty())
     return fail("must not be empty");
-  if (!starts_with_ignoring_case(url, scheme))
-    return fail("only http:// URLs are supported");
+  http_url result;
+  std::string_view scheme = "http://";
+  if (starts_with_ignoring_case(url, "https://")) {
+    scheme = "https://";
+    result.tls = true;
+  } else if (!starts_with_ignoring_case(url, scheme)) {
+    return fail("only http:// and https:// URLs are supported");
+  }
   if (std::any_of(url.begin(), url.end(), is_control_or_space))
     return fail("must not contain spaces or control characters");
   auto rest = std::string_view{url}.substr(scheme.size());
@@ -388,7 +465,6 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
     : rest.substr(authority_end);
   if (authority.find('@') != std::string_view::npos)
     return fail("user names and passwords in URLs are not supported");
-  http_url result;
   std::string_view port;
   bool has_port = false;
   if (!authority.empty() && authority.front() == '[') {
@@ -426,7 +502,7 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
       return bad_port();
     result.port = std::to_string(number);
   } else {
-    result.port = "80";
+    result.port = result.tls ? "443" : "80";
   }
   // The fragment is the client's business; servers never see it.
   tail = tail.substr(0, tail.find('#'));
@@ -439,18 +515,73 @@ caf::expected<http_url> parse_http_url(const std::string& url) {
   return result;
 }
 
-caf::actor spawn_http_provider(caf::actor_system& system,
-                               http_provider_config config, const limits& lim) {
+namespace {
+
+/// The TLS settings of an https provider, shared by its workers (OpenSSL's
+/// contexts may be shared once set up): TLS 1.2 or later, the peer's
+/// certificate checked against `ca_file`, or the system's CAs without one.
+caf::expected<tls_context> client_tls(const std::string& ca_file) {
+  auto context =
+    std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+  context->set_options(
+    net::ssl::context::default_workarounds | net::ssl::context::no_sslv2
+    | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1
+    | net::ssl::context::no_tlsv1_1);
+  context->set_verify_mode(net::ssl::verify_peer);
+  error_code ec;
+  if (ca_file.empty())
+    context->set_default_verify_paths(ec);
+  else
+    context->load_verify_file(ca_file, ec);
+  if (ec)
+    return make_error(errc::invalid_config,
+                      ca_file.empty()
+                        ? "the system's CA certificates: " + ec.message()
+                        : "ca_file " + quote(ca_file) + ": " + ec.message());
+  return context;
+}
+
+/// The parsed URL and, for https, the TLS settings of `config`.
+caf::expected<std::pair<http_url, tls_context>>
+prepare(const http_provider_config& config) {
   auto url = parse_http_url(config.url);
   if (!url)
-    return system.spawn(misconfigured_provider, describe(url.error()));
+    return url.error();
+  if (!url->tls) {
+    if (!config.ca_file.empty())
+      return make_error(errc::invalid_config,
+                        "ca_file is for https:// URLs, and url "
+                          + quote(config.url) + " is http://");
+    return std::make_pair(std::move(*url), tls_context{});
+  }
+  auto tls = client_tls(config.ca_file);
+  if (!tls)
+    return tls.error();
+  return std::make_pair(std::move(*url), std::move(*tls));
+}
+
+} // namespace
+
+caf::error check_http_provider(const http_provider_config& config) {
+  if (auto prepared = prepare(config); !prepared)
+    return prepared.error();
+  return caf::none;
+}
+
+caf::actor spawn_http_provider(caf::actor_system& system,
+                               http_provider_config config, const limits& lim) {
+  auto prepared = prepare(config);
+  if (!prepared)
+    return system.spawn(misconfigured_provider, describe(prepared.error()));
   // A request goes to the first free thread, in order; each call has a
   // client of its own (a client is not shared between threads).
   return spawn_blocking_provider(
     system,
-    [parsed = *url, text = config.url, timeout_ms = config.timeout_ms, lim,
+    [parsed = std::move(prepared->first), tls = std::move(prepared->second),
+     text = config.url, timeout_ms = config.timeout_ms, lim,
      headers = std::move(config.headers)](const provider_request& request) {
-      return http_client{parsed, text, timeout_ms, lim, headers}.post(request);
+      return http_client{parsed, text, timeout_ms, lim, headers, tls}.post(
+        request);
     },
     std::max<std::size_t>(config.workers, 1), lim);
 }

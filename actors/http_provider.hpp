@@ -9,7 +9,8 @@
 //
 // Blocking network I/O never runs on CAF's scheduler threads: the adapter is
 // a pool of detached workers, each with its own thread, and each request uses
-// a new TCP connection.
+// a new TCP connection (for https, a new TLS session that names the host and
+// checks its certificate).
 
 #include <cstdint>
 #include <string>
@@ -26,7 +27,8 @@ namespace orca {
 
 /// How an http provider is reached.
 struct http_provider_config {
-  /// "http://HOST[:PORT][/PATH]"; PORT defaults to 80, PATH to "/".
+  /// "http://HOST[:PORT][/PATH]" or "https://..."; PORT defaults to 80
+  /// (443 for https), PATH to "/".
   std::string url;
   /// Time limit for one whole request (resolve, connect, write and read),
   /// counted from the moment a worker starts it.
@@ -36,6 +38,9 @@ struct http_provider_config {
   /// Sent with every request, after Orca's own (the node config's
   /// `headers`, values from the environment already read).
   std::vector<std::pair<std::string, std::string>> headers;
+  /// For https: a PEM file of the CA certificates that may sign the
+  /// server's; empty means the system's CAs.
+  std::string ca_file;
 };
 
 /// The parts of an http:// URL that a client needs.
@@ -43,18 +48,24 @@ struct http_url {
   std::string host;   ///< name or IP address, without IPv6 brackets
   std::string port;   ///< decimal, "80" if the URL has none
   std::string target; ///< path plus query, always starting with '/'
+  bool tls = false;   ///< https://
 };
 
-/// Parses an http:// URL. Errors are `errc::invalid_config` and name the URL
-/// and the problem, e.g. `url "ftp://x": only http:// URLs are supported`.
+/// Parses an http:// or https:// URL. Errors are `errc::invalid_config` and
+/// name the URL and the problem, e.g. `url "ftp://x": only http:// and
+/// https:// URLs are supported`.
 caf::expected<http_url> parse_http_url(const std::string& url);
+
+/// Whether `config` can make an adapter: its URL parses, `ca_file` is given
+/// only for https and holds certificates. The error names the problem.
+caf::error check_http_provider(const http_provider_config& config);
 
 /// Spawns the adapter. It answers every provider_request with a
 /// provider_reply as the response to that request: ok with the parsed answer
 /// for a 2xx status, otherwise a failure whose error names the URL and the
 /// cause (HTTP status and the start of the body, time-out, connection error,
-/// unreadable answer). A URL that does not parse gives an adapter that
-/// answers every request with that parse error.
+/// unreadable answer). A config that check_http_provider refuses gives an
+/// adapter that answers every request with that error.
 ///
 /// The caller owns the returned handle and must stop it with an exit message
 /// (e.g. `caf::anon_send_exit(adapter, caf::exit_reason::user_shutdown)`)

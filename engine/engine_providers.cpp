@@ -92,8 +92,8 @@ caf::error Engine::impl::add_provider(const std::string& id,
       break;
     }
     case provider_kind::http: {
-      if (auto url = parse_http_url(p.http.url); !url)
-        return url.error();
+      if (auto err = check_http_provider(p.http))
+        return err;
       adapter = spawn_http_provider(*system, p.http, options.config.limits);
       break;
     }

@@ -133,15 +133,26 @@ void parse_provider(const std::string& id, const json_value& json,
         parse_predicate(fail->value, field_of(where, "fail_when"), diags);
   } else if (name == "http") {
     diags.reject_unknown_fields(
-      json, where, {"kind", "url", "timeout_ms", "workers", "headers"});
+      json, where,
+      {"kind", "url", "ca_file", "timeout_ms", "workers", "headers"});
     p.kind = provider_kind::http;
     auto url = json.FindMember("url");
+    auto ca_file = json.FindMember("ca_file");
+    if (ca_file != json.MemberEnd()) {
+      if (ca_file->value.IsString() && ca_file->value.GetStringLength() > 0)
+        p.http.ca_file = std::string{view_of(ca_file->value)};
+      else
+        diags.add(field_of(where, "ca_file"),
+                  "must be the path of a PEM file of CA certificates");
+    }
     if (url == json.MemberEnd() || !url->value.IsString()) {
       diags.add(where, "an http provider needs a \"url\" string");
     } else {
       p.http.url = std::string{view_of(url->value)};
       if (auto parsed = parse_http_url(p.http.url); !parsed)
         diags.add(field_of(where, "url"), describe(parsed.error()));
+      else if (auto err = check_http_provider(p.http))
+        diags.add(field_of(where, "ca_file"), describe(err));
     }
     p.http.timeout_ms = read_count(json, "timeout_ms", where, 10000, diags);
     p.http.workers = read_count(json, "workers", where, 4, diags);

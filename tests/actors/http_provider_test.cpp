@@ -66,6 +66,16 @@ public:
   }
 
 protected:
+  caf::actor spawn_adapter(std::string url, uint32_t timeout_ms,
+                           uint32_t workers,
+                           const limits& lim = default_limits()) {
+    http_provider_config config;
+    config.url = std::move(url);
+    config.timeout_ms = timeout_ms;
+    config.workers = workers;
+    return spawn_adapter(std::move(config), lim);
+  }
+
   caf::actor spawn_adapter(http_provider_config config,
                            const limits& lim = default_limits()) {
     adapters_.push_back(spawn_http_provider(system_, std::move(config), lim));
@@ -104,7 +114,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider posts the request as JSON with its "
                  "idempotency key and reads the invoice id from a 2xx answer") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-9"})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/billing"), 2000, 1);
   auto reply = call(adapter,
                     make_request(action_kind::send_to_invoice,
                                  "SO-1/order-to-invoice/3/invoice"));
@@ -184,7 +194,7 @@ TEST_CASE_METHOD(adapter_fixture,
   server_.answer("/dom", {200, R"({"fulfillment_orders": [
                               {"source": "DC-1", "lines": ["1"]},
                               {"source": "STORE-7", "lines": ["2"]}]})"});
-  auto adapter = spawn_adapter({server_.url("/dom"), 2000, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/dom"), 2000, 1);
   auto reply =
     call(adapter, make_request(action_kind::send_to_dom, "SO-1/f/1/dom"));
   REQUIRE(reply.ok);
@@ -198,7 +208,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider turns a non-2xx answer into a failure "
                  "naming the status, the URL and the start of the body") {
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/billing"), 2000, 1);
   auto request = make_request(action_kind::send_to_invoice, "SO-1/f/1/inv");
   SECTION("a 503 with a short body") {
     server_.answer("/billing",
@@ -219,7 +229,7 @@ TEST_CASE_METHOD(adapter_fixture,
             + std::string(200, 'x'));
   }
   SECTION("a 404 from a path the server does not know") {
-    auto elsewhere = spawn_adapter({server_.url("/nowhere"), 2000, 1, {}});
+    auto elsewhere = spawn_adapter(server_.url("/nowhere"), 2000, 1);
     auto reply = call(elsewhere, request);
     CHECK_FALSE(reply.ok);
     CHECK(contains(reply.error, "HTTP 404 from " + server_.url("/nowhere")));
@@ -230,7 +240,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider gives up on a slow server after its time "
                  "limit instead of waiting for the answer") {
   server_.answer("/slow", {200, R"({"invoice_id": "late"})", 1500ms});
-  auto adapter = spawn_adapter({server_.url("/slow"), 200, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/slow"), 200, 1);
   auto started = std::chrono::steady_clock::now();
   auto reply = call(adapter, make_request(action_kind::send_to_invoice, "k"));
   auto waited = std::chrono::steady_clock::now() - started;
@@ -247,7 +257,7 @@ TEST_CASE_METHOD(adapter_fixture,
   lim.answer_bytes = 64;
   server_.answer(
     "/billing", {200, R"({"invoice_id": ")" + std::string(200, 'i') + R"("})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}}, lim);
+  auto adapter = spawn_adapter(server_.url("/billing"), 2000, 1, lim);
   auto reply = call(adapter, make_request(action_kind::send_to_invoice, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(reply.code == errc::limit_exceeded);
@@ -257,7 +267,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider reports a refused connection as a failure "
                  "naming the URL") {
   auto url = "http://127.0.0.1:" + std::to_string(unused_port()) + "/dom";
-  auto adapter = spawn_adapter({url, 2000, 1, {}});
+  auto adapter = spawn_adapter(url, 2000, 1);
   auto reply = call(adapter, make_request(action_kind::send_to_dom, "k"));
   CHECK_FALSE(reply.ok);
   CHECK(contains(reply.error, url + ": connecting failed: "));
@@ -267,7 +277,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider rejects a 2xx answer that is not the JSON "
                  "the action needs") {
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/billing"), 2000, 1);
   auto request = make_request(action_kind::send_to_invoice, "k");
   SECTION("not JSON at all") {
     server_.answer("/billing", {200, "<html>fine</html>", {}, "text/html"});
@@ -291,7 +301,7 @@ TEST_CASE_METHOD(adapter_fixture,
                  "an http provider refuses to send an idempotency key that "
                  "would break its header") {
   server_.answer("/billing", {200, R"({"invoice_id": "INV-1"})"});
-  auto adapter = spawn_adapter({server_.url("/billing"), 2000, 1, {}});
+  auto adapter = spawn_adapter(server_.url("/billing"), 2000, 1);
   auto reply =
     call(adapter,
          make_request(action_kind::send_to_invoice, "SO-1\r\nX-Injected: yes"));
@@ -304,7 +314,7 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider whose url does not parse fails every call "
                  "as unreachable, with the reason") {
-  auto adapter = spawn_adapter({"http://h:0/billing", 2000, 1, {}});
+  auto adapter = spawn_adapter("http://h:0/billing", 2000, 1);
   auto reply = call(adapter,
                     make_request(action_kind::send_to_invoice,
                                  "SO-1/order-to-invoice/3/invoice"));
@@ -322,7 +332,7 @@ TEST_CASE_METHOD(adapter_fixture,
     return test::http_answer{
       200, R"({"invoice_id": "INV-)" + got.idempotency_key() + "\"}", 100ms};
   });
-  auto adapter = spawn_adapter({server_.url("/billing"), 5000, 4, {}});
+  auto adapter = spawn_adapter(server_.url("/billing"), 5000, 4);
   caf::scoped_actor self{system_};
   using handle =
     decltype(self->request(adapter, caf::infinite, provider_request{}));
@@ -350,10 +360,11 @@ TEST_CASE_METHOD(adapter_fixture,
 TEST_CASE_METHOD(adapter_fixture,
                  "an http provider with a URL that does not parse fails every "
                  "request with the reason") {
-  auto adapter = spawn_adapter({"ftp://x", 2000, 2, {}});
+  auto adapter = spawn_adapter("ftp://x", 2000, 2);
   auto reply = call(adapter, make_request(action_kind::send_to_dom, "k"));
   CHECK_FALSE(reply.ok);
-  CHECK(reply.error == R"(url "ftp://x": only http:// URLs are supported)");
+  CHECK(reply.error
+        == R"(url "ftp://x": only http:// and https:// URLs are supported)");
 }
 
 TEST_CASE("parse_http_url splits an http URL into host, port and target") {
@@ -376,6 +387,10 @@ TEST_CASE("parse_http_url splits an http URL into host, port and target") {
   check("http://h?x=1", "h", "80", "/?x=1");
   check("http://h/p#part", "h", "80", "/p");
   check("http://h:00080/", "h", "80", "/");
+  check("https://billing.example/v1", "billing.example", "443", "/v1");
+  check("HTTPS://127.0.0.1:8443", "127.0.0.1", "8443", "/");
+  CHECK(parse_http_url("https://h/")->tls);
+  CHECK_FALSE(parse_http_url("http://h/")->tls);
 }
 
 TEST_CASE("parse_http_url names the URL and the problem when it rejects one") {
@@ -387,11 +402,9 @@ TEST_CASE("parse_http_url names the URL and the problem when it rejects one") {
     return describe(parsed.error());
   };
   CHECK(problem("ftp://x")
-        == R"(url "ftp://x": only http:// URLs are supported)");
-  CHECK(problem("https://x/")
-        == R"(url "https://x/": only http:// URLs are supported)");
+        == R"(url "ftp://x": only http:// and https:// URLs are supported)");
   CHECK(problem("billing:80")
-        == R"(url "billing:80": only http:// URLs are supported)");
+        == R"(url "billing:80": only http:// and https:// URLs are supported)");
   CHECK(problem("") == R"(url "": must not be empty)");
   CHECK(problem("http://") == R"(url "http://": has no host)");
   CHECK(problem("http://:80/") == R"(url "http://:80/": has no host)");

@@ -213,7 +213,10 @@ TEST_CASE("a broken node config is refused with every problem named") {
     "a": {"kind": "telepathy"},
     "b": {"kind": "http"},
     "c": {"kind": "simulated", "latency": 3},
-    "d": {"kind": "http", "url": "ftp://x"}
+    "d": {"kind": "http", "url": "ftp://x"},
+    "f": {"kind": "http", "url": "https://h", "ca_file": "/nonexistent/ca.pem"},
+    "g": {"kind": "http", "url": "http://h", "ca_file": "/etc/hostname"},
+    "h": {"kind": "http", "url": "https://h", "ca_file": 7}
   }, "extra": 1})",
                                    "node.json");
   REQUIRE_FALSE(config);
@@ -228,10 +231,16 @@ TEST_CASE("a broken node config is refused with every problem named") {
         != std::string::npos);
   CHECK(msg.find("node.json: providers.\"c\".latency: unknown field")
         != std::string::npos);
-  CHECK(
-    msg.find(
-      "providers.\"d\".url: url \"ftp://x\": only http:// URLs are supported")
-    != std::string::npos);
+  CHECK(msg.find("providers.\"d\".url: url \"ftp://x\": only http:// and "
+                 "https:// URLs are supported")
+        != std::string::npos);
+  CHECK(msg.find("providers.\"f\".ca_file: ca_file \"/nonexistent/ca.pem\": ")
+        != std::string::npos);
+  CHECK(msg.find("providers.\"g\".ca_file: ca_file is for https:// URLs, "
+                 "and url \"http://h\" is http://")
+        != std::string::npos);
+  CHECK(msg.find("providers.\"h\".ca_file: must be the path of a PEM file")
+        != std::string::npos);
   auto not_json = node_config::parse("{", "node.json");
   REQUIRE_FALSE(not_json);
   CHECK(describe(not_json.error()).find("node.json: line 1, column 2")

@@ -10,6 +10,7 @@ stops reading.
 """
 
 import http.client
+import http.server
 import json
 import os
 import re
@@ -111,6 +112,24 @@ class Node:
         self.proc.stderr.close()
         self.dir.cleanup()
         return self.proc.returncode
+
+
+def make_certificates(directory, name, san, ca="ca"):
+    """CA.pem and CA.key (made once per CA name), and NAME.pem and NAME.key
+    signed by it for the subjectAltName SAN, in DIRECTORY."""
+    script = ""
+    if not os.path.exists(os.path.join(directory, ca + ".pem")):
+        script += (f"openssl req -x509 -newkey rsa:2048 -nodes "
+                   f"-keyout {ca}.key -out {ca}.pem -days 1 "
+                   f"-subj /CN=orca-test-{ca} && ")
+    script += (
+        f"openssl req -newkey rsa:2048 -nodes -keyout {name}.key "
+        f"-out {name}.csr -subj /CN={name} && "
+        f"printf 'subjectAltName={san}\\n' > {name}.ext && "
+        f"openssl x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key "
+        f"-CAcreateserial -out {name}.pem -days 1 -extfile {name}.ext")
+    subprocess.run(script, shell=True, cwd=directory, check=True,
+                   capture_output=True)
 
 
 def example_orders():
@@ -370,15 +389,7 @@ class TokenTest(unittest.TestCase):
     def test_https_with_the_nodes_certificate(self):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
-        subprocess.run(
-            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key "
-            "-out ca.pem -days 1 -subj /CN=orca-test-ca && "
-            "openssl req -newkey rsa:2048 -nodes -keyout node.key "
-            "-out node.csr -subj /CN=127.0.0.1 && "
-            "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
-            "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
-            "-CAcreateserial -out node.pem -days 1 -extfile san.ext",
-            shell=True, cwd=d.name, check=True, capture_output=True)
+        make_certificates(d.name, "node", "IP:127.0.0.1")
         tokens = os.path.join(d.name, "tokens.json")
         with open(tokens, "w") as f:
             json.dump({"tokens": [{"token": "reader-token-0123456789",
@@ -420,6 +431,127 @@ class TokenTest(unittest.TestCase):
             capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 3)
         self.assertIn("tokens[0].token", r.stderr)
+
+
+class TlsBilling:
+    """A billing provider serving https on 127.0.0.1 with the certificate
+    NAME.pem: it answers each request with an invoice id and records the
+    server name each TLS client asked for (SNI) and each request."""
+
+    def __init__(self, cert_path):
+        self.server_names = []
+        self.requests = []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path + ".pem", cert_path + ".key")
+        context.sni_callback = (
+            lambda sock, name, ctx: self.server_names.append(name))
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                request = json.loads(self.rfile.read(length))
+                outer.requests.append((self.headers["Host"],
+                                       self.headers["Authorization"],
+                                       request))
+                body = json.dumps(
+                    {"invoice_id": "INV-TLS-" + request["order"]["id"]})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, address):
+                pass  # a client that refused the certificate
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket,
+                                                server_side=True)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class HttpsProviderTest(unittest.TestCase):
+    """The http provider calling an https server through a real orcad."""
+
+    def setUp(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        self.dir = d.name
+        make_certificates(d.name, "billing", "DNS:localhost")
+        make_certificates(d.name, "unused", "DNS:localhost", ca="other")
+        self.billing = TlsBilling(os.path.join(d.name, "billing"))
+        self.addCleanup(self.billing.close)
+        os.environ["ORCA_TEST_BILLING_TOKEN"] = "Bearer billing-secret"
+
+    def journey_with(self, url, ca):
+        """The journey of SO-1001, billed through URL with the CA file CA,
+        once it has ended."""
+        config = {"providers": {
+            "notify": {"kind": "simulated"},
+            "billing": {"kind": "http", "url": url, "timeout_ms": 5000,
+                        "ca_file": os.path.join(self.dir, ca + ".pem"),
+                        "headers": {"Authorization":
+                                    {"env": "ORCA_TEST_BILLING_TOKEN"}}}}}
+        n = Node(config)
+        self.addCleanup(n.stop)
+        n.publish_example()
+        status, body = n.json("POST", "/v1/orders", order_with_id("SO-1001"))
+        self.assertEqual((status, body["status"]), (202, "accepted"))
+        status, _ = n.json("POST", "/v1/orders/SO-1001/events",
+                           {"type": "fulfillment_shipped"})
+        self.assertEqual(status, 202)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            status, body = n.json("GET", "/v1/orders/SO-1001/journeys")
+            journey = body["journeys"][0]
+            if journey["state"] in ("completed", "failed"):
+                return journey
+            time.sleep(0.05)
+        self.fail("the journey did not end: " + json.dumps(body))
+
+    def billing_error(self, journey):
+        return [s["error"] for s in journey["steps"]
+                if s.get("action") == "send_to_invoice"][0]
+
+    def test_a_provider_over_https_names_the_host_and_checks_its_ca(self):
+        port = self.billing.port
+        journey = self.journey_with(f"https://localhost:{port}/bill", "ca")
+        self.assertEqual((journey["state"], journey["invoice_id"]),
+                         ("completed", "INV-TLS-SO-1001"))
+        self.assertEqual(self.billing.server_names, ["localhost"])
+        host, authorization, request = self.billing.requests[0]
+        self.assertEqual(host, f"localhost:{port}")
+        self.assertEqual(authorization, "Bearer billing-secret")
+        self.assertEqual((request["action"], request["order"]["id"]),
+                         ("send_to_invoice", "SO-1001"))
+
+    def test_a_certificate_from_another_ca_fails_the_call(self):
+        port = self.billing.port
+        journey = self.journey_with(f"https://localhost:{port}/bill", "other")
+        self.assertEqual(journey["state"], "failed")
+        error = self.billing_error(journey)
+        self.assertIn(f"https://localhost:{port}/bill: the TLS handshake "
+                      "failed: certificate verify failed", error)
+        self.assertEqual(self.billing.requests, [])
+
+    def test_a_certificate_for_another_host_fails_the_call(self):
+        # The certificate is for "localhost", not for the address.
+        port = self.billing.port
+        journey = self.journey_with(f"https://127.0.0.1:{port}/bill", "ca")
+        self.assertEqual(journey["state"], "failed")
+        self.assertIn("the TLS handshake failed: certificate verify failed",
+                      self.billing_error(journey))
+        self.assertEqual(self.billing.requests, [])
 
 
 if __name__ == "__main__":
