@@ -21,6 +21,10 @@ Engine::Engine(std::unique_ptr<impl> state) : impl_(std::move(state)) {
 
 Engine::~Engine() = default;
 
+const node_config& Engine::config() const {
+  return impl_->options.config;
+}
+
 caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   auto im = std::make_unique<impl>();
   im->options = std::move(options);

@@ -118,6 +118,9 @@ public:
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  /// The node config it was opened with: providers, limits, sources.
+  const node_config& config() const;
+
   // -- flows (SPEC §2.4) ------------------------------------------------------
 
   /// `origin` names the definition in errors, usually its file name.

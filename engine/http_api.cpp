@@ -351,6 +351,7 @@ const std::vector<http_route>& http_routes() {
     {"POST", "/v1/orders", r::submitter, on_submit_orders},
     {"POST", "/v1/orders/{id}/events", r::submitter, on_order_event},
     {"POST", "/v1/orders/{id}/cancel", r::submitter, on_cancel_order},
+    {"POST", "/v1/intake/{source}", r::submitter, on_intake},
     {"GET", "/v1/orders/{id}/journeys", r::reader, on_order_journeys},
     {"GET", "/v1/journeys", r::reader, on_list_journeys},
     {"POST", "/v1/orders/{id}/journeys/{flow}/replay", r::operator_,

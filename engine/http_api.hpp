@@ -25,6 +25,9 @@ struct http_request {
   std::string target; ///< path and query, as sent ("/v1/flows?x=1")
   std::string content_type;
   std::string authorization; ///< the Authorization header, if any
+  /// Every header as sent (names in their case), for the routes that read
+  /// headers of their own (intake's signature and topic).
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
 

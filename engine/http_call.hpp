@@ -114,6 +114,7 @@ void on_delete_policy(call& c);
 void on_submit_orders(call& c);
 void on_order_event(call& c);
 void on_cancel_order(call& c);
+void on_intake(call& c);
 void on_order_journeys(call& c);
 void on_list_journeys(call& c);
 void on_replay_journey(call& c);

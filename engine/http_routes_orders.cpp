@@ -43,6 +43,40 @@ void send_event(call& c, std::string type) {
     });
 }
 
+/// The answer to submitted orders: one outcome per order, in order (JSON
+/// Lines when `many`); 202 when all were taken, 400 (413 for one order
+/// over a limit) when one was rejected, the refusal when none was taken.
+std::function<void(std::vector<submit_result>)>
+submissions_answer(bool many, std::function<void(http_response)> done) {
+  return [many, done = std::move(done)](std::vector<submit_result> results) {
+    bool none_taken = !results.empty();
+    for (const auto& r : results)
+      if (!r.refusal)
+        none_taken = false;
+    if (none_taken) {
+      done(error_response(results.front().refusal));
+      return;
+    }
+    bool rejected = false;
+    bool over_limit = false;
+    std::string body;
+    for (const auto& r : results) {
+      if (r.status == submit_status::rejected) {
+        rejected = true;
+        over_limit = over_limit || r.reason == errc::limit_exceeded;
+      }
+      body += submit_json(to_outcome(r));
+      if (many)
+        body += '\n';
+    }
+    http_response out;
+    out.status = !rejected ? 202 : (!many && over_limit) ? 413 : 400;
+    out.content_type = many ? ndjson : "application/json";
+    out.body = std::move(body);
+    done(std::move(out));
+  };
+}
+
 } // namespace
 
 void on_submit_orders(call& c) {
@@ -59,35 +93,8 @@ void on_submit_orders(call& c) {
   } else {
     orders.push_back(std::move(c.req.body));
   }
-  c.engine.submit_async(
-    std::move(orders),
-    [many, done = std::move(c.done)](std::vector<submit_result> results) {
-      bool none_taken = !results.empty();
-      for (const auto& r : results)
-        if (!r.refusal)
-          none_taken = false;
-      if (none_taken) {
-        done(error_response(results.front().refusal));
-        return;
-      }
-      bool rejected = false;
-      bool over_limit = false;
-      std::string body;
-      for (const auto& r : results) {
-        if (r.status == submit_status::rejected) {
-          rejected = true;
-          over_limit = over_limit || r.reason == errc::limit_exceeded;
-        }
-        body += submit_json(to_outcome(r));
-        if (many)
-          body += '\n';
-      }
-      http_response out;
-      out.status = !rejected ? 202 : (!many && over_limit) ? 413 : 400;
-      out.content_type = many ? ndjson : "application/json";
-      out.body = std::move(body);
-      done(std::move(out));
-    });
+  c.engine.submit_async(std::move(orders),
+                        submissions_answer(many, std::move(c.done)));
 }
 
 void on_order_event(call& c) {
@@ -105,6 +112,45 @@ void on_order_event(call& c) {
 
 void on_cancel_order(call& c) {
   send_event(c, event_types::cancel_order);
+}
+
+void on_intake(call& c) {
+  const auto& sources = c.engine.config().sources;
+  auto found = sources.find(c.params[0]);
+  if (found == sources.end()) {
+    c.done(http_error(404,
+                      "no source " + quote(c.params[0])
+                        + " in the node config's \"sources\""));
+    return;
+  }
+  // The signature and the transform are work for the router's threads.
+  c.pool.post([&engine = c.engine, &source = found->second,
+               req = std::move(c.req), done = std::move(c.done)] {
+    auto [payload, refusal] =
+      map_payload(source, req.body, engine.config().limits, req.headers);
+    if (!payload) {
+      done(http_error(refusal.status, refusal.error));
+      return;
+    }
+    if (payload->event.empty()) {
+      engine.submit_async({std::move(payload->order_or_id)},
+                          submissions_answer(false, done));
+      return;
+    }
+    auto order_id = payload->order_or_id;
+    auto event = payload->event;
+    engine.events_async({{order_id, event}},
+                        [order_id, event, done](std::vector<caf::error> errs) {
+                          if (errs.front()) {
+                            done(error_response(errs.front()));
+                            return;
+                          }
+                          done(json_response(202,
+                                             "{\"order_id\":" + quote(order_id)
+                                               + ",\"event\":" + quote(event)
+                                               + "}"));
+                        });
+  });
 }
 
 void on_order_journeys(call& c) {

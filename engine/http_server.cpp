@@ -138,6 +138,9 @@ private:
     req.target = std::string{msg.target()};
     req.content_type = std::string{msg[http::field::content_type]};
     req.authorization = std::string{msg[http::field::authorization]};
+    for (const auto& field : msg)
+      req.headers.emplace_back(std::string{field.name_string()},
+                               std::string{field.value()});
     req.body = std::move(msg.body());
     auto path = std::string_view{req.target}.substr(0, req.target.find('?'));
     if (req.method == "GET" && path == "/v1/stream") {

@@ -252,9 +252,19 @@ caf::expected<node_config> node_config::parse(std::string_view text,
   if (!doc->IsObject()) {
     diags.add("", "a node config must be a JSON object");
   } else {
-    diags.reject_unknown_fields(*doc, "", {"providers", "limits", "defaults"});
+    diags.reject_unknown_fields(*doc, "",
+                                {"providers", "limits", "defaults", "sources"});
     if (auto lim = doc->FindMember("limits"); lim != doc->MemberEnd())
       parse_limits(lim->value, config.limits, diags);
+    if (auto sources = doc->FindMember("sources");
+        sources != doc->MemberEnd()) {
+      auto slash = origin.rfind('/');
+      auto dir =
+        slash == std::string::npos ? std::string{} : origin.substr(0, slash);
+      if (slash == 0)
+        dir = "/";
+      config.sources = parse_sources(sources->value, dir, config.limits, diags);
+    }
     if (auto defaults = doc->FindMember("defaults");
         defaults != doc->MemberEnd())
       parse_defaults(defaults->value, config, diags);

@@ -9,6 +9,8 @@
 //              "timeout_ms": 2000}},
 //    "limits": {"orders_in_flight": 20000}}
 //
+// Sources (SPEC §9, engine/intake_source.hpp) map shops' webhooks to orders.
+//
 // Providers it names replace the defaults of the same id; the defaults
 // (simulated dom, fulfillment, fno and billing, always succeeding) stay.
 
@@ -18,6 +20,7 @@
 
 #include "actors/http_provider.hpp"
 #include "actors/simulated_provider.hpp"
+#include "engine/intake_source.hpp"
 #include "flows/limits.hpp"
 
 namespace orca {
@@ -41,9 +44,13 @@ struct node_config {
   /// "defaults": {"timeout_ms": N}: the time limit of a provider call
   /// attempt whose step sets no timeout_ms (no call waits forever).
   uint32_t default_timeout_ms = 30000;
+  /// SPEC §9: the order sources POST /v1/intake/{source} serves, their
+  /// transforms compiled.
+  std::map<std::string, source_config> sources;
 
   /// Parses a config file's text; every problem is reported in one error,
-  /// one line each, naming `origin` and the field.
+  /// one line each, naming `origin` and the field. Files the config names
+  /// (transforms) are relative to `origin`'s folder.
   static caf::expected<node_config> parse(std::string_view text,
                                           const std::string& origin);
 };

@@ -30,6 +30,17 @@ caf::expected<json_document> parse_json(std::string_view text,
                         max_depth)));
   }
   json_document doc;
+  // RapidJSON takes a NUL byte for the end of the text, and would accept
+  // what comes before it; JSON text never holds one.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    auto [line, column] = line_and_column(text, nul);
+    std::string msg{origin};
+    if (!msg.empty())
+      msg += ": ";
+    msg += "line " + std::to_string(line) + ", column " + std::to_string(column)
+      + ": " + nul_byte_message;
+    return make_error(errc::invalid_json, std::move(msg));
+  }
   doc.Parse<json_parse_flags>(text.data(), text.size());
   if (doc.HasParseError()) {
     auto [line, column] = line_and_column(text, doc.GetErrorOffset());

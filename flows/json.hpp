@@ -35,6 +35,10 @@ parse_json(std::string_view text, std::string_view origin,
 /// flows go through the same parser, so their numbers compare alike.
 constexpr unsigned json_parse_flags = rapidjson::kParseIterativeFlag;
 
+/// Why a text with a NUL byte is not JSON (RapidJSON would stop there).
+constexpr const char* nul_byte_message =
+  "a NUL byte, which JSON text cannot hold";
+
 /// Line and column (both from 1) of a byte offset into `text`.
 std::pair<std::size_t, std::size_t> line_and_column(std::string_view text,
                                                     std::size_t offset);

@@ -26,6 +26,13 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
     text.size() + text.size() / 2 + 256);
   result.doc_ = json_document{result.pool_.get()};
   auto& doc = result.doc_;
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    auto [line, column] = line_and_column(text, nul);
+    return make_error(errc::invalid_json,
+                      "order is not valid JSON: line " + std::to_string(line)
+                        + ", column " + std::to_string(column) + ": "
+                        + nul_byte_message);
+  }
   doc.Parse<json_parse_flags>(result.text_.data(), result.text_.size());
   if (doc.HasParseError()) {
     auto [line, column] = line_and_column(text, doc.GetErrorOffset());

@@ -3,11 +3,11 @@
 # and sanitizers in build-fuzz/, seeds a corpus from the examples, and
 # fuzzes. A crash leaves its input in build-fuzz/crashes/ and fails.
 #
-#   tools/fuzz.sh TARGET SECONDS     TARGET: flow order records config answer wire framing http
+#   tools/fuzz.sh TARGET SECONDS     TARGET: flow order records config answer wire framing http intake
 #   tools/fuzz.sh all SECONDS        each target in turn
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(flow order records config answer wire framing http)
+targets=(flow order records config answer wire framing http intake)
 if [ $# -ne 2 ]; then
   echo "usage: tools/fuzz.sh TARGET|all SECONDS (targets: ${targets[*]})" >&2
   exit 2
@@ -44,6 +44,9 @@ case $target in
   config) printf '%s' '{"providers": {"notify": {"kind": "simulated", "fail_when": {"field": "source", "op": "eq", "value": "X"}}, "erp": {"kind": "http", "url": "http://127.0.0.1:8080/orders", "timeout_ms": 2000}, "pay": {"kind": "remote"}}, "limits": {"orders_in_flight": 1000}}' > "$seeds/config.json" ;;
   answer) printf '\000{"fulfillment_orders": [{"source": "WH-SEA", "lines": ["1", "2"]}]}' > "$seeds/dom"
           printf '\001{"invoice_id": "INV-1"}' > "$seeds/billing" ;;
+  intake) # mode byte 0: Shopify, unsigned, an order; 1: WooCommerce
+          { printf '\000'; cat flows/examples/sources/shopify-order.json; } > "$seeds/shopify"
+          { printf '\001'; cat flows/examples/sources/woocommerce-order.json; } > "$seeds/woocommerce" ;;
   records|wire|http) ORCA_FUZZ_SEEDS="$seeds" "$bin" -runs=0 "$seeds" >/dev/null 2>&1 ;;
   framing) # a limit of 256 bytes, then a heartbeat of 4 bytes and a direct
            # message that claims 1 GiB

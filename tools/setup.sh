@@ -23,6 +23,7 @@ packages=(
   python3 curl               # the HTTP API's tests (Python's standard library) and examples
   prometheus-cpp-dev         # the node's metrics in Prometheus' text format
   prometheus                 # promtool, which checks that text in the tests
+  libjq-dev                  # jq programs that map shops' webhooks to orders
 )
 
 missing=()

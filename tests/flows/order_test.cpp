@@ -41,6 +41,16 @@ TEST_CASE("an order that is not JSON or not an object is rejected") {
   CHECK(error_of("{\"id\": ").find("order is not valid JSON: line 1, column 8")
         == 0);
   CHECK(error_of("[1, 2]") == "an order must be a JSON object, not array");
+  // RapidJSON would stop at the NUL and take the order before it.
+  using namespace std::string_literals;
+  CHECK(error_of("{\"id\": \"SO-1\", \"lines\": []}\0junk"s)
+        == "order is not valid JSON: line 1, column 28: a NUL byte, which "
+           "JSON text cannot hold");
+  auto doc = parse_json("{}\n\0"s, "f.json");
+  REQUIRE_FALSE(doc);
+  CHECK(describe(doc.error())
+        == "f.json: line 2, column 1: a NUL byte, which JSON text cannot "
+           "hold");
 }
 
 TEST_CASE("a valid order exposes its id, lines and free fields") {

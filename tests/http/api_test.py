@@ -11,6 +11,9 @@ stops reading.
 
 import http.client
 import http.server
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -552,6 +555,141 @@ class HttpsProviderTest(unittest.TestCase):
         self.assertIn("the TLS handshake failed: certificate verify failed",
                       self.billing_error(journey))
         self.assertEqual(self.billing.requests, [])
+
+
+class IntakeTest(unittest.TestCase):
+    """Shops' webhooks through the example sources of a real orcad."""
+
+    SHOPIFY_SECRET = "shopify-test-secret"
+    WOO_SECRET = "woocommerce-test-secret"
+
+    def setUp(self):
+        os.environ["SHOPIFY_SECRET"] = self.SHOPIFY_SECRET
+        os.environ["WOOCOMMERCE_SECRET"] = self.WOO_SECRET
+        self.sources = os.path.join(EXAMPLES, "sources")
+        self.node = Node(extra=["--config",
+                                os.path.join(self.sources, "node.json")])
+        self.addCleanup(self.node.stop)
+        self.node.publish_example()
+
+    def payload(self, name):
+        with open(os.path.join(self.sources, name), "rb") as f:
+            return f.read()
+
+    @staticmethod
+    def sign(secret, body):
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def post(self, source, body, headers):
+        status, _, data = self.node.call("POST", "/v1/intake/" + source, body,
+                                         headers)
+        return status, json.loads(data)
+
+    def shopify(self, body, topic="orders/create", signature=None):
+        headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256":
+                   signature or self.sign(self.SHOPIFY_SECRET, body)}
+        return self.post("shopify", body, headers)
+
+    def woocommerce(self, body, topic="order.created"):
+        return self.post("woocommerce", body, {
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Signature": self.sign(self.WOO_SECRET, body)})
+
+    def journey(self, order_id, states):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            status, body = self.node.json(
+                "GET", f"/v1/orders/{order_id}/journeys")
+            if status == 200 and body["journeys"][0]["state"] in states:
+                return body["journeys"][0]
+            time.sleep(0.05)
+        self.fail(f"{order_id}: no journey in {states}: {body}")
+
+    def test_a_signed_shopify_order_runs_once_and_its_topics_are_events(self):
+        body = self.payload("shopify-order.json")
+        status, answer = self.shopify(body)
+        self.assertEqual((status, answer["order_id"], answer["status"]),
+                         (202, "shopify-5527336902762", "accepted"))
+        # Delivered twice, it is one order.
+        status, answer = self.shopify(body)
+        self.assertEqual((status, answer["status"]), (202, "duplicate"))
+        journey = self.journey("shopify-5527336902762", ["waiting"])
+        self.assertEqual(journey["flow"], FLOW)
+        # The fulfilled topic is the event the flow waits for.
+        status, answer = self.shopify(body, topic="orders/fulfilled")
+        self.assertEqual((status, answer), (202, {
+            "order_id": "shopify-5527336902762",
+            "event": "fulfillment_shipped"}))
+        journey = self.journey("shopify-5527336902762", ["completed"])
+        self.assertEqual(journey["invoice_id"], "INV-shopify-5527336902762")
+        sources = [fo["source"] for fo in journey["fulfillment_orders"]]
+        self.assertEqual(sources, ["WH-SEA"])  # the lines' region is US
+
+    def test_a_woocommerce_order_and_its_deletion(self):
+        body = self.payload("woocommerce-order.json")
+        status, answer = self.woocommerce(body)
+        self.assertEqual((status, answer["order_id"], answer["status"]),
+                         (202, "woocommerce-727", "accepted"))
+        journey = self.journey("woocommerce-727", ["waiting"])
+        sources = [fo["source"] for fo in journey["fulfillment_orders"]]
+        self.assertEqual(sources, ["WH-AMS"])  # shipped to Germany: EU
+        status, answer = self.woocommerce(body, topic="order.deleted")
+        self.assertEqual((status, answer), (202, {
+            "order_id": "woocommerce-727", "event": "cancel_order"}))
+        self.journey("woocommerce-727", ["cancelled"])
+
+    def test_wrong_signatures_and_unmappable_payloads_store_nothing(self):
+        body = self.payload("shopify-order.json")
+        status, answer = self.shopify(
+            body, signature=self.sign("not-the-secret", body))
+        self.assertEqual(status, 401)
+        self.assertIn("does not match the body", answer["error"])
+        status, answer = self.post("shopify", body, {})
+        self.assertEqual(status, 401)
+        self.assertIn('"X-Shopify-Hmac-Sha256" is missing', answer["error"])
+        # The right signature of other bytes: the body was changed.
+        changed = body.replace(b'"quantity": 2', b'"quantity": 20')
+        status, _ = self.shopify(changed,
+                                 signature=self.sign(self.SHOPIFY_SECRET,
+                                                     body))
+        self.assertEqual(status, 401)
+        # Hex with a sha256= prefix is accepted too (WooCommerce's own
+        # header is base64; Shopify's as well): here the base64 source
+        # refuses a hex one.
+        hexsig = "sha256=" + hmac.new(self.SHOPIFY_SECRET.encode(), body,
+                                      hashlib.sha256).hexdigest()
+        self.assertEqual(self.shopify(body, signature=hexsig)[0], 401)
+        # A payload the transform cannot map: jq's message, nothing kept.
+        bad = json.dumps({"id": 1, "line_items": 7}).encode()
+        status, answer = self.shopify(bad)
+        self.assertEqual(status, 400)
+        self.assertIn("shopify.jq: Cannot iterate over number", answer["error"])
+        # A mapped order that is not a valid §4 order: named.
+        line = {"id": 5, "sku": "A", "quantity": 1, "price": "1.00"}
+        twice = json.dumps({"id": 2, "line_items": [line, line]}).encode()
+        status, answer = self.shopify(twice)
+        self.assertEqual((status, answer["status"]), (400, "rejected"))
+        self.assertIn('lines[1].id: duplicate line id "5"', answer["error"])
+        not_json = b"{not json"
+        status, answer = self.shopify(not_json)
+        self.assertEqual(status, 400)
+        self.assertIn("the payload: line 1, column 2", answer["error"])
+        for order_id in ["shopify-5527336902762", "shopify-1", "shopify-2"]:
+            status, _ = self.node.json("GET",
+                                       f"/v1/orders/{order_id}/journeys")
+            self.assertEqual(status, 404, order_id)
+        # An event for an order the node never took; a source not
+        # configured.
+        status, _ = self.shopify(body, topic="orders/cancelled")
+        self.assertEqual(status, 404)
+        status, answer = self.post("magento", b"{}", {})
+        self.assertEqual(status, 404)
+        self.assertIn('no source "magento"', answer["error"])
+        # Nested deeper than the limit: 413 before jq sees it.
+        deep = (b"[" * 100) + (b"]" * 100)
+        status, answer = self.shopify(deep)
+        self.assertEqual(status, 413)
 
 
 if __name__ == "__main__":
