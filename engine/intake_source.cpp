@@ -178,16 +178,22 @@ std::string encode(const unsigned char* bytes, unsigned size,
 
 } // namespace
 
-bool signature_matches(const source_signature& how, std::string_view signature,
-                       std::string_view body) {
+std::string sign_payload(const source_signature& how, std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned size = 0;
   if (HMAC(EVP_sha256(), how.secret.data(), static_cast<int>(how.secret.size()),
            reinterpret_cast<const unsigned char*>(body.data()), body.size(),
            digest, &size)
       == nullptr)
+    return {};
+  return encode(digest, size, how.encoding);
+}
+
+bool signature_matches(const source_signature& how, std::string_view signature,
+                       std::string_view body) {
+  auto expected = sign_payload(how, body);
+  if (expected.empty())
     return false;
-  auto expected = encode(digest, size, how.encoding);
   auto given = trimmed(signature);
   if (given.size() > 7 && lower(given.substr(0, 7)) == "sha256=")
     given.remove_prefix(7);

@@ -88,6 +88,10 @@ std::map<std::string, source_config>
 parse_sources(const json_value& json, const std::string& config_dir,
               const limits& lim, diagnostics& diags);
 
+/// The HMAC-SHA256 of `body` under `how.secret`, in `how.encoding`, as a
+/// sender puts it in its header.
+std::string sign_payload(const source_signature& how, std::string_view body);
+
 /// Whether `signature` (a header's value) is the HMAC-SHA256 of `body`
 /// under `how`; compared in constant time.
 bool signature_matches(const source_signature& how, std::string_view signature,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds Orca, starts an orcad node on a fresh LMDB directory
 # (./data/demo), publishes the example flows, submits the example orders,
-# sends the shipping events, shows the journeys and a picture of the flow,
-# and stops the node.
+# sends the shipping events, takes a signed Shopify webhook, shows the
+# journeys and a picture of the flow, and stops the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -11,13 +11,13 @@ cmake --build build --target orcad orcactl
 data=data/demo
 rm -rf "$data"
 mkdir -p "$data"
-cat > "$data/node.json" <<'JSON'
-{"providers": {"notify": {"kind": "simulated"}}}
-JSON
+# The example node config: a notify provider, and the Shopify and
+# WooCommerce sources with their jq transforms (flows/examples/sources).
+export SHOPIFY_SECRET=demo-shopify-secret WOOCOMMERCE_SECRET=demo-woo-secret
 
 log="$data/orcad.log"
 ./build/tools/orcad --data "$data/lmdb" --listen 127.0.0.1:0 \
-  --http 127.0.0.1:0 --config "$data/node.json" 2> "$log" &
+  --http 127.0.0.1:0 --config flows/examples/sources/node.json 2> "$log" &
 node_pid=$!
 trap 'kill -TERM $node_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -39,6 +39,14 @@ step order submit flows/examples/orders.jsonl --wait --timeout 30
 for order in SO-1001 SO-1002 SO-1004; do
   step order event "$order" fulfillment_shipped
 done
+# A Shopify order webhook, signed as Shopify signs it, through the HTTP API.
+payload=flows/examples/sources/shopify-order.json
+signature=$(openssl dgst -sha256 -hmac "$SHOPIFY_SECRET" -binary "$payload" | base64)
+printf '\n\033[1m$ curl -s http://%s/v1/intake/shopify -H "X-Shopify-Topic: orders/create" -H "X-Shopify-Hmac-Sha256: %s" --data-binary @%s\033[0m\n' \
+  "$http" "$signature" "$payload"
+curl -s "http://$http/v1/intake/shopify" -H "X-Shopify-Topic: orders/create" \
+  -H "X-Shopify-Hmac-Sha256: $signature" --data-binary "@$payload"
+echo
 sleep 0.5
 step journey list
 # The same node over HTTP: the completed journeys, one JSON record each.

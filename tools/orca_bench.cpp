@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
                "instead: post JSON Lines batches to the HTTP API over "
                "loopback (keep-alive, --window / --batch connections) and "
                "report the acknowledged orders/s");
+  app.add_option("--intake", opts.intake,
+                 "instead: post signed webhooks of this example source "
+                 "(shopify, woocommerce) to POST /v1/intake over loopback, "
+                 "one a request from --window connections (at most 64), "
+                 "and report the acknowledged orders/s");
   app.add_option("--waiting", opts.waiting,
                  "instead: park this many journeys waiting for an event and "
                  "report memory per journey and restart time");
@@ -167,7 +172,7 @@ int main(int argc, char** argv) {
     return mode([&] { return run_stop(opts, templates(opts.orders_file)); });
   if (opts.list > 0)
     return mode([&] { return run_list(opts, templates(opts.orders_file)); });
-  if (opts.http)
+  if (opts.http || !opts.intake.empty())
     return mode([&] { return run_http(opts, templates(opts.orders_file)); });
   if (opts.remote)
     return mode([&] { return run_remote(opts, templates(opts.orders_file)); });

@@ -21,6 +21,8 @@ using clock_type = std::chrono::steady_clock;
 struct options {
   bool remote = false;
   bool http = false;
+  /// --intake SOURCE: webhooks of an example source over HTTP.
+  std::string intake;
   std::size_t waiting = 0;
   std::size_t orders = 100000;
   std::size_t batch = 256;
