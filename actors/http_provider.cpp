@@ -93,13 +93,13 @@ std::string_view body_excerpt(std::string_view body, std::size_t limit) {
 class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(net::io_context& io, http_url url, std::string url_text,
-                uint32_t timeout_ms, const limits& lim,
+                uint32_t timeout_ms, std::size_t answer_limit,
                 const header_list& headers, const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), lim_(lim), headers_(headers), resolver_(io),
+        timeout_ms_(timeout_ms), headers_(headers), resolver_(io),
         resolve_timer_(io), plain_(io) {
     // Larger answers are refused rather than buffered (SPEC §8).
-    parser_.body_limit(lim_.answer_bytes);
+    parser_.body_limit(answer_limit);
     if (url_.tls) {
       tls_context_ = tls;
       tls_.emplace(io, *tls_context_);
@@ -107,19 +107,9 @@ public:
   }
 
   /// Starts the exchange; the worker then runs its io_context until done().
-  void start(const provider_request& request) {
-    action_ = request.action;
+  void start(std::string body) {
     deadline_ = steady_clock::now() + std::chrono::milliseconds{timeout_ms_};
-    // The key comes from order ids, which are untrusted: a CR or LF in it
-    // would let an order write its own HTTP headers.
-    if (has_control_character(request.idempotency_key)) {
-      finish(provider_reply::failure(
-        url_text_ + ": the idempotency key " + quote(request.idempotency_key)
-          + " contains control characters and cannot be sent as a header",
-        errc::protocol_error));
-      return;
-    }
-    build_request(request);
+    build_request(std::move(body));
     error_code ec;
     auto address = net::ip::make_address(url_.host, ec);
     if (!ec) {
@@ -146,12 +136,12 @@ public:
   }
 
   /// REQUIRES: done()
-  provider_reply take_reply() {
-    return std::move(reply_);
+  http_outcome take_outcome() {
+    return std::move(outcome_);
   }
 
 private:
-  void build_request(const provider_request& request) {
+  void build_request(std::string body) {
     auto host = url_.host.find(':') == std::string::npos
       ? url_.host
       : "[" + url_.host + "]";
@@ -164,11 +154,10 @@ private:
     request_.set(http::field::user_agent, "orca");
     request_.set(http::field::content_type, "application/json");
     request_.set(http::field::accept, "application/json");
-    request_.set("Idempotency-Key", request.idempotency_key);
     for (const auto& [name, value] : headers_)
       request_.set(name, value);
     request_.keep_alive(false);
-    request_.body() = to_json(request);
+    request_.body() = std::move(body);
     request_.prepare_payload();
   }
 
@@ -229,8 +218,8 @@ private:
     if (!is_ip_address(url_.host)
         && SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str())
           != 1) {
-      finish(provider_reply::failure(url_text_ + ": cannot name host "
-                                     + quote(url_.host) + " for TLS"));
+      finish(failure(url_text_ + ": cannot name host " + quote(url_.host)
+                     + " for TLS"));
       return;
     }
     tls_->set_verify_callback(net::ssl::host_name_verification(url_.host), ec);
@@ -301,32 +290,29 @@ private:
       finish(failed(ec));
       return;
     }
-    const auto& response = parser_.get();
-    auto status = response.result_int();
-    if (status < 200 || status > 299) {
-      auto message = "HTTP " + std::to_string(status) + " from " + url_text_;
-      auto excerpt = body_excerpt(response.body(), error_body_bytes);
-      if (!excerpt.empty()) {
-        message += ": ";
-        message += excerpt;
-      }
-      finish(provider_reply::failure(std::move(message)));
-      return;
-    }
-    auto reply = reply_from_json(action_, response.body(), lim_);
-    if (!reply.ok)
-      reply.error = url_text_ + ": " + reply.error;
-    finish(std::move(reply));
+    auto& response = parser_.get();
+    http_outcome answer;
+    answer.answered = true;
+    answer.status = response.result_int();
+    answer.body = std::move(response.body());
+    finish(std::move(answer));
   }
 
-  provider_reply timed_out() const {
-    return provider_reply::failure(url_text_ + ": timed out after "
-                                     + std::to_string(timeout_ms_)
-                                     + " ms while " + phase_,
-                                   errc::provider_timeout);
+  static http_outcome failure(std::string error,
+                              errc code = errc::node_unreachable) {
+    http_outcome out;
+    out.error = std::move(error);
+    out.code = code;
+    return out;
   }
 
-  provider_reply failed(error_code ec) const {
+  http_outcome timed_out() const {
+    return failure(url_text_ + ": timed out after "
+                     + std::to_string(timeout_ms_) + " ms while " + phase_,
+                   errc::provider_timeout);
+  }
+
+  http_outcome failed(error_code ec) const {
     if (ec == beast::error::timeout)
       return timed_out();
     // An answer over answer_bytes is refused by the parser; one that is
@@ -341,13 +327,13 @@ private:
              && ec != http::error::end_of_stream
              && ec != http::error::partial_message)
       code = errc::protocol_error;
-    return provider_reply::failure(
-      url_text_ + ": " + phase_ + " failed: " + ec.message(), code);
+    return failure(url_text_ + ": " + phase_ + " failed: " + ec.message(),
+                   code);
   }
 
-  void finish(provider_reply reply) {
+  void finish(http_outcome outcome) {
     done_ = true;
-    reply_ = std::move(reply);
+    outcome_ = std::move(outcome);
     resolve_timer_.cancel();
     // No TLS close_notify: the request is over either way, and waiting
     // for the peer's would only spend the time limit.
@@ -361,9 +347,7 @@ private:
   http_url url_;
   std::string url_text_;
   uint32_t timeout_ms_;
-  limits lim_;
   header_list headers_;
-  action_kind action_ = action_kind::custom;
   steady_clock::time_point deadline_;
   std::string phase_ = "starting";
   tcp::resolver resolver_;
@@ -375,59 +359,81 @@ private:
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
   bool done_ = false;
-  provider_reply reply_;
+  http_outcome outcome_;
 };
 
-/// The HTTP side of one worker: its own io_context, used only by the worker's
-/// thread, one request at a time.
-class http_client {
-public:
-  http_client(http_url url, std::string url_text, uint32_t timeout_ms,
-              const limits& lim, const header_list& headers,
-              const tls_context& tls)
-      : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), lim_(lim), headers_(headers), tls_(tls) {
-  }
-
-  /// Sends `request` and waits for the answer or the time limit. Never
-  /// throws: every problem becomes a failed reply.
-  provider_reply post(const provider_request& request) noexcept {
-    try {
-      return post_or_throw(request);
-    } catch (const std::exception& e) {
-      return provider_reply::failure(url_text_ + ": " + e.what());
-    } catch (...) {
-      return provider_reply::failure(url_text_ + ": unknown error");
-    }
-  }
-
-private:
-  provider_reply post_or_throw(const provider_request& request) {
+/// Runs one exchange on an io_context of its own, on the calling thread,
+/// until its answer or its time limit. Never throws: every problem becomes
+/// an outcome that is not answered.
+http_outcome post_on_this_thread(const http_url& url,
+                                 const std::string& url_text,
+                                 const tls_context& tls,
+                                 const header_list& headers, std::string body,
+                                 uint32_t timeout_ms,
+                                 std::size_t answer_limit) noexcept {
+  auto failure = [&url_text](const std::string& why) {
+    http_outcome out;
+    out.error = url_text + ": " + why;
+    out.code = errc::node_unreachable;
+    return out;
+  };
+  try {
+    net::io_context io{1};
     auto exchange = std::make_shared<http_exchange>(
-      io_, url_, url_text_, timeout_ms_, lim_, headers_, tls_);
-    io_.restart();
-    exchange->start(request);
+      io, url, url_text, timeout_ms, answer_limit, headers, tls);
+    exchange->start(std::move(body));
     while (!exchange->done()) {
       // Pending work (our own operations, at least the time limit) keeps
       // run_one blocking until some handler has run.
-      if (io_.run_one() == 0)
-        return provider_reply::failure(
-          url_text_ + ": the request stopped without an answer");
+      if (io.run_one() == 0)
+        return failure("the request stopped without an answer");
     }
-    // Let the cancelled operations of this exchange complete now rather
-    // than during the next request.
-    io_.poll();
-    return exchange->take_reply();
+    // Let the cancelled operations of this exchange complete now.
+    io.poll();
+    return exchange->take_outcome();
+  } catch (const std::exception& e) {
+    return failure(e.what());
+  } catch (...) {
+    return failure("unknown error");
   }
+}
 
-  net::io_context io_{1};
-  http_url url_;
-  std::string url_text_;
-  uint32_t timeout_ms_;
-  limits lim_;
-  const header_list& headers_;
-  const tls_context& tls_;
-};
+/// One provider call: the request as JSON with its idempotency key, the
+/// answer as a reply.
+provider_reply call_provider(const http_url& url, const std::string& url_text,
+                             const tls_context& tls,
+                             const header_list& config_headers,
+                             uint32_t timeout_ms, const limits& lim,
+                             const provider_request& request) {
+  // The key comes from order ids, which are untrusted: a CR or LF in it
+  // would let an order write its own HTTP headers.
+  if (has_control_character(request.idempotency_key))
+    return provider_reply::failure(
+      url_text + ": the idempotency key " + quote(request.idempotency_key)
+        + " contains control characters and cannot be sent as a header",
+      errc::protocol_error);
+  header_list headers{{"Idempotency-Key", request.idempotency_key}};
+  headers.insert(headers.end(), config_headers.begin(), config_headers.end());
+  auto outcome =
+    post_on_this_thread(url, url_text, tls, headers, to_json(request),
+                        timeout_ms, lim.answer_bytes);
+  if (!outcome.answered)
+    return provider_reply::failure(std::move(outcome.error), outcome.code);
+  if (outcome.status < 200 || outcome.status > 299) {
+    auto message =
+      "HTTP " + std::to_string(outcome.status) + " from " + url_text;
+    auto excerpt = body_excerpt(outcome.body, error_body_bytes);
+    if (!excerpt.empty()) {
+      message += ": ";
+      message += excerpt;
+    }
+    return provider_reply::failure(std::move(message));
+  }
+  auto reply = reply_from_json(request.action, outcome.body, lim);
+  if (!reply.ok)
+    reply.error = url_text + ": " + reply.error;
+  return reply;
+}
 
 /// The adapter for a URL that does not parse: the engine keeps running and
 /// every call fails with the reason.
@@ -562,6 +568,35 @@ prepare(const http_provider_config& config) {
 
 } // namespace
 
+struct http_endpoint::impl {
+  http_url url;
+  std::string text;
+  tls_context tls;
+};
+
+caf::expected<std::shared_ptr<const http_endpoint>>
+http_endpoint::make(const std::string& url, const std::string& ca_file) {
+  http_provider_config config;
+  config.url = url;
+  config.ca_file = ca_file;
+  auto prepared = prepare(config);
+  if (!prepared)
+    return prepared.error();
+  return std::make_shared<const http_endpoint>(std::make_shared<impl>(
+    impl{std::move(prepared->first), url, std::move(prepared->second)}));
+}
+
+http_outcome http_endpoint::post(const header_list& headers, std::string body,
+                                 uint32_t timeout_ms,
+                                 std::size_t answer_limit) const noexcept {
+  return post_on_this_thread(impl_->url, impl_->text, impl_->tls, headers,
+                             std::move(body), timeout_ms, answer_limit);
+}
+
+const std::string& http_endpoint::url() const noexcept {
+  return impl_->text;
+}
+
 caf::error check_http_provider(const http_provider_config& config) {
   if (auto prepared = prepare(config); !prepared)
     return prepared.error();
@@ -580,8 +615,8 @@ caf::actor spawn_http_provider(caf::actor_system& system,
     [parsed = std::move(prepared->first), tls = std::move(prepared->second),
      text = config.url, timeout_ms = config.timeout_ms, lim,
      headers = std::move(config.headers)](const provider_request& request) {
-      return http_client{parsed, text, timeout_ms, lim, headers, tls}.post(
-        request);
+      return call_provider(parsed, text, tls, headers, timeout_ms, lim,
+                           request);
     },
     std::max<std::size_t>(config.workers, 1), lim);
 }

@@ -13,6 +13,7 @@
 // checks its certificate).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/provider_protocol.hpp"
+#include "flows/errc.hpp"
 
 namespace orca {
 
@@ -55,6 +57,43 @@ struct http_url {
 /// name the URL and the problem, e.g. `url "ftp://x": only http:// and
 /// https:// URLs are supported`.
 caf::expected<http_url> parse_http_url(const std::string& url);
+
+/// What one HTTP POST came to.
+struct http_outcome {
+  bool answered = false; ///< an HTTP answer came, of any status
+  unsigned status = 0;
+  std::string body;
+  /// When not answered: the URL and the cause (time-out, connection, TLS,
+  /// an answer over the limit or not HTTP).
+  std::string error;
+  errc code = errc{};
+};
+
+/// Where POSTs go: a parsed http:// or https:// URL and, for https, its TLS
+/// settings (as for the http provider). Shared by threads; each post runs
+/// on the calling thread.
+class http_endpoint {
+public:
+  /// Checks the URL and `ca_file` as check_http_provider does.
+  static caf::expected<std::shared_ptr<const http_endpoint>>
+  make(const std::string& url, const std::string& ca_file = {});
+
+  /// POSTs `body` as JSON with `headers` (after Orca's own) and waits for
+  /// the answer or `timeout_ms` (the whole exchange). Never throws.
+  http_outcome
+  post(const std::vector<std::pair<std::string, std::string>>& headers,
+       std::string body, uint32_t timeout_ms,
+       std::size_t answer_limit) const noexcept;
+
+  const std::string& url() const noexcept;
+
+  struct impl;
+  explicit http_endpoint(std::shared_ptr<impl> i) : impl_(std::move(i)) {
+  }
+
+private:
+  std::shared_ptr<impl> impl_;
+};
 
 /// Whether `config` can make an adapter: its URL parses, `ca_file` is given
 /// only for https and holds certificates. The error names the problem.

@@ -279,6 +279,10 @@ caf::expected<journey_record> client::redrive(const std::string& order_id,
                                      flow);
 }
 
+caf::expected<std::vector<hook_status>> client::hooks() {
+  return impl_->call<std::vector<hook_status>>(hook_list_atom::value);
+}
+
 caf::expected<std::vector<provider_view>> client::providers() {
   return impl_->call<std::vector<provider_view>>(provider_list_atom::value);
 }

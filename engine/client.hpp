@@ -96,6 +96,7 @@ public:
 
   // -- providers and the node -------------------------------------------------
   caf::expected<std::vector<provider_view>> providers();
+  caf::expected<std::vector<hook_status>> hooks();
   caf::expected<node_status> status();
 
   using provider_function =

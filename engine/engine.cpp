@@ -50,6 +50,20 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->subscribers = std::make_unique<subscriber_hub>(im->options.warn);
   im->journeys = std::make_unique<journey_store>(*im->db, *im->writer);
   im->ledger = std::make_unique<provider_ledger>(*im->db, *im->writer);
+  if (!im->options.config.hooks.empty()) {
+    // Started before journeys resume: what the outbox holds goes out
+    // first, and a resumed journey's deliveries come after it.
+    hook_dispatcher::options ho;
+    ho.warn = im->options.warn;
+    ho.attempted = [metrics = im->metrics.get()](const std::string& hook,
+                                                 bool delivered) {
+      metrics->hook_attempt(hook, delivered);
+    };
+    im->hooks = std::make_unique<hook_dispatcher>(
+      *im->db, *im->writer, im->options.config.hooks, std::move(ho));
+    if (auto err = im->hooks->start())
+      return err;
+  }
   im->cfg = std::make_unique<caf::actor_system_config>();
   auto threads = im->options.threads;
   if (threads == 0)
@@ -95,6 +109,10 @@ void Engine::flush() {
     impl_->subscribers->drain();
 }
 
+std::vector<hook_status> Engine::hooks() const {
+  return impl_->hooks ? impl_->hooks->status() : std::vector<hook_status>{};
+}
+
 void Engine::stop() {
   impl_->stop();
 }
@@ -124,6 +142,8 @@ std::string Engine::metrics_text() {
     now.journeys_running = counts->running;
     now.journeys_passivated = counts->passivated;
   }
+  for (const auto& h : hooks())
+    now.hook_backlog.emplace_back(h.name, h.backlog);
   return impl_->metrics->text(now);
 }
 
@@ -148,6 +168,9 @@ void Engine::impl::stop() {
   if (sweeper)
     stop_now(sweeper);
   system->await_all_actors_done();
+  // Hook senders queue their outbox deletes with the writer.
+  if (hooks)
+    hooks->stop();
   writer.reset();
   subscribers.reset();
 }

@@ -121,6 +121,9 @@ public:
   /// The node config it was opened with: providers, limits, sources.
   const node_config& config() const;
 
+  /// The hooks of the config, with their backlog and counts (SPEC §9).
+  std::vector<hook_status> hooks() const;
+
   // -- flows (SPEC §2.4) ------------------------------------------------------
 
   /// `origin` names the definition in errors, usually its file name.

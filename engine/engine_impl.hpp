@@ -17,6 +17,7 @@
 #include "actors/services.hpp"
 #include "engine/engine.hpp"
 #include "engine/metrics.hpp"
+#include "engine/hooks.hpp"
 #include "engine/subscribers.hpp"
 #include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
@@ -52,6 +53,8 @@ struct Engine::impl final : journey_sink {
   std::unique_ptr<flow_store> flows;
   std::unique_ptr<group_committer> writer;
   std::unique_ptr<journey_store> journeys;
+  /// Sends hook deliveries; null without hooks. Stopped before the writer.
+  std::unique_ptr<hook_dispatcher> hooks;
   std::unique_ptr<provider_ledger> ledger;
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> system;

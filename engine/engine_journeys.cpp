@@ -290,11 +290,29 @@ void Engine::impl::save(const journey_snapshot& snapshot,
   std::optional<journey_snapshot> copy;
   if (wanted)
     copy = snapshot;
+  // Hook deliveries go into the outbox in the same commit as the change.
+  std::vector<hook_delivery> deliveries;
+  std::vector<write_op> outbox;
+  if (hooks && !chunk.empty()) {
+    flow_ptr model;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      if (auto m = model_for(snapshot.flow, snapshot.version))
+        model = *m;
+    }
+    if (model) {
+      deliveries = hooks->deliveries(snapshot, chunk, *model);
+      outbox = hooks->outbox_ops(deliveries);
+    }
+  }
   journeys->save(
     snapshot, chunk,
     [this, id = std::move(id), copy = std::move(copy),
      terminal = is_terminal(snapshot.state), state = snapshot.state,
-     done = std::move(done)](const caf::error& err) {
+     deliveries = std::move(deliveries),
+     done = std::move(done)](const caf::error& err) mutable {
+      if (!err && !deliveries.empty())
+        hooks->committed(std::move(deliveries));
       if (!err && terminal)
         metrics->journey_ended(id.flow, state);
       if (err) {
@@ -315,7 +333,8 @@ void Engine::impl::save(const journey_snapshot& snapshot,
       }
       if (done)
         done(err);
-    });
+    },
+    std::move(outbox));
 }
 
 void Engine::impl::journey_failed(const std::string& order_id,

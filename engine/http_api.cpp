@@ -361,6 +361,7 @@ const std::vector<http_route>& http_routes() {
     {"GET", "/v1/stream", r::reader, on_stream_without_accept},
     {"GET", "/v1/providers", r::reader, on_list_providers},
     {"GET", "/v1/node", r::reader, on_node_status},
+    {"GET", "/v1/hooks", r::reader, on_list_hooks},
     {"GET", "/metrics", r::reader, on_metrics},
   };
   return routes;

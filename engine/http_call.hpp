@@ -115,6 +115,7 @@ void on_submit_orders(call& c);
 void on_order_event(call& c);
 void on_cancel_order(call& c);
 void on_intake(call& c);
+void on_list_hooks(call& c);
 void on_order_journeys(call& c);
 void on_list_journeys(call& c);
 void on_replay_journey(call& c);

@@ -153,6 +153,13 @@ void on_intake(call& c) {
   });
 }
 
+void on_list_hooks(call& c) {
+  c.done(json_response(
+    200, json_list("hooks", c.engine.hooks(), [](const hook_status& h) {
+      return hook_json(h);
+    })));
+}
+
 void on_order_journeys(call& c) {
   c.later([&e = c.engine, id = c.params[0], flow = c.param("flow")] {
     return answer(

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -207,15 +206,19 @@ bool signature_matches(const source_signature& how, std::string_view signature,
 
 namespace {
 
-std::optional<std::string> read_file(const std::string& path) {
+/// The text of `path`, if it can be read and holds at most `max_bytes`
+/// (a path such as /dev/zero must not fill memory).
+std::optional<std::string> read_file(const std::string& path,
+                                     std::size_t max_bytes) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
     return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
+  std::string text(max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad() || static_cast<std::size_t>(in.gcount()) > max_bytes)
     return std::nullopt;
-  return text.str();
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
 }
 
 std::optional<source_signature> parse_signature(const json_value& json,
@@ -342,10 +345,11 @@ parse_sources(const json_value& json, const std::string& config_dir,
     source.transform_file = file.front() == '/' || config_dir.empty()
       ? file
       : config_dir + "/" + file;
-    auto program = read_file(source.transform_file);
+    auto program = read_file(source.transform_file, lim.flow_bytes);
     if (!program) {
       diags.add(field_of(where, "transform"),
-                "cannot read " + quote(source.transform_file));
+                "cannot read " + quote(source.transform_file)
+                  + " (or it is over flow_bytes)");
       continue;
     }
     auto compiled = jq_transform::compile(*program, source.transform_file);

@@ -78,6 +78,16 @@ struct engine_metrics::impl {
                           .Name("orca_store_full")
                           .Help("1 when the store is full at its maximum")
                           .Register(registry);
+  Family<Counter>& hook_attempts =
+    BuildCounter()
+      .Name("orca_hook_attempts_total")
+      .Help("Hook delivery attempts, by hook and result")
+      .Register(registry);
+  Family<Gauge>& hook_backlog =
+    BuildGauge()
+      .Name("orca_hook_backlog")
+      .Help("Hook deliveries waiting to be sent, by hook")
+      .Register(registry);
   Histogram* commit_seconds = &commit_time.Add({}, latency_buckets());
   Histogram* commit_requests = &commit_size.Add(
     {},
@@ -91,6 +101,7 @@ struct engine_metrics::impl {
   std::map<std::pair<std::string, int>, Counter*> ended_counters;
   std::map<std::tuple<std::string, std::string, int>, Counter*> step_counters;
   std::map<std::pair<std::string, bool>, Histogram*> provider_histograms;
+  std::map<std::pair<std::string, bool>, Counter*> hook_counters;
 };
 
 engine_metrics::engine_metrics() : impl_(std::make_unique<impl>()) {
@@ -145,6 +156,15 @@ void engine_metrics::provider_answered(const std::string& provider,
   h->Observe(seconds);
 }
 
+void engine_metrics::hook_attempt(const std::string& hook, bool delivered) {
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  auto& c = impl_->hook_counters[{hook, delivered}];
+  if (c == nullptr)
+    c = &impl_->hook_attempts.Add(
+      {{"hook", hook}, {"result", delivered ? "delivered" : "failed"}});
+  c->Increment();
+}
+
 std::string engine_metrics::text(const gauges& now) {
   auto& m = *impl_;
   m.in_flight.Add({}).Set(static_cast<double>(now.orders_in_flight));
@@ -156,6 +176,8 @@ std::string engine_metrics::text(const gauges& now) {
   m.store.Add({{"of", "maximum"}})
     .Set(static_cast<double>(now.store_max_bytes));
   m.full.Add({}).Set(now.store_full ? 1 : 0);
+  for (const auto& [hook, backlog] : now.hook_backlog)
+    m.hook_backlog.Add({{"hook", hook}}).Set(static_cast<double>(backlog));
   prometheus::TextSerializer serializer;
   return serializer.Serialize(m.registry.Collect());
 }

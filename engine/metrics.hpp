@@ -3,10 +3,13 @@
 // The engine's metrics in Prometheus' text format, through prometheus-cpp:
 // orders by outcome, journeys ended by flow and state, step outcomes by
 // flow and kind, provider answer latency by provider, commit latency and
-// size, and gauges of the work in flight read when the text is asked for.
+// size, hook deliveries, and gauges of the work in flight and of the hooks'
+// backlog read when the text is asked for.
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/services.hpp"
 
@@ -29,6 +32,8 @@ public:
                   step_outcome outcome) override;
   void provider_answered(const std::string& provider, double seconds,
                          bool ok) override;
+  /// A hook delivery was attempted: delivered (2xx) or failed.
+  void hook_attempt(const std::string& hook, bool delivered);
 
   /// What a reading of the node sets before the text is made.
   struct gauges {
@@ -38,6 +43,8 @@ public:
     uint64_t store_bytes = 0;
     uint64_t store_max_bytes = 0;
     bool store_full = false;
+    /// Each hook's deliveries waiting to be sent.
+    std::vector<std::pair<std::string, uint64_t>> hook_backlog;
   };
 
   /// The text format of every metric, with `now` as the gauges.

@@ -29,6 +29,9 @@ void register_node_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<replay_view>("orca::replay_view");
   cfg.add_message_type<provider_view>("orca::provider_view");
   cfg.add_message_type<node_status>("orca::node_status");
+  cfg.add_message_type<hook_status>("orca::hook_status");
+  cfg.add_message_type<std::vector<hook_status>>(
+    "std::vector<orca::hook_status>");
   cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
 }
 
@@ -396,6 +399,7 @@ caf::behavior node(node_actor* self, Engine* engine, node_identity identity) {
           {p.id, p.kind, p.kind != "remote" || connected.count(p.id) > 0});
       return result;
     },
+    [self](hook_list_atom) { return self->state.engine->hooks(); },
     [self](provider_register_atom,
            const std::string& id) -> caf::result<caf::atom_value> {
       auto client = caf::actor_cast<caf::actor>(self->current_sender());

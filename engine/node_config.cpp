@@ -249,11 +249,12 @@ caf::expected<node_config> node_config::parse(std::string_view text,
     return make_error(errc::invalid_config, describe(doc.error()));
   diagnostics diags;
   node_config config;
+  std::vector<std::string> unset; // hooks' secrets not in the environment
   if (!doc->IsObject()) {
     diags.add("", "a node config must be a JSON object");
   } else {
-    diags.reject_unknown_fields(*doc, "",
-                                {"providers", "limits", "defaults", "sources"});
+    diags.reject_unknown_fields(
+      *doc, "", {"providers", "limits", "defaults", "sources", "hooks"});
     if (auto lim = doc->FindMember("limits"); lim != doc->MemberEnd())
       parse_limits(lim->value, config.limits, diags);
     if (auto sources = doc->FindMember("sources");
@@ -265,6 +266,8 @@ caf::expected<node_config> node_config::parse(std::string_view text,
         dir = "/";
       config.sources = parse_sources(sources->value, dir, config.limits, diags);
     }
+    if (auto hooks = doc->FindMember("hooks"); hooks != doc->MemberEnd())
+      config.hooks = parse_hooks(hooks->value, config.limits, diags, unset);
     if (auto defaults = doc->FindMember("defaults");
         defaults != doc->MemberEnd())
       parse_defaults(defaults->value, config, diags);
@@ -285,6 +288,12 @@ caf::expected<node_config> node_config::parse(std::string_view text,
         }
       }
     }
+  }
+  if (!unset.empty()) {
+    diagnostics missing;
+    for (const auto& line : unset)
+      missing.add("", line);
+    return missing.to_error(errc::invalid_argument, origin);
   }
   if (!diags.empty())
     return diags.to_error(errc::invalid_config, origin);

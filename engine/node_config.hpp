@@ -20,6 +20,7 @@
 
 #include "actors/http_provider.hpp"
 #include "actors/simulated_provider.hpp"
+#include "engine/hooks.hpp"
 #include "engine/intake_source.hpp"
 #include "flows/limits.hpp"
 
@@ -47,10 +48,14 @@ struct node_config {
   /// SPEC §9: the order sources POST /v1/intake/{source} serves, their
   /// transforms compiled.
   std::map<std::string, source_config> sources;
+  /// SPEC §9: who is told of journey changes.
+  std::map<std::string, hook_config> hooks;
 
   /// Parses a config file's text; every problem is reported in one error,
   /// one line each, naming `origin` and the field. Files the config names
-  /// (transforms) are relative to `origin`'s folder.
+  /// (transforms) are relative to `origin`'s folder. A hook's `secret_env`
+  /// naming a variable that is not set is errc::invalid_argument (orcad
+  /// exits 2), any other problem errc::invalid_config.
   static caf::expected<node_config> parse(std::string_view text,
                                           const std::string& origin);
 };

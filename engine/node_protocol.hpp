@@ -21,6 +21,7 @@
 //   (journey_redrive_atom, order_id, flow)      -> journey_record
 //   (provider_list_atom)                        -> std::vector<provider_view>
 //   (node_status_atom)                          -> node_status
+//   (hook_list_atom)                            -> std::vector<hook_status>
 //   (policy_put_atom, json, origin)             -> std::vector<library_policy>
 //   (policy_list_atom)                          -> std::vector<library_policy>
 //   (policy_show_atom, name)                    -> library_policy
@@ -66,6 +67,7 @@ using journey_redrive_atom = caf::atom_constant<caf::atom("jredrive")>;
 using provider_list_atom = caf::atom_constant<caf::atom("plist")>;
 using provider_register_atom = caf::atom_constant<caf::atom("pregister")>;
 using node_status_atom = caf::atom_constant<caf::atom("nstatus")>;
+using hook_list_atom = caf::atom_constant<caf::atom("hlist")>;
 using policy_put_atom = caf::atom_constant<caf::atom("polput")>;
 using policy_list_atom = caf::atom_constant<caf::atom("pollist")>;
 using policy_show_atom = caf::atom_constant<caf::atom("polshow")>;
@@ -126,6 +128,16 @@ struct provider_view {
   std::string id;
   std::string kind;
   bool connected = true; ///< for remote providers: a client is registered
+};
+
+/// What GET /v1/hooks and `orcactl hook list` show of a hook (SPEC §9).
+struct hook_status {
+  std::string name;
+  std::string url;
+  uint64_t backlog = 0;   ///< deliveries waiting to be sent
+  uint64_t delivered = 0; ///< since the node started
+  uint64_t failed_attempts = 0;
+  std::string last_error; ///< of the last failed attempt, "" if none
 };
 
 struct node_status {
@@ -191,6 +203,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, provider_view& x) {
   return f(caf::meta::type_name("orca::provider_view"), x.id, x.kind,
            x.connected);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hook_status& x) {
+  return f(caf::meta::type_name("orca::hook_status"), x.name, x.url, x.backlog,
+           x.delivered, x.failed_attempts, x.last_error);
 }
 
 template <class Inspector>

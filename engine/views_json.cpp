@@ -121,6 +121,17 @@ std::pair<std::string, std::string> type_and_description(const flow_record& f) {
   return {text("type"), text("description")};
 }
 
+std::string hook_json(const hook_status& h) {
+  object o;
+  o.field("name", h.name)
+    .field("url", h.url)
+    .field("backlog", h.backlog)
+    .field("delivered", h.delivered)
+    .field("failed_attempts", h.failed_attempts)
+    .null_or("last_error", h.last_error);
+  return o.done();
+}
+
 std::string flow_json(const flow_record& f) {
   if (!f.damaged.empty()) {
     object o;

@@ -23,6 +23,8 @@ std::string journey_json(const journey_record& r,
 std::string replay_json(const replay_view& v);
 std::string provider_json(const provider_view& p);
 std::string status_json(const node_status& s);
+/// {"name", "url", "backlog", "delivered", "failed_attempts", "last_error"}
+std::string hook_json(const hook_status& h);
 
 /// The type and description of a flow, as its draft (the latest text) says.
 /// Read from the text itself: a draft may need the policy library to parse.

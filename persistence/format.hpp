@@ -11,10 +11,10 @@ namespace orca::format {
 /// Version of the store as a whole, kept under `meta_store_format_key` in
 /// the meta database. A store whose version is newer than this is refused.
 /// History: 1 = first format; 2 = the policies database; 3 = the
-/// journey_states index. An older store is brought to the current format
-/// when opened: new databases are created, and the index is built from the
-/// journeys the store holds.
-constexpr uint32_t store_format_version = 3;
+/// journey_states index; 4 = the hook_outbox database. An older store is
+/// brought to the current format when opened: new databases are created,
+/// and the index is built from the journeys the store holds.
+constexpr uint32_t store_format_version = 4;
 
 // LMDB named databases.
 constexpr const char* db_meta = "meta";
@@ -27,6 +27,7 @@ constexpr const char* db_provider_calls = "provider_calls";
 constexpr const char* db_journal_expiry = "journal_expiry";
 constexpr const char* db_policies = "policies";
 constexpr const char* db_journey_states = "journey_states";
+constexpr const char* db_hook_outbox = "hook_outbox";
 
 constexpr unsigned max_databases = 16;
 
@@ -45,7 +46,8 @@ enum class record_tag : uint8_t {
   journey = 4,
   journal_entry = 5, ///< a chunk of journal entries
   provider_call = 6,
-  policy = 7, ///< a policy of the node's library
+  policy = 7,        ///< a policy of the node's library
+  hook_delivery = 8, ///< a hook delivery waiting in the outbox
 };
 
 /// Version of each record kind's payload, written after its tag. Readers
@@ -61,6 +63,7 @@ constexpr uint16_t journey_record_version = 3;
 constexpr uint16_t journal_entry_version = 2;
 constexpr uint16_t provider_call_version = 1;
 constexpr uint16_t policy_record_version = 1;
+constexpr uint16_t hook_delivery_version = 1;
 
 /// Bytes before the payload: tag (1), version (2, little endian), CRC-32 of
 /// the payload (4, little endian), payload length (4, little endian).

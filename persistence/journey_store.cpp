@@ -84,8 +84,10 @@ write_op journey_store::add_event(const std::string& order_id,
 
 void journey_store::save(const journey_snapshot& snapshot,
                          const std::vector<journal_entry>& chunk,
-                         std::function<void(const caf::error&)> done) {
+                         std::function<void(const caf::error&)> done,
+                         std::vector<write_op> with) {
   write_request req;
+  req.ops = std::move(with);
   auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
   if (!chunk.empty())
     req.ops.push_back(

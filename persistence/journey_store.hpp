@@ -68,7 +68,8 @@ public:
   /// once it is committed, or why it was not.
   void save(const journey_snapshot& snapshot,
             const std::vector<journal_entry>& chunk,
-            std::function<void(const caf::error&)> done);
+            std::function<void(const caf::error&)> done,
+            std::vector<write_op> with = {});
 
   /// Moves a journey that has not started a step to another version of its
   /// flow: the record and journal of `from` go and `to` is written, in one

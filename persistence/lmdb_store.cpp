@@ -313,6 +313,7 @@ caf::error store::open_databases() {
     {format::db_journal_expiry, &journal_expiry},
     {format::db_policies, &policies},
     {format::db_journey_states, &journey_states},
+    {format::db_hook_outbox, &hook_outbox},
   };
   for (auto& db : dbs)
     if (int rc = mdb_dbi_open(txn->native(), db.name, MDB_CREATE, db.handle);
@@ -342,7 +343,12 @@ caf::error store::open_databases() {
     // Older formats lack databases, which are created above, and the
     // index, which is built next; then the store is of the current format
     // (and older builds refuse it).
-    index_missing_ = version < format::store_format_version;
+    // Format 3 brought the index; format 4 only a database, created above.
+    index_missing_ = version < 3;
+    if (!index_missing_ && version < format::store_format_version)
+      if (auto err = txn->put(meta, format::meta_store_format_key,
+                              encode_u32(format::store_format_version)))
+        return err;
   }
   return txn->commit();
 }

@@ -200,6 +200,8 @@ public:
   MDB_dbi policies = 0;
   /// Journeys by flow and state, kept by every write to `journeys`.
   MDB_dbi journey_states = 0;
+  /// SPEC §9's durable outbox: HOOK 0x00 SEQUENCE -> hook delivery.
+  MDB_dbi hook_outbox = 0;
 
 private:
   store() = default;

@@ -361,6 +361,10 @@ int main(int argc, char** argv) {
   auto* provider = app.add_subcommand("provider", "providers");
   provider->require_subcommand(1);
   auto* plist = provider->add_subcommand("list", "list providers");
+  auto* hook = app.add_subcommand("hook", "hooks (SPEC §9)");
+  hook->require_subcommand(1);
+  auto* hlist = hook->add_subcommand(
+    "list", "list hooks with their backlog, counts and last error");
   auto* node = app.add_subcommand("node", "the node");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "the node's status");
@@ -410,6 +414,17 @@ int main(int argc, char** argv) {
         std::cout << ctl::provider_json(p) << "\n";
     else
       std::cout << ctl::providers_table(*providers);
+    return exit_ok;
+  }
+  if (hlist->parsed()) {
+    auto hooks = cl.hooks();
+    if (!hooks)
+      return fail(hooks.error());
+    if (opts.json)
+      for (const auto& h : *hooks)
+        std::cout << ctl::hook_json(h) << "\n";
+    else
+      std::cout << ctl::hooks_table(*hooks);
     return exit_ok;
   }
   if (status->parsed()) {

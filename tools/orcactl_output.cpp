@@ -181,6 +181,18 @@ std::string providers_table(const std::vector<provider_view>& providers) {
   return table({"ID", "KIND", "CONNECTED"}, rows);
 }
 
+std::string hooks_table(const std::vector<hook_status>& hooks) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& h : hooks)
+    rows.push_back({h.name, h.url, std::to_string(h.backlog),
+                    std::to_string(h.delivered),
+                    std::to_string(h.failed_attempts),
+                    h.last_error.empty() ? "-" : h.last_error});
+  return table(
+    {"HOOK", "URL", "BACKLOG", "DELIVERED", "FAILED ATTEMPTS", "LAST ERROR"},
+    rows);
+}
+
 std::string status_text(const node_status& s) {
   auto uptime = (s.now - s.started_on) / 1000;
   return fmt::format(

@@ -20,6 +20,7 @@ std::string table(const std::vector<std::string>& header,
 
 using orca::flow_detail_json;
 using orca::flow_json;
+using orca::hook_json;
 using orca::journey_json;
 using orca::policy_json;
 using orca::provider_json;
@@ -44,6 +45,7 @@ std::string journeys_table(const std::vector<journey_record>& journeys);
 std::string journey_text(const journey_record& r);
 std::string timeline_text(const std::vector<timeline_entry>& timeline);
 std::string providers_table(const std::vector<provider_view>& providers);
+std::string hooks_table(const std::vector<hook_status>& hooks);
 std::string status_text(const node_status& s);
 
 } // namespace orca::ctl

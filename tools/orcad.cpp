@@ -154,7 +154,10 @@ int main(int argc, char** argv) {
       std::string line;
       while (std::getline(lines, line))
         std::cerr << "error: " << line << "\n";
-      return exit_invalid;
+      // A hook's secret missing from the environment is how orcad was
+      // started, not what the file says (SPEC §9).
+      return config.error() == orca::errc::invalid_argument ? exit_usage
+                                                            : exit_invalid;
     }
     opts.config = std::move(*config);
   }

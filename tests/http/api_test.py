@@ -37,9 +37,9 @@ NOTIFY = {"providers": {"notify": {"kind": "simulated"}}}
 class Node:
     """orcad on free ports, its log on a pipe."""
 
-    def __init__(self, config=None, extra=(), http="127.0.0.1:0"):
+    def __init__(self, config=None, extra=(), http="127.0.0.1:0", data=None):
         self.dir = tempfile.TemporaryDirectory(prefix="orca-http-")
-        args = [ORCAD, "--data", os.path.join(self.dir.name, "data"),
+        args = [ORCAD, "--data", data or os.path.join(self.dir.name, "data"),
                 "--listen", "127.0.0.1:0", "--http", http]
         if config is not None:
             path = os.path.join(self.dir.name, "node.json")
@@ -101,6 +101,11 @@ class Node:
         assert status == 201, status
         status, _ = self.json("POST", FLOW_PATH + "/publish", None, headers)
         assert status == 200, status
+
+    def kill(self):
+        """SIGKILL: no chance to finish anything."""
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -690,6 +695,256 @@ class IntakeTest(unittest.TestCase):
         deep = (b"[" * 100) + (b"]" * 100)
         status, answer = self.shopify(deep)
         self.assertEqual(status, 413)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Receiver:
+    """A hook receiver on 127.0.0.1: records every delivery it reads (its
+    body and signature header) and answers 200, or 500 while `failing`
+    is above zero (counting down), after `delay` seconds."""
+
+    def __init__(self, port=0, failing=0, delay=0.0):
+        self.lock = threading.Lock()
+        self.got = []  # (delivery as parsed, raw body, signature header)
+        self.failing = failing
+        self.delay = delay
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(outer.delay)
+                with outer.lock:
+                    fail = outer.failing > 0
+                    if fail:
+                        outer.failing -= 1
+                    else:
+                        outer.got.append((json.loads(body), body,
+                                          self.headers["X-Orca-Signature"]))
+                self.send_response(500 if fail else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                     Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/orca"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def deliveries(self):
+        with self.lock:
+            return list(self.got)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+ALL_KINDS = ["step_started", "step_ended", "journey_state", "journey_ended"]
+
+
+class HooksTest(unittest.TestCase):
+    """Hooks of a real orcad delivering to real receivers."""
+
+    def setUp(self):
+        os.environ["ORCA_TEST_HOOK_SECRET"] = "hook-secret"
+
+    def node(self, hooks, data=None):
+        n = Node({"providers": {"notify": {"kind": "simulated"}},
+                  "hooks": hooks}, data=data)
+        self.addCleanup(n.stop)
+        return n
+
+    def run_orders(self, n, count, prefix="H-"):
+        """Publishes the example (if not yet) and runs COUNT orders to
+        their end, their shipping events included."""
+        if n.json("GET", FLOW_PATH)[0] != 200:
+            n.publish_example()
+        ids = [f"{prefix}{i}" for i in range(count)]
+        body = "\n".join(order_with_id(i) for i in ids) + "\n"
+        status, _, _ = n.call("POST", "/v1/orders", body,
+                              {"Content-Type": "application/x-ndjson"})
+        self.assertEqual(status, 202)
+        for i in ids:
+            self.wait_for(lambda: n.json("GET", f"/v1/orders/{i}/journeys")[1]
+                          ["journeys"][0]["state"] == "waiting")
+            status, _ = n.json("POST", f"/v1/orders/{i}/events",
+                               {"type": "fulfillment_shipped"})
+            self.assertEqual(status, 202)
+        return ids
+
+    def wait_for(self, done, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if done():
+                return
+            time.sleep(0.05)
+        self.fail("timed out")
+
+    def hook(self, n, name):
+        return [h for h in n.json("GET", "/v1/hooks")[1]["hooks"]
+                if h["name"] == name][0]
+
+    def check_complete_and_in_order(self, deliveries, ids):
+        """Every journey of IDS told of its end, each journey's deliveries
+        first seen in the order they were made, and a delivery seen twice
+        the same both times."""
+        first = {}
+        seen_order = {}
+        for d, body, _ in deliveries:
+            if d["delivery_id"] in first:
+                self.assertEqual(first[d["delivery_id"]], body)
+                continue
+            first[d["delivery_id"]] = body
+            seq = int(d["delivery_id"].rsplit("-", 1)[1])
+            seen_order.setdefault(d["journey"]["order_id"], []).append(
+                (seq, d["kind"]))
+        for i in ids:
+            self.assertIn(i, seen_order)
+            seqs = [s for s, _ in seen_order[i]]
+            self.assertEqual(seqs, sorted(seqs), i)
+            kinds = [k for _, k in seen_order[i]]
+            self.assertEqual(kinds[-1], "journey_ended", i)
+            self.assertEqual(kinds.count("journey_ended"), 1, i)
+            # Every step that started ended.
+            self.assertEqual(kinds.count("step_started"),
+                             kinds.count("step_ended") - 1, i)  # a skipped
+        return first
+
+    def test_every_change_is_delivered_signed_and_in_order(self):
+        r = Receiver()
+        self.addCleanup(r.close)
+        n = self.node({"ops": {"url": r.url, "on": ALL_KINDS,
+                               "flows": [FLOW],
+                               "secret_env": "ORCA_TEST_HOOK_SECRET"},
+                       "ends": {"url": r.url, "on": ["journey_ended"],
+                                "flows": ["Another flow"]}})
+        ids = self.run_orders(n, 5)
+        self.wait_for(lambda: sum(d["kind"] == "journey_ended"
+                                  for d, _, _ in r.deliveries()) == 5)
+        self.wait_for(lambda: self.hook(n, "ops")["backlog"] == 0)
+        deliveries = r.deliveries()
+        first = self.check_complete_and_in_order(deliveries, ids)
+        for d, body, signature in deliveries:
+            self.assertEqual(d["hook"], "ops")  # "ends" is for another flow
+            expected = hmac.new(b"hook-secret", body,
+                                hashlib.sha256).hexdigest()
+            self.assertEqual(signature, "sha256=" + expected)
+            self.assertRegex(d["at"],
+                             r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            if d["kind"].startswith("step_"):
+                self.assertIn("name", d["step"])
+            else:
+                self.assertNotIn("step", d)
+        ended = [d for d, _, _ in deliveries if d["kind"] == "journey_ended"]
+        self.assertEqual({d["journey"]["state"] for d in ended},
+                         {"completed"})
+        self.assertEqual(ended[0]["journey"]["invoice_id"],
+                         "INV-" + ended[0]["journey"]["order_id"])
+        ops = self.hook(n, "ops")
+        self.assertEqual((ops["url"], ops["backlog"], ops["delivered"],
+                          ops["failed_attempts"], ops["last_error"]),
+                         (r.url, 0, len(first), 0, None))
+        # orcactl says the same over the node's CAF port.
+        address = [re.search(r"listening on (\S+)", l).group(1)
+                   for l in n.log if "listening on" in l][0]
+        out = subprocess.run(
+            [os.path.join(os.path.dirname(ORCAD), "orcactl"), "--node",
+             address, "hook", "list"], capture_output=True, text=True,
+            timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, rf"ops +{re.escape(r.url)} +0 +"
+                                     rf"{len(first)} +0 +-")
+        text = n.call("GET", "/metrics")[2].decode()
+        self.assertIn('orca_hook_backlog{hook="ops"} 0', text)
+        self.assertIn(f'orca_hook_attempts_total{{hook="ops",result='
+                      f'"delivered"}} {len(first)}', text)
+
+    def test_a_receiver_down_for_a_while_then_up_gets_everything(self):
+        port = free_port()
+        n = self.node({"ops": {"url": f"http://127.0.0.1:{port}/orca",
+                               "on": ALL_KINDS}})
+        ids = self.run_orders(n, 4)
+        self.wait_for(lambda: self.hook(n, "ops")["failed_attempts"] >= 4)
+        down = self.hook(n, "ops")
+        self.assertGreater(down["backlog"], 0)
+        self.assertEqual(down["delivered"], 0)
+        self.assertIn("connecting failed", down["last_error"])
+        r = Receiver(port)
+        self.addCleanup(r.close)
+        self.wait_for(lambda: self.hook(n, "ops")["backlog"] == 0, 60)
+        self.check_complete_and_in_order(r.deliveries(), ids)
+
+    def test_a_receiver_answering_500_is_retried_not_dropped(self):
+        r = Receiver(failing=6)
+        self.addCleanup(r.close)
+        n = self.node({"ops": {"url": r.url, "on": ["journey_ended"]}})
+        ids = self.run_orders(n, 3)
+        self.wait_for(lambda: len(r.deliveries()) == 3)
+        self.assertEqual(sorted(d["journey"]["order_id"]
+                                for d, _, _ in r.deliveries()), ids)
+        ops = self.hook(n, "ops")
+        self.assertEqual((ops["failed_attempts"], ops["delivered"]), (6, 3))
+        self.assertIn("HTTP 500", ops["last_error"])
+
+    def test_a_dead_receiver_does_not_delay_another_hook(self):
+        r = Receiver()
+        self.addCleanup(r.close)
+        n = self.node({
+            "dead": {"url": f"http://127.0.0.1:{free_port()}/x",
+                     "on": ALL_KINDS},
+            "live": {"url": r.url, "on": ALL_KINDS}})
+        ids = self.run_orders(n, 4)
+        self.wait_for(lambda: self.hook(n, "live")["backlog"] == 0, 10)
+        self.check_complete_and_in_order(r.deliveries(), ids)
+        self.assertGreater(self.hook(n, "dead")["backlog"], 0)
+
+    def test_a_secret_missing_from_the_environment_stops_orcad(self):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        config = os.path.join(d.name, "node.json")
+        with open(config, "w") as f:
+            json.dump({"hooks": {"ops": {"url": "http://127.0.0.1:9/x",
+                                         "on": ["journey_ended"],
+                                         "secret_env": "ORCA_TEST_NO_SUCH"}}},
+                      f)
+        os.environ.pop("ORCA_TEST_NO_SUCH", None)
+        r = subprocess.run([ORCAD, "--data", os.path.join(d.name, "data"),
+                            "--config", config, "--http", "off"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('hooks."ops".secret_env: the environment variable '
+                      '"ORCA_TEST_NO_SUCH" is not set', r.stderr)
+
+    def test_kill_9_in_the_middle_of_deliveries_loses_none(self):
+        r = Receiver(delay=0.02)
+        self.addCleanup(r.close)
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        data = os.path.join(d.name, "data")
+        hooks = {"ops": {"url": r.url, "on": ALL_KINDS}}
+        n = self.node(hooks, data=data)
+        ids = self.run_orders(n, 8)
+        # Killed while deliveries are still going out.
+        self.wait_for(lambda: len(r.deliveries()) >= 10)
+        backlog = self.hook(n, "ops")["backlog"]
+        n.kill()
+        self.assertGreater(backlog, 0)
+        before = len(r.deliveries())
+        n2 = self.node(hooks, data=data)
+        self.wait_for(lambda: self.hook(n2, "ops")["backlog"] == 0, 60)
+        self.assertGreater(len(r.deliveries()), before)
+        self.check_complete_and_in_order(r.deliveries(), ids)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,533 @@
+#include "engine/hooks.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/intake_source.hpp"
+#include "persistence/format.hpp"
+#include "persistence/journey_record.hpp"
+#include "persistence/keys.hpp"
+#include "persistence/records.hpp"
+
+namespace orca {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// Answers of receivers are read up to this size (and ignored).
+constexpr std::size_t answer_limit = 64 * 1024;
+
+/// A sequence number is the node's start time in ms, shifted, plus a count:
+/// unique across restarts without a counter written on every commit.
+constexpr unsigned count_bits = 22;
+
+struct kind_name {
+  hook_kind kind;
+  const char* name;
+};
+
+constexpr kind_name kind_names[] = {
+  {hook_step_started, "step_started"},
+  {hook_step_ended, "step_ended"},
+  {hook_journey_state, "journey_state"},
+  {hook_journey_ended, "journey_ended"},
+};
+
+const char* name_of(hook_kind kind) {
+  for (const auto& k : kind_names)
+    if (k.kind == kind)
+      return k.name;
+  return "?";
+}
+
+/// "2026-12-06T21:41:51.123Z"
+std::string iso_time(int64_t ms) {
+  auto secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buffer[40];
+  auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ",
+                static_cast<int>(((ms % 1000) + 1000) % 1000));
+  return buffer;
+}
+
+std::string encode_delivery(const std::string& journey,
+                            const std::string& body) {
+  std::string payload;
+  auto size = static_cast<uint32_t>(journey.size());
+  for (int i = 0; i < 4; ++i)
+    payload += static_cast<char>((size >> (8 * i)) & 0xff);
+  payload += journey;
+  payload += body;
+  return detail::seal(format::record_tag::hook_delivery,
+                      format::hook_delivery_version, payload);
+}
+
+/// The journey key and body of a stored delivery.
+caf::expected<std::pair<std::string, std::string>>
+decode_delivery(std::string_view bytes, const std::string& what) {
+  auto unsealed = detail::unseal(bytes, format::record_tag::hook_delivery,
+                                 format::hook_delivery_version, what);
+  if (!unsealed)
+    return unsealed.error();
+  auto payload = unsealed->first;
+  if (payload.size() < 4)
+    return make_error(errc::corrupt_record, what + " is damaged: too short");
+  uint32_t size = 0;
+  for (int i = 0; i < 4; ++i)
+    size |= uint32_t{static_cast<unsigned char>(payload[i])} << (8 * i);
+  if (payload.size() - 4 < size)
+    return make_error(errc::corrupt_record,
+                      what + " is damaged: its journey key runs past its end");
+  return std::make_pair(std::string{payload.substr(4, size)},
+                        std::string{payload.substr(4 + size)});
+}
+
+uint64_t seq_of(std::string_view key) {
+  uint64_t seq = 0;
+  for (auto c : key.substr(key.size() - 8))
+    seq = (seq << 8) | static_cast<unsigned char>(c);
+  return seq;
+}
+
+} // namespace
+
+std::string outbox_key(const std::string& hook, uint64_t seq) {
+  std::string key = hook;
+  key += '\0';
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key += static_cast<char>((seq >> shift) & 0xff);
+  return key;
+}
+
+// -- the config ---------------------------------------------------------------
+
+std::map<std::string, hook_config>
+parse_hooks(const json_value& json, const limits& lim, diagnostics& diags,
+            std::vector<std::string>& unset) {
+  std::map<std::string, hook_config> hooks;
+  if (!json.IsObject()) {
+    diags.add("hooks", "must be an object of hook name -> hook");
+    return hooks;
+  }
+  for (const auto& m : json.GetObject()) {
+    std::string name{view_of(m.name)};
+    auto where = "hooks." + quote(name);
+    if (auto problem = name_problem(name, lim.name_bytes); !problem.empty()) {
+      diags.add(where, "hook name: " + problem);
+      continue;
+    }
+    const auto& h = m.value;
+    if (!h.IsObject()) {
+      diags.add(where, "a hook must be an object with \"url\" and \"on\"");
+      continue;
+    }
+    diags.reject_unknown_fields(
+      h, where, {"url", "on", "flows", "secret_env", "ca_file"});
+    hook_config hook;
+    bool ok = true;
+    auto url = h.FindMember("url");
+    std::string ca_file;
+    if (auto ca = h.FindMember("ca_file"); ca != h.MemberEnd()) {
+      if (ca->value.IsString())
+        ca_file = std::string{view_of(ca->value)};
+      else
+        diags.add(field_of(where, "ca_file"),
+                  "must be the path of a PEM file of CA certificates");
+    }
+    if (url == h.MemberEnd() || !url->value.IsString()) {
+      diags.add(field_of(where, "url"), "a hook needs a \"url\" string");
+      ok = false;
+    } else {
+      hook.url = std::string{view_of(url->value)};
+      auto endpoint = http_endpoint::make(hook.url, ca_file);
+      if (!endpoint) {
+        diags.add(field_of(where, "url"), describe(endpoint.error()));
+        ok = false;
+      } else {
+        hook.endpoint = std::move(*endpoint);
+      }
+    }
+    auto on = h.FindMember("on");
+    if (on == h.MemberEnd() || !on->value.IsArray() || on->value.Empty()) {
+      diags.add(field_of(where, "on"),
+                "must list what the hook is told of: step_started, "
+                "step_ended, journey_state, journey_ended");
+      ok = false;
+    } else {
+      for (const auto& k : on->value.GetArray()) {
+        auto text = k.IsString() ? view_of(k) : std::string_view{};
+        auto found =
+          std::find_if(std::begin(kind_names), std::end(kind_names),
+                       [text](const kind_name& n) { return text == n.name; });
+        if (found == std::end(kind_names)) {
+          diags.add(field_of(where, "on"),
+                    "unknown kind " + (k.IsString() ? quote(text) : "")
+                      + " (known: step_started, step_ended, journey_state, "
+                        "journey_ended)");
+          ok = false;
+        } else {
+          hook.kinds |= found->kind;
+        }
+      }
+    }
+    if (auto flows = h.FindMember("flows"); flows != h.MemberEnd()) {
+      if (!flows->value.IsArray()) {
+        diags.add(field_of(where, "flows"), "must be a list of flow names");
+        ok = false;
+      } else {
+        for (const auto& f : flows->value.GetArray()) {
+          if (!f.IsString()) {
+            diags.add(field_of(where, "flows"), "must be a list of flow names");
+            ok = false;
+            break;
+          }
+          hook.flows.emplace_back(view_of(f));
+        }
+      }
+    }
+    if (auto env = h.FindMember("secret_env"); env != h.MemberEnd()) {
+      if (!env->value.IsString()) {
+        diags.add(field_of(where, "secret_env"),
+                  "must name an environment variable");
+        ok = false;
+      } else {
+        std::string variable{view_of(env->value)};
+        const char* secret = std::getenv(variable.c_str());
+        if (secret == nullptr || *secret == '\0') {
+          unset.push_back(field_of(where, "secret_env")
+                          + ": the environment variable " + quote(variable)
+                          + " is not set (or empty)");
+          ok = false;
+        } else {
+          hook.secret = secret;
+        }
+      }
+    }
+    if (ok)
+      hooks[name] = std::move(hook);
+  }
+  return hooks;
+}
+
+// -- the dispatcher -----------------------------------------------------------
+
+/// One hook: its queues of deliveries by journey and its senders.
+struct hook_dispatcher::lane {
+  std::string name;
+  hook_config config;
+
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  /// Journey -> its deliveries not yet sent, in order. A journey with a
+  /// queue is in exactly one of: ready, later, or sending.
+  std::map<std::string, std::deque<uint64_t>> queues;
+  std::deque<std::string> ready;
+  std::multimap<steady::time_point, std::string> later;
+  std::map<std::string, uint32_t> backoff_ms;
+  uint64_t backlog = 0;
+  uint64_t delivered = 0;
+  uint64_t failed_attempts = 0;
+  std::string last_error;
+  std::vector<std::thread> senders;
+
+  /// REQUIRES: mutex held.
+  void add(const std::string& journey, uint64_t seq) {
+    auto [it, fresh] = queues.try_emplace(journey);
+    it->second.push_back(seq);
+    ++backlog;
+    if (fresh) {
+      ready.push_back(journey);
+      wake.notify_one();
+    }
+  }
+
+  bool wants(uint8_t kind, const std::string& flow) const {
+    return (config.kinds & kind) != 0
+      && (config.flows.empty()
+          || std::find(config.flows.begin(), config.flows.end(), flow)
+            != config.flows.end());
+  }
+};
+
+hook_dispatcher::hook_dispatcher(store& db, group_committer& writer,
+                                 std::map<std::string, hook_config> hooks,
+                                 options opts)
+    : db_(db), writer_(writer), opts_(std::move(opts)) {
+  for (auto& [name, config] : hooks) {
+    auto l = std::make_unique<lane>();
+    l->name = name;
+    l->config = std::move(config);
+    lanes_.push_back(std::move(l));
+  }
+}
+
+hook_dispatcher::~hook_dispatcher() {
+  stop();
+}
+
+caf::error hook_dispatcher::start() {
+  if (lanes_.empty())
+    return caf::none;
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  uint64_t next = static_cast<uint64_t>(now_ms) << count_bits;
+  {
+    auto txn = db_.begin_read();
+    if (!txn)
+      return txn.error();
+    // Every stored delivery, hooks no longer configured included: their
+    // numbers are never given again.
+    auto scanned = txn->scan(
+      db_.hook_outbox, "", [&](std::string_view key, std::string_view value) {
+        auto zero = key.find('\0');
+        if (zero == std::string_view::npos || key.size() != zero + 9)
+          return true;
+        auto seq = seq_of(key);
+        next = std::max(next, seq + 1);
+        std::string hook{key.substr(0, zero)};
+        for (auto& l : lanes_) {
+          if (l->name != hook)
+            continue;
+          auto what =
+            "record hook_outbox/" + quote(hook) + "/" + std::to_string(seq);
+          auto decoded = decode_delivery(value, what);
+          if (!decoded) {
+            if (opts_.warn)
+              opts_.warn(describe(decoded.error())
+                         + "; the delivery is dropped");
+            write_request req;
+            req.ops.push_back(
+              write_op::erase(db_.hook_outbox, std::string{key}));
+            writer_.submit(std::move(req));
+            break;
+          }
+          std::lock_guard<std::mutex> guard{l->mutex};
+          l->add(decoded->first, seq);
+        }
+        return true;
+      });
+    if (scanned)
+      return scanned;
+  }
+  next_seq_ = next;
+  for (auto& l : lanes_)
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.senders); ++i)
+      l->senders.emplace_back([this, lp = l.get()] { send_loop(*lp); });
+  return caf::none;
+}
+
+void hook_dispatcher::stop() {
+  for (auto& l : lanes_) {
+    {
+      std::lock_guard<std::mutex> guard{l->mutex};
+      l->stopping = true;
+    }
+    l->wake.notify_all();
+  }
+  for (auto& l : lanes_) {
+    for (auto& t : l->senders)
+      if (t.joinable())
+        t.join();
+    l->senders.clear();
+  }
+}
+
+std::vector<hook_delivery>
+hook_dispatcher::deliveries(const journey_snapshot& snapshot,
+                            const std::vector<journal_entry>& chunk,
+                            const flow& model) {
+  std::vector<hook_delivery> out;
+  if (lanes_.empty())
+    return out;
+  std::string journey_json; // made once, if some hook wants this change
+  journey_record record;
+  std::string key;
+  for (const auto& e : chunk) {
+    uint8_t kinds = 0;
+    switch (e.kind) {
+      case journal_kind::step_started: kinds = hook_step_started; break;
+      case journal_kind::step_ended: kinds = hook_step_ended; break;
+      case journal_kind::state_changed:
+        kinds = hook_journey_state;
+        if (is_terminal(e.state))
+          kinds |= hook_journey_ended;
+        break;
+      default: continue;
+    }
+    for (const auto& k : kind_names) {
+      if ((kinds & k.kind) == 0)
+        continue;
+      for (auto& l : lanes_) {
+        if (!l->wants(k.kind, snapshot.flow))
+          continue;
+        if (journey_json.empty()) {
+          record = make_record(snapshot, model);
+          journey_json = to_json(record);
+          key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
+        }
+        hook_delivery d;
+        d.hook = l->name;
+        d.seq = next_seq_.fetch_add(1);
+        d.journey = key;
+        std::string id = l->name + "-" + std::to_string(d.seq);
+        d.body = "{\"delivery_id\":" + quote(id) + ",\"hook\":" + quote(l->name)
+          + ",\"kind\":\"" + name_of(k.kind) + "\",\"at\":\"" + iso_time(e.at)
+          + "\",\"journey\":" + journey_json;
+        if (k.kind == hook_step_started || k.kind == hook_step_ended) {
+          std::string name;
+          std::string path;
+          if (e.step != no_step && e.step < model.steps.size()) {
+            name = model.steps[e.step].name;
+            path = model.sequences[model.steps[e.step].sequence].path;
+          }
+          d.body += ",\"step\":{\"name\":" + quote(name) + ",\"path\":"
+            + quote(path) + ",\"attempt\":" + std::to_string(e.attempt);
+          if (k.kind == hook_step_ended) {
+            d.body += std::string{",\"outcome\":\""} + to_string(e.outcome)
+              + "\",\"error\":" + (e.text.empty() ? "null" : quote(e.text));
+          }
+          d.body += "}";
+        }
+        d.body += "}";
+        out.push_back(std::move(d));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<write_op> hook_dispatcher::outbox_ops(
+  const std::vector<hook_delivery>& deliveries) const {
+  std::vector<write_op> ops;
+  ops.reserve(deliveries.size());
+  for (const auto& d : deliveries)
+    ops.push_back(write_op::put(db_.hook_outbox, outbox_key(d.hook, d.seq),
+                                encode_delivery(d.journey, d.body)));
+  return ops;
+}
+
+void hook_dispatcher::committed(std::vector<hook_delivery> deliveries) {
+  for (auto& d : deliveries)
+    for (auto& l : lanes_)
+      if (l->name == d.hook) {
+        std::lock_guard<std::mutex> guard{l->mutex};
+        l->add(d.journey, d.seq);
+      }
+}
+
+std::vector<hook_status> hook_dispatcher::status() const {
+  std::vector<hook_status> out;
+  for (const auto& l : lanes_) {
+    std::lock_guard<std::mutex> guard{l->mutex};
+    out.push_back({l->name, l->config.url, l->backlog, l->delivered,
+                   l->failed_attempts, l->last_error});
+  }
+  return out;
+}
+
+void hook_dispatcher::send_loop(lane& l) {
+  std::unique_lock<std::mutex> lock{l.mutex};
+  while (!l.stopping) {
+    auto now = steady::now();
+    while (!l.later.empty() && l.later.begin()->first <= now) {
+      l.ready.push_back(std::move(l.later.begin()->second));
+      l.later.erase(l.later.begin());
+    }
+    if (l.ready.empty()) {
+      if (l.later.empty())
+        l.wake.wait(lock);
+      else
+        l.wake.wait_until(lock, l.later.begin()->first);
+      continue;
+    }
+    auto journey = std::move(l.ready.front());
+    l.ready.pop_front();
+    auto seq = l.queues[journey].front();
+    lock.unlock();
+
+    auto key = outbox_key(l.name, seq);
+    std::string error;
+    bool delivered = false;
+    bool dropped = false;
+    std::string body;
+    if (auto txn = db_.begin_read(); !txn) {
+      error = "reading the outbox: " + describe(txn.error());
+    } else if (auto value = txn->get(db_.hook_outbox, key); !value) {
+      error = "reading the outbox: " + describe(value.error());
+    } else if (!*value) {
+      dropped = true; // gone (a delivery of an earlier run, sent twice)
+    } else {
+      auto what =
+        "record hook_outbox/" + quote(l.name) + "/" + std::to_string(seq);
+      auto decoded = decode_delivery(**value, what);
+      if (!decoded) {
+        if (opts_.warn)
+          opts_.warn(describe(decoded.error()) + "; the delivery is dropped");
+        dropped = true;
+      } else {
+        body = std::move(decoded->second);
+      }
+    }
+    if (!dropped && error.empty()) {
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (!l.config.secret.empty())
+        headers.emplace_back(
+          "X-Orca-Signature",
+          "sha256="
+            + sign_payload({"", l.config.secret, signature_encoding::hex},
+                           body));
+      auto outcome = l.config.endpoint->post(headers, std::move(body),
+                                             opts_.timeout_ms, answer_limit);
+      if (!outcome.answered)
+        error = outcome.error;
+      else if (outcome.status < 200 || outcome.status > 299)
+        error =
+          "HTTP " + std::to_string(outcome.status) + " from " + l.config.url;
+      else
+        delivered = true;
+      if (opts_.attempted)
+        opts_.attempted(l.name, delivered);
+    }
+    if (delivered || dropped) {
+      write_request req;
+      req.ops.push_back(write_op::erase(db_.hook_outbox, std::move(key)));
+      writer_.submit(std::move(req));
+    }
+
+    lock.lock();
+    if (delivered || dropped) {
+      auto& queue = l.queues[journey];
+      queue.pop_front();
+      --l.backlog;
+      if (delivered)
+        ++l.delivered;
+      l.backoff_ms.erase(journey);
+      if (queue.empty())
+        l.queues.erase(journey);
+      else
+        l.ready.push_back(std::move(journey));
+    } else {
+      ++l.failed_attempts;
+      l.last_error = error;
+      auto& backoff = l.backoff_ms[journey];
+      backoff = backoff == 0 ? opts_.first_backoff_ms
+                             : std::min(opts_.max_backoff_ms, backoff * 2);
+      l.later.emplace(steady::now() + std::chrono::milliseconds{backoff},
+                      std::move(journey));
+    }
+  }
+}
+
+} // namespace orca
