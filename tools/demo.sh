@@ -2,7 +2,8 @@
 # The main job: builds Orca, starts an orcad node on a fresh LMDB directory
 # (./data/demo), publishes the example flows, submits the example orders,
 # sends the shipping events, takes a signed Shopify webhook, shows the
-# journeys and a picture of the flow, and stops the node.
+# journeys, a picture of the flow and what a hook received, and stops the
+# node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -12,14 +13,40 @@ data=data/demo
 rm -rf "$data"
 mkdir -p "$data"
 # The example node config: a notify provider, and the Shopify and
-# WooCommerce sources with their jq transforms (flows/examples/sources).
+# WooCommerce sources with their jq transforms (flows/examples/sources);
+# here with a hook on every journey end, to a receiver of the demo's own.
 export SHOPIFY_SECRET=demo-shopify-secret WOOCOMMERCE_SECRET=demo-woo-secret
+hook_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$hook_port" > "$data/hook-deliveries.jsonl" <<'PY' &
+import http.server, sys
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        sys.stdout.write(body.decode() + "\n")
+        sys.stdout.flush()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+PY
+receiver_pid=$!
+python3 - "$hook_port" > "$data/node.json" <<'PY'
+import json, sys
+config = json.load(open("flows/examples/sources/node.json"))
+for source in config["sources"].values():
+    source["transform"] = "../../flows/examples/sources/" + source["transform"]
+config["hooks"] = {"demo": {"url": f"http://127.0.0.1:{sys.argv[1]}/orca",
+                            "on": ["journey_ended"]}}
+print(json.dumps(config, indent=1))
+PY
 
 log="$data/orcad.log"
 ./build/tools/orcad --data "$data/lmdb" --listen 127.0.0.1:0 \
-  --http 127.0.0.1:0 --config flows/examples/sources/node.json 2> "$log" &
+  --http 127.0.0.1:0 --config "$data/node.json" 2> "$log" &
 node_pid=$!
-trap 'kill -TERM $node_pid 2>/dev/null || true' EXIT
+trap 'kill -TERM $node_pid $receiver_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   grep -q "listening on" "$log" && break
   sleep 0.1
@@ -56,9 +83,14 @@ echo
 step journey show SO-1001 --flow "Order to invoice"
 step flow export "Order to invoice" --format dot
 step node status
+step hook list
+printf '\n\033[1m$ head -c 600 %s\033[0m  (what the hook receiver got)\n' "$data/hook-deliveries.jsonl"
+head -c 600 "$data/hook-deliveries.jsonl"
+echo
 
 kill -TERM "$node_pid"
 wait "$node_pid"
+kill -TERM "$receiver_pid" 2>/dev/null || true
 trap - EXIT
 echo
 echo "orcad stopped; its log:"

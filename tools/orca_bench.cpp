@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
         {"sharing", orca::engine_options::scheduling::sharing}}))
     ->capture_default_str();
   app.add_flag("--durable", opts.durable, "fsync every commit");
+  app.add_flag("--hook", opts.hook,
+               "add a hook on every journey_ended, delivered to a receiver "
+               "on loopback, and report how long its backlog took to drain");
   app.add_option("--data", opts.data,
                  "data directory (default: a fresh one under /tmp)");
   app.add_option("--flow", opts.flow_file, "flow file")->capture_default_str();
@@ -180,7 +183,21 @@ int main(int argc, char** argv) {
   if (own_dir)
     opts.data = make_temp_dir("orca-bench");
   auto baseline_rss = peak_rss();
-  auto opened = orca::Engine::open(engine_options_for(opts, opts.data));
+  std::unique_ptr<hook_receiver> receiver;
+  auto eo = engine_options_for(opts, opts.data);
+  if (opts.hook) {
+    receiver = std::make_unique<hook_receiver>();
+    auto hooked = orca::node_config::parse(
+      R"({"hooks": {"bench": {"url": ")" + receiver->url()
+        + R"(", "on": ["journey_ended"]}}})",
+      "--hook");
+    if (!hooked) {
+      std::cerr << "error: " << orca::describe(hooked.error()) << "\n";
+      return 1;
+    }
+    eo.config.hooks = hooked->hooks;
+  }
+  auto opened = orca::Engine::open(std::move(eo));
   if (!opened) {
     std::cerr << "error: " << orca::describe(opened.error()) << "\n";
     return 1;
@@ -397,6 +414,18 @@ int main(int argc, char** argv) {
     fmt::print("  busy answers    {:>12}   (orders the node did not take at "
                "once: offered again)\n",
                busy_answers);
+  if (receiver) {
+    // The deliveries lag the journeys: wait for the backlog to drain.
+    auto drained = clock_type::now();
+    while (receiver->received() < n
+           && clock_type::now() - drained < std::chrono::seconds(120))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto lag =
+      std::chrono::duration<double>(clock_type::now() - drained).count();
+    fmt::print("  hook deliveries {:>12}   (one per journey_ended; the last "
+               "{:.2f} s after the last journey ended)\n",
+               receiver->received(), lag);
+  }
   if (opts.durable) {
     auto commit_count = commits.commits - commits_before.commits;
     auto writes = commits.ops - commits_before.ops;

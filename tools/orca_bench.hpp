@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ using clock_type = std::chrono::steady_clock;
 struct options {
   bool remote = false;
   bool http = false;
+  /// A hook on every journey_ended, to a receiver of the benchmark's own.
+  bool hook = false;
   /// --intake SOURCE: webhooks of an example source over HTTP.
   std::string intake;
   std::size_t waiting = 0;
@@ -76,6 +79,22 @@ engine_options engine_options_for(const options& opts, const std::string& dir);
 /// An engine opened with `eo` with the flow of `opts.flow_file` created
 /// and published; throws, saying why, if that fails.
 std::unique_ptr<Engine> open_with_flow(const options& opts, engine_options eo);
+
+/// An HTTP receiver on 127.0.0.1 that answers every POST with 200 and
+/// counts them: where --hook deliveries go.
+class hook_receiver {
+public:
+  hook_receiver();
+  ~hook_receiver();
+  hook_receiver(const hook_receiver&) = delete;
+  hook_receiver& operator=(const hook_receiver&) = delete;
+  std::string url() const;
+  std::size_t received() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 /// The `p` quantile (0..1) of `sorted`.
 double percentile(std::vector<double>& sorted, double p);
