@@ -43,6 +43,9 @@ using tls_context = std::shared_ptr<net::ssl::context>;
 /// How much of a non-2xx answer's body goes into the error message.
 constexpr std::size_t error_body_bytes = 200;
 
+/// What is kept of an answer whose status alone counts.
+constexpr std::size_t status_only_body_bytes = 64 * 1024;
+
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size())
     return false;
@@ -97,9 +100,10 @@ public:
                 const header_list& headers, const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
         timeout_ms_(timeout_ms), headers_(headers), resolver_(io),
-        resolve_timer_(io), plain_(io) {
-    // Larger answers are refused rather than buffered (SPEC §8).
-    parser_.body_limit(answer_limit);
+        resolve_timer_(io), plain_(io), status_only_(answer_limit == 0) {
+    // Larger answers are refused rather than buffered (SPEC §8); with no
+    // limit given only the status counts, and a long body is cut short.
+    parser_.body_limit(status_only_ ? status_only_body_bytes : answer_limit);
     if (url_.tls) {
       tls_context_ = tls;
       tls_.emplace(io, *tls_context_);
@@ -286,6 +290,14 @@ private:
   void on_read(error_code ec) {
     if (done_)
       return;
+    if (ec == http::error::body_limit && status_only_
+        && parser_.is_header_done()) {
+      http_outcome answer;
+      answer.answered = true;
+      answer.status = parser_.get().result_int();
+      finish(std::move(answer));
+      return;
+    }
     if (ec) {
       finish(failed(ec));
       return;
@@ -359,6 +371,7 @@ private:
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
   bool done_ = false;
+  bool status_only_;
   http_outcome outcome_;
 };
 

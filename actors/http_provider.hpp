@@ -79,7 +79,9 @@ public:
   make(const std::string& url, const std::string& ca_file = {});
 
   /// POSTs `body` as JSON with `headers` (after Orca's own) and waits for
-  /// the answer or `timeout_ms` (the whole exchange). Never throws.
+  /// the answer or `timeout_ms` (the whole exchange). An answer's body over
+  /// `answer_limit` is a failure, except with 0: then only the status
+  /// counts (the body is kept up to 64 KiB, or cut off). Never throws.
   http_outcome
   post(const std::vector<std::pair<std::string, std::string>>& headers,
        std::string body, uint32_t timeout_ms,

@@ -228,6 +228,10 @@ struct Engine::impl final : journey_sink {
                                     const std::string& flow,
                                     uint32_t version) override;
 
+  /// Writes the hook deliveries of a journey marked failed (journey_failed)
+  /// and hands them to the hooks once committed.
+  void report_failure_to_hooks(const journey_snapshot& snapshot);
+
   /// Hands the record of `snapshot` to the subscribers that want it.
   void notify(const journey_snapshot& snapshot);
 

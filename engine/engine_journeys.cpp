@@ -128,7 +128,9 @@ Engine::redrive(const std::string& order_id,
   mark.state = next->state;
   ++next->journal_chunks;
   std::promise<caf::error> committed;
-  impl_->journeys->save(*next, {mark}, [&committed](const caf::error& err) {
+  // Through the sink, as a journey's own saves go: subscribers and hooks
+  // hear of the change.
+  impl_->save(*next, {mark}, [&committed](const caf::error& err) {
     committed.set_value(err);
   });
   if (auto err = committed.get_future().get())
@@ -344,9 +346,41 @@ void Engine::impl::journey_failed(const std::string& order_id,
        + " version " + std::to_string(version) + " failed: " + reason);
   journeys->mark_failed({order_id, flow, version}, reason, now(),
                         [this](std::optional<journey_snapshot> snap) {
-                          if (snap)
-                            notify(*snap);
+                          if (!snap)
+                            return;
+                          notify(*snap);
+                          report_failure_to_hooks(*snap);
                         });
+}
+
+void Engine::impl::report_failure_to_hooks(const journey_snapshot& snapshot) {
+  if (!hooks)
+    return;
+  flow_ptr model;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    if (auto m = model_for(snapshot.flow, snapshot.version))
+      model = *m;
+  }
+  if (!model)
+    return;
+  // The failure was written by a change computed inside its transaction;
+  // its deliveries follow in a commit of their own, right after.
+  journal_entry failed;
+  failed.kind = journal_kind::state_changed;
+  failed.state = snapshot.state;
+  failed.at = snapshot.updated_on;
+  auto deliveries = hooks->deliveries(snapshot, {failed}, *model);
+  if (deliveries.empty())
+    return;
+  write_request req;
+  req.ops = hooks->outbox_ops(deliveries);
+  req.done = [this, deliveries = std::move(deliveries)](
+               const write_result& result) mutable {
+    if (result.applied)
+      hooks->committed(std::move(deliveries));
+  };
+  writer->submit(std::move(req));
 }
 
 caf::expected<restart_point> Engine::impl::load(const std::string& order_id,

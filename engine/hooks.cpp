@@ -22,8 +22,8 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-/// Answers of receivers are read up to this size (and ignored).
-constexpr std::size_t answer_limit = 64 * 1024;
+/// A receiver's answer counts by its status alone, whatever its body.
+constexpr std::size_t status_only = 0;
 
 /// A sequence number is the node's start time in ms, shifted, plus a count:
 /// unique across restarts without a counter written on every commit.
@@ -97,6 +97,37 @@ uint64_t seq_of(std::string_view key) {
   for (auto c : key.substr(key.size() - 8))
     seq = (seq << 8) | static_cast<unsigned char>(c);
   return seq;
+}
+
+/// The step of a step delivery, as §5 writes a step: name, action (or
+/// element), path; for an ended step its outcome, attempts, error and
+/// error code, for a started one the
+/// attempt it starts (0 before the first). As the journal entry has them:
+/// the record holds the step's latest run, which may be a later one.
+std::string step_json(const journal_entry& e, const flow& model,
+                      hook_kind kind) {
+  std::string name;
+  std::string path;
+  std::string action;
+  bool is_action = true;
+  if (e.step != no_step && e.step < model.steps.size()) {
+    const auto& s = model.steps[e.step];
+    name = s.name;
+    path = model.sequences[s.sequence].path;
+    action = s.kind_name();
+    is_action = s.is_action;
+  }
+  std::string out = "{\"name\":" + quote(name) + ",\""
+    + (is_action ? "action" : "element") + "\":" + quote(action)
+    + ",\"path\":" + quote(path);
+  if (kind == hook_step_started)
+    return out + ",\"attempt\":" + std::to_string(e.attempt) + "}";
+  out += std::string{",\"outcome\":\""} + to_string(e.outcome)
+    + "\",\"attempts\":" + std::to_string(e.attempt) + ",\"error\":"
+    + (e.text.empty() ? "null" : quote(e.text)) + ",\"error_code\":"
+    + (e.code == errc{} ? "null"
+                        : "\"" + std::string{to_string(e.code)} + "\"");
+  return out + "}";
 }
 
 } // namespace
@@ -352,7 +383,6 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
   if (lanes_.empty())
     return out;
   std::string journey_json; // made once, if some hook wants this change
-  journey_record record;
   std::string key;
   for (const auto& e : chunk) {
     uint8_t kinds = 0;
@@ -364,6 +394,7 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
         if (is_terminal(e.state))
           kinds |= hook_journey_ended;
         break;
+      case journal_kind::redriven: kinds = hook_journey_state; break;
       default: continue;
     }
     for (const auto& k : kind_names) {
@@ -373,8 +404,7 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
         if (!l->wants(k.kind, snapshot.flow))
           continue;
         if (journey_json.empty()) {
-          record = make_record(snapshot, model);
-          journey_json = to_json(record);
+          journey_json = to_json(make_record(snapshot, model));
           key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
         }
         hook_delivery d;
@@ -385,21 +415,8 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
         d.body = "{\"delivery_id\":" + quote(id) + ",\"hook\":" + quote(l->name)
           + ",\"kind\":\"" + name_of(k.kind) + "\",\"at\":\"" + iso_time(e.at)
           + "\",\"journey\":" + journey_json;
-        if (k.kind == hook_step_started || k.kind == hook_step_ended) {
-          std::string name;
-          std::string path;
-          if (e.step != no_step && e.step < model.steps.size()) {
-            name = model.steps[e.step].name;
-            path = model.sequences[model.steps[e.step].sequence].path;
-          }
-          d.body += ",\"step\":{\"name\":" + quote(name) + ",\"path\":"
-            + quote(path) + ",\"attempt\":" + std::to_string(e.attempt);
-          if (k.kind == hook_step_ended) {
-            d.body += std::string{",\"outcome\":\""} + to_string(e.outcome)
-              + "\",\"error\":" + (e.text.empty() ? "null" : quote(e.text));
-          }
-          d.body += "}";
-        }
+        if (k.kind == hook_step_started || k.kind == hook_step_ended)
+          d.body += ",\"step\":" + step_json(e, model, k.kind);
         d.body += "}";
         out.push_back(std::move(d));
       }
@@ -489,7 +506,7 @@ void hook_dispatcher::send_loop(lane& l) {
             + sign_payload({"", l.config.secret, signature_encoding::hex},
                            body));
       auto outcome = l.config.endpoint->post(headers, std::move(body),
-                                             opts_.timeout_ms, answer_limit);
+                                             opts_.timeout_ms, status_only);
       if (!outcome.answered)
         error = outcome.error;
       else if (outcome.status < 200 || outcome.status > 299)

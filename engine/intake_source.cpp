@@ -84,6 +84,10 @@ jq_transform::compile(const std::string& program, const std::string& origin) {
     return make_error(errc::invalid_config,
                       origin + ": jq could not start (out of memory)");
   jq_set_error_cb(s->jq, &state::on_message, s.get());
+  // No module search path: libjq 1.6 fails an assertion (and the process)
+  // on `import` or `include` without one; with an empty one they are
+  // compile errors.
+  jq_set_attr(s->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
   if (jq_compile(s->jq, program.c_str()) == 0) {
     auto why =
       s->messages.empty() ? std::string{"does not compile"} : s->messages;

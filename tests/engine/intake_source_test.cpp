@@ -85,6 +85,10 @@ TEST_CASE("a jq transform yields exactly one value or says why not") {
   // After errors, the program still works.
   CHECK(*t->run(R"({"n": 1})") == R"({"id":"1","lines":[]})");
 
+  // Modules are not searched for: an error, not an abort.
+  CHECK_FALSE(jq_transform::compile(R"(import "x" as x; .)", "m.jq"));
+  CHECK_FALSE(jq_transform::compile(R"(include "x"; .)", "m.jq"));
+
   auto broken = jq_transform::compile(".a | | .b", "broken.jq");
   REQUIRE_FALSE(broken);
   auto why = describe(broken.error());

@@ -639,7 +639,9 @@ class IntakeTest(unittest.TestCase):
         journey = self.journey("woocommerce-727", ["waiting"])
         sources = [fo["source"] for fo in journey["fulfillment_orders"]]
         self.assertEqual(sources, ["WH-AMS"])  # shipped to Germany: EU
-        status, answer = self.woocommerce(body, topic="order.deleted")
+        # WooCommerce sends a deleted resource's id only.
+        status, answer = self.woocommerce(b'{"id": 727}',
+                                          topic="order.deleted")
         self.assertEqual((status, answer), (202, {
             "order_id": "woocommerce-727", "event": "cancel_order"}))
         self.journey("woocommerce-727", ["cancelled"])
@@ -710,7 +712,7 @@ class Receiver:
     body and signature header) and answers 200, or 500 while `failing`
     is above zero (counting down), after `delay` seconds."""
 
-    def __init__(self, port=0, failing=0, delay=0.0):
+    def __init__(self, port=0, failing=0, delay=0.0, answer=b""):
         self.lock = threading.Lock()
         self.got = []  # (delivery as parsed, raw body, signature header)
         self.failing = failing
@@ -729,8 +731,9 @@ class Receiver:
                         outer.got.append((json.loads(body), body,
                                           self.headers["X-Orca-Signature"]))
                 self.send_response(500 if fail else 200)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args):
                 pass
@@ -843,7 +846,15 @@ class HooksTest(unittest.TestCase):
             self.assertRegex(d["at"],
                              r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
             if d["kind"].startswith("step_"):
-                self.assertIn("name", d["step"])
+                step = d["step"]
+                self.assertIn("name", step)
+                self.assertIn("path", step)
+                self.assertTrue("action" in step or "element" in step)
+                if d["kind"] == "step_ended":
+                    self.assertIn(step["outcome"],
+                                  ["succeeded", "failed", "skipped"])
+                    self.assertIn("attempts", step)
+                    self.assertIn("error_code", step)
             else:
                 self.assertNotIn("step", d)
         ended = [d for d, _, _ in deliveries if d["kind"] == "journey_ended"]
@@ -896,6 +907,15 @@ class HooksTest(unittest.TestCase):
         ops = self.hook(n, "ops")
         self.assertEqual((ops["failed_attempts"], ops["delivered"]), (6, 3))
         self.assertIn("HTTP 500", ops["last_error"])
+
+    def test_only_the_status_of_an_answer_counts(self):
+        # An answer echoing a large body is still a 2xx.
+        r = Receiver(answer=b"x" * 200000)
+        self.addCleanup(r.close)
+        n = self.node({"ops": {"url": r.url, "on": ["journey_ended"]}})
+        self.run_orders(n, 2)
+        self.wait_for(lambda: self.hook(n, "ops")["delivered"] == 2)
+        self.assertEqual(self.hook(n, "ops")["failed_attempts"], 0)
 
     def test_a_dead_receiver_does_not_delay_another_hook(self):
         r = Receiver()

@@ -1,6 +1,7 @@
 # A Shopify order webhook (orders/create, orders/cancelled, ...) as an Orca
 # order (SPEC §4). The order id comes from Shopify's own id, so a webhook
-# delivered twice is the same order.
+# delivered twice is the same order. A payload without line items (a
+# deletion carries only the id) maps to an order without lines.
 def region($country):
   if $country == "US" or $country == "CA" then "US"
   elif ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "NL", "PL",
@@ -18,7 +19,7 @@ def region($country):
     channel: (.source_name // "web"),
     tags: ((.tags // "") | split(", ") | map(select(. != ""))),
     ship_to: {country: $country, postal_code: .shipping_address.zip},
-    lines: [.line_items[] | {
+    lines: [(.line_items // [])[] | {
       id: (.id | tostring),
       sku: .sku,
       quantity: .quantity,

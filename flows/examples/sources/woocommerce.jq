@@ -1,6 +1,7 @@
 # A WooCommerce order webhook (order.created, order.deleted, ...) as an
 # Orca order (SPEC §4). The order id comes from WooCommerce's own id, so a
-# webhook delivered twice is the same order.
+# webhook delivered twice is the same order. A deletion carries only the
+# id: it maps to the id, which is all its event needs.
 def region($country):
   if $country == "US" or $country == "CA" then "US"
   elif ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "IE", "IT", "NL", "PL",
@@ -16,7 +17,7 @@ def region($country):
     currency: .currency,
     channel: "web",
     ship_to: {country: $country, postal_code: .shipping.postcode},
-    lines: [.line_items[] | {
+    lines: [(.line_items // [])[] | {
       id: (.id | tostring),
       sku: .sku,
       quantity: .quantity,
