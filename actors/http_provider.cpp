@@ -84,6 +84,18 @@ std::string_view body_excerpt(std::string_view body, std::size_t limit) {
   return body.substr(0, end);
 }
 
+/// A connection's stream and the io_context that drives it, used by one
+/// thread: for one exchange (providers), or kept between exchanges while
+/// the peer allows (hooks). The streams go before the io_context.
+struct connection_state {
+  net::io_context io{1};
+  tls_context tls_settings; ///< outlives the TLS stream that uses it
+  std::optional<beast::tcp_stream> plain;
+  std::optional<tls_stream> tls;
+  bool keep = false; ///< ask the peer to keep the connection
+  bool open = false; ///< connected, and the last answer allowed reuse
+};
+
 /// One POST, from resolving the host to reading the answer, driven by the
 /// io_context of the worker that owns it. Asynchronous operations are used
 /// only because Beast's time limits (`tcp_stream::expires_at`) apply to them
@@ -95,18 +107,24 @@ std::string_view body_excerpt(std::string_view body, std::size_t limit) {
 /// thread and complete later, into an exchange that is already done.
 class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
-  http_exchange(net::io_context& io, http_url url, std::string url_text,
+  http_exchange(connection_state& conn, http_url url, std::string url_text,
                 uint32_t timeout_ms, std::size_t answer_limit,
                 const header_list& headers, const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), headers_(headers), resolver_(io),
-        resolve_timer_(io), plain_(io), status_only_(answer_limit == 0) {
+        timeout_ms_(timeout_ms), headers_(headers), resolver_(conn.io),
+        resolve_timer_(conn.io), conn_(conn), status_only_(answer_limit == 0) {
     // Larger answers are refused rather than buffered (SPEC §8); with no
     // limit given only the status counts, and a long body is cut short.
     parser_.body_limit(status_only_ ? status_only_body_bytes : answer_limit);
-    if (url_.tls) {
-      tls_context_ = tls;
-      tls_.emplace(io, *tls_context_);
+    if (!conn_.open) {
+      conn_.plain.reset();
+      conn_.tls.reset();
+      if (url_.tls) {
+        conn_.tls_settings = tls;
+        conn_.tls.emplace(conn_.io, *conn_.tls_settings);
+      } else {
+        conn_.plain.emplace(conn_.io);
+      }
     }
   }
 
@@ -114,6 +132,12 @@ public:
   void start(std::string body) {
     deadline_ = steady_clock::now() + std::chrono::milliseconds{timeout_ms_};
     build_request(std::move(body));
+    if (conn_.open) {
+      // Kept from the last exchange, TLS session and all.
+      tcp_stream().expires_at(deadline_);
+      send();
+      return;
+    }
     error_code ec;
     auto address = net::ip::make_address(url_.host, ec);
     if (!ec) {
@@ -160,7 +184,7 @@ private:
     request_.set(http::field::accept, "application/json");
     for (const auto& [name, value] : headers_)
       request_.set(name, value);
-    request_.keep_alive(false);
+    request_.keep_alive(conn_.keep);
     request_.body() = std::move(body);
     request_.prepare_payload();
   }
@@ -207,7 +231,7 @@ private:
       finish(failed(ec));
       return;
     }
-    if (tls_)
+    if (conn_.tls)
       handshake();
     else
       send();
@@ -220,13 +244,15 @@ private:
     phase_ = "the TLS handshake";
     error_code ec;
     if (!is_ip_address(url_.host)
-        && SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str())
+        && SSL_set_tlsext_host_name(conn_.tls->native_handle(),
+                                    url_.host.c_str())
           != 1) {
       finish(failure(url_text_ + ": cannot name host " + quote(url_.host)
                      + " for TLS"));
       return;
     }
-    tls_->set_verify_callback(net::ssl::host_name_verification(url_.host), ec);
+    conn_.tls->set_verify_callback(net::ssl::host_name_verification(url_.host),
+                                   ec);
     if (ec) {
       finish(failed(ec));
       return;
@@ -234,7 +260,8 @@ private:
     auto on_done = [self = shared_from_this()](error_code handshake_ec) {
       self->on_handshake(handshake_ec);
     };
-    tls_->async_handshake(net::ssl::stream_base::client, std::move(on_done));
+    conn_.tls->async_handshake(net::ssl::stream_base::client,
+                               std::move(on_done));
   }
 
   void on_handshake(error_code ec) {
@@ -253,14 +280,14 @@ private:
                                                std::size_t) {
       self->on_write(write_ec);
     };
-    if (tls_)
-      http::async_write(*tls_, request_, std::move(on_done));
+    if (conn_.tls)
+      http::async_write(*conn_.tls, request_, std::move(on_done));
     else
-      http::async_write(plain_, request_, std::move(on_done));
+      http::async_write(*conn_.plain, request_, std::move(on_done));
   }
 
   beast::tcp_stream& tcp_stream() {
-    return tls_ ? tls_->next_layer() : plain_;
+    return conn_.tls ? conn_.tls->next_layer() : *conn_.plain;
   }
 
   static bool is_ip_address(const std::string& host) {
@@ -281,10 +308,10 @@ private:
                                                std::size_t) {
       self->on_read(read_ec);
     };
-    if (tls_)
-      http::async_read(*tls_, buffer_, parser_, std::move(on_done));
+    if (conn_.tls)
+      http::async_read(*conn_.tls, buffer_, parser_, std::move(on_done));
     else
-      http::async_read(plain_, buffer_, parser_, std::move(on_done));
+      http::async_read(*conn_.plain, buffer_, parser_, std::move(on_done));
   }
 
   void on_read(error_code ec) {
@@ -306,8 +333,9 @@ private:
     http_outcome answer;
     answer.answered = true;
     answer.status = response.result_int();
+    bool keep = conn_.keep && response.keep_alive();
     answer.body = std::move(response.body());
-    finish(std::move(answer));
+    finish(std::move(answer), keep);
   }
 
   static http_outcome failure(std::string error,
@@ -343,10 +371,17 @@ private:
                    code);
   }
 
-  void finish(http_outcome outcome) {
+  /// `keep_open`: the answer was read whole and both sides keep the
+  /// connection for the next exchange.
+  void finish(http_outcome outcome, bool keep_open = false) {
     done_ = true;
     outcome_ = std::move(outcome);
     resolve_timer_.cancel();
+    conn_.open = keep_open;
+    if (keep_open) {
+      tcp_stream().expires_never();
+      return;
+    }
     // No TLS close_notify: the request is over either way, and waiting
     // for the peer's would only spend the time limit.
     error_code ignored;
@@ -364,9 +399,7 @@ private:
   std::string phase_ = "starting";
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
-  beast::tcp_stream plain_;
-  tls_context tls_context_;
-  std::optional<tls_stream> tls_;
+  connection_state& conn_;
   http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
@@ -375,15 +408,14 @@ private:
   http_outcome outcome_;
 };
 
-/// Runs one exchange on an io_context of its own, on the calling thread,
-/// until its answer or its time limit. Never throws: every problem becomes
-/// an outcome that is not answered.
-http_outcome post_on_this_thread(const http_url& url,
-                                 const std::string& url_text,
-                                 const tls_context& tls,
-                                 const header_list& headers, std::string body,
-                                 uint32_t timeout_ms,
-                                 std::size_t answer_limit) noexcept {
+/// Runs one exchange on `conn`, on the calling thread, until its answer or
+/// its time limit. A kept connection that the peer has closed meanwhile
+/// fails at once: the exchange then runs once more on a new one. Never
+/// throws: every problem becomes an outcome that is not answered.
+http_outcome post_on(connection_state& conn, const http_url& url,
+                     const std::string& url_text, const tls_context& tls,
+                     const header_list& headers, std::string body,
+                     uint32_t timeout_ms, std::size_t answer_limit) noexcept {
   auto failure = [&url_text](const std::string& why) {
     http_outcome out;
     out.error = url_text + ": " + why;
@@ -391,24 +423,47 @@ http_outcome post_on_this_thread(const http_url& url,
     return out;
   };
   try {
-    net::io_context io{1};
-    auto exchange = std::make_shared<http_exchange>(
-      io, url, url_text, timeout_ms, answer_limit, headers, tls);
-    exchange->start(std::move(body));
-    while (!exchange->done()) {
-      // Pending work (our own operations, at least the time limit) keeps
-      // run_one blocking until some handler has run.
-      if (io.run_one() == 0)
-        return failure("the request stopped without an answer");
+    for (int round = 0;; ++round) {
+      bool reused = conn.open;
+      auto exchange = std::make_shared<http_exchange>(
+        conn, url, url_text, timeout_ms, answer_limit, headers, tls);
+      conn.io.restart();
+      exchange->start(reused ? body : std::move(body));
+      while (!exchange->done()) {
+        // Pending work (our own operations, at least the time limit)
+        // keeps run_one blocking until some handler has run.
+        if (conn.io.run_one() == 0) {
+          conn.open = false;
+          return failure("the request stopped without an answer");
+        }
+      }
+      // Let the cancelled operations of this exchange complete now.
+      conn.io.poll();
+      auto outcome = exchange->take_outcome();
+      if (reused && round == 0 && !outcome.answered
+          && outcome.code != errc::provider_timeout)
+        continue;
+      return outcome;
     }
-    // Let the cancelled operations of this exchange complete now.
-    io.poll();
-    return exchange->take_outcome();
   } catch (const std::exception& e) {
+    conn.open = false;
     return failure(e.what());
   } catch (...) {
+    conn.open = false;
     return failure("unknown error");
   }
+}
+
+/// One exchange on a connection of its own.
+http_outcome post_on_this_thread(const http_url& url,
+                                 const std::string& url_text,
+                                 const tls_context& tls,
+                                 const header_list& headers, std::string body,
+                                 uint32_t timeout_ms,
+                                 std::size_t answer_limit) noexcept {
+  connection_state conn;
+  return post_on(conn, url, url_text, tls, headers, std::move(body), timeout_ms,
+                 answer_limit);
 }
 
 /// One provider call: the request as JSON with its idempotency key, the
@@ -604,6 +659,21 @@ http_outcome http_endpoint::post(const header_list& headers, std::string body,
                                  std::size_t answer_limit) const noexcept {
   return post_on_this_thread(impl_->url, impl_->text, impl_->tls, headers,
                              std::move(body), timeout_ms, answer_limit);
+}
+
+struct http_endpoint::connection::state : connection_state {};
+
+http_endpoint::connection::connection() : state_(std::make_unique<state>()) {
+  state_->keep = true;
+}
+
+http_endpoint::connection::~connection() = default;
+
+http_outcome http_endpoint::post(connection& kept, const header_list& headers,
+                                 std::string body, uint32_t timeout_ms,
+                                 std::size_t answer_limit) const noexcept {
+  return post_on(*kept.state_, impl_->url, impl_->text, impl_->tls, headers,
+                 std::move(body), timeout_ms, answer_limit);
 }
 
 const std::string& http_endpoint::url() const noexcept {

@@ -87,6 +87,30 @@ public:
        std::string body, uint32_t timeout_ms,
        std::size_t answer_limit) const noexcept;
 
+  /// A connection kept open between the posts of one thread (HTTP
+  /// keep-alive), to one endpoint. Not shared between threads.
+  class connection {
+  public:
+    connection();
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+  private:
+    friend class http_endpoint;
+    struct state;
+    std::unique_ptr<state> state_;
+  };
+
+  /// As post, on `kept`: the connection of the last post, if the peer kept
+  /// it (a new one if it closed it meanwhile), else a new one, kept after
+  /// this post if the peer allows.
+  http_outcome
+  post(connection& kept,
+       const std::vector<std::pair<std::string, std::string>>& headers,
+       std::string body, uint32_t timeout_ms,
+       std::size_t answer_limit) const noexcept;
+
   const std::string& url() const noexcept;
 
   struct impl;

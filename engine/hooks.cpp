@@ -455,6 +455,8 @@ std::vector<hook_status> hook_dispatcher::status() const {
 }
 
 void hook_dispatcher::send_loop(lane& l) {
+  // Kept open between deliveries while the receiver allows.
+  http_endpoint::connection connection;
   std::unique_lock<std::mutex> lock{l.mutex};
   while (!l.stopping) {
     auto now = steady::now();
@@ -505,8 +507,8 @@ void hook_dispatcher::send_loop(lane& l) {
           "sha256="
             + sign_payload({"", l.config.secret, signature_encoding::hex},
                            body));
-      auto outcome = l.config.endpoint->post(headers, std::move(body),
-                                             opts_.timeout_ms, status_only);
+      auto outcome = l.config.endpoint->post(
+        connection, headers, std::move(body), opts_.timeout_ms, status_only);
       if (!outcome.answered)
         error = outcome.error;
       else if (outcome.status < 200 || outcome.status > 299)

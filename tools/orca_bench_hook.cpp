@@ -2,7 +2,10 @@
 // on every journey_ended, so that the benchmark counts what hooks cost.
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -26,28 +29,43 @@ struct hook_receiver::impl {
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> received{0};
   std::thread thread;
+  std::mutex mutex;
+  std::vector<std::thread> connections;
+  std::vector<std::shared_ptr<net::ip::tcp::socket>> sockets;
 
-  /// One connection at a time, each carrying one delivery (hooks do not
-  /// keep connections): read it, answer 200, close.
+  /// Accepts connections, each served by a thread of its own: hook senders
+  /// keep theirs open between deliveries.
   void serve() {
     while (!stopping) {
       beast::error_code ec;
-      net::ip::tcp::socket socket{io};
-      acceptor.accept(socket, ec);
+      auto socket = std::make_shared<net::ip::tcp::socket>(io);
+      acceptor.accept(*socket, ec);
       if (ec || stopping)
         continue;
-      beast::flat_buffer buffer;
+      std::lock_guard<std::mutex> guard{mutex};
+      sockets.push_back(socket);
+      connections.emplace_back([this, socket] { answer(*socket); });
+    }
+  }
+
+  /// Reads requests until the peer closes, answering each with 200.
+  void answer(net::ip::tcp::socket& socket) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      beast::error_code ec;
       http::request<http::string_body> req;
       http::read(socket, buffer, req, ec);
       if (ec)
-        continue;
+        return;
       http::response<http::empty_body> res{http::status::ok, 11};
-      res.keep_alive(false);
+      res.keep_alive(req.keep_alive());
       res.prepare_payload();
       http::write(socket, res, ec);
-      if (!ec)
-        ++received;
-      socket.shutdown(net::ip::tcp::socket::shutdown_both, ec);
+      if (ec)
+        return;
+      ++received;
+      if (!req.keep_alive())
+        return;
     }
   }
 };
@@ -63,6 +81,11 @@ hook_receiver::~hook_receiver() {
   net::ip::tcp::socket wake{impl_->io};
   wake.connect(impl_->acceptor.local_endpoint(), ec);
   impl_->thread.join();
+  std::lock_guard<std::mutex> guard{impl_->mutex};
+  for (auto& s : impl_->sockets)
+    s->shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  for (auto& t : impl_->connections)
+    t.join();
 }
 
 std::string hook_receiver::url() const {

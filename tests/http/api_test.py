@@ -712,7 +712,8 @@ class Receiver:
     body and signature header) and answers 200, or 500 while `failing`
     is above zero (counting down), after `delay` seconds."""
 
-    def __init__(self, port=0, failing=0, delay=0.0, answer=b""):
+    def __init__(self, port=0, failing=0, delay=0.0, answer=b"",
+                 hang_up=False):
         self.lock = threading.Lock()
         self.got = []  # (delivery as parsed, raw body, signature header)
         self.failing = failing
@@ -720,6 +721,9 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            # Keep-alive: the node's senders keep their connections.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 time.sleep(outer.delay)
@@ -734,6 +738,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+                # Keep-alive said, then the connection closed anyway.
+                self.close_connection = hang_up
 
             def log_message(self, *args):
                 pass
@@ -751,6 +757,7 @@ class Receiver:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.socket.close()
 
 
 ALL_KINDS = ["step_started", "step_ended", "journey_state", "journey_ended"]
@@ -915,6 +922,15 @@ class HooksTest(unittest.TestCase):
         n = self.node({"ops": {"url": r.url, "on": ["journey_ended"]}})
         self.run_orders(n, 2)
         self.wait_for(lambda: self.hook(n, "ops")["delivered"] == 2)
+        self.assertEqual(self.hook(n, "ops")["failed_attempts"], 0)
+
+    def test_a_kept_connection_the_receiver_closed_is_opened_again(self):
+        r = Receiver(hang_up=True)
+        self.addCleanup(r.close)
+        n = self.node({"ops": {"url": r.url, "on": ALL_KINDS}})
+        ids = self.run_orders(n, 3)
+        self.wait_for(lambda: self.hook(n, "ops")["backlog"] == 0)
+        self.check_complete_and_in_order(r.deliveries(), ids)
         self.assertEqual(self.hook(n, "ops")["failed_attempts"], 0)
 
     def test_a_dead_receiver_does_not_delay_another_hook(self):
