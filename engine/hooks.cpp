@@ -25,6 +25,13 @@ using steady = std::chrono::steady_clock;
 /// A receiver's answer counts by its status alone, whatever its body.
 constexpr std::size_t status_only = 0;
 
+/// Deliveries waiting with their body in memory, per hook; past that the
+/// body is read from the outbox when its turn comes.
+constexpr uint64_t bodies_kept = 4096;
+
+/// Outbox deletes a sender gathers into one write request.
+constexpr std::size_t deletes_per_request = 64;
+
 /// A sequence number is the node's start time in ms, shifted, plus a count:
 /// unique across restarts without a counter written on every commit.
 constexpr unsigned count_bits = 22;
@@ -260,9 +267,15 @@ struct hook_dispatcher::lane {
   mutable std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
+  /// A delivery not yet sent: its number and, while the backlog is short,
+  /// its body (else it is read from the outbox when sent).
+  struct pending {
+    uint64_t seq;
+    std::string body;
+  };
   /// Journey -> its deliveries not yet sent, in order. A journey with a
   /// queue is in exactly one of: ready, later, or sending.
-  std::map<std::string, std::deque<uint64_t>> queues;
+  std::map<std::string, std::deque<pending>> queues;
   std::deque<std::string> ready;
   std::multimap<steady::time_point, std::string> later;
   std::map<std::string, uint32_t> backoff_ms;
@@ -273,9 +286,11 @@ struct hook_dispatcher::lane {
   std::vector<std::thread> senders;
 
   /// REQUIRES: mutex held.
-  void add(const std::string& journey, uint64_t seq) {
+  void add(const std::string& journey, uint64_t seq, std::string body = {}) {
     auto [it, fresh] = queues.try_emplace(journey);
-    it->second.push_back(seq);
+    if (backlog >= bodies_kept)
+      body.clear();
+    it->second.push_back({seq, std::move(body)});
     ++backlog;
     if (fresh) {
       ready.push_back(journey);
@@ -440,7 +455,7 @@ void hook_dispatcher::committed(std::vector<hook_delivery> deliveries) {
     for (auto& l : lanes_)
       if (l->name == d.hook) {
         std::lock_guard<std::mutex> guard{l->mutex};
-        l->add(d.journey, d.seq);
+        l->add(d.journey, d.seq, std::move(d.body));
       }
 }
 
@@ -457,6 +472,19 @@ std::vector<hook_status> hook_dispatcher::status() const {
 void hook_dispatcher::send_loop(lane& l) {
   // Kept open between deliveries while the receiver allows.
   http_endpoint::connection connection;
+  // Deliveries done whose outbox records are not deleted yet: deleted
+  // together, when there are enough or nothing else is ready (a crash
+  // before that sends them again, which at least once allows).
+  std::vector<std::string> done;
+  auto delete_done = [&] {
+    if (done.empty())
+      return;
+    write_request req;
+    for (auto& key : done)
+      req.ops.push_back(write_op::erase(db_.hook_outbox, std::move(key)));
+    done.clear();
+    writer_.submit(std::move(req));
+  };
   std::unique_lock<std::mutex> lock{l.mutex};
   while (!l.stopping) {
     auto now = steady::now();
@@ -465,6 +493,12 @@ void hook_dispatcher::send_loop(lane& l) {
       l.later.erase(l.later.begin());
     }
     if (l.ready.empty()) {
+      if (!done.empty()) {
+        lock.unlock();
+        delete_done();
+        lock.lock();
+        continue;
+      }
       if (l.later.empty())
         l.wake.wait(lock);
       else
@@ -473,15 +507,19 @@ void hook_dispatcher::send_loop(lane& l) {
     }
     auto journey = std::move(l.ready.front());
     l.ready.pop_front();
-    auto seq = l.queues[journey].front();
+    auto& next = l.queues[journey].front();
+    auto seq = next.seq;
+    // A retry needs the body again: copied, not moved.
+    std::string body = next.body;
     lock.unlock();
 
     auto key = outbox_key(l.name, seq);
     std::string error;
     bool delivered = false;
     bool dropped = false;
-    std::string body;
-    if (auto txn = db_.begin_read(); !txn) {
+    if (!body.empty()) {
+      // Kept from the commit.
+    } else if (auto txn = db_.begin_read(); !txn) {
       error = "reading the outbox: " + describe(txn.error());
     } else if (auto value = txn->get(db_.hook_outbox, key); !value) {
       error = "reading the outbox: " + describe(value.error());
@@ -520,9 +558,9 @@ void hook_dispatcher::send_loop(lane& l) {
         opts_.attempted(l.name, delivered);
     }
     if (delivered || dropped) {
-      write_request req;
-      req.ops.push_back(write_op::erase(db_.hook_outbox, std::move(key)));
-      writer_.submit(std::move(req));
+      done.push_back(std::move(key));
+      if (done.size() >= deletes_per_request)
+        delete_done();
     }
 
     lock.lock();
@@ -547,6 +585,8 @@ void hook_dispatcher::send_loop(lane& l) {
                       std::move(journey));
     }
   }
+  lock.unlock();
+  delete_done();
 }
 
 } // namespace orca
