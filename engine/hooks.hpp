@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/http_provider.hpp"
+#include "actors/http_client.hpp"
 #include "engine/node_protocol.hpp"
 #include "flows/diagnostics.hpp"
 #include "flows/flow.hpp"

@@ -1,0 +1,589 @@
+#include "actors/http_client.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "flows/json.hpp"
+
+namespace orca {
+
+namespace {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using steady_clock = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using tls_context = std::shared_ptr<net::ssl::context>;
+
+/// What is kept of an answer whose status alone counts.
+constexpr std::size_t status_only_body_bytes = 64 * 1024;
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size())
+    return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (lower(text[i]) != lower(prefix[i]))
+      return false;
+  }
+  return true;
+}
+
+bool is_control_or_space(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f;
+}
+
+/// A connection's stream and the io_context that drives it, used by one
+/// thread: for one exchange (providers), or kept between exchanges while
+/// the peer allows (hooks). The streams go before the io_context.
+struct connection_state {
+  net::io_context io{1};
+  tls_context tls_settings; ///< outlives the TLS stream that uses it
+  std::optional<beast::tcp_stream> plain;
+  std::optional<tls_stream> tls;
+  bool keep = false; ///< ask the peer to keep the connection
+  bool open = false; ///< connected, and the last answer allowed reuse
+};
+
+/// One POST, from resolving the host to reading the answer, driven by the
+/// io_context of the worker that owns it. Asynchronous operations are used
+/// only because Beast's time limits (`tcp_stream::expires_at`) apply to them
+/// and not to blocking calls; the worker still handles one request at a time
+/// and waits for it on its own thread.
+///
+/// Lives in a shared_ptr held by every pending completion handler: after a
+/// time-out, a host name lookup may still be running in Asio's resolver
+/// thread and complete later, into an exchange that is already done.
+class http_exchange : public std::enable_shared_from_this<http_exchange> {
+public:
+  http_exchange(connection_state& conn, http_url url, std::string url_text,
+                uint32_t timeout_ms, std::size_t answer_limit,
+                const header_list& headers, const tls_context& tls)
+      : url_(std::move(url)), url_text_(std::move(url_text)),
+        timeout_ms_(timeout_ms), headers_(headers), resolver_(conn.io),
+        resolve_timer_(conn.io), conn_(conn), status_only_(answer_limit == 0) {
+    // Larger answers are refused rather than buffered (SPEC §8); with no
+    // limit given only the status counts, and a long body is cut short.
+    parser_.body_limit(status_only_ ? status_only_body_bytes : answer_limit);
+    if (!conn_.open) {
+      conn_.plain.reset();
+      conn_.tls.reset();
+      if (url_.tls) {
+        conn_.tls_settings = tls;
+        conn_.tls.emplace(conn_.io, *conn_.tls_settings);
+      } else {
+        conn_.plain.emplace(conn_.io);
+      }
+    }
+  }
+
+  /// Starts the exchange; the worker then runs its io_context until done().
+  void start(std::string body) {
+    deadline_ = steady_clock::now() + std::chrono::milliseconds{timeout_ms_};
+    build_request(std::move(body));
+    if (conn_.open) {
+      // Kept from the last exchange, TLS session and all.
+      tcp_stream().expires_at(deadline_);
+      send();
+      return;
+    }
+    error_code ec;
+    auto address = net::ip::make_address(url_.host, ec);
+    if (!ec) {
+      auto port = static_cast<unsigned short>(
+        std::strtoul(url_.port.c_str(), nullptr, 10));
+      connect(tcp::endpoint{address, port});
+      return;
+    }
+    phase_ = "resolving host " + quote(url_.host);
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      self->on_resolve_deadline(wait_ec);
+    });
+    resolver_.async_resolve(
+      url_.host, url_.port,
+      [self = shared_from_this()](error_code resolve_ec,
+                                  tcp::resolver::results_type results) {
+        self->on_resolve(resolve_ec, std::move(results));
+      });
+  }
+
+  bool done() const noexcept {
+    return done_;
+  }
+
+  /// REQUIRES: done()
+  http_outcome take_outcome() {
+    return std::move(outcome_);
+  }
+
+private:
+  void build_request(std::string body) {
+    auto host = url_.host.find(':') == std::string::npos
+      ? url_.host
+      : "[" + url_.host + "]";
+    if (url_.port != (url_.tls ? "443" : "80"))
+      host += ":" + url_.port;
+    request_.method(http::verb::post);
+    request_.target(url_.target);
+    request_.version(11);
+    request_.set(http::field::host, host);
+    request_.set(http::field::user_agent, "orca");
+    request_.set(http::field::content_type, "application/json");
+    request_.set(http::field::accept, "application/json");
+    for (const auto& [name, value] : headers_)
+      request_.set(name, value);
+    request_.keep_alive(conn_.keep);
+    request_.body() = std::move(body);
+    request_.prepare_payload();
+  }
+
+  void on_resolve_deadline(error_code ec) {
+    if (done_ || ec == net::error::operation_aborted)
+      return;
+    resolver_.cancel();
+    finish(timed_out());
+  }
+
+  void on_resolve(error_code ec, tcp::resolver::results_type results) {
+    if (done_)
+      return;
+    resolve_timer_.cancel();
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    phase_ = "connecting";
+    // One absolute deadline for everything that follows: connect, the TLS
+    // handshake, write and read share the time that is left.
+    tcp_stream().expires_at(deadline_);
+    auto on_done = [self = shared_from_this()](error_code connect_ec,
+                                               const tcp::endpoint&) {
+      self->on_connect(connect_ec);
+    };
+    tcp_stream().async_connect(results, std::move(on_done));
+  }
+
+  void connect(const tcp::endpoint& endpoint) {
+    phase_ = "connecting";
+    tcp_stream().expires_at(deadline_);
+    auto on_done = [self = shared_from_this()](error_code ec) {
+      self->on_connect(ec);
+    };
+    tcp_stream().async_connect(endpoint, std::move(on_done));
+  }
+
+  void on_connect(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    if (conn_.tls)
+      handshake();
+    else
+      send();
+  }
+
+  /// Names the host to the server (SNI, for a name, not an address) and
+  /// checks that the certificate is for that host and signed by a trusted
+  /// CA (the provider's `ca_file`, else the system's).
+  void handshake() {
+    phase_ = "the TLS handshake";
+    error_code ec;
+    if (!is_ip_address(url_.host)
+        && SSL_set_tlsext_host_name(conn_.tls->native_handle(),
+                                    url_.host.c_str())
+          != 1) {
+      finish(failure(url_text_ + ": cannot name host " + quote(url_.host)
+                     + " for TLS"));
+      return;
+    }
+    conn_.tls->set_verify_callback(net::ssl::host_name_verification(url_.host),
+                                   ec);
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    auto on_done = [self = shared_from_this()](error_code handshake_ec) {
+      self->on_handshake(handshake_ec);
+    };
+    conn_.tls->async_handshake(net::ssl::stream_base::client,
+                               std::move(on_done));
+  }
+
+  void on_handshake(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    send();
+  }
+
+  void send() {
+    phase_ = "sending the request";
+    auto on_done = [self = shared_from_this()](error_code write_ec,
+                                               std::size_t) {
+      self->on_write(write_ec);
+    };
+    if (conn_.tls)
+      http::async_write(*conn_.tls, request_, std::move(on_done));
+    else
+      http::async_write(*conn_.plain, request_, std::move(on_done));
+  }
+
+  beast::tcp_stream& tcp_stream() {
+    return conn_.tls ? conn_.tls->next_layer() : *conn_.plain;
+  }
+
+  static bool is_ip_address(const std::string& host) {
+    error_code ec;
+    net::ip::make_address(host, ec);
+    return !ec;
+  }
+
+  void on_write(error_code ec) {
+    if (done_)
+      return;
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    phase_ = "waiting for the answer";
+    auto on_done = [self = shared_from_this()](error_code read_ec,
+                                               std::size_t) {
+      self->on_read(read_ec);
+    };
+    if (conn_.tls)
+      http::async_read(*conn_.tls, buffer_, parser_, std::move(on_done));
+    else
+      http::async_read(*conn_.plain, buffer_, parser_, std::move(on_done));
+  }
+
+  void on_read(error_code ec) {
+    if (done_)
+      return;
+    if (ec == http::error::body_limit && status_only_
+        && parser_.is_header_done()) {
+      http_outcome answer;
+      answer.answered = true;
+      answer.status = parser_.get().result_int();
+      finish(std::move(answer));
+      return;
+    }
+    if (ec) {
+      finish(failed(ec));
+      return;
+    }
+    auto& response = parser_.get();
+    http_outcome answer;
+    answer.answered = true;
+    answer.status = response.result_int();
+    bool keep = conn_.keep && response.keep_alive();
+    answer.body = std::move(response.body());
+    finish(std::move(answer), keep);
+  }
+
+  static http_outcome failure(std::string error,
+                              errc code = errc::node_unreachable) {
+    http_outcome out;
+    out.error = std::move(error);
+    out.code = code;
+    return out;
+  }
+
+  http_outcome timed_out() const {
+    return failure(url_text_ + ": timed out after "
+                     + std::to_string(timeout_ms_) + " ms while " + phase_,
+                   errc::provider_timeout);
+  }
+
+  http_outcome failed(error_code ec) const {
+    if (ec == beast::error::timeout)
+      return timed_out();
+    // An answer over answer_bytes is refused by the parser; one that is
+    // not HTTP breaks the protocol; a peer that hangs up or cannot be
+    // reached is unreachable.
+    auto code = errc::node_unreachable;
+    if (ec == http::error::body_limit || ec == http::error::header_limit
+        || ec == http::error::buffer_overflow)
+      code = errc::limit_exceeded;
+    else if (ec.category()
+               == make_error_code(http::error::bad_version).category()
+             && ec != http::error::end_of_stream
+             && ec != http::error::partial_message)
+      code = errc::protocol_error;
+    return failure(url_text_ + ": " + phase_ + " failed: " + ec.message(),
+                   code);
+  }
+
+  /// `keep_open`: the answer was read whole and both sides keep the
+  /// connection for the next exchange.
+  void finish(http_outcome outcome, bool keep_open = false) {
+    done_ = true;
+    outcome_ = std::move(outcome);
+    resolve_timer_.cancel();
+    conn_.open = keep_open;
+    if (keep_open) {
+      tcp_stream().expires_never();
+      return;
+    }
+    // No TLS close_notify: the request is over either way, and waiting
+    // for the peer's would only spend the time limit.
+    error_code ignored;
+    tcp_stream().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_stream().close();
+  }
+
+  // Copies, not references to the worker's: an exchange may outlive the
+  // worker while a late host name lookup still holds it.
+  http_url url_;
+  std::string url_text_;
+  uint32_t timeout_ms_;
+  header_list headers_;
+  steady_clock::time_point deadline_;
+  std::string phase_ = "starting";
+  tcp::resolver resolver_;
+  net::steady_timer resolve_timer_;
+  connection_state& conn_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer buffer_;
+  http::response_parser<http::string_body> parser_;
+  bool done_ = false;
+  bool status_only_;
+  http_outcome outcome_;
+};
+
+/// Runs one exchange on `conn`, on the calling thread, until its answer or
+/// its time limit. A kept connection that the peer has closed meanwhile
+/// fails at once: the exchange then runs once more on a new one. Never
+/// throws: every problem becomes an outcome that is not answered.
+http_outcome post_on(connection_state& conn, const http_url& url,
+                     const std::string& url_text, const tls_context& tls,
+                     const header_list& headers, std::string body,
+                     uint32_t timeout_ms, std::size_t answer_limit) noexcept {
+  auto failure = [&url_text](const std::string& why) {
+    http_outcome out;
+    out.error = url_text + ": " + why;
+    out.code = errc::node_unreachable;
+    return out;
+  };
+  try {
+    for (int round = 0;; ++round) {
+      bool reused = conn.open;
+      auto exchange = std::make_shared<http_exchange>(
+        conn, url, url_text, timeout_ms, answer_limit, headers, tls);
+      conn.io.restart();
+      exchange->start(reused ? body : std::move(body));
+      while (!exchange->done()) {
+        // Pending work (our own operations, at least the time limit)
+        // keeps run_one blocking until some handler has run.
+        if (conn.io.run_one() == 0) {
+          conn.open = false;
+          return failure("the request stopped without an answer");
+        }
+      }
+      // Let the cancelled operations of this exchange complete now.
+      conn.io.poll();
+      auto outcome = exchange->take_outcome();
+      if (reused && round == 0 && !outcome.answered
+          && outcome.code != errc::provider_timeout)
+        continue;
+      return outcome;
+    }
+  } catch (const std::exception& e) {
+    conn.open = false;
+    return failure(e.what());
+  } catch (...) {
+    conn.open = false;
+    return failure("unknown error");
+  }
+}
+
+} // namespace
+
+caf::expected<http_url> parse_http_url(const std::string& url) {
+  auto fail = [&url](const std::string& why) -> caf::expected<http_url> {
+    return make_error(errc::invalid_config, "url " + quote(url) + ": " + why);
+  };
+  if (url.empty())
+    return fail("must not be empty");
+  http_url result;
+  std::string_view scheme = "http://";
+  if (starts_with_ignoring_case(url, "https://")) {
+    scheme = "https://";
+    result.tls = true;
+  } else if (!starts_with_ignoring_case(url, scheme)) {
+    return fail("only http:// and https:// URLs are supported");
+  }
+  if (std::any_of(url.begin(), url.end(), is_control_or_space))
+    return fail("must not contain spaces or control characters");
+  auto rest = std::string_view{url}.substr(scheme.size());
+  auto authority_end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, authority_end);
+  auto tail = authority_end == std::string_view::npos
+    ? std::string_view{}
+    : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos)
+    return fail("user names and passwords in URLs are not supported");
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return fail("the IPv6 address has no closing ']'");
+    result.host = std::string{authority.substr(1, close - 1)};
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return fail("unexpected text after the IPv6 address");
+      port = after.substr(1);
+      has_port = true;
+    }
+  } else {
+    auto colon = authority.find(':');
+    result.host = std::string{authority.substr(0, colon)};
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+  }
+  if (result.host.empty())
+    return fail("has no host");
+  if (has_port) {
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    auto bad_port = [&] {
+      return fail("port " + quote(port) + " is not a number from 1 to 65535");
+    };
+    if (port.empty() || port.size() > 5
+        || !std::all_of(port.begin(), port.end(), is_digit))
+      return bad_port();
+    auto number = std::strtoul(std::string{port}.c_str(), nullptr, 10);
+    if (number < 1 || number > 65535)
+      return bad_port();
+    result.port = std::to_string(number);
+  } else {
+    result.port = result.tls ? "443" : "80";
+  }
+  // The fragment is the client's business; servers never see it.
+  tail = tail.substr(0, tail.find('#'));
+  if (tail.empty())
+    result.target = "/";
+  else if (tail.front() == '?')
+    result.target = "/" + std::string{tail};
+  else
+    result.target = std::string{tail};
+  return result;
+}
+
+namespace {
+
+/// The TLS settings of an https endpoint, shared by the threads that post
+/// to it (OpenSSL's
+/// contexts may be shared once set up): TLS 1.2 or later, the peer's
+/// certificate checked against `ca_file`, or the system's CAs without one.
+caf::expected<tls_context> client_tls(const std::string& ca_file) {
+  auto context =
+    std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+  context->set_options(
+    net::ssl::context::default_workarounds | net::ssl::context::no_sslv2
+    | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1
+    | net::ssl::context::no_tlsv1_1);
+  context->set_verify_mode(net::ssl::verify_peer);
+  error_code ec;
+  if (ca_file.empty())
+    context->set_default_verify_paths(ec);
+  else
+    context->load_verify_file(ca_file, ec);
+  if (ec)
+    return make_error(errc::invalid_config,
+                      ca_file.empty()
+                        ? "the system's CA certificates: " + ec.message()
+                        : "ca_file " + quote(ca_file) + ": " + ec.message());
+  return context;
+}
+
+} // namespace
+
+struct http_endpoint::impl {
+  http_url url;
+  std::string text;
+  tls_context tls;
+};
+
+caf::expected<std::shared_ptr<const http_endpoint>>
+http_endpoint::make(const std::string& url, const std::string& ca_file) {
+  auto parsed = parse_http_url(url);
+  if (!parsed)
+    return parsed.error();
+  tls_context tls;
+  if (!parsed->tls) {
+    if (!ca_file.empty())
+      return make_error(errc::invalid_config,
+                        "ca_file is for https:// URLs, and url " + quote(url)
+                          + " is http://");
+  } else {
+    auto made = client_tls(ca_file);
+    if (!made)
+      return made.error();
+    tls = std::move(*made);
+  }
+  return std::make_shared<const http_endpoint>(
+    std::make_shared<impl>(impl{std::move(*parsed), url, std::move(tls)}));
+}
+
+http_outcome http_endpoint::post(const header_list& headers, std::string body,
+                                 uint32_t timeout_ms,
+                                 std::size_t answer_limit) const noexcept {
+  // A connection of its own, closed after this post.
+  connection_state conn;
+  return post_on(conn, impl_->url, impl_->text, impl_->tls, headers,
+                 std::move(body), timeout_ms, answer_limit);
+}
+
+struct http_endpoint::connection::state : connection_state {};
+
+http_endpoint::connection::connection() : state_(std::make_unique<state>()) {
+  state_->keep = true;
+}
+
+http_endpoint::connection::~connection() = default;
+
+http_outcome http_endpoint::post(connection& kept, const header_list& headers,
+                                 std::string body, uint32_t timeout_ms,
+                                 std::size_t answer_limit) const noexcept {
+  return post_on(*kept.state_, impl_->url, impl_->text, impl_->tls, headers,
+                 std::move(body), timeout_ms, answer_limit);
+}
+
+const std::string& http_endpoint::url() const noexcept {
+  return impl_->text;
+}
+
+} // namespace orca
