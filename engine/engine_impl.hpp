@@ -228,6 +228,9 @@ struct Engine::impl final : journey_sink {
                                     const std::string& flow,
                                     uint32_t version) override;
 
+  /// The flow version `snapshot` runs on; null if the engine has none.
+  flow_ptr model_of(const journey_snapshot& snapshot);
+
   /// Writes the hook deliveries of a journey marked failed (journey_failed)
   /// and hands them to the hooks once committed.
   void report_failure_to_hooks(const journey_snapshot& snapshot);

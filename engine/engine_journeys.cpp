@@ -295,14 +295,8 @@ void Engine::impl::save(const journey_snapshot& snapshot,
   // Hook deliveries go into the outbox in the same commit as the change.
   std::vector<hook_delivery> deliveries;
   std::vector<write_op> outbox;
-  if (hooks && !chunk.empty()) {
-    flow_ptr model;
-    {
-      std::lock_guard<std::mutex> guard{mutex};
-      if (auto m = model_for(snapshot.flow, snapshot.version))
-        model = *m;
-    }
-    if (model) {
+  if (hooks && hooks->wants(snapshot.flow, chunk)) {
+    if (auto model = model_of(snapshot)) {
       deliveries = hooks->deliveries(snapshot, chunk, *model);
       outbox = hooks->outbox_ops(deliveries);
     }
@@ -356,12 +350,7 @@ void Engine::impl::journey_failed(const std::string& order_id,
 void Engine::impl::report_failure_to_hooks(const journey_snapshot& snapshot) {
   if (!hooks)
     return;
-  flow_ptr model;
-  {
-    std::lock_guard<std::mutex> guard{mutex};
-    if (auto m = model_for(snapshot.flow, snapshot.version))
-      model = *m;
-  }
+  auto model = model_of(snapshot);
   if (!model)
     return;
   // The failure was written by a change computed inside its transaction;
@@ -395,16 +384,15 @@ caf::expected<restart_point> Engine::impl::load(const std::string& order_id,
   return loaded;
 }
 
+flow_ptr Engine::impl::model_of(const journey_snapshot& snapshot) {
+  std::lock_guard<std::mutex> guard{mutex};
+  auto m = model_for(snapshot.flow, snapshot.version);
+  return m ? *m : nullptr;
+}
+
 void Engine::impl::notify(const journey_snapshot& snapshot) {
-  flow_ptr model;
-  {
-    std::lock_guard<std::mutex> guard{mutex};
-    auto m = model_for(snapshot.flow, snapshot.version);
-    if (!m)
-      return;
-    model = *m;
-  }
-  subscribers->publish(make_record(snapshot, *model));
+  if (auto model = model_of(snapshot))
+    subscribers->publish(make_record(snapshot, *model));
 }
 
 caf::expected<std::size_t> Engine::impl::count_on(const caf::actor& sup,

@@ -137,6 +137,19 @@ std::string step_json(const journal_entry& e, const flow& model,
   return out + "}";
 }
 
+/// What hooks may be told of a journal entry (hook_kind bits; 0: nothing).
+uint8_t kinds_of(const journal_entry& e) {
+  switch (e.kind) {
+    case journal_kind::step_started: return hook_step_started;
+    case journal_kind::step_ended: return hook_step_ended;
+    case journal_kind::state_changed:
+      return is_terminal(e.state) ? hook_journey_state | hook_journey_ended
+                                  : hook_journey_state;
+    case journal_kind::redriven: return hook_journey_state;
+    default: return 0;
+  }
+}
+
 } // namespace
 
 std::string outbox_key(const std::string& hook, uint64_t seq) {
@@ -390,6 +403,16 @@ void hook_dispatcher::stop() {
   }
 }
 
+bool hook_dispatcher::wants(const std::string& flow,
+                            const std::vector<journal_entry>& chunk) const {
+  for (const auto& e : chunk)
+    if (auto kinds = kinds_of(e); kinds != 0)
+      for (const auto& l : lanes_)
+        if (l->wants(kinds, flow))
+          return true;
+  return false;
+}
+
 std::vector<hook_delivery>
 hook_dispatcher::deliveries(const journey_snapshot& snapshot,
                             const std::vector<journal_entry>& chunk,
@@ -400,18 +423,9 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
   std::string journey_json; // made once, if some hook wants this change
   std::string key;
   for (const auto& e : chunk) {
-    uint8_t kinds = 0;
-    switch (e.kind) {
-      case journal_kind::step_started: kinds = hook_step_started; break;
-      case journal_kind::step_ended: kinds = hook_step_ended; break;
-      case journal_kind::state_changed:
-        kinds = hook_journey_state;
-        if (is_terminal(e.state))
-          kinds |= hook_journey_ended;
-        break;
-      case journal_kind::redriven: kinds = hook_journey_state; break;
-      default: continue;
-    }
+    auto kinds = kinds_of(e);
+    if (kinds == 0)
+      continue;
     for (const auto& k : kind_names) {
       if ((kinds & k.kind) == 0)
         continue;

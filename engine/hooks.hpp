@@ -97,6 +97,11 @@ public:
     return lanes_.empty();
   }
 
+  /// Whether some hook wants a change of `chunk` on `flow` (cheap: no
+  /// delivery is made).
+  bool wants(const std::string& flow,
+             const std::vector<journal_entry>& chunk) const;
+
   /// The deliveries a journey's save brings: one per matching hook for each
   /// step started or ended, state change and end in `chunk`, each carrying
   /// the journey as `snapshot` has it. Thread-safe.
