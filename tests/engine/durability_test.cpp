@@ -192,7 +192,9 @@ TEST_CASE(
   CHECK(*fx.engine->expire_journals() == 0);
   CHECK_FALSE(fx.engine->journal("SO-1005", invoice_flow, 1)->empty());
   fx.clock->advance(24 * 3600 * 1000 + 1);
-  CHECK(*fx.engine->expire_journals() == 1);
+  // The hourly sweep runs on the same clock, so the advance may have it
+  // expire the journal first: between them, exactly this one goes.
+  CHECK(*fx.engine->expire_journals() <= 1);
   CHECK(fx.engine->journal("SO-1005", invoice_flow, 1)->empty());
   // The journey itself stays; a journey still running keeps its journal.
   CHECK(fx.engine->journeys("SO-1005")->front().state
