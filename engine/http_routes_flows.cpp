@@ -4,6 +4,7 @@
 #include "engine/operations.hpp"
 #include "engine/views_json.hpp"
 #include "flows/flow_diagram.hpp"
+#include "flows/flow_svg.hpp"
 #include "flows/policy_library.hpp"
 
 namespace orca::http_detail {
@@ -131,31 +132,40 @@ void on_flow_diagram(call& c) {
   if (format_name.empty())
     format_name = "dot";
   auto format = diagram_format_from(format_name);
-  if (!format) {
-    c.done(
-      http_error(400, "format: dot or mermaid, not " + quote(format_name)));
+  bool svg = format_name == "svg";
+  if (!format && !svg) {
+    c.done(http_error(
+      400, "format: dot, mermaid or svg, not " + quote(format_name)));
     return;
   }
-  c.later(
-    [&e = c.engine, name = c.params[0], format = *format]() -> http_response {
-      auto detail = show_flow(e, name, 0);
-      if (!detail)
-        return error_response(detail.error());
-      const auto& text =
-        detail->resolved.empty() ? detail->definition : detail->resolved;
-      auto parsed = parse_flow(text);
-      if (!parsed.model)
-        return http_error(409,
-                          "flow " + quote(name)
-                            + " does not parse, so it has no picture: "
-                            + parsed.errors.lines(name).front());
-      http_response r;
-      r.content_type = format == diagram_format::dot
-        ? "text/vnd.graphviz; charset=utf-8"
-        : "text/plain; charset=utf-8";
-      r.body = render_diagram(*parsed.model, format);
+  c.later([&e = c.engine, name = c.params[0], format, svg]() -> http_response {
+    auto detail = show_flow(e, name, 0);
+    if (!detail)
+      return error_response(detail.error());
+    const auto& text =
+      detail->resolved.empty() ? detail->definition : detail->resolved;
+    auto parsed = parse_flow(text);
+    if (!parsed.model)
+      return http_error(409,
+                        "flow " + quote(name)
+                          + " does not parse, so it has no picture: "
+                          + parsed.errors.lines(name).front());
+    http_response r;
+    if (svg) {
+      auto picture = render_svg(*parsed.model);
+      if (!picture)
+        return http_error(
+          500, "flow " + quote(name) + ": " + describe(picture.error()));
+      r.content_type = "image/svg+xml";
+      r.body = std::move(*picture);
       return r;
-    });
+    }
+    r.content_type = *format == diagram_format::dot
+      ? "text/vnd.graphviz; charset=utf-8"
+      : "text/plain; charset=utf-8";
+    r.body = render_diagram(*parsed.model, *format);
+    return r;
+  });
 }
 
 void on_list_policies(call& c) {

@@ -15,6 +15,7 @@
 #include "engine/client.hpp"
 #include "flows/flow.hpp"
 #include "flows/flow_diagram.hpp"
+#include "flows/flow_svg.hpp"
 #include "flows/policy_library.hpp"
 #include "flows/flow_text.hpp"
 #include "tools/orcactl.hpp"
@@ -140,9 +141,9 @@ int flow_command(client& c, const options& opts, const std::string& what) {
   }
   // export
   auto format = diagram_format_from(opts.format);
-  if (!format) {
+  if (!format && opts.format != "svg") {
     std::cerr << "error: --format " << quote(opts.format)
-              << ": expected dot or mermaid\n";
+              << ": expected dot, mermaid or svg\n";
     return exit_usage;
   }
   if (!parsed.model) {
@@ -150,7 +151,17 @@ int flow_command(client& c, const options& opts, const std::string& what) {
                 + " does not parse: " + parsed.errors.lines("")[0]);
     return exit_failure;
   }
-  auto diagram = render_diagram(*parsed.model, *format);
+  std::string diagram;
+  if (format) {
+    diagram = render_diagram(*parsed.model, *format);
+  } else {
+    auto svg = render_svg(*parsed.model);
+    if (!svg) {
+      print_error("flow " + quote(opts.name) + ": " + describe(svg.error()));
+      return exit_failure;
+    }
+    diagram = std::move(*svg);
+  }
   if (opts.json)
     std::cout << "{\"name\":" << quote(opts.name)
               << ",\"version\":" << detail->version
@@ -305,7 +316,7 @@ int main(int argc, char** argv) {
   by_name["show"]->add_option("--version", opts.version, "a frozen version");
   by_name["export"]->add_option("--version", opts.version, "a frozen version");
   by_name["export"]
-    ->add_option("--format", opts.format, "dot or mermaid")
+    ->add_option("--format", opts.format, "dot, mermaid or svg")
     ->capture_default_str();
   auto* flow_list = flow->add_subcommand("list", "list flows");
 

@@ -24,6 +24,7 @@ packages=(
   prometheus-cpp-dev         # the node's metrics in Prometheus' text format
   prometheus                 # promtool, which checks that text in the tests
   libjq-dev                  # jq programs that map shops' webhooks to orders
+  libgraphviz-dev            # flow pictures as SVG (libgvc, in process)
 )
 
 missing=()

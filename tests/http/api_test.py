@@ -172,6 +172,16 @@ class ApiTest(unittest.TestCase):
         status, headers, dot = n.call("GET", FLOW_PATH + "/diagram", conn=c)
         self.assertEqual(status, 200)
         self.assertTrue(dot.startswith(b"digraph"))
+        status, headers, svg = n.call(
+            "GET", FLOW_PATH + "/diagram?format=svg", conn=c)
+        self.assertEqual((status, headers["Content-Type"]),
+                         (200, "image/svg+xml"))
+        self.assertIn(b"<svg", svg)
+        self.assertIn(b">Check header<", svg)
+        status, body = n.json("GET", FLOW_PATH + "/diagram?format=png",
+                              conn=c)
+        self.assertEqual((status, body["error"]),
+                         (400, 'format: dot, mermaid or svg, not "png"'))
         # The example orders as JSON Lines: one answer per order, in order.
         lines = "\n".join(example_orders()) + "\n"
         status, headers, data = n.call(

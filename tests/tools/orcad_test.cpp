@@ -167,6 +167,11 @@ TEST_CASE("orcactl takes a flow through its lifecycle on a running orcad") {
     node.ctl({"flow", "export", "Order to invoice", "--format", "mermaid"});
   CHECK(mermaid.exit_code == 0);
   CHECK(mermaid.out.rfind("flowchart TD", 0) == 0);
+  auto svg =
+    node.ctl({"flow", "export", "Order to invoice", "--format", "svg"});
+  CHECK(svg.exit_code == 0);
+  CHECK(svg.out.rfind("<?xml", 0) == 0);
+  CHECK(svg.out.find(">Check header<") != std::string::npos);
   CHECK(node.ctl({"flow", "export", "Order to invoice", "--format", "png"})
           .exit_code
         == 2);
