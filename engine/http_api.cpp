@@ -251,6 +251,16 @@ void on_openapi(call& c) {
   c.done(json_response(200, std::string{openapi_document()}));
 }
 
+void on_token(call& c) {
+  const auto& who = c.caller;
+  c.done(json_response(
+    200,
+    std::string{"{\"role\":"}
+      + (who.role ? quote(to_string(*who.role)) : "null")
+      + ",\"name\":" + (who.role && who.tokens ? quote(who.name) : "null")
+      + ",\"tokens\":" + (who.tokens ? "true" : "false") + "}"));
+}
+
 void on_stream_without_accept(call& c) {
   // The server serves GET /v1/stream itself; it comes here only through
   // the router alone (a test, the fuzz target).
@@ -362,7 +372,12 @@ const std::vector<http_route>& http_routes() {
     {"GET", "/v1/providers", r::reader, on_list_providers},
     {"GET", "/v1/node", r::reader, on_node_status},
     {"GET", "/v1/hooks", r::reader, on_list_hooks},
+    {"GET", "/v1/token", std::nullopt, on_token},
     {"GET", "/metrics", r::reader, on_metrics},
+    {"GET", "/", std::nullopt, on_console_page},
+    {"GET", "/flows/{name}", std::nullopt, on_console_page},
+    {"GET", "/orders/{id}", std::nullopt, on_console_page},
+    {"GET", "/console/{file}", std::nullopt, on_console_file},
   };
   return routes;
 }
@@ -414,11 +429,12 @@ struct http_api::impl {
   std::atomic<bool> stopped{false};
   std::vector<std::vector<std::string>> route_paths;
 
-  /// The role of the request's token, or the response that refuses it.
-  std::variant<http_role, http_response>
-  role_of(const http_request& req) const {
+  /// The request's token (admin for everyone when the node has no
+  /// tokens), or the response that refuses it.
+  std::variant<http_caller, http_response>
+  caller_of(const http_request& req) const {
     if (opts.tokens.empty())
-      return http_role::admin;
+      return http_caller{http_role::admin, "", false};
     constexpr std::string_view bearer = "Bearer ";
     if (req.authorization.size() <= bearer.size()
         || req.authorization.compare(0, bearer.size(), bearer) != 0)
@@ -426,30 +442,33 @@ struct http_api::impl {
                         "this node needs a token: send "
                         "'Authorization: Bearer TOKEN'");
     auto given = std::string_view{req.authorization}.substr(bearer.size());
-    std::optional<http_role> found;
+    const http_token* found = nullptr;
     for (const auto& t : opts.tokens)
       if (constant_time_equal(t.token, given))
-        found = t.role;
-    if (!found)
+        found = &t;
+    if (found == nullptr)
       return http_error(401, "unknown token");
-    return *found;
+    return http_caller{found->role, found->name, true};
   }
 
-  /// Why `req` may not use `route`, if it may not.
-  std::optional<http_response> refused(const http_request& req,
-                                       const http_route& route) const {
+  /// Who sends `req`, or why it may not use `route`. An open route admits
+  /// everyone, as a reader when its token is missing or unknown.
+  std::variant<http_caller, http_response>
+  admitted(const http_request& req, const http_route& route) const {
+    auto caller = caller_of(req);
     if (!route.role)
-      return std::nullopt;
-    auto role = role_of(req);
-    if (auto* refusal = std::get_if<http_response>(&role))
+      return std::holds_alternative<http_caller>(caller)
+        ? caller
+        : http_caller{std::nullopt, "", true};
+    if (auto* refusal = std::get_if<http_response>(&caller))
       return *refusal;
-    auto have = std::get<http_role>(role);
+    auto have = *std::get<http_caller>(caller).role;
     if (have < *route.role)
       return http_error(403,
                         std::string{"a "} + to_string(have) + " token may not "
                           + route.method + " " + route.path + " (it needs "
                           + to_string(*route.role) + ")");
-    return std::nullopt;
+    return caller;
   }
 };
 
@@ -490,7 +509,8 @@ http_api::open_stream(const http_request& req) const {
     *std::find_if(routes.begin(), routes.end(), [](const http_route& r) {
       return r.handler == http_detail::on_stream_without_accept;
     });
-  if (auto refusal = impl_->refused(req, stream))
+  auto admitted = impl_->admitted(req, stream);
+  if (auto* refusal = std::get_if<http_response>(&admitted))
     return {std::nullopt, *refusal};
   auto target = parse_target(req.target);
   if (!target)
@@ -542,7 +562,8 @@ void http_api::handle(http_request req,
       404, "no such path: " + req.target.substr(0, req.target.find('?'))));
     return;
   }
-  if (auto refusal = impl_->refused(req, *route)) {
+  auto admitted = impl_->admitted(req, *route);
+  if (auto* refusal = std::get_if<http_response>(&admitted)) {
     done(std::move(*refusal));
     return;
   }
@@ -551,10 +572,10 @@ void http_api::handle(http_request req,
     done(http_error(503, "the node is stopping"));
     return;
   }
-  http_detail::call c{engine_,           impl_->opts,
-                      impl_->pool,       std::move(req),
-                      std::move(params), std::move(target->query),
-                      std::move(done),   ready()};
+  http_detail::call c{
+    engine_,         impl_->opts,       impl_->pool,
+    std::move(req),  std::move(params), std::move(target->query),
+    std::move(done), ready(),           std::get<http_caller>(admitted)};
   route->handler(c);
 }
 

@@ -54,6 +54,15 @@ struct http_token {
 caf::expected<std::vector<http_token>> parse_tokens(std::string_view json,
                                                     const std::string& origin);
 
+/// Who sent a request: the role and name of its token. Without a tokens
+/// file everyone is an admin with no name. On the open routes a missing or
+/// unknown token has no role.
+struct http_caller {
+  std::optional<http_role> role;
+  std::string name;
+  bool tokens = false; ///< whether the node has a tokens file
+};
+
 namespace http_detail {
 struct call;
 } // namespace http_detail

@@ -31,6 +31,7 @@ struct call {
   std::map<std::string, std::string> query;
   std::function<void(http_response)> done;
   bool ready = true; ///< false once the node is stopping
+  http_caller caller;
 
   /// A query parameter, "" when absent.
   std::string param(const char* key) const;
@@ -89,6 +90,12 @@ http_response answer(const caf::expected<T>& x, F render,
 std::string cursor_of(const journey_record& r);
 std::optional<journey_id> journey_of_cursor(std::string_view cursor);
 
+// -- the console's files (web/, compiled in) ----------------------------------
+
+std::string_view console_page();
+std::string_view console_script();
+std::string_view console_style();
+
 // -- the handlers, by route ---------------------------------------------------
 
 void on_healthz(call& c);
@@ -123,5 +130,8 @@ void on_redrive_journey(call& c);
 void on_list_providers(call& c);
 void on_node_status(call& c);
 void on_metrics(call& c);
+void on_token(call& c);
+void on_console_page(call& c);
+void on_console_file(call& c);
 
 } // namespace orca::http_detail

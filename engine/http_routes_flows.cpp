@@ -138,8 +138,12 @@ void on_flow_diagram(call& c) {
       400, "format: dot, mermaid or svg, not " + quote(format_name)));
     return;
   }
-  c.later([&e = c.engine, name = c.params[0], format, svg]() -> http_response {
-    auto detail = show_flow(e, name, 0);
+  auto version = c.number("version", 1, UINT32_MAX, 0);
+  if (!version)
+    return;
+  c.later([&e = c.engine, name = c.params[0], format, svg,
+           version = static_cast<uint32_t>(*version)]() -> http_response {
+    auto detail = show_flow(e, name, version);
     if (!detail)
       return error_response(detail.error());
     const auto& text =

@@ -25,6 +25,9 @@ packages=(
   prometheus                 # promtool, which checks that text in the tests
   libjq-dev                  # jq programs that map shops' webhooks to orders
   libgraphviz-dev            # flow pictures as SVG (libgvc, in process)
+  chromium chromium-driver   # the web console's tests, in a real browser
+  python3-selenium           # drives it (through chromedriver)
+  fonts-liberation           # the console's screenshots have readable text
 )
 
 missing=()
