@@ -88,8 +88,8 @@ printf '\n\033[1m$ head -c 600 %s\033[0m  (what the hook receiver got)\n' "$data
 head -c 600 "$data/hook-deliveries.jsonl"
 echo
 # The web console is served by the same node, on the HTTP port.
-printf '\n\033[1m$ curl -s http://%s/ | grep title\033[0m\n' "$http"
-curl -s "http://$http/" | grep title
+printf '\n\033[1m$ curl -s http://%s/ | grep "<title>"\033[0m\n' "$http"
+curl -s "http://$http/" | grep "<title>"
 echo "The web console of this node: http://$http/"
 if [ "${ORCA_DEMO_KEEP:-}" = 1 ]; then
   echo "The node keeps running for the console (ORCA_DEMO_KEEP=1); Ctrl-C stops it."
