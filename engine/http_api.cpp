@@ -426,6 +426,9 @@ struct http_api::impl {
   options opts;
   /// Engine calls that wait for the store or for actors run here.
   blocking_pool pool{2};
+  /// Flow pictures: Graphviz draws one at a time, and a wide flow takes a
+  /// second or more, so they wait here rather than hold the threads above.
+  blocking_pool drawing{1};
   std::atomic<bool> stopped{false};
   std::vector<std::vector<std::string>> route_paths;
 
@@ -572,10 +575,16 @@ void http_api::handle(http_request req,
     done(http_error(503, "the node is stopping"));
     return;
   }
-  http_detail::call c{
-    engine_,         impl_->opts,       impl_->pool,
-    std::move(req),  std::move(params), std::move(target->query),
-    std::move(done), ready(),           std::get<http_caller>(admitted)};
+  http_detail::call c{engine_,
+                      impl_->opts,
+                      impl_->pool,
+                      impl_->drawing,
+                      std::move(req),
+                      std::move(params),
+                      std::move(target->query),
+                      std::move(done),
+                      ready(),
+                      std::get<http_caller>(admitted)};
   route->handler(c);
 }
 

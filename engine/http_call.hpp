@@ -26,6 +26,7 @@ struct call {
   Engine& engine;
   const http_api::options& opts;
   blocking_pool& pool;
+  blocking_pool& drawing; ///< for flow pictures (SVG), one at a time
   http_request req;
   std::vector<std::string> params; ///< the route's {parameters}, in order
   std::map<std::string, std::string> query;
@@ -49,7 +50,13 @@ struct call {
   /// answers with what it returns.
   template <class F>
   void later(F work) {
-    pool.post([work = std::move(work), done = std::move(done)]() mutable {
+    later_on(pool, std::move(work));
+  }
+
+  /// later(), on `threads`.
+  template <class F>
+  void later_on(blocking_pool& threads, F work) {
+    threads.post([work = std::move(work), done = std::move(done)]() mutable {
       done(work());
     });
   }

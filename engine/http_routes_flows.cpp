@@ -141,35 +141,37 @@ void on_flow_diagram(call& c) {
   auto version = c.number("version", 1, UINT32_MAX, 0);
   if (!version)
     return;
-  c.later([&e = c.engine, name = c.params[0], format, svg,
-           version = static_cast<uint32_t>(*version)]() -> http_response {
-    auto detail = show_flow(e, name, version);
-    if (!detail)
-      return error_response(detail.error());
-    const auto& text =
-      detail->resolved.empty() ? detail->definition : detail->resolved;
-    auto parsed = parse_flow(text);
-    if (!parsed.model)
-      return http_error(409,
-                        "flow " + quote(name)
-                          + " does not parse, so it has no picture: "
-                          + parsed.errors.lines(name).front());
-    http_response r;
-    if (svg) {
-      auto picture = render_svg(*parsed.model);
-      if (!picture)
-        return http_error(
-          500, "flow " + quote(name) + ": " + describe(picture.error()));
-      r.content_type = "image/svg+xml";
-      r.body = std::move(*picture);
-      return r;
-    }
-    r.content_type = *format == diagram_format::dot
-      ? "text/vnd.graphviz; charset=utf-8"
-      : "text/plain; charset=utf-8";
-    r.body = render_diagram(*parsed.model, *format);
-    return r;
-  });
+  c.later_on(svg ? c.drawing : c.pool,
+             [&e = c.engine, name = c.params[0], format, svg,
+              version = static_cast<uint32_t>(*version)]() -> http_response {
+               auto detail = show_flow(e, name, version);
+               if (!detail)
+                 return error_response(detail.error());
+               const auto& text = detail->resolved.empty() ? detail->definition
+                                                           : detail->resolved;
+               auto parsed = parse_flow(text);
+               if (!parsed.model)
+                 return http_error(409,
+                                   "flow " + quote(name)
+                                     + " does not parse, so it has no picture: "
+                                     + parsed.errors.lines(name).front());
+               http_response r;
+               if (svg) {
+                 auto picture = render_svg(*parsed.model);
+                 if (!picture)
+                   return http_error(500,
+                                     "flow " + quote(name) + ": "
+                                       + describe(picture.error()));
+                 r.content_type = "image/svg+xml";
+                 r.body = std::move(*picture);
+                 return r;
+               }
+               r.content_type = *format == diagram_format::dot
+                 ? "text/vnd.graphviz; charset=utf-8"
+                 : "text/plain; charset=utf-8";
+               r.body = render_diagram(*parsed.model, *format);
+               return r;
+             });
 }
 
 void on_list_policies(call& c) {

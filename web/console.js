@@ -11,7 +11,7 @@
 const ROLES = ['reader', 'submitter', 'operator', 'admin'];
 const STATES = ['received', 'running', 'waiting', 'paused', 'completed',
                 'failed', 'cancelled', 'skipped'];
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+const PAGE = 50; // journeys a page
 
 const session = {
   token: sessionStorage.getItem('orca.token') || '',
@@ -119,15 +119,35 @@ async function api(method, path, body) {
   return data;
 }
 
-/** Runs an action a button asked for; says what happened. */
-async function act(label, work, after) {
+/** Runs an action a button asked for, says what happened and redraws
+ *  with `after`. The button is disabled meanwhile (no second click), and
+ *  the keyboard's focus goes to the button in the same place of the same
+ *  group after the redraw (Pause becomes Resume), or to the notice. */
+async function act(label, work, after, event) {
+  const button = event && event.currentTarget;
+  const group = button && button.closest('[data-for]');
+  const key = group && group.dataset.for;
+  const place = group ? [...group.querySelectorAll('button')].indexOf(button) : 0;
+  if (button) button.disabled = true;
   try {
     await work();
     notify(label + ': done');
   } catch (e) {
     notify(label + ': ' + e.message, true);
   }
-  if (after) await after();
+  try {
+    if (after) await after();
+  } catch (e) {
+    notify(label + ': the page could not be redrawn: ' + e.message, true);
+  }
+  if (button) button.disabled = false;
+  if (button && !button.isConnected) {
+    const again = key === undefined ? null : [...document.querySelectorAll('[data-for]')]
+      .find(g => g.dataset.for === key);
+    const buttons = again ? [...again.querySelectorAll('button')] : [];
+    const target = buttons[Math.min(place, buttons.length - 1)] || document.getElementById('notice');
+    target.focus();
+  }
 }
 
 // -- tokens -----------------------------------------------------------------
@@ -172,10 +192,16 @@ function tokenEntered(event) {
 
 // -- the live stream ----------------------------------------------------------
 
+// What the page drawn listens to; cleared when the page is drawn again.
 const listeners = [];
+const timers = [];
 
 function onJourney(f) {
   listeners.push(f);
+}
+
+function every(ms, f) {
+  timers.push(setInterval(f, ms));
 }
 
 function setLive(on) {
@@ -192,7 +218,11 @@ window.addEventListener('pagehide', () => {
   if (streamAbort) streamAbort.abort();
 });
 
-async function follow() {
+/** Follows the stream; `connected` draws the page anew each time the
+ *  stream (re)connects, so that nothing that changed while it was down is
+ *  missed. */
+async function follow(connected) {
+  let drawn = false;
   for (;;) {
     try {
       streamAbort = new AbortController();
@@ -202,6 +232,8 @@ async function follow() {
       });
       if (!r.ok) throw new ApiError(r.status, 'stream refused');
       setLive(true);
+      await connected();
+      drawn = true;
       const reader = r.body.getReader();
       const decoder = new TextDecoder();
       let text = '';
@@ -217,6 +249,11 @@ async function follow() {
       }
     } catch (e) {
       // Reconnect below: the node restarted, or the network went away.
+      // A page not drawn yet is drawn without live updates meanwhile.
+      if (!drawn) {
+        await connected();
+        drawn = true;
+      }
     }
     setLive(false);
     await new Promise(resolve => setTimeout(resolve, 2000));
@@ -232,7 +269,13 @@ function dispatch(block) {
   }
   if (event !== 'journey' || data.length === 0) return;
   const record = JSON.parse(data.join('\n'));
-  for (const f of listeners) f(record);
+  for (const f of listeners) {
+    try {
+      f(record);
+    } catch (e) {
+      notify('A live update failed: ' + e.message, true);
+    }
+  }
 }
 
 // -- flows ------------------------------------------------------------------
@@ -244,11 +287,14 @@ function flowActions(f, after) {
   const button = (label, op, role) => may(role) ? h('button', {
     type: 'button',
     'aria-label': label + ' ' + name,
-    onclick: () => act(label + ' ' + name, () => api('POST', path + '/' + op), after),
+    onclick: event => {
+      if (op === 'stop' && !confirm('Stop ' + name + '? It takes no new orders until it is published again.')) return;
+      act(label + ' ' + name, () => api('POST', path + '/' + op), after, event);
+    },
   }, label) : null;
   const published = f.status === 'Published';
   const hasDraft = (f.draft_version || 0) > (f.latest_version || 0);
-  return h('div', {class: 'actions'},
+  return h('div', {class: 'actions', 'data-for': 'flow:' + name},
     !published || hasDraft ? button('Publish', 'publish', 'admin') : null,
     published ? button('Stop', 'stop', 'admin') : null,
     published && !f.paused ? button('Pause', 'pause', 'operator') : null,
@@ -284,6 +330,7 @@ async function flowsSection() {
     fill(section, section.firstChild, body);
   };
   await draw();
+  every(10000, () => draw().catch(() => {}));
   return section;
 }
 
@@ -342,11 +389,24 @@ async function drawPicture(path, version) {
     const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
     const picture = document.importNode(doc.documentElement, true);
     if (picture.nodeName !== 'svg') throw new Error('the picture is not SVG');
-    // Drawn at most at its own size, smaller to fit a narrow screen.
+    // Graphviz escapes every label; still, nothing active is let in.
+    for (const e of [picture, ...picture.querySelectorAll('*')]) {
+      if (e.localName === 'script' || e.localName === 'foreignObject') {
+        e.remove();
+        continue;
+      }
+      for (const a of [...e.attributes])
+        if (a.name.startsWith('on') || a.localName === 'href') e.removeAttribute(a.name);
+    }
+    // Drawn at its own size, smaller only to fit a laptop's width: on a
+    // phone the figure scrolls rather than shrink the labels out of sight.
     const width = parseFloat(picture.getAttribute('width') || '0') * 4 / 3;
     picture.removeAttribute('width');
     picture.removeAttribute('height');
-    if (width > 0) picture.style.maxWidth = width + 'px';
+    if (width > 0) {
+      picture.style.maxWidth = width + 'px';
+      picture.style.minWidth = Math.min(width, 640) + 'px';
+    }
     picture.setAttribute('role', 'img');
     picture.setAttribute('aria-label', 'the flow as a graph of its steps');
     fill(figure, picture);
@@ -398,7 +458,7 @@ async function journeysSection(flows) {
     }
     if (filter.state) records = records.filter(r => r.state === filter.state);
   } else {
-    const params = new URLSearchParams({limit: '50'});
+    const params = new URLSearchParams({limit: String(PAGE)});
     for (const k of ['flow', 'state', 'after']) if (filter[k]) params.set(k, filter[k]);
     const page = await api('GET', '/v1/journeys?' + params);
     records = page.journeys;
@@ -436,6 +496,7 @@ async function journeysSection(flows) {
     if (old) old.replaceWith(row);
     else if (!filter.after) rows.prepend(row);
     else return;
+    while (rows.children.length > PAGE) rows.lastElementChild.remove();
     row.classList.add('fresh');
     empty.hidden = true;
   });
@@ -507,7 +568,7 @@ async function nodeSection() {
     setTimeout(() => { pending = false; draw().catch(() => {}); }, 2000);
   };
   onJourney(later);
-  setInterval(later, 10000);
+  every(10000, later);
   return section;
 }
 
@@ -564,13 +625,13 @@ function journeyArticle(r, reload, replays) {
     replays.has(r.flow) ? replayView(replays.get(r.flow)) : null);
   const replay = may('operator') ? h('button', {
     type: 'button', 'aria-label': 'Replay ' + label,
-    onclick: () => act('Replay ' + label, async () => {
+    onclick: event => act('Replay ' + label, async () => {
       replays.set(r.flow, await api('POST', base + '/replay'));
-    }, reload),
+    }, reload, event),
   }, 'Replay') : null;
   const redrive = may('operator') && r.state === 'failed' ? h('button', {
     type: 'button', 'aria-label': 'Redrive ' + label,
-    onclick: () => act('Redrive ' + label, () => api('POST', base + '/redrive'), reload),
+    onclick: event => act('Redrive ' + label, () => api('POST', base + '/redrive'), reload, event),
   }, 'Redrive') : null;
   const fulfillment = r.fulfillment_orders.length === 0 ? h('p', {}, 'No fulfillment orders.')
     : table('Fulfillment orders', ['Id', 'Source', 'Lines', 'Sent'],
@@ -583,7 +644,7 @@ function journeyArticle(r, reload, replays) {
       h('dt', {}, 'Invoice'), h('dd', {class: 'invoice'}, r.invoice_id || 'none yet'),
       h('dt', {}, 'Started'), h('dd', {}, time(r.created_on)),
       h('dt', {}, 'Updated'), h('dd', {}, time(r.updated_on))),
-    h('div', {class: 'actions'}, replay, redrive),
+    h('div', {class: 'actions', 'data-for': 'journey:' + r.flow}, replay, redrive),
     stepsTable(r.steps), fulfillment,
     h('h3', {}, 'Timeline'), timelineList(r.timeline || []), replayOut);
 }
@@ -618,26 +679,46 @@ async function showOrder(id) {
 
 // -- start ------------------------------------------------------------------
 
-async function start() {
+async function route() {
   const main = document.getElementById('main');
+  listeners.length = 0;
+  timers.splice(0).forEach(clearInterval);
   try {
-    if (!(await whoAmI())) {
-      askForToken(session.token ? 'unknown token' : '');
-      return;
-    }
     const path = location.pathname;
     let m;
     if (path === '/') await showHome();
     else if ((m = path.match(/^\/flows\/([^/]+)$/))) await showFlow(decodeURIComponent(m[1]));
     else if ((m = path.match(/^\/orders\/([^/]+)$/))) await showOrder(decodeURIComponent(m[1]));
     else fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', {href: '/'}, 'Back to the node')));
-    follow();
   } catch (e) {
     fill(main, h('h1', {}, 'Something went wrong'), h('p', {class: 'error'}, e.message));
   }
 }
 
+let following = false;
+
+async function start() {
+  try {
+    if (!(await whoAmI())) {
+      askForToken(session.token ? 'unknown token' : '');
+      return;
+    }
+  } catch (e) {
+    fill(document.getElementById('main'), h('h1', {}, 'The node does not answer'),
+      h('p', {class: 'error'}, e.message));
+    return;
+  }
+  if (following) {
+    await route();
+  } else {
+    following = true;
+    follow(route);
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('token-form').addEventListener('submit', tokenEntered);
+  // Escape does not close the question: without a token there is no page.
+  document.getElementById('token-dialog').addEventListener('cancel', e => e.preventDefault());
   start();
 });

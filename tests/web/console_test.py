@@ -214,7 +214,8 @@ class ConsoleTest(unittest.TestCase):
         self.wait(d, lambda: "live" == d.find_element(By.ID, "live").text,
                   "the live stream")
         self.assertIn("Published", self.text(d, "#flow-table"))
-        self.assertIn("WEB-1", self.text(d, "#journey-table"))
+        self.wait(d, lambda: "WEB-1" in self.text(d, "#journey-table"),
+                  "the journeys")
         self.assertIn("Orders accepted\n2", self.text(d, "#node-metrics"))
 
         # An order submitted elsewhere appears without a reload.
@@ -238,12 +239,16 @@ class ConsoleTest(unittest.TestCase):
                   "the Pause button after resuming")
         self.assertFalse(self.flow_paused(node))
 
-        # And with the keyboard alone: Tab to the button, then Enter.
+        # And with the keyboard alone: Tab to the button, then Enter. The
+        # focus stays with the flow's buttons, so Enter again resumes.
         self.press(d, "Pause " + FLOW)
         self.wait(d, lambda: self.button(d, "Resume " + FLOW),
                   "the Resume button after Enter")
         self.assertTrue(self.flow_paused(node))
-        self.press(d, "Resume " + FLOW)
+        self.wait(d, lambda: d.switch_to.active_element
+                  == self.button(d, "Resume " + FLOW),
+                  "the focus on the Resume button")
+        ActionChains(d).send_keys(Keys.ENTER).perform()
         self.wait(d, lambda: self.button(d, "Pause " + FLOW),
                   "the Pause button after Enter")
         self.assertFalse(self.flow_paused(node))
@@ -257,6 +262,8 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("Check header", picture.text)
         self.assertIn("Bill it", picture.text)
         self.assertIn("version 1", d.find_element(By.TAG_NAME, "main").text)
+        d.execute_script(
+            "document.getElementById('picture-title').scrollIntoView()")
         self.screenshot(d, "console-flow")
         self.no_console_errors(d, "the flow page")
 
@@ -289,6 +296,11 @@ class ConsoleTest(unittest.TestCase):
                   "the journey completed after the redrive")
         self.assertEqual(self.journey_state(node, "WEB-1"), "completed")
         self.assertIsNone(self.button(d, "Redrive " + FLOW + " of WEB-1"))
+        article = self.text(d, "article.journey")
+        self.assertIn("WEB-1-FO1 WH-SEA 1 yes", article)  # fulfillment
+        timeline = self.text(d, "article.journey .timeline")
+        self.assertIn("step_ended Bill it failed", timeline)
+        self.assertIn("step_ended Bill it succeeded", timeline)
 
         # A replay shows the recorded history run again.
         self.click(d, "Replay " + FLOW + " of WEB-1")
@@ -329,7 +341,11 @@ class ConsoleTest(unittest.TestCase):
         d.find_element(By.LINK_TEXT, "First page").click()
         self.wait(d, lambda: rows() == ids[:50], "the first page again")
 
-        # Filters: by state with the form, by order id.
+        # Filters: by flow and by state with the form, by order id.
+        Select(d.find_element(By.NAME, "flow")).select_by_value(FLOW)
+        d.find_element(By.XPATH, '//button[text()="Show"]').click()
+        self.wait(d, lambda: "flow=Order+to+invoice" in d.current_url
+                  and rows() == ids[:50], "the flow's journeys")
         Select(d.find_element(By.NAME, "state")).select_by_value("failed")
         d.find_element(By.XPATH, '//button[text()="Show"]').click()
         self.wait(d, lambda: "state=failed" in d.current_url
@@ -374,6 +390,12 @@ class ConsoleTest(unittest.TestCase):
                 d.get(self.base + page)
                 self.wait(d, lambda: self.find(d, "main h1"), page)
                 self.wait(d, lambda: not self.find(d, "main .loading"), page)
+                if page.startswith("/flows/"):
+                    self.wait(d, lambda: self.find(d, "#flow-picture svg"),
+                              "the picture")
+                if page.startswith("/orders/"):
+                    self.wait(d, lambda: self.find(d, "article.journey"),
+                              "the journey")
                 overflow = d.execute_script(
                     "return document.documentElement.scrollWidth"
                     " - document.documentElement.clientWidth")
@@ -388,8 +410,11 @@ class ConsoleTest(unittest.TestCase):
             {"token": "operator-token-0123456789", "role": "operator",
              "name": "ops"},
             {"token": "admin-token-0123456789", "role": "admin"}])
-        node.publish_example({"Authorization":
-                              "Bearer admin-token-0123456789"})
+        admin = {"Authorization": "Bearer admin-token-0123456789"}
+        node.publish_example(admin)
+        status, _ = node.json("POST", "/v1/orders", order_with_id("WEB-1"),
+                              admin)
+        self.assertEqual(status, 202)
         d = browser(self)
 
         def sign_in(token):
@@ -414,14 +439,39 @@ class ConsoleTest(unittest.TestCase):
         self.wait(d, lambda: "live" == d.find_element(By.ID, "live").text,
                   "the live stream with a token")
 
-        d.find_element(By.XPATH, '//button[text()="Forget token"]').click()
+        d.get(self.base + "/orders/WEB-1")
+        self.wait(d, lambda: self.find(d, "article.journey"), "the journey")
+        self.assertIsNone(self.button(d, "Replay " + FLOW + " of WEB-1"))
+
+        def forget():
+            who = d.find_element(By.ID, "who")
+            d.find_element(By.XPATH, '//button[text()="Forget token"]').click()
+            def gone():
+                try:
+                    who.is_displayed()
+                    return False
+                except StaleElementReferenceException:
+                    return True
+            self.wait(d, gone, "the page reloaded")
+
+        forget()
         sign_in("operator-token-0123456789")
         self.wait(d, lambda: self.button(d, "Pause " + FLOW),
                   "the Pause button as an operator")
         self.assertIsNone(self.button(d, "Stop " + FLOW))
+        self.assertIsNone(self.button(d, "Publish " + FLOW))
         self.click(d, "Pause " + FLOW)
         self.wait(d, lambda: self.button(d, "Resume " + FLOW),
                   "the flow paused by an operator")
+        d.get(self.base + "/orders/WEB-1")
+        self.wait(d, lambda: self.button(d, "Replay " + FLOW + " of WEB-1"),
+                  "Replay for an operator")
+
+        forget()
+        sign_in("admin-token-0123456789")
+        self.wait(d, lambda: self.button(d, "Stop " + FLOW),
+                  "the Stop button for an admin")
+        self.assertIn("token · admin", self.text(d, "#who"))
         self.no_console_errors(d, "/ with tokens")
 
 
