@@ -1,5 +1,7 @@
 #include "engine/hooks.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -484,6 +486,7 @@ std::vector<hook_status> hook_dispatcher::status() const {
 }
 
 void hook_dispatcher::send_loop(lane& l) {
+  pthread_setname_np(pthread_self(), "orca.hook");
   // Kept open between deliveries while the receiver allows.
   http_endpoint::connection connection;
   // Deliveries done whose outbox records are not deleted yet: deleted
