@@ -58,7 +58,17 @@ function badge(state) {
 }
 
 /** A table in a box that scrolls sideways on narrow screens. */
+/** Names each cell of a row after its column, for the narrow layout
+ *  (console.css shows a row as a card there, each value under its name). */
+function labelled(tr, headers) {
+  [...tr.children].forEach((cell, i) => {
+    if (headers[i]) cell.setAttribute('data-label', headers[i]);
+  });
+  return tr;
+}
+
 function table(caption, headers, rows, attrs) {
+  for (const tr of rows.flat()) labelled(tr, headers);
   return h('div', {class: 'table-box'},
     h('table', attrs || {},
       caption ? h('caption', {}, caption) : null,
@@ -417,15 +427,17 @@ async function drawPicture(path, version) {
 
 // -- journeys ---------------------------------------------------------------
 
+const JOURNEY_COLUMNS = ['Order', 'Flow', 'Version', 'State', 'Steps', 'Invoice', 'Updated'];
+
 function journeyRow(r) {
-  return h('tr', {'data-journey': r.order_id + '\u0000' + r.flow},
+  return labelled(h('tr', {'data-journey': r.order_id + '\u0000' + r.flow},
     h('th', {scope: 'row'}, orderLink(r.order_id)),
     h('td', {}, flowLink(r.flow)),
     h('td', {class: 'num'}, r.version),
     h('td', {}, badge(r.state)),
     h('td', {class: 'num'}, r.steps.length),
     h('td', {}, r.invoice_id || ''),
-    h('td', {}, time(r.updated_on)));
+    h('td', {}, time(r.updated_on))), JOURNEY_COLUMNS);
 }
 
 async function journeysSection(flows) {
@@ -466,7 +478,7 @@ async function journeysSection(flows) {
   }
   const rows = h('tbody', {});
   rows.append(...records.map(journeyRow));
-  const box = table(null, ['Order', 'Flow', 'Version', 'State', 'Steps', 'Invoice', 'Updated'], [],
+  const box = table(null, JOURNEY_COLUMNS, [],
                     {id: 'journey-table'});
   box.querySelector('table').replaceChild(rows, box.querySelector('tbody'));
   const paging = h('p', {class: 'paging'});
