@@ -181,9 +181,16 @@ class ConsoleTest(unittest.TestCase):
         ActionChains(driver).send_keys(Keys.ENTER).perform()
 
     def no_console_errors(self, driver, where):
+        """Nothing at error level in the browser's console, and nothing the
+        page loaded came from anywhere but the node."""
         severe = [e for e in driver.get_log("browser")
                   if e["level"] == "SEVERE"]
         self.assertEqual(severe, [], "console errors on " + where)
+        elsewhere = driver.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".map(e => e.name)"
+            ".filter(n => !n.startsWith(location.origin + '/'))")
+        self.assertEqual(elsewhere, [], "loaded from elsewhere on " + where)
 
     def journey_state(self, node, order_id):
         status, body = node.json("GET", f"/v1/orders/{order_id}/journeys")
