@@ -38,25 +38,6 @@ constexpr std::size_t deletes_per_request = 64;
 /// unique across restarts without a counter written on every commit.
 constexpr unsigned count_bits = 22;
 
-struct kind_name {
-  hook_kind kind;
-  const char* name;
-};
-
-constexpr kind_name kind_names[] = {
-  {hook_step_started, "step_started"},
-  {hook_step_ended, "step_ended"},
-  {hook_journey_state, "journey_state"},
-  {hook_journey_ended, "journey_ended"},
-};
-
-const char* name_of(hook_kind kind) {
-  for (const auto& k : kind_names)
-    if (k.kind == kind)
-      return k.name;
-  return "?";
-}
-
 /// "2026-12-06T21:41:51.123Z"
 std::string iso_time(int64_t ms) {
   auto secs = static_cast<std::time_t>(ms / 1000);
@@ -160,116 +141,6 @@ std::string outbox_key(const std::string& hook, uint64_t seq) {
   for (int shift = 56; shift >= 0; shift -= 8)
     key += static_cast<char>((seq >> shift) & 0xff);
   return key;
-}
-
-// -- the config ---------------------------------------------------------------
-
-std::map<std::string, hook_config>
-parse_hooks(const json_value& json, const limits& lim, diagnostics& diags,
-            std::vector<std::string>& unset) {
-  std::map<std::string, hook_config> hooks;
-  if (!json.IsObject()) {
-    diags.add("hooks", "must be an object of hook name -> hook");
-    return hooks;
-  }
-  for (const auto& m : json.GetObject()) {
-    std::string name{view_of(m.name)};
-    auto where = "hooks." + quote(name);
-    if (auto problem = name_problem(name, lim.name_bytes); !problem.empty()) {
-      diags.add(where, "hook name: " + problem);
-      continue;
-    }
-    const auto& h = m.value;
-    if (!h.IsObject()) {
-      diags.add(where, "a hook must be an object with \"url\" and \"on\"");
-      continue;
-    }
-    diags.reject_unknown_fields(
-      h, where, {"url", "on", "flows", "secret_env", "ca_file"});
-    hook_config hook;
-    bool ok = true;
-    auto url = h.FindMember("url");
-    std::string ca_file;
-    if (auto ca = h.FindMember("ca_file"); ca != h.MemberEnd()) {
-      if (ca->value.IsString())
-        ca_file = std::string{view_of(ca->value)};
-      else
-        diags.add(field_of(where, "ca_file"),
-                  "must be the path of a PEM file of CA certificates");
-    }
-    if (url == h.MemberEnd() || !url->value.IsString()) {
-      diags.add(field_of(where, "url"), "a hook needs a \"url\" string");
-      ok = false;
-    } else {
-      hook.url = std::string{view_of(url->value)};
-      auto endpoint = http_endpoint::make(hook.url, ca_file);
-      if (!endpoint) {
-        diags.add(field_of(where, "url"), describe(endpoint.error()));
-        ok = false;
-      } else {
-        hook.endpoint = std::move(*endpoint);
-      }
-    }
-    auto on = h.FindMember("on");
-    if (on == h.MemberEnd() || !on->value.IsArray() || on->value.Empty()) {
-      diags.add(field_of(where, "on"),
-                "must list what the hook is told of: step_started, "
-                "step_ended, journey_state, journey_ended");
-      ok = false;
-    } else {
-      for (const auto& k : on->value.GetArray()) {
-        auto text = k.IsString() ? view_of(k) : std::string_view{};
-        auto found =
-          std::find_if(std::begin(kind_names), std::end(kind_names),
-                       [text](const kind_name& n) { return text == n.name; });
-        if (found == std::end(kind_names)) {
-          diags.add(field_of(where, "on"),
-                    "unknown kind " + (k.IsString() ? quote(text) : "")
-                      + " (known: step_started, step_ended, journey_state, "
-                        "journey_ended)");
-          ok = false;
-        } else {
-          hook.kinds |= found->kind;
-        }
-      }
-    }
-    if (auto flows = h.FindMember("flows"); flows != h.MemberEnd()) {
-      if (!flows->value.IsArray()) {
-        diags.add(field_of(where, "flows"), "must be a list of flow names");
-        ok = false;
-      } else {
-        for (const auto& f : flows->value.GetArray()) {
-          if (!f.IsString()) {
-            diags.add(field_of(where, "flows"), "must be a list of flow names");
-            ok = false;
-            break;
-          }
-          hook.flows.emplace_back(view_of(f));
-        }
-      }
-    }
-    if (auto env = h.FindMember("secret_env"); env != h.MemberEnd()) {
-      if (!env->value.IsString()) {
-        diags.add(field_of(where, "secret_env"),
-                  "must name an environment variable");
-        ok = false;
-      } else {
-        std::string variable{view_of(env->value)};
-        const char* secret = std::getenv(variable.c_str());
-        if (secret == nullptr || *secret == '\0') {
-          unset.push_back(field_of(where, "secret_env")
-                          + ": the environment variable " + quote(variable)
-                          + " is not set (or empty)");
-          ok = false;
-        } else {
-          hook.secret = secret;
-        }
-      }
-    }
-    if (ok)
-      hooks[name] = std::move(hook);
-  }
-  return hooks;
 }
 
 // -- the dispatcher -----------------------------------------------------------
@@ -428,11 +299,11 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
     auto kinds = kinds_of(e);
     if (kinds == 0)
       continue;
-    for (const auto& k : kind_names) {
-      if ((kinds & k.kind) == 0)
+    for (auto kind : all_hook_kinds) {
+      if ((kinds & kind) == 0)
         continue;
       for (auto& l : lanes_) {
-        if (!l->wants(k.kind, snapshot.flow))
+        if (!l->wants(kind, snapshot.flow))
           continue;
         if (journey_json.empty()) {
           journey_json = to_json(make_record(snapshot, model));
@@ -444,10 +315,10 @@ hook_dispatcher::deliveries(const journey_snapshot& snapshot,
         d.journey = key;
         std::string id = l->name + "-" + std::to_string(d.seq);
         d.body = "{\"delivery_id\":" + quote(id) + ",\"hook\":" + quote(l->name)
-          + ",\"kind\":\"" + name_of(k.kind) + "\",\"at\":\"" + iso_time(e.at)
+          + ",\"kind\":\"" + to_string(kind) + "\",\"at\":\"" + iso_time(e.at)
           + "\",\"journey\":" + journey_json;
-        if (k.kind == hook_step_started || k.kind == hook_step_ended)
-          d.body += ",\"step\":" + step_json(e, model, k.kind);
+        if (kind == hook_step_started || kind == hook_step_ended)
+          d.body += ",\"step\":" + step_json(e, model, kind);
         d.body += "}";
         out.push_back(std::move(d));
       }

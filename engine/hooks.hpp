@@ -22,7 +22,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/http_client.hpp"
@@ -44,6 +46,16 @@ enum hook_kind : uint8_t {
   hook_journey_state = 4,
   hook_journey_ended = 8,
 };
+
+/// Every kind, in the order of their names in SPEC §9.
+constexpr hook_kind all_hook_kinds[] = {hook_step_started, hook_step_ended,
+                                        hook_journey_state, hook_journey_ended};
+
+/// "step_started", "step_ended", "journey_state" or "journey_ended".
+const char* to_string(hook_kind kind);
+
+/// The kind called `name`, if there is one.
+std::optional<hook_kind> hook_kind_from(std::string_view name);
 
 struct hook_config {
   std::string url;
