@@ -99,9 +99,16 @@ std::optional<journey_id> journey_of_cursor(std::string_view cursor);
 
 // -- the console's files (web/, compiled in) ----------------------------------
 
+/// A file the console's page loads from /console/{name}.
+struct console_file {
+  std::string_view name;
+  const char* content_type;
+  std::string_view text;
+};
+
 std::string_view console_page();
-std::string_view console_script();
-std::string_view console_style();
+/// The file called `name`, or nothing.
+const console_file* console_file_named(std::string_view name);
 
 // -- the handlers, by route ---------------------------------------------------
 

@@ -31,14 +31,11 @@ void on_console_page(call& c) {
 }
 
 void on_console_file(call& c) {
-  const auto& file = c.params[0];
-  if (file == "console.js")
-    c.done(
-      console_response(console_script(), "text/javascript; charset=utf-8"));
-  else if (file == "console.css")
-    c.done(console_response(console_style(), "text/css; charset=utf-8"));
+  const auto& name = c.params[0];
+  if (const auto* file = console_file_named(name))
+    c.done(console_response(file->text, file->content_type));
   else
-    c.done(http_error(404, "no such console file: " + file));
+    c.done(http_error(404, "no such console file: " + name));
 }
 
 } // namespace orca::http_detail
