@@ -127,13 +127,48 @@ void on_resume_flow(call& c) {
     c, [](Engine& e, const std::string& name) { return e.resume_flow(name); });
 }
 
+namespace {
+
+/// The picture of version `version` of flow `name` (0: the draft if there
+/// is one): `format`'s text, or SVG without a format.
+http_response flow_picture(Engine& e, const std::string& name, uint32_t version,
+                           std::optional<diagram_format> format) {
+  auto detail = show_flow(e, name, version);
+  if (!detail)
+    return error_response(detail.error());
+  const auto& text =
+    detail->resolved.empty() ? detail->definition : detail->resolved;
+  auto parsed = parse_flow(text);
+  if (!parsed.model)
+    return http_error(409,
+                      "flow " + quote(name)
+                        + " does not parse, so it has no picture: "
+                        + parsed.errors.lines(name).front());
+  http_response r;
+  if (!format) {
+    auto picture = render_svg(*parsed.model);
+    if (!picture)
+      return http_error(
+        500, "flow " + quote(name) + ": " + describe(picture.error()));
+    r.content_type = "image/svg+xml";
+    r.body = std::move(*picture);
+    return r;
+  }
+  r.content_type = *format == diagram_format::dot
+    ? "text/vnd.graphviz; charset=utf-8"
+    : "text/plain; charset=utf-8";
+  r.body = render_diagram(*parsed.model, *format);
+  return r;
+}
+
+} // namespace
+
 void on_flow_diagram(call& c) {
   auto format_name = c.param("format");
   if (format_name.empty())
     format_name = "dot";
   auto format = diagram_format_from(format_name);
-  bool svg = format_name == "svg";
-  if (!format && !svg) {
+  if (!format && format_name != "svg") {
     c.done(http_error(
       400, "format: dot, mermaid or svg, not " + quote(format_name)));
     return;
@@ -141,36 +176,11 @@ void on_flow_diagram(call& c) {
   auto version = c.number("version", 1, UINT32_MAX, 0);
   if (!version)
     return;
-  c.later_on(svg ? c.drawing : c.pool,
-             [&e = c.engine, name = c.params[0], format, svg,
-              version = static_cast<uint32_t>(*version)]() -> http_response {
-               auto detail = show_flow(e, name, version);
-               if (!detail)
-                 return error_response(detail.error());
-               const auto& text = detail->resolved.empty() ? detail->definition
-                                                           : detail->resolved;
-               auto parsed = parse_flow(text);
-               if (!parsed.model)
-                 return http_error(409,
-                                   "flow " + quote(name)
-                                     + " does not parse, so it has no picture: "
-                                     + parsed.errors.lines(name).front());
-               http_response r;
-               if (svg) {
-                 auto picture = render_svg(*parsed.model);
-                 if (!picture)
-                   return http_error(500,
-                                     "flow " + quote(name) + ": "
-                                       + describe(picture.error()));
-                 r.content_type = "image/svg+xml";
-                 r.body = std::move(*picture);
-                 return r;
-               }
-               r.content_type = *format == diagram_format::dot
-                 ? "text/vnd.graphviz; charset=utf-8"
-                 : "text/plain; charset=utf-8";
-               r.body = render_diagram(*parsed.model, *format);
-               return r;
+  // Graphviz draws on a thread of its own; text pictures are cheap.
+  c.later_on(format ? c.pool : c.drawing,
+             [&e = c.engine, name = c.params[0], format,
+              version = static_cast<uint32_t>(*version)] {
+               return flow_picture(e, name, version, format);
              });
 }
 
