@@ -323,6 +323,13 @@ TEST_CASE("replay and the live run agree through a pause, a resume and a "
   };
   REQUIRE(eventually(
     [&] { return kinds_of("SO-1001").count("event_received") == 1; }));
+  // The watcher hears of the commit on the subscribers' thread, a moment
+  // after the journal has it.
+  auto held = [&] {
+    auto r = fx.watch.find("SO-1001", invoice_flow);
+    return r && r->state == journey_state::paused;
+  };
+  eventually(held);
   CHECK(fx.watch.find("SO-1001", invoice_flow)->state == journey_state::paused);
   REQUIRE_FALSE(fx.engine->resume_flow(invoice_flow));
   CHECK(fx.wait_terminal("SO-1001", invoice_flow).state
