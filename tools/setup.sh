@@ -10,7 +10,7 @@ packages=(
   libcereal-dev              # snapshot and record serialisation
   rapidjson-dev              # JSON for flows, orders, configs and records
   liblmdb-dev lmdb-utils     # the embedded store
-  zlib1g-dev                 # CRC-32 of every stored record
+  libdeflate-dev             # CRC-32 of every stored record
   libre2-dev                 # linear-time regular expressions for the matches op
   clang libfuzzer-14-dev     # libFuzzer targets (tools/fuzz.sh)
   clang-format               # the layout of the code (tools/format.sh)
