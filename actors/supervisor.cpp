@@ -203,11 +203,13 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       if (cut)
         deliver(self, id, caf::make_message(cancel_atom::value));
     },
-    [self](park_atom, const std::string& order_id, int64_t wake_at) {
-      // A waiting journey found in the store at start-up.
-      auto [it, added] = self->state.journeys.try_emplace(order_id);
-      if (added)
-        passivated(self, order_id, it->second, wake_at);
+    [self](park_atom, parked_journeys& parked) {
+      // Waiting journeys found in the store at start-up.
+      for (auto& [order_id, wake_at] : parked) {
+        auto [it, added] = self->state.journeys.try_emplace(order_id);
+        if (added)
+          passivated(self, order_id, it->second, wake_at);
+      }
     },
     [self](passivate_atom, const std::string& order_id, int64_t wake_at,
            uint64_t received) {
@@ -221,6 +223,8 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
           || it->second.forwarded != received)
         return false;
       st.orders.erase(sender.address());
+      // Its end is no news: the slot no longer names it.
+      self->demonitor(sender);
       passivated(self, order_id, it->second, wake_at);
       return true;
     },

@@ -11,7 +11,7 @@
 //
 // Protocol:
 //   (start_atom, order_ptr, journey_snapshot)   run a journey
-//   (park_atom, order_id, wake_at)              a waiting journey found in the
+//   (park_atom, parked_journeys)                waiting journeys found in the
 //                                               store at start-up
 //   (event_atom, order_id, type)                an event for the order
 //   (cancel_atom, order_id)                     cancel the order's journey
@@ -33,6 +33,11 @@
 //                                               it is running (for inspection)
 // From its journeys: see journey_protocol.hpp.
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
@@ -53,8 +58,11 @@ using count_passivated_atom = caf::atom_constant<caf::atom("cpassive")>;
 using count_held_atom = caf::atom_constant<caf::atom("cheld")>;
 /// The actor of an order's running journey, for inspection.
 using journey_atom = caf::atom_constant<caf::atom("journey")>;
-/// A journey found waiting in the store: the supervisor keeps its slot.
+/// Journeys found waiting in the store: the supervisor keeps their slots.
 using park_atom = caf::atom_constant<caf::atom("park")>;
+/// Waiting journeys by order id, each with when its wait times out (0:
+/// never).
+using parked_journeys = std::vector<std::pair<std::string, int64_t>>;
 /// A journey moved to this version by a resume: run it from the store.
 using move_in_atom = caf::atom_constant<caf::atom("movein")>;
 

@@ -135,7 +135,8 @@ struct Engine::impl final : journey_sink {
 
   /// Whether the order of `snap` received an event or cancel that the
   /// snapshot has not seen (or cannot be read).
-  bool has_missed_input(const journey_snapshot& snap);
+  bool has_missed_input(const journey_snapshot& snap,
+                        const journey_store::order_reader& order);
 
   /// The flow's cancel epoch now (0 for a flow not known).
   uint32_t cancel_epoch_of(const std::string& flow) const;

@@ -6,24 +6,54 @@
 #include "engine/engine_impl.hpp"
 
 #include <future>
+#include <map>
 
 #include "actors/path_runner.hpp"
 #include "actors/supervisor.hpp"
 
 namespace orca {
 
+namespace {
+
+/// Waiting journeys handed to a supervisor in one message at start-up.
+constexpr std::size_t park_batch = 4096;
+
+} // namespace
+
 caf::error Engine::impl::recover_journeys() {
   std::vector<std::pair<journey_id, std::string>> damaged;
   std::vector<journey_id> restart;
-  std::vector<std::pair<journey_id, int64_t>> sleeping;
   std::vector<std::pair<journey_id, uint32_t>> moving;
+  // Waiting journeys go to their version's supervisor in batches while the
+  // scan goes on: the supervisor files them on one core while the scan
+  // reads on the other, and ten million of them are never all in a list.
+  std::map<std::pair<std::string, uint32_t>, parked_journeys> parking;
+  std::vector<std::pair<journey_id, std::string>> unloadable;
+  auto park = [&](const std::pair<std::string, uint32_t>& version,
+                  parked_journeys& batch) {
+    if (batch.empty())
+      return;
+    std::unique_lock<std::mutex> guard{mutex};
+    auto sup = supervisor_for(version.first, version.second);
+    guard.unlock();
+    if (sup) {
+      caf::anon_send(*sup, park_atom::value, std::move(batch));
+    } else {
+      auto why = "its flow version cannot be loaded: " + describe(sup.error());
+      for (auto& [order_id, wake_at] : batch)
+        unloadable.emplace_back(
+          journey_id{std::move(order_id), version.first, version.second}, why);
+    }
+    batch = {};
+  };
   // Whether the snapshot may stay parked, and until when: it waits, its
   // order got nothing since it was taken, and no waiting path's event is
   // among those it took (then that path is about to go on).
   auto parked_until =
-    [this](const journey_snapshot& snap) -> std::optional<int64_t> {
+    [this](const journey_snapshot& snap,
+           const journey_store::order_reader& order) -> std::optional<int64_t> {
     if (snap.state != journey_state::waiting || !services->passivate_waiting
-        || has_missed_input(snap))
+        || has_missed_input(snap, order))
       return std::nullopt;
     flow_ptr model;
     {
@@ -35,36 +65,45 @@ caf::error Engine::impl::recover_journeys() {
     }
     return sleep_until(*model, snap.paths, snap.events);
   };
-  auto err = journeys->scan(
-    "",
-    [&](const std::optional<journey_id>& id,
-        caf::expected<journey_snapshot> snap) {
-      if (!snap) {
-        if (id)
-          damaged.emplace_back(*id, describe(snap.error()));
-        else
-          warn("skipping an unreadable journey key: " + describe(snap.error()));
-        return true;
-      }
-      if (is_terminal(snap->state))
-        return true;
-      journey_id jid{snap->order_id, snap->flow, snap->version};
-      if (auto to = moved_up_to(*snap)) {
-        moving.emplace_back(std::move(jid), *to);
-        return true;
-      }
-      // A waiting journey whose order received an event or a cancel after
-      // its snapshot (acknowledged, then the node stopped before the
-      // journey saved) must run to take it: it is not parked.
-      if (auto wake_at = parked_until(*snap)) {
-        sleeping.emplace_back(std::move(jid), *wake_at);
-      } else {
-        restart.push_back(std::move(jid));
-      }
+  auto err = journeys->scan_with_orders([&](
+                                          const std::optional<journey_id>& id,
+                                          caf::expected<journey_snapshot> snap,
+                                          const journey_store::order_reader&
+                                            order) {
+    if (!snap) {
+      if (id)
+        damaged.emplace_back(*id, describe(snap.error()));
+      else
+        warn("skipping an unreadable journey key: " + describe(snap.error()));
       return true;
-    });
+    }
+    if (is_terminal(snap->state))
+      return true;
+    if (auto to = moved_up_to(*snap)) {
+      moving.emplace_back(journey_id{snap->order_id, snap->flow, snap->version},
+                          *to);
+      return true;
+    }
+    // A waiting journey whose order received an event or a cancel after
+    // its snapshot (acknowledged, then the node stopped before the
+    // journey saved) must run to take it: it is not parked.
+    if (auto wake_at = parked_until(*snap, order)) {
+      auto version = std::make_pair(std::move(snap->flow), snap->version);
+      auto& batch = parking[version];
+      batch.emplace_back(std::move(snap->order_id), *wake_at);
+      if (batch.size() >= park_batch)
+        park(version, batch);
+    } else {
+      restart.push_back(journey_id{snap->order_id, snap->flow, snap->version});
+    }
+    return true;
+  });
   if (err)
     return err;
+  for (auto& [version, batch] : parking)
+    park(version, batch);
+  for (const auto& [id, why] : unloadable)
+    journey_failed(id.order_id, id.flow, id.version, why);
   for (const auto& [id, why] : damaged)
     journey_failed(id.order_id, id.flow, id.version,
                    "its record is damaged: " + why);
@@ -79,11 +118,6 @@ caf::error Engine::impl::recover_journeys() {
                      + describe(sup.error()));
     return caf::actor{};
   };
-  for (const auto& [id, wake_at] : sleeping) {
-    std::lock_guard<std::mutex> guard{mutex};
-    if (auto sup = supervisor_or_fail(id))
-      caf::anon_send(sup, park_atom::value, id.order_id, wake_at);
-  }
   // Runs a journey again from `loaded`, what the store has of it.
   auto run_again = [&](const journey_id& id, restart_point loaded) {
     std::lock_guard<std::mutex> guard{mutex};
@@ -116,10 +150,11 @@ bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
   return behind_a_stop(snap, cancel_epoch_of(snap.flow));
 }
 
-bool Engine::impl::has_missed_input(const journey_snapshot& snap) {
+bool Engine::impl::has_missed_input(const journey_snapshot& snap,
+                                    const journey_store::order_reader& order) {
   if (cancelled_by_stop(snap))
     return true;
-  auto rec = journeys->load_order(snap.order_id);
+  auto rec = order();
   // An unreadable order is reported when the journey restarts from it.
   return !rec || !missed_since(snap, *rec).empty();
 }

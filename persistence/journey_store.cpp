@@ -175,13 +175,23 @@ journey_store::load_order(const std::string& order_id) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  auto bytes = txn->get(db_.orders, order_id);
+  return order_in(*txn, order_id);
+}
+
+caf::expected<order_record>
+journey_store::order_in(lmdb_txn& txn, const std::string& order_id) {
+  auto bytes = txn.get(db_.orders, order_id);
   if (!bytes)
     return bytes.error();
   if (!*bytes)
     return make_error(errc::no_such_order,
                       "no order " + quote(order_id) + " on this node");
-  return decode<order_record>(**bytes, what_order(order_id));
+  // The record's name is made only for an error.
+  static const std::string unnamed;
+  auto rec = decode<order_record>(**bytes, unnamed);
+  if (!rec)
+    rec = decode<order_record>(**bytes, what_order(order_id));
+  return rec;
 }
 
 caf::expected<restart_point>
@@ -207,6 +217,22 @@ journey_store::load_for_restart(const journey_id& id) {
   return result;
 }
 
+namespace {
+
+/// A stored journey; the record's name is made only for an error.
+caf::expected<journey_snapshot>
+decode_journey(std::string_view key, const std::optional<journey_id>& id,
+               std::string_view value) {
+  static const std::string unnamed;
+  auto snap = decode<journey_snapshot>(value, unnamed);
+  if (!snap)
+    snap = decode<journey_snapshot>(
+      value, id ? what_journey(*id) : "journeys/" + quote(key));
+  return snap;
+}
+
+} // namespace
+
 caf::error journey_store::scan(
   const std::string& prefix,
   const std::function<bool(const std::optional<journey_id>&,
@@ -218,10 +244,22 @@ caf::error journey_store::scan(
   return txn->scan_from(db_.journeys, prefix, from,
                         [&](std::string_view key, std::string_view value) {
                           auto id = journey_id::from_key(key);
-                          auto what =
-                            id ? what_journey(*id) : "journeys/" + quote(key);
-                          return f(id, decode<journey_snapshot>(value, what));
+                          return f(id, decode_journey(key, id, value));
                         });
+}
+
+caf::error journey_store::scan_with_orders(const scan_with_orders_fn& f) {
+  auto txn = db_.begin_read();
+  if (!txn)
+    return txn.error();
+  std::string order_id; // of the journey at hand
+  const order_reader order = [&]() { return order_in(*txn, order_id); };
+  return txn->scan(db_.journeys, "",
+                   [&](std::string_view key, std::string_view value) {
+                     auto id = journey_id::from_key(key);
+                     order_id = id ? id->order_id : std::string{};
+                     return f(id, decode_journey(key, id, value), order);
+                   });
 }
 
 caf::expected<std::vector<journey_id>> journey_store::indexed(

@@ -99,6 +99,17 @@ public:
                                            caf::expected<journey_snapshot>)>& f,
                   const std::string& from = {});
 
+  /// Reads the order of the journey at hand, in the scan's transaction.
+  using order_reader = std::function<caf::expected<order_record>()>;
+  using scan_with_orders_fn =
+    std::function<bool(const std::optional<journey_id>&,
+                       caf::expected<journey_snapshot>, const order_reader&)>;
+
+  /// As scan over every journey, with the journey's order at hand: one read
+  /// transaction for both, instead of one more per order (recovery reads
+  /// the order of each waiting journey).
+  caf::error scan_with_orders(const scan_with_orders_fn& f);
+
   /// From the journey_states index: the journeys of `flow` (of every flow
   /// if none) in visible state `state` (in any if none), after `after` if
   /// given, at most `limit` of them (0: all), in the journeys' key order
@@ -118,6 +129,9 @@ public:
                        std::function<void(caf::expected<std::size_t>)> done);
 
 private:
+  caf::expected<order_record> order_in(lmdb_txn& txn,
+                                       const std::string& order_id);
+
   store& db_;
   group_committer& writer_;
 };

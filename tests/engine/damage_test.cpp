@@ -1,6 +1,9 @@
 // Damaged records: a truncated or corrupted record is reported, that journey
 // is marked failed with a clear reason, and the node goes on.
 
+#include <algorithm>
+#include <mutex>
+
 #include "support/engine_fixture.hpp"
 #include "support/lmdb_surgery.hpp"
 
@@ -138,4 +141,45 @@ TEST_CASE("a damaged flow record leaves the other flows working") {
   REQUIRE(fx.submit(R"({"id": "X-1", "lines": []})").status
           == submit_status::accepted);
   CHECK(fx.wait_terminal("X-1", "Other").state == journey_state::completed);
+}
+
+TEST_CASE("waiting journeys of a damaged flow version fail, saying why") {
+  engine_fixture fx{with_notify()};
+  three_waiting(fx);
+  CHECK(damage_records(fx.dir.path(), format::db_flow_versions,
+                       "Order to invoice",
+                       [](std::string v) { return flip_byte(v, v.size() / 2); })
+        == 1);
+  std::vector<std::string> warnings;
+  std::mutex warnings_mutex;
+  engine_options opts;
+  opts.data_dir = fx.dir.path();
+  opts.config = with_notify();
+  opts.time = fx.clock;
+  opts.durable = false;
+  opts.warn = [&](const std::string& w) {
+    std::lock_guard<std::mutex> guard{warnings_mutex};
+    warnings.push_back(w);
+  };
+  auto reopened = Engine::open(std::move(opts));
+  REQUIRE(reopened);
+  fx.engine = std::move(*reopened);
+  fx.engine->flush();
+  std::lock_guard<std::mutex> guard{warnings_mutex};
+  REQUIRE(warnings.size() == 3);
+  for (auto id : {"SO-1001", "SO-1002", "SO-1004"})
+    CHECK(std::count_if(warnings.begin(), warnings.end(),
+                        [&](const std::string& w) {
+                          return w.find(std::string{"order \""} + id + "\"")
+                            != std::string::npos
+                            && w.find("failed: its flow version cannot be "
+                                      "loaded: record flows/\"Order to "
+                                      "invoice\" version 1 is damaged: "
+                                      "checksum mismatch")
+                            != std::string::npos;
+                        })
+          == 1);
+  // Nothing of them is left waiting in memory.
+  auto parked = fx.engine->passivated_journeys(invoice_flow, 1);
+  CHECK((!parked || *parked == 0));
 }
