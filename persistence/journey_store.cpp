@@ -175,12 +175,12 @@ journey_store::load_order(const std::string& order_id) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
-  return order_in(*txn, order_id);
+  return order_from(txn->get(db_.orders, order_id), order_id);
 }
 
 caf::expected<order_record>
-journey_store::order_in(lmdb_txn& txn, const std::string& order_id) {
-  auto bytes = txn.get(db_.orders, order_id);
+journey_store::order_from(caf::expected<std::optional<std::string_view>> bytes,
+                          const std::string& order_id) {
   if (!bytes)
     return bytes.error();
   if (!*bytes)
@@ -252,8 +252,15 @@ caf::error journey_store::scan_with_orders(const scan_with_orders_fn& f) {
   auto txn = db_.begin_read();
   if (!txn)
     return txn.error();
+  // The journeys come in order id order, so the orders are read in key
+  // order too.
+  auto orders = txn->ordered_reads(db_.orders);
+  if (!orders)
+    return orders.error();
   std::string order_id; // of the journey at hand
-  const order_reader order = [&]() { return order_in(*txn, order_id); };
+  const order_reader order = [&]() {
+    return order_from(orders->get(order_id), order_id);
+  };
   return txn->scan(db_.journeys, "",
                    [&](std::string_view key, std::string_view value) {
                      auto id = journey_id::from_key(key);

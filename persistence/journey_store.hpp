@@ -129,8 +129,10 @@ public:
                        std::function<void(caf::expected<std::size_t>)> done);
 
 private:
-  caf::expected<order_record> order_in(lmdb_txn& txn,
-                                       const std::string& order_id);
+  /// The order record `order_id` from what a read of it found.
+  static caf::expected<order_record>
+  order_from(caf::expected<std::optional<std::string_view>> bytes,
+             const std::string& order_id);
 
   store& db_;
   group_committer& writer_;

@@ -144,6 +144,31 @@ caf::error lmdb_txn::commit() {
   return caf::none;
 }
 
+lmdb_txn::ordered_reader::~ordered_reader() {
+  if (cursor_ != nullptr)
+    mdb_cursor_close(cursor_);
+}
+
+caf::expected<std::optional<std::string_view>>
+lmdb_txn::ordered_reader::get(std::string_view key) {
+  MDB_val k = to_val(key);
+  MDB_val v{0, nullptr};
+  int rc = mdb_cursor_get(cursor_, &k, &v, MDB_SET_KEY);
+  if (rc == MDB_NOTFOUND)
+    return std::optional<std::string_view>{};
+  if (rc != MDB_SUCCESS)
+    return lmdb_error("mdb_cursor_get", rc);
+  return std::optional<std::string_view>{
+    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+}
+
+caf::expected<lmdb_txn::ordered_reader> lmdb_txn::ordered_reads(MDB_dbi db) {
+  MDB_cursor* cursor = nullptr;
+  if (auto err = open_cursor(db, &cursor))
+    return err;
+  return ordered_reader{cursor};
+}
+
 caf::error lmdb_txn::open_cursor(MDB_dbi db, MDB_cursor** cursor) {
   if (int rc = mdb_cursor_open(txn_, db, cursor); rc != MDB_SUCCESS)
     return lmdb_error("mdb_cursor_open", rc);

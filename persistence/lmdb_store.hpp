@@ -51,6 +51,31 @@ public:
   caf::expected<std::optional<std::string_view>> get(MDB_dbi db,
                                                      std::string_view key);
 
+  /// Point reads of one database through one cursor, for keys asked for in
+  /// ascending order: LMDB then finds most of them on the page of the last
+  /// one instead of searching down from the root. Lives within its
+  /// transaction.
+  class ordered_reader {
+  public:
+    ordered_reader(ordered_reader&& other) noexcept : cursor_(other.cursor_) {
+      other.cursor_ = nullptr;
+    }
+    ordered_reader& operator=(ordered_reader&&) = delete;
+    ordered_reader(const ordered_reader&) = delete;
+    ~ordered_reader();
+
+    /// As lmdb_txn::get.
+    caf::expected<std::optional<std::string_view>> get(std::string_view key);
+
+  private:
+    friend class lmdb_txn;
+    explicit ordered_reader(MDB_cursor* cursor) : cursor_(cursor) {
+    }
+    MDB_cursor* cursor_;
+  };
+
+  caf::expected<ordered_reader> ordered_reads(MDB_dbi db);
+
   /// Writes also keep the store's secondary index in step.
   caf::error put(MDB_dbi db, std::string_view key, std::string_view value);
 
