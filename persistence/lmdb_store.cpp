@@ -56,17 +56,26 @@ lmdb_txn::~lmdb_txn() {
     mdb_txn_abort(txn_);
 }
 
+namespace {
+
+/// What a point read found: `v` if `rc` says found, nothing if not there.
+caf::expected<std::optional<std::string_view>>
+read_result(const char* call, int rc, const MDB_val& v) {
+  if (rc == MDB_NOTFOUND)
+    return std::optional<std::string_view>{};
+  if (rc != MDB_SUCCESS)
+    return lmdb_error(call, rc);
+  return std::optional<std::string_view>{
+    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+}
+
+} // namespace
+
 caf::expected<std::optional<std::string_view>>
 lmdb_txn::get(MDB_dbi db, std::string_view key) {
   MDB_val k = to_val(key);
   MDB_val v{0, nullptr};
-  int rc = mdb_get(txn_, db, &k, &v);
-  if (rc == MDB_NOTFOUND)
-    return std::optional<std::string_view>{};
-  if (rc != MDB_SUCCESS)
-    return lmdb_error("mdb_get", rc);
-  return std::optional<std::string_view>{
-    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+  return read_result("mdb_get", mdb_get(txn_, db, &k, &v), v);
 }
 
 caf::expected<std::optional<std::string>>
@@ -153,13 +162,8 @@ caf::expected<std::optional<std::string_view>>
 lmdb_txn::ordered_reader::get(std::string_view key) {
   MDB_val k = to_val(key);
   MDB_val v{0, nullptr};
-  int rc = mdb_cursor_get(cursor_, &k, &v, MDB_SET_KEY);
-  if (rc == MDB_NOTFOUND)
-    return std::optional<std::string_view>{};
-  if (rc != MDB_SUCCESS)
-    return lmdb_error("mdb_cursor_get", rc);
-  return std::optional<std::string_view>{
-    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+  return read_result("mdb_cursor_get",
+                     mdb_cursor_get(cursor_, &k, &v, MDB_SET_KEY), v);
 }
 
 caf::expected<lmdb_txn::ordered_reader> lmdb_txn::ordered_reads(MDB_dbi db) {

@@ -26,6 +26,33 @@ void three_waiting(engine_fixture& fx) {
   fx.close();
 }
 
+/// The warnings of an engine, gathered from its threads.
+struct warnings {
+  std::mutex mutex;
+  std::vector<std::string> said;
+
+  std::vector<std::string> all() {
+    std::lock_guard<std::mutex> guard{mutex};
+    return said;
+  }
+};
+
+/// Opens the engine of `fx` again, with its warnings going to `w`.
+void reopen_warning_to(engine_fixture& fx, warnings& w) {
+  engine_options opts;
+  opts.data_dir = fx.dir.path();
+  opts.config = with_notify();
+  opts.time = fx.clock;
+  opts.durable = false;
+  opts.warn = [&w](const std::string& text) {
+    std::lock_guard<std::mutex> guard{w.mutex};
+    w.said.push_back(text);
+  };
+  auto reopened = Engine::open(std::move(opts));
+  REQUIRE(reopened);
+  fx.engine = std::move(*reopened);
+}
+
 } // namespace
 
 TEST_CASE("damaged journey records fail their journeys and the node goes on") {
@@ -37,20 +64,8 @@ TEST_CASE("damaged journey records fail their journeys and the node goes on") {
   CHECK(damage_records(fx.dir.path(), format::db_journeys, "SO-1002",
                        [](std::string v) { return truncate(v, v.size() - 7); })
         == 1);
-  std::vector<std::string> warnings;
-  std::mutex warnings_mutex;
-  engine_options opts;
-  opts.data_dir = fx.dir.path();
-  opts.config = with_notify();
-  opts.time = fx.clock;
-  opts.durable = false;
-  opts.warn = [&](const std::string& w) {
-    std::lock_guard<std::mutex> guard{warnings_mutex};
-    warnings.push_back(w);
-  };
-  auto reopened = Engine::open(std::move(opts));
-  REQUIRE(reopened);
-  fx.engine = std::move(*reopened);
+  warnings warned;
+  reopen_warning_to(fx, warned);
   fx.engine->subscribe([&fx](const journey_record& r) { fx.watch.update(r); });
   fx.engine->flush();
 
@@ -67,10 +82,7 @@ TEST_CASE("damaged journey records fail their journeys and the node goes on") {
   REQUIRE(cut);
   CHECK((*cut)[0].state == journey_state::failed);
   CHECK((*cut)[0].error->find("truncated") != std::string::npos);
-  {
-    std::lock_guard<std::mutex> guard{warnings_mutex};
-    CHECK(warnings.size() == 2);
-  }
+  CHECK(warned.all().size() == 2);
 
   // The untouched journey still waits and finishes; new orders run.
   REQUIRE_FALSE(fx.engine->event("SO-1004", "fulfillment_shipped"));
@@ -150,22 +162,10 @@ TEST_CASE("waiting journeys of a damaged flow version fail, saying why") {
                        "Order to invoice",
                        [](std::string v) { return flip_byte(v, v.size() / 2); })
         == 1);
-  std::vector<std::string> warnings;
-  std::mutex warnings_mutex;
-  engine_options opts;
-  opts.data_dir = fx.dir.path();
-  opts.config = with_notify();
-  opts.time = fx.clock;
-  opts.durable = false;
-  opts.warn = [&](const std::string& w) {
-    std::lock_guard<std::mutex> guard{warnings_mutex};
-    warnings.push_back(w);
-  };
-  auto reopened = Engine::open(std::move(opts));
-  REQUIRE(reopened);
-  fx.engine = std::move(*reopened);
+  warnings warned;
+  reopen_warning_to(fx, warned);
   fx.engine->flush();
-  std::lock_guard<std::mutex> guard{warnings_mutex};
+  auto warnings = warned.all();
   REQUIRE(warnings.size() == 3);
   for (auto id : {"SO-1001", "SO-1002", "SO-1004"})
     CHECK(std::count_if(warnings.begin(), warnings.end(),
