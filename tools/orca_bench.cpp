@@ -123,14 +123,16 @@ int main(int argc, char** argv) {
   app.add_option("--list", opts.list,
                  "instead: fill the store with this many ended journeys and "
                  "report how long journey listings by flow and state take");
-  app.add_option("--batch", opts.batch, "orders per submission")
-    ->capture_default_str();
-  app
-    .add_option("--window", opts.window,
-                "most orders in flight (0: offer them all at once; the "
-                "node's back-pressure answers busy, and those are offered "
-                "again)")
-    ->capture_default_str();
+  auto* batch_option =
+    app.add_option("--batch", opts.batch, "orders per submission")
+      ->capture_default_str();
+  auto* window_option =
+    app
+      .add_option("--window", opts.window,
+                  "most orders in flight (0: offer them all at once; the "
+                  "node's back-pressure answers busy, and those are offered "
+                  "again)")
+      ->capture_default_str();
   app
     .add_option("--rate", opts.rate,
                 "instead of --window: offer orders at this many a second "
@@ -169,8 +171,15 @@ int main(int argc, char** argv) {
       return 1;
     }
   };
-  if (opts.waiting > 0)
+  if (opts.waiting > 0) {
+    // Parking is a test of holding journeys, not of a flood: past the
+    // node's 10,000 in memory it only answers busy.
+    if (window_option->count() == 0)
+      opts.window = 512;
+    if (batch_option->count() == 0)
+      opts.batch = 128;
     return mode([&] { return run_waiting(opts); });
+  }
   if (opts.stop > 0)
     return mode([&] { return run_stop(opts, templates(opts.orders_file)); });
   if (opts.list > 0)
