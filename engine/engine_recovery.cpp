@@ -27,8 +27,9 @@ caf::error Engine::impl::recover_journeys() {
   // Waiting journeys go to their version's supervisor in batches while the
   // scan goes on: the supervisor files them on one core while the scan
   // reads on the other, and ten million of them are never all in a list.
+  // (A scan that fails part way fails the open, and the engine stops the
+  // supervisors that had journeys already.)
   std::map<std::pair<std::string, uint32_t>, parked_journeys> parking;
-  std::vector<std::pair<journey_id, std::string>> unloadable;
   auto park = [&](const std::pair<std::string, uint32_t>& version,
                   parked_journeys& batch) {
     if (batch.empty())
@@ -39,10 +40,11 @@ caf::error Engine::impl::recover_journeys() {
     if (sup) {
       caf::anon_send(*sup, park_atom::value, std::move(batch));
     } else {
-      auto why = "its flow version cannot be loaded: " + describe(sup.error());
+      // Not expected (its model loaded for parked_until); restarting them
+      // fails them, saying why.
       for (auto& [order_id, wake_at] : batch)
-        unloadable.emplace_back(
-          journey_id{std::move(order_id), version.first, version.second}, why);
+        restart.push_back(
+          journey_id{std::move(order_id), version.first, version.second});
     }
     batch = {};
   };
@@ -102,8 +104,6 @@ caf::error Engine::impl::recover_journeys() {
     return err;
   for (auto& [version, batch] : parking)
     park(version, batch);
-  for (const auto& [id, why] : unloadable)
-    journey_failed(id.order_id, id.flow, id.version, why);
   for (const auto& [id, why] : damaged)
     journey_failed(id.order_id, id.flow, id.version,
                    "its record is damaged: " + why);

@@ -261,12 +261,13 @@ caf::error journey_store::scan_with_orders(const scan_with_orders_fn& f) {
   const order_reader order = [&]() {
     return order_from(orders->get(order_id), order_id);
   };
-  return txn->scan(db_.journeys, "",
-                   [&](std::string_view key, std::string_view value) {
-                     auto id = journey_id::from_key(key);
-                     order_id = id ? id->order_id : std::string{};
-                     return f(id, decode_journey(key, id, value), order);
-                   });
+  return txn->scan(
+    db_.journeys, "", [&](std::string_view key, std::string_view value) {
+      auto id = journey_id::from_key(key);
+      auto snap = decode_journey(key, id, value);
+      order_id = id ? id->order_id : snap ? snap->order_id : std::string{};
+      return f(id, std::move(snap), order);
+    });
 }
 
 caf::expected<std::vector<journey_id>> journey_store::indexed(

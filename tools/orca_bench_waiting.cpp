@@ -61,18 +61,22 @@ int run_waiting(const options& opts) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   };
-  auto report_restart = [&](clock_type::time_point since) {
+  auto report_restart = [&](clock_type::time_point since,
+                            clock_type::time_point until) {
     fmt::print(
       "  restart         {:>12.2f} s    (open until all {} wait again)\n",
-      std::chrono::duration<double>(clock_type::now() - since).count(),
-      opts.waiting);
+      std::chrono::duration<double>(until - since).count(), opts.waiting);
   };
   if (engine->get_flow("Park")) {
-    // The --data of an earlier run: only its restart is timed.
+    // The --data of an earlier run (with the same --waiting): only its
+    // restart is timed.
     wait_parked(*engine, opts.waiting);
-    fmt::print("orca-bench --waiting: {} journeys waiting in {}\n",
-               opts.waiting, dir);
-    report_restart(opened);
+    auto took = clock_type::now();
+    auto parked = engine->passivated_journeys("Park", 1);
+    fmt::print("orca-bench --waiting: {} journeys waiting in {} ({} parked "
+               "when all had)\n",
+               opts.waiting, dir, parked ? *parked : 0);
+    report_restart(opened, took);
     return 0;
   }
   if (auto c = engine->create_flow(flow, "park flow"); !c)
@@ -123,10 +127,8 @@ int run_waiting(const options& opts) {
         return (more && room && waiting != waiting_at_busy)
           || (!more && taken == n);
       };
-      if (!cv.wait_for(guard, std::chrono::milliseconds(1), ready)) {
+      while (!cv.wait_for(guard, std::chrono::milliseconds(1), ready))
         waiting_at_busy = no_busy;
-        cv.wait(guard, ready);
-      }
       if (next >= n && again.empty())
         break;
       while (!again.empty() && ids.size() < opts.batch) {
@@ -185,7 +187,7 @@ int run_waiting(const options& opts) {
   auto restart = clock_type::now();
   auto reopened = open_engine();
   wait_parked(*reopened, n);
-  report_restart(restart);
+  report_restart(restart, clock_type::now());
   reopened.reset();
   if (opts.data.empty())
     remove_dir(dir);
