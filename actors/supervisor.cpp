@@ -1,6 +1,10 @@
 #include "actors/supervisor.hpp"
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <memory_resource>
+#include <new>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -34,6 +38,73 @@ struct journey_slot {
   uint64_t wake_token = 0;
 };
 
+/// Blocks of 2 MiB and more in transparent huge pages (where the kernel
+/// gives them on request), smaller ones from the heap. A supervisor with ten
+/// million parked journeys holds a gigabyte of slots and a hash table that
+/// it reaches at random: with 4 KiB pages nearly every lookup also misses
+/// the TLB.
+class huge_page_memory final : public std::pmr::memory_resource {
+public:
+  static constexpr std::size_t huge = std::size_t{2} << 20;
+
+private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    if (bytes < huge || alignment > huge)
+      return heap()->allocate(bytes, alignment);
+    // Mapped a huge page larger, then cut to start on a huge page boundary
+    // (and end on the next small page's: the kernel backs what lies
+    // beyond the last whole huge page with small ones).
+    auto size = rounded(bytes);
+    void* mapped = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED)
+      throw std::bad_alloc{};
+    auto start = reinterpret_cast<std::uintptr_t>(mapped);
+    auto aligned = (start + huge - 1) & ~(huge - 1);
+    if (aligned > start)
+      munmap(mapped, aligned - start);
+    if (auto tail = start + size + huge - (aligned + size); tail > 0)
+      munmap(reinterpret_cast<void*>(aligned + size), tail);
+    madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+    return reinterpret_cast<void*>(aligned);
+  }
+
+  void do_deallocate(void* p, std::size_t bytes,
+                     std::size_t alignment) override {
+    if (bytes < huge || alignment > huge)
+      heap()->deallocate(p, bytes, alignment);
+    else
+      munmap(p, rounded(bytes));
+  }
+
+  bool
+  do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+
+  static std::pmr::memory_resource* heap() {
+    return std::pmr::new_delete_resource();
+  }
+
+  static std::size_t rounded(std::size_t bytes) {
+    constexpr std::size_t page = 4096;
+    return (bytes + page - 1) & ~(page - 1);
+  }
+};
+
+huge_page_memory* huge_pages() {
+  static huge_page_memory memory;
+  return &memory;
+}
+
+/// Chunks of slots grow to megabytes as a supervisor holds more journeys,
+/// so that they come in huge pages.
+std::pmr::pool_options slot_pools() {
+  std::pmr::pool_options options;
+  options.max_blocks_per_chunk = std::size_t{1} << 16;
+  return options;
+}
+
 struct supervisor_state {
   services_ptr services;
   flow_ptr model;
@@ -48,7 +119,8 @@ struct supervisor_state {
   /// journeys: a parked journey costs its slot, and the pages its actors
   /// used go back to the system once they stop (instead of being pinned by
   /// slots scattered among them).
-  std::pmr::unsynchronized_pool_resource slot_memory;
+  std::pmr::unsynchronized_pool_resource slot_memory{slot_pools(),
+                                                     huge_pages()};
   std::pmr::unordered_map<std::string, journey_slot> journeys{&slot_memory};
   std::unordered_map<caf::actor_addr, std::string> orders; ///< by actor
   std::unordered_set<caf::actor_addr> held; ///< journeys in state paused
