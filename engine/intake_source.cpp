@@ -15,6 +15,7 @@ extern "C" {
 #include <jv.h>
 }
 
+#include "engine/config_entries.hpp"
 #include "flows/errc.hpp"
 
 namespace orca {
@@ -319,64 +320,56 @@ std::map<std::string, source_config>
 parse_sources(const json_value& json, const std::string& config_dir,
               const limits& lim, diagnostics& diags) {
   std::map<std::string, source_config> sources;
-  if (!json.IsObject()) {
-    diags.add("sources", "must be an object of source name -> source");
-    return sources;
-  }
-  for (const auto& m : json.GetObject()) {
-    std::string name{view_of(m.name)};
-    auto where = "sources." + quote(name);
-    if (auto problem = name_problem(name, lim.name_bytes); !problem.empty()) {
-      diags.add(where, "source name: " + problem);
-      continue;
-    }
-    if (!m.value.IsObject()) {
-      diags.add(where, "a source must be an object with a \"transform\"");
-      continue;
-    }
-    diags.reject_unknown_fields(m.value, where,
-                                {"transform", "signature", "events"});
-    source_config source;
-    auto transform = m.value.FindMember("transform");
-    if (transform == m.value.MemberEnd() || !transform->value.IsString()
-        || transform->value.GetStringLength() == 0) {
-      diags.add(field_of(where, "transform"),
-                "must be the path of a jq program (relative to the config "
-                "file's folder)");
-      continue;
-    }
-    std::string file{view_of(transform->value)};
-    source.transform_file = file.front() == '/' || config_dir.empty()
-      ? file
-      : config_dir + "/" + file;
-    auto program = read_file(source.transform_file, lim.flow_bytes);
-    if (!program) {
-      diags.add(field_of(where, "transform"),
-                "cannot read " + quote(source.transform_file)
-                  + " (or it is over flow_bytes)");
-      continue;
-    }
-    auto compiled = jq_transform::compile(*program, source.transform_file);
-    if (!compiled) {
-      diags.add(field_of(where, "transform"), describe(compiled.error()));
-      continue;
-    }
-    source.transform = std::move(*compiled);
-    bool ok = true;
-    if (auto sig = m.value.FindMember("signature");
-        sig != m.value.MemberEnd()) {
-      source.signature =
-        parse_signature(sig->value, field_of(where, "signature"), diags);
-      ok = ok && source.signature.has_value();
-    }
-    if (auto ev = m.value.FindMember("events"); ev != m.value.MemberEnd()) {
-      source.events =
-        parse_events(ev->value, field_of(where, "events"), lim, diags);
-      ok = ok && source.events.has_value();
-    }
-    if (ok)
-      sources[name] = std::move(source);
-  }
+  for_each_entry(
+    json, "sources", "source name", "source", lim.name_bytes, diags,
+    [&](const std::string& name, const std::string& where,
+        const json_value& value) {
+      if (!value.IsObject()) {
+        diags.add(where, "a source must be an object with a \"transform\"");
+        return;
+      }
+      diags.reject_unknown_fields(value, where,
+                                  {"transform", "signature", "events"});
+      source_config source;
+      auto transform = value.FindMember("transform");
+      if (transform == value.MemberEnd() || !transform->value.IsString()
+          || transform->value.GetStringLength() == 0) {
+        diags.add(field_of(where, "transform"),
+                  "must be the path of a jq program (relative to the config "
+                  "file's folder)");
+        return;
+      }
+      std::string file{view_of(transform->value)};
+      source.transform_file = file.front() == '/' || config_dir.empty()
+        ? file
+        : config_dir + "/" + file;
+      auto program = read_file(source.transform_file, lim.flow_bytes);
+      if (!program) {
+        diags.add(field_of(where, "transform"),
+                  "cannot read " + quote(source.transform_file)
+                    + " (or it is over flow_bytes)");
+        return;
+      }
+      auto compiled = jq_transform::compile(*program, source.transform_file);
+      if (!compiled) {
+        diags.add(field_of(where, "transform"), describe(compiled.error()));
+        return;
+      }
+      source.transform = std::move(*compiled);
+      bool ok = true;
+      if (auto sig = value.FindMember("signature"); sig != value.MemberEnd()) {
+        source.signature =
+          parse_signature(sig->value, field_of(where, "signature"), diags);
+        ok = ok && source.signature.has_value();
+      }
+      if (auto ev = value.FindMember("events"); ev != value.MemberEnd()) {
+        source.events =
+          parse_events(ev->value, field_of(where, "events"), lim, diags);
+        ok = ok && source.events.has_value();
+      }
+      if (ok)
+        sources[name] = std::move(source);
+    });
   return sources;
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "engine/config_entries.hpp"
 #include "flows/diagnostics.hpp"
 
 namespace orca {
@@ -273,20 +274,12 @@ caf::expected<node_config> node_config::parse(std::string_view text,
       parse_defaults(defaults->value, config, diags);
     if (auto providers = doc->FindMember("providers");
         providers != doc->MemberEnd()) {
-      if (!providers->value.IsObject()) {
-        diags.add("providers", "must be an object of provider id -> provider");
-      } else {
-        for (auto it = providers->value.MemberBegin();
-             it != providers->value.MemberEnd(); ++it) {
-          std::string id{view_of(it->name)};
-          auto where = "providers." + quote(id);
-          if (auto problem = name_problem(id, config.limits.name_bytes);
-              !problem.empty())
-            diags.add(where, "provider id: " + problem);
-          else
-            parse_provider(id, it->value, where, config, diags);
-        }
-      }
+      for_each_entry(providers->value, "providers", "provider id", "provider",
+                     config.limits.name_bytes, diags,
+                     [&](const std::string& id, const std::string& where,
+                         const json_value& value) {
+                       parse_provider(id, value, where, config, diags);
+                     });
     }
   }
   if (!unset.empty()) {
