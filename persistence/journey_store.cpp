@@ -18,6 +18,17 @@ std::string what_order(const std::string& order_id) {
   return "orders/" + quote(order_id);
 }
 
+/// decode, with the record's name (`name()`, for error messages) made only
+/// when there is an error: a scan of millions of records names none.
+template <class T, class Name>
+caf::expected<T> decode_named(std::string_view bytes, const Name& name) {
+  static const std::string unnamed;
+  auto decoded = decode<T>(bytes, unnamed);
+  if (!decoded)
+    decoded = decode<T>(bytes, name());
+  return decoded;
+}
+
 /// What a write request reports to `done`: no error once applied.
 std::function<void(const write_result&)>
 reporting(std::function<void(const caf::error&)> done) {
@@ -186,12 +197,8 @@ journey_store::order_from(caf::expected<std::optional<std::string_view>> bytes,
   if (!*bytes)
     return make_error(errc::no_such_order,
                       "no order " + quote(order_id) + " on this node");
-  // The record's name is made only for an error.
-  static const std::string unnamed;
-  auto rec = decode<order_record>(**bytes, unnamed);
-  if (!rec)
-    rec = decode<order_record>(**bytes, what_order(order_id));
-  return rec;
+  return decode_named<order_record>(**bytes,
+                                    [&] { return what_order(order_id); });
 }
 
 caf::expected<restart_point>
@@ -219,16 +226,12 @@ journey_store::load_for_restart(const journey_id& id) {
 
 namespace {
 
-/// A stored journey; the record's name is made only for an error.
+/// A stored journey.
 caf::expected<journey_snapshot>
 decode_journey(std::string_view key, const std::optional<journey_id>& id,
                std::string_view value) {
-  static const std::string unnamed;
-  auto snap = decode<journey_snapshot>(value, unnamed);
-  if (!snap)
-    snap = decode<journey_snapshot>(
-      value, id ? what_journey(*id) : "journeys/" + quote(key));
-  return snap;
+  return decode_named<journey_snapshot>(
+    value, [&] { return id ? what_journey(*id) : "journeys/" + quote(key); });
 }
 
 } // namespace
