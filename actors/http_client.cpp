@@ -18,6 +18,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "flows/json.hpp"
 
 namespace orca {
@@ -66,10 +70,25 @@ struct connection_state {
   std::optional<tls_stream> tls;
   bool keep = false; ///< ask the peer to keep the connection
   bool open = false; ///< connected, and the last answer allowed reuse
+  /// The peer closed a connection after an answer with more requests
+  /// written behind it: requests go one at a time from then on.
+  bool no_pipelining = false;
 };
 
-/// One POST, from resolving the host to reading the answer, driven by the
-/// io_context of the worker that owns it. Asynchronous operations are used
+/// Appends `request` as it goes on the wire.
+void append_wire(std::string& out, http::request<http::string_body>& request) {
+  http::request_serializer<http::string_body> serializer{request};
+  error_code ec;
+  while (!ec && !serializer.is_done())
+    serializer.next(ec, [&](error_code&, const auto& buffers) {
+      for (auto b : beast::buffers_range_ref(buffers))
+        out.append(static_cast<const char*>(b.data()), b.size());
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
+}
+
+/// One POST, or several written back to back, from resolving the host to
+/// reading the answers, driven by the io_context of the worker that owns it. Asynchronous operations are used
 /// only because Beast's time limits (`tcp_stream::expires_at`) apply to them
 /// and not to blocking calls; the worker still handles one request at a time
 /// and waits for it on its own thread.
@@ -81,13 +100,14 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 public:
   http_exchange(connection_state& conn, http_url url, std::string url_text,
                 uint32_t timeout_ms, std::size_t answer_limit,
-                const header_list& headers, const tls_context& tls)
+                const tls_context& tls)
       : url_(std::move(url)), url_text_(std::move(url_text)),
-        timeout_ms_(timeout_ms), headers_(headers), resolver_(conn.io),
-        resolve_timer_(conn.io), conn_(conn), status_only_(answer_limit == 0) {
-    // Larger answers are refused rather than buffered (SPEC §8); with no
-    // limit given only the status counts, and a long body is cut short.
-    parser_.body_limit(status_only_ ? status_only_body_bytes : answer_limit);
+        timeout_ms_(timeout_ms), resolver_(conn.io), resolve_timer_(conn.io),
+        conn_(conn), status_only_(answer_limit == 0),
+        // Larger answers are refused rather than buffered (SPEC §8); with
+        // no limit given only the status counts, and a long body is cut
+        // short.
+        body_limit_(status_only_ ? status_only_body_bytes : answer_limit) {
     if (!conn_.open) {
       conn_.plain.reset();
       conn_.tls.reset();
@@ -101,9 +121,11 @@ public:
   }
 
   /// Starts the exchange; the worker then runs its io_context until done().
-  void start(std::string body) {
+  void start(const std::vector<http_post>& posts) {
     deadline_ = steady_clock::now() + std::chrono::milliseconds{timeout_ms_};
-    build_request(std::move(body));
+    for (const auto& post : posts)
+      append_request(post);
+    requests_ = posts.size();
     if (conn_.open) {
       // Kept from the last exchange, TLS session and all.
       tcp_stream().expires_at(deadline_);
@@ -135,30 +157,32 @@ public:
     return done_;
   }
 
-  /// REQUIRES: done()
-  http_outcome take_outcome() {
-    return std::move(outcome_);
+  /// One per post, in order. REQUIRES: done()
+  std::vector<http_outcome> take_outcomes() {
+    return std::move(outcomes_);
   }
 
 private:
-  void build_request(std::string body) {
+  void append_request(const http_post& post) {
+    http::request<http::string_body> request;
     auto host = url_.host.find(':') == std::string::npos
       ? url_.host
       : "[" + url_.host + "]";
     if (url_.port != (url_.tls ? "443" : "80"))
       host += ":" + url_.port;
-    request_.method(http::verb::post);
-    request_.target(url_.target);
-    request_.version(11);
-    request_.set(http::field::host, host);
-    request_.set(http::field::user_agent, "orca");
-    request_.set(http::field::content_type, "application/json");
-    request_.set(http::field::accept, "application/json");
-    for (const auto& [name, value] : headers_)
-      request_.set(name, value);
-    request_.keep_alive(conn_.keep);
-    request_.body() = std::move(body);
-    request_.prepare_payload();
+    request.method(http::verb::post);
+    request.target(url_.target);
+    request.version(11);
+    request.set(http::field::host, host);
+    request.set(http::field::user_agent, "orca");
+    request.set(http::field::content_type, "application/json");
+    request.set(http::field::accept, "application/json");
+    for (const auto& [name, value] : post.headers)
+      request.set(name, value);
+    request.keep_alive(conn_.keep);
+    request.body() = post.body;
+    request.prepare_payload();
+    append_wire(wire_, request);
   }
 
   void on_resolve_deadline(error_code ec) {
@@ -247,15 +271,15 @@ private:
   }
 
   void send() {
-    phase_ = "sending the request";
+    phase_ = requests_ == 1 ? "sending the request" : "sending the requests";
     auto on_done = [self = shared_from_this()](error_code write_ec,
                                                std::size_t) {
       self->on_write(write_ec);
     };
     if (conn_.tls)
-      http::async_write(*conn_.tls, request_, std::move(on_done));
+      net::async_write(*conn_.tls, net::buffer(wire_), std::move(on_done));
     else
-      http::async_write(*conn_.plain, request_, std::move(on_done));
+      net::async_write(*conn_.plain, net::buffer(wire_), std::move(on_done));
   }
 
   beast::tcp_stream& tcp_stream() {
@@ -275,39 +299,78 @@ private:
       finish(failed(ec));
       return;
     }
+    if (requests_ > 1) {
+      // A peer that delays sending small answers until the one before is
+      // acknowledged (Nagle's algorithm, on by default) would otherwise
+      // wait for this side's delayed acknowledgement, 40 ms, after each
+      // first answer: acknowledge at once while the answers come in.
+      int one = 1;
+      ::setsockopt(tcp_stream().socket().native_handle(), IPPROTO_TCP,
+                   TCP_QUICKACK, &one, sizeof one);
+    }
+    read_answer();
+  }
+
+  void read_answer() {
     phase_ = "waiting for the answer";
+    parser_.emplace();
+    parser_->body_limit(body_limit_);
     auto on_done = [self = shared_from_this()](error_code read_ec,
                                                std::size_t) {
       self->on_read(read_ec);
     };
     if (conn_.tls)
-      http::async_read(*conn_.tls, buffer_, parser_, std::move(on_done));
+      http::async_read(*conn_.tls, buffer_, *parser_, std::move(on_done));
     else
-      http::async_read(*conn_.plain, buffer_, parser_, std::move(on_done));
+      http::async_read(*conn_.plain, buffer_, *parser_, std::move(on_done));
   }
 
   void on_read(error_code ec) {
     if (done_)
       return;
     if (ec == http::error::body_limit && status_only_
-        && parser_.is_header_done()) {
+        && parser_->is_header_done()) {
+      // The rest of the body is not read: the connection cannot go on.
       http_outcome answer;
       answer.answered = true;
-      answer.status = parser_.get().result_int();
-      finish(std::move(answer));
+      answer.status = parser_->get().result_int();
+      outcomes_.push_back(std::move(answer));
+      finish(not_reached());
       return;
     }
     if (ec) {
-      finish(failed(ec));
+      // A clean close after an answer, with requests left: the peer did
+      // not come to them (it may not take requests back to back).
+      if (!outcomes_.empty() && ec == http::error::end_of_stream) {
+        conn_.no_pipelining = true;
+        finish(not_reached());
+      } else {
+        finish(failed(ec));
+      }
       return;
     }
-    auto& response = parser_.get();
+    auto& response = parser_->get();
     http_outcome answer;
     answer.answered = true;
     answer.status = response.result_int();
     bool keep = conn_.keep && response.keep_alive();
     answer.body = std::move(response.body());
-    finish(std::move(answer), keep);
+    outcomes_.push_back(std::move(answer));
+    if (outcomes_.size() == requests_) {
+      finish({}, keep);
+    } else if (!keep) {
+      finish(not_reached());
+    } else {
+      tcp_stream().expires_after(std::chrono::milliseconds{timeout_ms_});
+      read_answer();
+    }
+  }
+
+  http_outcome not_reached() const {
+    auto out = failure(url_text_
+                       + ": the connection was closed after an earlier answer");
+    out.not_reached = true;
+    return out;
   }
 
   static http_outcome failure(std::string error,
@@ -343,11 +406,12 @@ private:
                    code);
   }
 
-  /// `keep_open`: the answer was read whole and both sides keep the
-  /// connection for the next exchange.
-  void finish(http_outcome outcome, bool keep_open = false) {
+  /// Every post not answered yet comes to `rest`. `keep_open`: the answers
+  /// were read whole and both sides keep the connection for the next
+  /// exchange.
+  void finish(const http_outcome& rest, bool keep_open = false) {
     done_ = true;
-    outcome_ = std::move(outcome);
+    outcomes_.resize(requests_, rest);
     resolve_timer_.cancel();
     conn_.open = keep_open;
     if (keep_open) {
@@ -366,62 +430,66 @@ private:
   http_url url_;
   std::string url_text_;
   uint32_t timeout_ms_;
-  header_list headers_;
   steady_clock::time_point deadline_;
   std::string phase_ = "starting";
   tcp::resolver resolver_;
   net::steady_timer resolve_timer_;
   connection_state& conn_;
-  http::request<http::string_body> request_;
+  std::string wire_; ///< the requests, as they go on the wire
+  std::size_t requests_ = 0;
   beast::flat_buffer buffer_;
-  http::response_parser<http::string_body> parser_;
+  std::optional<http::response_parser<http::string_body>> parser_;
   bool done_ = false;
   bool status_only_;
-  http_outcome outcome_;
+  std::size_t body_limit_;
+  std::vector<http_outcome> outcomes_;
 };
 
-/// Runs one exchange on `conn`, on the calling thread, until its answer or
-/// its time limit. A kept connection that the peer has closed meanwhile
-/// fails at once: the exchange then runs once more on a new one. Never
-/// throws: every problem becomes an outcome that is not answered.
-http_outcome post_on(connection_state& conn, const http_url& url,
-                     const std::string& url_text, const tls_context& tls,
-                     const header_list& headers, std::string body,
-                     uint32_t timeout_ms, std::size_t answer_limit) noexcept {
-  auto failure = [&url_text](const std::string& why) {
+/// Runs one exchange of `posts` on `conn`, on the calling thread, until
+/// their answers or a time limit. A kept connection that the peer has
+/// closed meanwhile fails at once: the exchange then runs once more on a
+/// new one. Never throws: every problem becomes outcomes that are not
+/// answered.
+std::vector<http_outcome> post_on(connection_state& conn, const http_url& url,
+                                  const std::string& url_text,
+                                  const tls_context& tls,
+                                  const std::vector<http_post>& posts,
+                                  uint32_t timeout_ms,
+                                  std::size_t answer_limit) noexcept {
+  auto failure = [&](const std::string& why) {
     http_outcome out;
     out.error = url_text + ": " + why;
     out.code = errc::node_unreachable;
-    return out;
+    conn.open = false;
+    return std::vector<http_outcome>(posts.size(), out);
   };
+  if (posts.empty())
+    return {};
   try {
     for (int round = 0;; ++round) {
       bool reused = conn.open;
       auto exchange = std::make_shared<http_exchange>(
-        conn, url, url_text, timeout_ms, answer_limit, headers, tls);
+        conn, url, url_text, timeout_ms, answer_limit, tls);
       conn.io.restart();
-      exchange->start(reused ? body : std::move(body));
+      exchange->start(posts);
       while (!exchange->done()) {
         // Pending work (our own operations, at least the time limit)
         // keeps run_one blocking until some handler has run.
-        if (conn.io.run_one() == 0) {
-          conn.open = false;
+        if (conn.io.run_one() == 0)
           return failure("the request stopped without an answer");
-        }
       }
       // Let the cancelled operations of this exchange complete now.
       conn.io.poll();
-      auto outcome = exchange->take_outcome();
-      if (reused && round == 0 && !outcome.answered
-          && outcome.code != errc::provider_timeout)
+      auto outcomes = exchange->take_outcomes();
+      const auto& first = outcomes.front();
+      if (reused && round == 0 && !first.answered
+          && first.code != errc::provider_timeout)
         continue;
-      return outcome;
+      return outcomes;
     }
   } catch (const std::exception& e) {
-    conn.open = false;
     return failure(e.what());
   } catch (...) {
-    conn.open = false;
     return failure("unknown error");
   }
 }
@@ -563,8 +631,10 @@ http_outcome http_endpoint::post(const header_list& headers, std::string body,
                                  std::size_t answer_limit) const noexcept {
   // A connection of its own, closed after this post.
   connection_state conn;
-  return post_on(conn, impl_->url, impl_->text, impl_->tls, headers,
-                 std::move(body), timeout_ms, answer_limit);
+  return std::move(post_on(conn, impl_->url, impl_->text, impl_->tls,
+                           {{headers, std::move(body)}}, timeout_ms,
+                           answer_limit)
+                     .front());
 }
 
 struct http_endpoint::connection::state : connection_state {};
@@ -575,11 +645,24 @@ http_endpoint::connection::connection() : state_(std::make_unique<state>()) {
 
 http_endpoint::connection::~connection() = default;
 
+bool http_endpoint::connection::pipelines() const noexcept {
+  return state_->open && !state_->no_pipelining;
+}
+
 http_outcome http_endpoint::post(connection& kept, const header_list& headers,
                                  std::string body, uint32_t timeout_ms,
                                  std::size_t answer_limit) const noexcept {
-  return post_on(*kept.state_, impl_->url, impl_->text, impl_->tls, headers,
-                 std::move(body), timeout_ms, answer_limit);
+  return std::move(
+    post_batch(kept, {{headers, std::move(body)}}, timeout_ms, answer_limit)
+      .front());
+}
+
+std::vector<http_outcome>
+http_endpoint::post_batch(connection& kept, const std::vector<http_post>& posts,
+                          uint32_t timeout_ms,
+                          std::size_t answer_limit) const noexcept {
+  return post_on(*kept.state_, impl_->url, impl_->text, impl_->tls, posts,
+                 timeout_ms, answer_limit);
 }
 
 const std::string& http_endpoint::url() const noexcept {

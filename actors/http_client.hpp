@@ -40,6 +40,16 @@ struct http_outcome {
   /// an answer over the limit or not HTTP).
   std::string error;
   errc code = errc{};
+  /// Of a request written behind others on one connection: the peer closed
+  /// the connection after answering an earlier one and never came to it.
+  /// Not a failure of the request: it may go again on a new connection.
+  bool not_reached = false;
+};
+
+/// One request of a batch: its headers (after Orca's own) and JSON body.
+struct http_post {
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
 };
 
 /// Where POSTs go: a parsed http:// or https:// URL and, for https, its TLS
@@ -72,6 +82,10 @@ public:
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
+    /// Open, and the peer answered the last request on it keeping it open:
+    /// the next requests may go back to back.
+    bool pipelines() const noexcept;
+
   private:
     friend class http_endpoint;
     struct state;
@@ -86,6 +100,17 @@ public:
        const std::vector<std::pair<std::string, std::string>>& headers,
        std::string body, uint32_t timeout_ms,
        std::size_t answer_limit) const noexcept;
+
+  /// As post on `kept`, for several requests written back to back in one
+  /// write (HTTP/1.1 pipelining) and answered in order: one outcome per
+  /// post, in order. Each answer may take `timeout_ms` from the one before
+  /// it (the first from the start). A peer that closes the connection after
+  /// an answer leaves the later posts `not_reached`; after a clean close
+  /// of that kind the connection no longer pipelines.
+  std::vector<http_outcome> post_batch(connection& kept,
+                                       const std::vector<http_post>& posts,
+                                       uint32_t timeout_ms,
+                                       std::size_t answer_limit) const noexcept;
 
   const std::string& url() const noexcept;
 

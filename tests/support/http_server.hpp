@@ -37,6 +37,9 @@ struct http_answer {
   /// How long to wait, after reading the request, before answering.
   std::chrono::milliseconds delay{0};
   std::string content_type = "application/json";
+  /// Say `Connection: close` and close the connection after this answer,
+  /// whatever else the client wrote behind the request.
+  bool close = false;
 };
 
 /// One request as the server read it.
@@ -163,7 +166,7 @@ private:
     response_.version(request_.version());
     response_.result(answer.status);
     response_.set(boost::beast::http::field::content_type, answer.content_type);
-    response_.keep_alive(request_.keep_alive());
+    response_.keep_alive(request_.keep_alive() && !answer.close);
     response_.body() = std::move(answer.body);
     response_.prepare_payload();
     if (answer.delay.count() <= 0) {
