@@ -9,6 +9,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -30,6 +31,14 @@ constexpr std::size_t status_only = 0;
 /// Deliveries waiting with their body in memory, per hook; past that the
 /// body is read from the outbox when its turn comes.
 constexpr uint64_t bodies_kept = 4096;
+
+/// Deliveries (of different journeys) a sender writes back to back on a
+/// connection that allows it.
+constexpr std::size_t deliveries_per_write = 128;
+
+/// How long a sender waits for more deliveries while another one is at
+/// work.
+constexpr auto gather_time = std::chrono::milliseconds{4};
 
 /// Outbox deletes a sender gathers into one write request.
 constexpr std::size_t deletes_per_request = 64;
@@ -166,6 +175,7 @@ struct hook_dispatcher::lane {
   std::multimap<steady::time_point, std::string> later;
   std::map<std::string, uint32_t> backoff_ms;
   uint64_t backlog = 0;
+  std::size_t attempts_under_way = 0; ///< senders between taking and done
   uint64_t delivered = 0;
   uint64_t failed_attempts = 0;
   std::string last_error;
@@ -180,7 +190,11 @@ struct hook_dispatcher::lane {
     ++backlog;
     if (fresh) {
       ready.push_back(journey);
-      wake.notify_one();
+      // A sender is woken for the first ready journey, and for a whole
+      // write's worth (one may be gathering them, see send_loop); whoever
+      // takes journeys wakes another if some are left.
+      if (ready.size() == 1 || ready.size() == deliveries_per_write)
+        wake.notify_one();
     }
   }
 
@@ -356,6 +370,86 @@ std::vector<hook_status> hook_dispatcher::status() const {
   return out;
 }
 
+/// The first delivery of a ready journey, taken for one attempt.
+struct hook_dispatcher::attempt {
+  std::string journey;
+  uint64_t seq = 0;
+  std::string body; ///< empty: to be read from the outbox
+  std::string error;
+  bool dropped = false; ///< not in the outbox (any more), or damaged
+  bool delivered = false;
+  bool not_reached = false; ///< the receiver closed before coming to it
+};
+
+void hook_dispatcher::send(lane& l, http_endpoint::connection& connection,
+                           std::vector<attempt>& batch) {
+  std::optional<lmdb_txn> txn; // for the bodies not kept in memory
+  std::vector<http_post> posts;
+  std::vector<attempt*> posted;
+  for (auto& a : batch) {
+    if (a.body.empty()) {
+      auto key = outbox_key(l.name, a.seq);
+      if (!txn) {
+        auto begun = db_.begin_read();
+        if (!begun) {
+          a.error = "reading the outbox: " + describe(begun.error());
+          continue;
+        }
+        txn.emplace(std::move(*begun));
+      }
+      auto value = txn->get(db_.hook_outbox, key);
+      if (!value) {
+        a.error = "reading the outbox: " + describe(value.error());
+        continue;
+      }
+      if (!*value) {
+        a.dropped = true; // gone (a delivery of an earlier run, sent twice)
+        continue;
+      }
+      auto what =
+        "record hook_outbox/" + quote(l.name) + "/" + std::to_string(a.seq);
+      auto decoded = decode_delivery(**value, what);
+      if (!decoded) {
+        if (opts_.warn)
+          opts_.warn(describe(decoded.error()) + "; the delivery is dropped");
+        a.dropped = true;
+        continue;
+      }
+      a.body = std::move(decoded->second);
+    }
+    http_post post;
+    if (!l.config.secret.empty())
+      post.headers.emplace_back(
+        "X-Orca-Signature",
+        "sha256="
+          + sign_payload({"", l.config.secret, signature_encoding::hex},
+                         a.body));
+    post.body = std::move(a.body);
+    posts.push_back(std::move(post));
+    posted.push_back(&a);
+  }
+  txn.reset();
+  auto outcomes = l.config.endpoint->post_batch(connection, posts,
+                                                opts_.timeout_ms, status_only);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    auto& a = *posted[i];
+    const auto& outcome = outcomes[i];
+    if (outcome.not_reached) {
+      a.not_reached = true;
+      continue;
+    }
+    if (!outcome.answered)
+      a.error = outcome.error;
+    else if (outcome.status < 200 || outcome.status > 299)
+      a.error =
+        "HTTP " + std::to_string(outcome.status) + " from " + l.config.url;
+    else
+      a.delivered = true;
+    if (opts_.attempted)
+      opts_.attempted(l.name, a.delivered);
+  }
+}
+
 void hook_dispatcher::send_loop(lane& l) {
   pthread_setname_np(pthread_self(), "orca.hook");
   // Kept open between deliveries while the receiver allows.
@@ -373,6 +467,7 @@ void hook_dispatcher::send_loop(lane& l) {
     done.clear();
     writer_.submit(std::move(req));
   };
+  std::vector<attempt> batch;
   std::unique_lock<std::mutex> lock{l.mutex};
   while (!l.stopping) {
     auto now = steady::now();
@@ -393,84 +488,67 @@ void hook_dispatcher::send_loop(lane& l) {
         l.wake.wait_until(lock, l.later.begin()->first);
       continue;
     }
-    auto journey = std::move(l.ready.front());
-    l.ready.pop_front();
-    auto& next = l.queues[journey].front();
-    auto seq = next.seq;
-    // A retry needs the body again: copied, not moved.
-    std::string body = next.body;
+    if (l.attempts_under_way > 0 && l.ready.size() < deliveries_per_write) {
+      // Another sender is at work: the deliveries that come meanwhile go
+      // together, when there is a write's worth or after a moment, or to
+      // the other sender, whichever comes first.
+      l.wake.wait_until(lock, now + gather_time, [&] {
+        return l.stopping || l.ready.size() >= deliveries_per_write;
+      });
+      if (l.stopping || l.ready.empty())
+        continue;
+    }
+    // Journeys ready at the same time go back to back on a connection
+    // that takes that, one delivery of each: whatever becomes of one,
+    // the others keep their order.
+    batch.clear();
+    auto most = connection.pipelines() ? deliveries_per_write : 1;
+    while (!l.ready.empty() && batch.size() < most) {
+      auto& next = l.queues[l.ready.front()].front();
+      // A retry needs the body again: copied, not moved.
+      auto& a = batch.emplace_back();
+      a.journey = std::move(l.ready.front());
+      a.seq = next.seq;
+      a.body = next.body;
+      l.ready.pop_front();
+    }
+    ++l.attempts_under_way;
+    if (!l.ready.empty())
+      l.wake.notify_one();
     lock.unlock();
-
-    auto key = outbox_key(l.name, seq);
-    std::string error;
-    bool delivered = false;
-    bool dropped = false;
-    if (!body.empty()) {
-      // Kept from the commit.
-    } else if (auto txn = db_.begin_read(); !txn) {
-      error = "reading the outbox: " + describe(txn.error());
-    } else if (auto value = txn->get(db_.hook_outbox, key); !value) {
-      error = "reading the outbox: " + describe(value.error());
-    } else if (!*value) {
-      dropped = true; // gone (a delivery of an earlier run, sent twice)
-    } else {
-      auto what =
-        "record hook_outbox/" + quote(l.name) + "/" + std::to_string(seq);
-      auto decoded = decode_delivery(**value, what);
-      if (!decoded) {
-        if (opts_.warn)
-          opts_.warn(describe(decoded.error()) + "; the delivery is dropped");
-        dropped = true;
-      } else {
-        body = std::move(decoded->second);
+    send(l, connection, batch);
+    for (auto& a : batch)
+      if (a.delivered || a.dropped) {
+        done.push_back(outbox_key(l.name, a.seq));
+        if (done.size() >= deletes_per_request)
+          delete_done();
       }
-    }
-    if (!dropped && error.empty()) {
-      std::vector<std::pair<std::string, std::string>> headers;
-      if (!l.config.secret.empty())
-        headers.emplace_back(
-          "X-Orca-Signature",
-          "sha256="
-            + sign_payload({"", l.config.secret, signature_encoding::hex},
-                           body));
-      auto outcome = l.config.endpoint->post(
-        connection, headers, std::move(body), opts_.timeout_ms, status_only);
-      if (!outcome.answered)
-        error = outcome.error;
-      else if (outcome.status < 200 || outcome.status > 299)
-        error =
-          "HTTP " + std::to_string(outcome.status) + " from " + l.config.url;
-      else
-        delivered = true;
-      if (opts_.attempted)
-        opts_.attempted(l.name, delivered);
-    }
-    if (delivered || dropped) {
-      done.push_back(std::move(key));
-      if (done.size() >= deletes_per_request)
-        delete_done();
-    }
 
     lock.lock();
-    if (delivered || dropped) {
-      auto& queue = l.queues[journey];
-      queue.pop_front();
-      --l.backlog;
-      if (delivered)
-        ++l.delivered;
-      l.backoff_ms.erase(journey);
-      if (queue.empty())
-        l.queues.erase(journey);
-      else
-        l.ready.push_back(std::move(journey));
-    } else {
-      ++l.failed_attempts;
-      l.last_error = error;
-      auto& backoff = l.backoff_ms[journey];
-      backoff = backoff == 0 ? opts_.first_backoff_ms
-                             : std::min(opts_.max_backoff_ms, backoff * 2);
-      l.later.emplace(steady::now() + std::chrono::milliseconds{backoff},
-                      std::move(journey));
+    --l.attempts_under_way;
+    for (auto& a : batch) {
+      if (a.not_reached) {
+        l.ready.push_back(std::move(a.journey));
+      } else if (a.delivered || a.dropped) {
+        auto& queue = l.queues[a.journey];
+        queue.pop_front();
+        --l.backlog;
+        if (a.delivered)
+          ++l.delivered;
+        l.backoff_ms.erase(a.journey);
+        if (queue.empty())
+          l.queues.erase(a.journey);
+        else
+          l.ready.push_back(std::move(a.journey));
+      } else {
+        ++l.failed_attempts;
+        l.last_error = a.error;
+        auto& backoff = l.backoff_ms[a.journey];
+        backoff = backoff == 0 ? opts_.first_backoff_ms
+                               : std::min(opts_.max_backoff_ms, backoff * 2);
+        l.later.emplace(steady::now() + std::chrono::milliseconds{backoff},
+                        std::move(a.journey));
+      }
     }
   }
   lock.unlock();

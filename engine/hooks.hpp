@@ -12,10 +12,13 @@
 // journey change it reports, so a change is never stored without its
 // deliveries nor a delivery without its change. Then each hook's senders
 // POST them, at least once: a delivery leaves the outbox only after a 2xx
-// answer. Deliveries of one journey go out in order, one at a time; one that
-// fails waits (back-off from 100 ms, doubling up to 30 s) and holds back the
-// later ones of that journey and hook only. After a restart the outbox is
-// read again and sending goes on, each delivery with its delivery_id.
+// answer. On a kept connection a sender writes the next deliveries of
+// several journeys back to back (HTTP/1.1 pipelining), never two of the
+// same journey. Deliveries of one journey go out in order, one at a time;
+// one that fails waits (back-off from 100 ms, doubling up to 30 s) and holds
+// back the later ones of that journey and hook only. After a restart the
+// outbox is read again and sending goes on, each delivery with its
+// delivery_id.
 
 #include <atomic>
 #include <cstdint>
@@ -139,7 +142,13 @@ public:
 
 private:
   struct lane;
+  struct attempt;
   void send_loop(lane& l);
+  /// One attempt of each delivery of `batch` (of different journeys), on
+  /// `connection`: each comes out delivered, dropped, failed (with its
+  /// error) or not reached.
+  void send(lane& l, http_endpoint::connection& connection,
+            std::vector<attempt>& batch);
   store& db_;
   group_committer& writer_;
   options opts_;

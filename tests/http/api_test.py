@@ -720,13 +720,16 @@ def free_port():
 class Receiver:
     """A hook receiver on 127.0.0.1: records every delivery it reads (its
     body and signature header) and answers 200, or 500 while `failing`
-    is above zero (counting down), after `delay` seconds."""
+    is above zero (counting down) and to every `fail_every`th request,
+    after `delay` seconds."""
 
     def __init__(self, port=0, failing=0, delay=0.0, answer=b"",
-                 hang_up=False):
+                 hang_up=False, fail_every=0):
         self.lock = threading.Lock()
         self.got = []  # (delivery as parsed, raw body, signature header)
         self.failing = failing
+        self.fail_every = fail_every
+        self.requests = 0
         self.delay = delay
         outer = self
 
@@ -738,8 +741,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 time.sleep(outer.delay)
                 with outer.lock:
-                    fail = outer.failing > 0
-                    if fail:
+                    outer.requests += 1
+                    fail = outer.failing > 0 or (
+                        outer.fail_every > 0
+                        and outer.requests % outer.fail_every == 0)
+                    if outer.failing > 0:
                         outer.failing -= 1
                     else:
                         outer.got.append((json.loads(body), body,
@@ -933,6 +939,21 @@ class HooksTest(unittest.TestCase):
         ops = self.hook(n, "ops")
         self.assertEqual((ops["failed_attempts"], ops["delivered"]), (6, 3))
         self.assertIn("HTTP 500", ops["last_error"])
+
+    def test_failures_in_a_burst_keep_each_journeys_order(self):
+        # Many journeys at once: their deliveries go back to back on a
+        # connection, and every fifth answer is a 500.
+        r = Receiver(fail_every=5)
+        self.addCleanup(r.close)
+        n = self.node({"ops": {"url": r.url, "on": ALL_KINDS}})
+        ids = self.run_orders(n, 30)
+        self.wait_for(lambda: self.ended(r) == set(ids), 90)
+        self.check_complete_and_in_order(r.deliveries(), ids)
+        self.wait_for(lambda: self.hook(n, "ops")["backlog"] == 0)
+        ops = self.hook(n, "ops")
+        self.assertGreater(ops["failed_attempts"], 0)
+        self.assertEqual(ops["failed_attempts"] + ops["delivered"],
+                         r.requests)
 
     def test_only_the_status_of_an_answer_counts(self):
         # An answer echoing a large body is still a 2xx.
