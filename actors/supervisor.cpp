@@ -1,16 +1,13 @@
 #include "actors/supervisor.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdint>
-#include <memory_resource>
-#include <new>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <caf/all.hpp>
 
 #include "actors/journey.hpp"
+#include "actors/journey_slots.hpp"
 #include "actors/journey_protocol.hpp"
 
 namespace orca {
@@ -28,83 +25,6 @@ void send_urgent_exit(caf::event_based_actor* self, const caf::actor& whom) {
     whom, caf::exit_msg{self->address(), caf::exit_reason::user_shutdown});
 }
 
-/// One order's journey on this flow version: running as an actor, or
-/// passivated (in the store only) until something wakes it.
-struct journey_slot {
-  caf::actor actor;       ///< invalid while passivated
-  uint64_t forwarded = 0; ///< messages forwarded to the current actor
-  /// Passivated: when (the flow's time) a wait times out; 0: never.
-  int64_t wake_at = 0;
-  uint64_t wake_token = 0;
-};
-
-/// Blocks of 2 MiB and more in transparent huge pages (where the kernel
-/// gives them on request), smaller ones from the heap. A supervisor with ten
-/// million parked journeys holds a gigabyte of slots and a hash table that
-/// it reaches at random: with 4 KiB pages nearly every lookup also misses
-/// the TLB.
-class huge_page_memory final : public std::pmr::memory_resource {
-public:
-  static constexpr std::size_t huge = std::size_t{2} << 20;
-
-private:
-  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    if (bytes < huge || alignment > huge)
-      return heap()->allocate(bytes, alignment);
-    // Mapped a huge page larger, then cut to start on a huge page boundary
-    // (and end on the next small page's: the kernel backs what lies
-    // beyond the last whole huge page with small ones).
-    auto size = rounded(bytes);
-    void* mapped = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mapped == MAP_FAILED)
-      throw std::bad_alloc{};
-    auto start = reinterpret_cast<std::uintptr_t>(mapped);
-    auto aligned = (start + huge - 1) & ~(huge - 1);
-    if (aligned > start)
-      munmap(mapped, aligned - start);
-    if (auto tail = start + size + huge - (aligned + size); tail > 0)
-      munmap(reinterpret_cast<void*>(aligned + size), tail);
-    madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
-    return reinterpret_cast<void*>(aligned);
-  }
-
-  void do_deallocate(void* p, std::size_t bytes,
-                     std::size_t alignment) override {
-    if (bytes < huge || alignment > huge)
-      heap()->deallocate(p, bytes, alignment);
-    else
-      munmap(p, rounded(bytes));
-  }
-
-  bool
-  do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
-    return this == &other;
-  }
-
-  static std::pmr::memory_resource* heap() {
-    return std::pmr::new_delete_resource();
-  }
-
-  static std::size_t rounded(std::size_t bytes) {
-    constexpr std::size_t page = 4096;
-    return (bytes + page - 1) & ~(page - 1);
-  }
-};
-
-huge_page_memory* huge_pages() {
-  static huge_page_memory memory;
-  return &memory;
-}
-
-/// Chunks of slots grow to megabytes as a supervisor holds more journeys,
-/// so that they come in huge pages.
-std::pmr::pool_options slot_pools() {
-  std::pmr::pool_options options;
-  options.max_blocks_per_chunk = std::size_t{1} << 16;
-  return options;
-}
-
 struct supervisor_state {
   services_ptr services;
   flow_ptr model;
@@ -115,13 +35,11 @@ struct supervisor_state {
   /// journey that started in an earlier one (an order whose intake crossed
   /// the stop) is cancelled as it starts.
   uint32_t cancel_epoch = 0;
-  /// The slots live in their own pool, apart from the memory of running
-  /// journeys: a parked journey costs its slot, and the pages its actors
-  /// used go back to the system once they stop (instead of being pinned by
-  /// slots scattered among them).
-  std::pmr::unsynchronized_pool_resource slot_memory{slot_pools(),
-                                                     huge_pages()};
-  std::pmr::unordered_map<std::string, journey_slot> journeys{&slot_memory};
+  /// The slots live in memory of their own, apart from the memory of
+  /// running journeys: a parked journey costs its slot, and the pages its
+  /// actors used go back to the system once they stop (instead of being
+  /// pinned by slots scattered among them).
+  journey_slots journeys;
   std::unordered_map<caf::actor_addr, std::string> orders; ///< by actor
   std::unordered_set<caf::actor_addr> held; ///< journeys in state paused
   std::unordered_map<uint64_t, std::string> wake_tokens;
@@ -178,14 +96,13 @@ bool reactivate(supervisor_actor* self, const std::string& order_id,
 void deliver(supervisor_actor* self, const std::string& order_id,
              caf::message msg) {
   auto& st = self->state;
-  auto it = st.journeys.find(order_id);
-  if (it == st.journeys.end())
+  auto* slot = st.journeys.find(order_id);
+  if (slot == nullptr)
     return;
-  auto& slot = it->second;
-  if (!slot.actor && !reactivate(self, order_id, slot))
+  if (!slot->actor && !reactivate(self, order_id, *slot))
     return;
-  ++slot.forwarded;
-  self->send(slot.actor, std::move(msg));
+  ++slot->forwarded;
+  self->send(slot->actor, std::move(msg));
 }
 
 /// Sets the timer that wakes a passivated journey when its wait times out.
@@ -220,13 +137,14 @@ void passivated(supervisor_actor* self, const std::string& order_id,
 void resume(supervisor_actor* self, const caf::message& msg) {
   auto& st = self->state;
   st.paused = false;
-  for (auto& kv : st.journeys)
-    if (kv.second.actor) {
-      ++kv.second.forwarded;
-      self->send(kv.second.actor, msg);
+  st.journeys.for_each([&](const std::string& order_id, journey_slot& slot) {
+    if (slot.actor) {
+      ++slot.forwarded;
+      self->send(slot.actor, msg);
     } else {
-      set_wake_timer(self, kv.first, kv.second);
+      set_wake_timer(self, order_id, slot);
     }
+  });
 }
 
 caf::behavior supervisor(supervisor_actor* self, services_ptr services,
@@ -240,9 +158,10 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
   // Stopping the supervisor (engine shutdown) stops its journeys with it;
   // they resume from their snapshots when the engine opens again.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (const auto& kv : self->state.journeys)
-      if (kv.second.actor)
-        send_urgent_exit(self, kv.second.actor);
+    self->state.journeys.for_each([&](const std::string&, journey_slot& slot) {
+      if (slot.actor)
+        send_urgent_exit(self, slot.actor);
+    });
     self->quit(msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& down) {
@@ -253,11 +172,10 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     auto order_id = it->second;
     st.orders.erase(it);
     st.held.erase(down.source);
-    auto slot = st.journeys.find(order_id);
-    if (slot == st.journeys.end()
-        || slot->second.actor.address() != down.source)
+    auto* slot = st.journeys.find(order_id);
+    if (slot == nullptr || slot->actor.address() != down.source)
       return; // passivated (and perhaps woken again) already
-    st.journeys.erase(slot);
+    st.journeys.erase(order_id);
     if (down.reason && down.reason != caf::exit_reason::user_shutdown)
       st.services->sink->journey_failed(order_id, st.model->name, st.version,
                                         "the journey's actor died: "
@@ -267,20 +185,20 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     [self](start_atom, order_ptr& o, journey_snapshot& snapshot) {
       auto& st = self->state;
       auto id = o->id();
-      auto [it, added] = st.journeys.try_emplace(id);
+      auto [slot, added] = st.journeys.try_emplace(id);
       if (!added)
         return; // already here: intake is idempotent
       bool cut = behind_a_stop(snapshot, st.cancel_epoch);
-      spawn_into(self, it->second, std::move(o), std::move(snapshot));
+      spawn_into(self, *slot, std::move(o), std::move(snapshot));
       if (cut)
         deliver(self, id, caf::make_message(cancel_atom::value));
     },
     [self](park_atom, parked_journeys& parked) {
       // Waiting journeys found in the store at start-up.
       for (auto& [order_id, wake_at] : parked) {
-        auto [it, added] = self->state.journeys.try_emplace(order_id);
+        auto [slot, added] = self->state.journeys.try_emplace(order_id);
         if (added)
-          passivated(self, order_id, it->second, wake_at);
+          passivated(self, order_id, *slot, wake_at);
       }
     },
     [self](passivate_atom, const std::string& order_id, int64_t wake_at,
@@ -289,15 +207,15 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       // every message sent to it: then none is in flight, and whatever
       // comes next wakes it from the store.
       auto& st = self->state;
-      auto it = st.journeys.find(order_id);
+      auto* slot = st.journeys.find(order_id);
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (it == st.journeys.end() || it->second.actor != sender
-          || it->second.forwarded != received)
+      if (slot == nullptr || slot->actor != sender
+          || slot->forwarded != received)
         return false;
       st.orders.erase(sender.address());
       // Its end is no news: the slot no longer names it.
       self->demonitor(sender);
-      passivated(self, order_id, it->second, wake_at);
+      passivated(self, order_id, *slot, wake_at);
       return true;
     },
     [self](timer_atom, uint64_t token) {
@@ -307,22 +225,21 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
         return;
       auto order_id = it->second;
       st.wake_tokens.erase(it);
-      auto slot = st.journeys.find(order_id);
-      if (slot == st.journeys.end() || slot->second.actor
-          || slot->second.wake_token != token)
+      auto* slot = st.journeys.find(order_id);
+      if (slot == nullptr || slot->actor || slot->wake_token != token)
         return;
-      slot->second.wake_token = 0;
+      slot->wake_token = 0;
       // Paused since the timer was set, or paused and resumed: the wait has
       // the time it had left, from the resume.
       if (st.paused)
         return;
       auto left =
-        st.flow_time->until(slot->second.wake_at, st.services->time->now_ms());
+        st.flow_time->until(slot->wake_at, st.services->time->now_ms());
       if (left && *left > 0) {
-        set_wake_timer(self, order_id, slot->second);
+        set_wake_timer(self, order_id, *slot);
         return;
       }
-      reactivate(self, order_id, slot->second);
+      reactivate(self, order_id, *slot);
     },
     [self](event_atom, const std::string& order_id, const std::string& type) {
       deliver(self, order_id, caf::make_message(event_atom::value, type));
@@ -332,11 +249,13 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     },
     [self](pause_atom) {
       self->state.paused = true;
-      for (auto& kv : self->state.journeys)
-        if (kv.second.actor) {
-          ++kv.second.forwarded;
-          self->send(kv.second.actor, pause_atom::value);
-        }
+      self->state.journeys.for_each(
+        [&](const std::string&, journey_slot& slot) {
+          if (slot.actor) {
+            ++slot.forwarded;
+            self->send(slot.actor, pause_atom::value);
+          }
+        });
     },
     [self](resume_atom) {
       resume(self, caf::make_message(resume_atom::value));
@@ -345,23 +264,25 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       resume(self, caf::make_message(resume_atom::value, latest, home));
     },
     [self](move_in_atom, const std::string& order_id) {
-      auto [it, added] = self->state.journeys.try_emplace(order_id);
+      auto [slot, added] = self->state.journeys.try_emplace(order_id);
       if (added)
-        reactivate(self, order_id, it->second);
+        reactivate(self, order_id, *slot);
     },
     [self](stop_atom, uint32_t cancel_epoch) {
       self->state.cancel_epoch = cancel_epoch;
       std::vector<std::string> ids;
-      for (const auto& kv : self->state.journeys)
-        ids.push_back(kv.first);
+      ids.reserve(self->state.journeys.size());
+      self->state.journeys.for_each(
+        [&](const std::string& id, journey_slot&) { ids.push_back(id); });
       for (const auto& id : ids)
         deliver(self, id, caf::make_message(cancel_atom::value));
     },
     [self](count_running_atom) {
       std::size_t running = 0;
-      for (const auto& kv : self->state.journeys)
-        if (kv.second.actor)
-          ++running;
+      self->state.journeys.for_each(
+        [&](const std::string&, journey_slot& slot) {
+          running += slot.actor ? 1 : 0;
+        });
       return running;
     },
     [self](held_atom, bool held) {
@@ -375,14 +296,15 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     [self](count_held_atom) { return self->state.held.size(); },
     [self](count_passivated_atom) {
       std::size_t sleeping = 0;
-      for (const auto& kv : self->state.journeys)
-        if (!kv.second.actor)
-          ++sleeping;
+      self->state.journeys.for_each(
+        [&](const std::string&, journey_slot& slot) {
+          sleeping += slot.actor ? 0 : 1;
+        });
       return sleeping;
     },
     [self](journey_atom, const std::string& order_id) {
-      auto it = self->state.journeys.find(order_id);
-      return it == self->state.journeys.end() ? caf::actor{} : it->second.actor;
+      auto* slot = self->state.journeys.find(order_id);
+      return slot == nullptr ? caf::actor{} : slot->actor;
     },
   };
 }
