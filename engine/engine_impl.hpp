@@ -124,18 +124,14 @@ struct Engine::impl final : journey_sink {
   /// failed with the reason; the others go on.
   caf::error recover_journeys();
 
-  /// The version a journey found at recovery belongs on, if not its own:
-  /// the one the last resume moved journeys to, when it started no step
-  /// before that resume (a crash came between the resume and its moves).
-  std::optional<uint32_t> moved_up_to(const journey_snapshot& snap) const;
-
   /// Moves journey `id` to version `to` in the store; what it restarts
   /// from there, or nothing if it failed (and is recorded so).
   std::optional<restart_point> move_up(const journey_id& id, uint32_t to);
 
   /// Whether the order of `snap` received an event or cancel that the
-  /// snapshot has not seen (or cannot be read).
-  bool has_missed_input(const journey_snapshot& snap,
+  /// snapshot has not seen (or cannot be read), or its flow was stopped
+  /// with --cancel-in-flight (`cancel_epoch`) since it started.
+  bool has_missed_input(const journey_snapshot& snap, uint32_t cancel_epoch,
                         const journey_store::order_reader& order);
 
   /// The flow's cancel epoch now (0 for a flow not known).

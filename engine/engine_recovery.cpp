@@ -18,6 +18,18 @@ namespace {
 /// Waiting journeys handed to a supervisor in one message at start-up.
 constexpr std::size_t park_batch = 4096;
 
+/// The version a journey found at recovery belongs on, if not its own, by
+/// its flow's record `rec` (nullptr: a flow not known): the one the last
+/// resume moved journeys to, when it started no step before that resume
+/// (a crash came between the resume and its moves).
+std::optional<uint32_t> moved_up_to(const journey_snapshot& snap,
+                                    const flow_record* rec) {
+  if (rec == nullptr || rec->paused || snap.version >= rec->resumed_to
+      || snap.created_on > rec->resumed_on || started_a_step(snap))
+    return std::nullopt;
+  return rec->resumed_to;
+}
+
 } // namespace
 
 caf::error Engine::impl::recover_journeys() {
@@ -30,6 +42,28 @@ caf::error Engine::impl::recover_journeys() {
   // (A scan that fails part way fails the open, and the engine stops the
   // supervisors that had journeys already.)
   std::map<std::pair<std::string, uint32_t>, parked_journeys> parking;
+  // No flow changes while the store opens: each flow's record and each
+  // version's model are looked up once, not under the engine's mutex for
+  // every journey.
+  std::map<std::string, flow_record> flows_now;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    flows_now = records;
+  }
+  auto record_of = [&](const std::string& flow) -> const flow_record* {
+    auto it = flows_now.find(flow);
+    return it == flows_now.end() ? nullptr : &it->second;
+  };
+  std::map<std::pair<std::string, uint32_t>, flow_ptr> models_now;
+  auto model_of = [&](const std::string& flow, uint32_t version) {
+    auto [it, fresh] = models_now.try_emplace({flow, version});
+    if (fresh) {
+      std::lock_guard<std::mutex> guard{mutex};
+      if (auto found = model_for(flow, version))
+        it->second = std::move(*found);
+    }
+    return it->second; // null: the restart reports why
+  };
   auto park = [&](const std::pair<std::string, uint32_t>& version,
                   parked_journeys& batch) {
     if (batch.empty())
@@ -52,19 +86,14 @@ caf::error Engine::impl::recover_journeys() {
   // order got nothing since it was taken, and no waiting path's event is
   // among those it took (then that path is about to go on).
   auto parked_until =
-    [this](const journey_snapshot& snap,
-           const journey_store::order_reader& order) -> std::optional<int64_t> {
+    [&](const journey_snapshot& snap, const flow_record* rec,
+        const journey_store::order_reader& order) -> std::optional<int64_t> {
     if (snap.state != journey_state::waiting || !services->passivate_waiting
-        || has_missed_input(snap, order))
+        || has_missed_input(snap, rec ? rec->cancel_epoch : 0, order))
       return std::nullopt;
-    flow_ptr model;
-    {
-      std::lock_guard<std::mutex> guard{mutex};
-      auto found = model_for(snap.flow, snap.version);
-      if (!found)
-        return std::nullopt; // the restart reports why
-      model = std::move(*found);
-    }
+    auto model = model_of(snap.flow, snap.version);
+    if (!model)
+      return std::nullopt;
     return sleep_until(*model, snap.paths, snap.events);
   };
   auto err = journeys->scan_with_orders([&](
@@ -81,7 +110,8 @@ caf::error Engine::impl::recover_journeys() {
     }
     if (is_terminal(snap->state))
       return true;
-    if (auto to = moved_up_to(*snap)) {
+    auto rec = record_of(snap->flow);
+    if (auto to = moved_up_to(*snap, rec)) {
       moving.emplace_back(journey_id{snap->order_id, snap->flow, snap->version},
                           *to);
       return true;
@@ -89,7 +119,7 @@ caf::error Engine::impl::recover_journeys() {
     // A waiting journey whose order received an event or a cancel after
     // its snapshot (acknowledged, then the node stopped before the
     // journey saved) must run to take it: it is not parked.
-    if (auto wake_at = parked_until(*snap, order)) {
+    if (auto wake_at = parked_until(*snap, rec, order)) {
       auto version = std::make_pair(std::move(snap->flow), snap->version);
       auto& batch = parking[version];
       batch.emplace_back(std::move(snap->order_id), *wake_at);
@@ -151,23 +181,13 @@ bool Engine::impl::cancelled_by_stop(const journey_snapshot& snap) const {
 }
 
 bool Engine::impl::has_missed_input(const journey_snapshot& snap,
+                                    uint32_t cancel_epoch,
                                     const journey_store::order_reader& order) {
-  if (cancelled_by_stop(snap))
+  if (behind_a_stop(snap, cancel_epoch))
     return true;
   auto rec = order();
   // An unreadable order is reported when the journey restarts from it.
   return !rec || !missed_since(snap, *rec).empty();
-}
-
-std::optional<uint32_t>
-Engine::impl::moved_up_to(const journey_snapshot& snap) const {
-  std::lock_guard<std::mutex> guard{mutex};
-  auto rec = records.find(snap.flow);
-  if (rec == records.end() || rec->second.paused
-      || snap.version >= rec->second.resumed_to
-      || snap.created_on > rec->second.resumed_on || started_a_step(snap))
-    return std::nullopt;
-  return rec->second.resumed_to;
 }
 
 std::optional<restart_point> Engine::impl::move_up(const journey_id& id,
