@@ -88,10 +88,16 @@ void append_wire(std::string& out, http::request<http::string_body>& request) {
 }
 
 /// One POST, or several written back to back, from resolving the host to
-/// reading the answers, driven by the io_context of the worker that owns it. Asynchronous operations are used
-/// only because Beast's time limits (`tcp_stream::expires_at`) apply to them
-/// and not to blocking calls; the worker still handles one request at a time
-/// and waits for it on its own thread.
+/// reading the answers, driven by the io_context of the worker that owns
+/// it. Asynchronous operations are used because Beast's time limits
+/// (`tcp_stream::expires_at`) apply to them and not to blocking calls, and
+/// so that answers are read while the requests are still being written (a
+/// peer that answers as it reads would otherwise fill the socket's buffers
+/// both ways); the worker waits for the exchange on its own thread.
+///
+/// One time limit covers the whole exchange. When it fails part way, the
+/// first post not answered takes the failure and the posts behind it are
+/// `not_reached`: one post the peer chokes on does not fail the others.
 ///
 /// Lives in a shared_ptr held by every pending completion handler: after a
 /// time-out, a host name lookup may still be running in Asio's resolver
@@ -271,7 +277,6 @@ private:
   }
 
   void send() {
-    phase_ = requests_ == 1 ? "sending the request" : "sending the requests";
     auto on_done = [self = shared_from_this()](error_code write_ec,
                                                std::size_t) {
       self->on_write(write_ec);
@@ -280,6 +285,7 @@ private:
       net::async_write(*conn_.tls, net::buffer(wire_), std::move(on_done));
     else
       net::async_write(*conn_.plain, net::buffer(wire_), std::move(on_done));
+    read_answer();
   }
 
   beast::tcp_stream& tcp_stream() {
@@ -292,13 +298,12 @@ private:
     return !ec;
   }
 
+  /// A write that fails leaves the connection broken: the read under way
+  /// then fails too (at the latest at the time limit) and says how far the
+  /// peer got.
   void on_write(error_code ec) {
-    if (done_)
+    if (done_ || ec)
       return;
-    if (ec) {
-      finish(failed(ec));
-      return;
-    }
     if (requests_ > 1) {
       // A peer that delays sending small answers until the one before is
       // acknowledged (Nagle's algorithm, on by default) would otherwise
@@ -308,11 +313,13 @@ private:
       ::setsockopt(tcp_stream().socket().native_handle(), IPPROTO_TCP,
                    TCP_QUICKACK, &one, sizeof one);
     }
-    read_answer();
   }
 
   void read_answer() {
-    phase_ = "waiting for the answer";
+    phase_ = outcomes_.empty()
+      ? "waiting for the answer"
+      : "waiting for answer " + std::to_string(outcomes_.size() + 1) + " of "
+        + std::to_string(requests_);
     parser_.emplace();
     parser_->body_limit(body_limit_);
     auto on_done = [self = shared_from_this()](error_code read_ec,
@@ -335,40 +342,58 @@ private:
       answer.answered = true;
       answer.status = parser_->get().result_int();
       outcomes_.push_back(std::move(answer));
-      finish(not_reached());
+      finish(not_reached("the answer before it was cut short"));
       return;
     }
     if (ec) {
-      // A clean close after an answer, with requests left: the peer did
-      // not come to them (it may not take requests back to back).
-      if (!outcomes_.empty() && ec == http::error::end_of_stream) {
-        conn_.no_pipelining = true;
-        finish(not_reached());
-      } else {
-        finish(failed(ec));
-      }
+      on_read_failed(ec);
       return;
     }
     auto& response = parser_->get();
+    if (response.result_int() >= 100 && response.result_int() < 200) {
+      // An interim answer (102 Processing, 103 Early Hints): the final one
+      // for the same request follows.
+      read_answer();
+      return;
+    }
     http_outcome answer;
     answer.answered = true;
     answer.status = response.result_int();
     bool keep = conn_.keep && response.keep_alive();
     answer.body = std::move(response.body());
     outcomes_.push_back(std::move(answer));
-    if (outcomes_.size() == requests_) {
+    if (outcomes_.size() == requests_)
       finish({}, keep);
-    } else if (!keep) {
-      finish(not_reached());
-    } else {
-      tcp_stream().expires_after(std::chrono::milliseconds{timeout_ms_});
+    else if (!keep)
+      finish(not_reached("the peer closed the connection after an answer"));
+    else
       read_answer();
+  }
+
+  void on_read_failed(error_code ec) {
+    bool answered_some = !outcomes_.empty();
+    if (answered_some && peer_closed(ec)) {
+      // The peer hung up after an answer without saying so: it did not
+      // come to the rest, and may not take requests back to back.
+      conn_.no_pipelining = true;
+      finish(not_reached("the peer closed the connection after an answer"));
+    } else if (answered_some && ec == beast::error::timeout) {
+      // Slow, but answering: the time ran out on the whole exchange, not
+      // on one request.
+      finish(not_reached("the time limit ran out behind earlier answers"));
+    } else {
+      outcomes_.push_back(failed(ec));
+      finish(not_reached("an earlier request on the connection failed"));
     }
   }
 
-  http_outcome not_reached() const {
-    auto out = failure(url_text_
-                       + ": the connection was closed after an earlier answer");
+  static bool peer_closed(error_code ec) {
+    return ec == http::error::end_of_stream || ec == net::error::eof
+      || ec == net::error::connection_reset || ec == net::error::broken_pipe;
+  }
+
+  http_outcome not_reached(const std::string& why) const {
+    auto out = failure(url_text_ + ": not answered: " + why);
     out.not_reached = true;
     return out;
   }
@@ -406,9 +431,9 @@ private:
                    code);
   }
 
-  /// Every post not answered yet comes to `rest`. `keep_open`: the answers
-  /// were read whole and both sides keep the connection for the next
-  /// exchange.
+  /// Every post not answered yet comes to `rest` (before anything was
+  /// sent, a failure is every post's). `keep_open`: the answers were read
+  /// whole and both sides keep the connection for the next exchange.
   void finish(const http_outcome& rest, bool keep_open = false) {
     done_ = true;
     outcomes_.resize(requests_, rest);

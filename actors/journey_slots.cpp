@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 
 namespace orca {
 
@@ -111,20 +112,25 @@ journey_slots::try_emplace(std::string_view order_id) {
   auto b = probe(order_id, hash);
   if (buckets_[b] != 0)
     return {&at(static_cast<uint32_t>(buckets_[b]) - 1).slot, false};
+  std::string id{order_id}; // before an entry is taken: it may throw
   auto number = new_entry();
   auto& e = at(number);
-  e.order_id.assign(order_id.data(), order_id.size());
+  e.order_id = std::move(id);
   buckets_[b] = uint64_t{tag_of(hash)} << 32 | (uint64_t{number} + 1);
   ++size_;
   return {&e.slot, true};
 }
 
 uint32_t journey_slots::new_entry() {
+  // Entry numbers are kept + 1 in 32 bits.
+  constexpr uint32_t most_entries = 0xfffffffe;
   if (!free_.empty()) {
     auto number = free_.back();
     free_.pop_back();
     return number;
   }
+  if (used_ == most_entries)
+    throw std::length_error{"journey_slots: too many journeys"};
   if (used_ == chunks_.size() * chunk_size) {
     auto bytes = chunk_size * sizeof(entry);
     void* memory = chunks_.empty() ? ::operator new(bytes) : map_huge(bytes);
@@ -142,10 +148,10 @@ void journey_slots::erase(std::string_view order_id) {
   if (buckets_[b] == 0)
     return;
   auto number = static_cast<uint32_t>(buckets_[b]) - 1;
+  free_.push_back(number); // first: nothing below throws
   auto& e = at(number);
-  e.order_id = std::string{};
+  std::string{}.swap(e.order_id); // a long id's memory goes too
   e.slot = journey_slot{};
-  free_.push_back(number);
   --size_;
   // Backward shift: each later bucket of the run moves into the gap if
   // its home is not between the gap and itself, so that no probe ever
@@ -168,6 +174,9 @@ void journey_slots::grow() {
   auto old_buckets = buckets_;
   auto old_count = buckets_ == nullptr ? 0 : mask_ + 1;
   auto count = old_count == 0 ? first_buckets : old_count * 2;
+  // A bucket's home comes from the 32 bits of hash it keeps.
+  if (count > (std::size_t{1} << 32))
+    throw std::length_error{"journey_slots: too many journeys"};
   buckets_ = static_cast<uint64_t*>(zeroed(count * sizeof(uint64_t)));
   mask_ = count - 1;
   // The tags say where each goes: the slots themselves are not read.

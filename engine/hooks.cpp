@@ -488,7 +488,8 @@ void hook_dispatcher::send_loop(lane& l) {
         l.wake.wait_until(lock, l.later.begin()->first);
       continue;
     }
-    if (l.attempts_under_way > 0 && l.ready.size() < deliveries_per_write) {
+    if (l.attempts_under_way > 0 && connection.pipelines()
+        && l.ready.size() < deliveries_per_write) {
       // Another sender is at work: the deliveries that come meanwhile go
       // together, when there is a write's worth or after a moment, or to
       // the other sender, whichever comes first.

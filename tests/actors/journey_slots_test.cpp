@@ -32,17 +32,24 @@ TEST_CASE("journey slots are found by order id, added once and erased") {
 
 TEST_CASE("journey slots agree with a map through growth and erasure, and "
           "never move") {
-  // Enough to grow the index past its first huge-page size and to fill
-  // more than one chunk of slots; ids long and short (heap and inline).
+  // Enough to grow the index past 2 MiB (huge pages) and to fill more
+  // than one chunk of slots; ids long and short (heap and inline).
   journey_slots slots;
   std::map<std::string, std::pair<int64_t, journey_slot*>> model;
   std::mt19937_64 random{7};
+  constexpr uint64_t ids = 400000;
   auto id_of = [](uint64_t n) {
     return n % 3 == 0 ? "order-with-a-long-id-" + std::to_string(n)
                       : std::to_string(n);
   };
+  for (uint64_t n = 0; n < ids; n += 2) {
+    auto [slot, added] = slots.try_emplace(id_of(n));
+    REQUIRE(added);
+    slot->wake_at = static_cast<int64_t>(n) + 1;
+    model[id_of(n)] = {slot->wake_at, slot};
+  }
   for (int round = 0; round < 300000; ++round) {
-    auto n = random() % 150000;
+    auto n = random() % ids;
     auto id = id_of(n);
     if (random() % 4 == 0) {
       slots.erase(id);
@@ -60,7 +67,7 @@ TEST_CASE("journey slots agree with a map through growth and erasure, and "
     }
   }
   REQUIRE(slots.size() == model.size());
-  for (uint64_t n = 0; n < 150000; ++n) {
+  for (uint64_t n = 0; n < ids; ++n) {
     auto id = id_of(n);
     auto* slot = slots.find(id);
     auto it = model.find(id);

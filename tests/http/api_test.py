@@ -747,7 +747,7 @@ class Receiver:
                         and outer.requests % outer.fail_every == 0)
                     if outer.failing > 0:
                         outer.failing -= 1
-                    else:
+                    if not fail:
                         outer.got.append((json.loads(body), body,
                                           self.headers["X-Orca-Signature"]))
                 self.send_response(500 if fail else 200)

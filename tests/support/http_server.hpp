@@ -40,6 +40,8 @@ struct http_answer {
   /// Say `Connection: close` and close the connection after this answer,
   /// whatever else the client wrote behind the request.
   bool close = false;
+  /// Close the connection after this answer without saying so.
+  bool hang_up = false;
 };
 
 /// One request as the server read it.
@@ -167,6 +169,7 @@ private:
     response_.result(answer.status);
     response_.set(boost::beast::http::field::content_type, answer.content_type);
     response_.keep_alive(request_.keep_alive() && !answer.close);
+    hang_up_ = answer.hang_up;
     response_.body() = std::move(answer.body);
     response_.prepare_payload();
     if (answer.delay.count() <= 0) {
@@ -184,7 +187,7 @@ private:
       socket_, response_,
       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
         self->state_.answered();
-        if (!ec && self->response_.keep_alive())
+        if (!ec && self->response_.keep_alive() && !self->hang_up_)
           self->read();
         else
           self->close();
@@ -202,6 +205,7 @@ private:
   boost::beast::flat_buffer buffer_;
   boost::beast::http::request<boost::beast::http::string_body> request_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
+  bool hang_up_ = false;
   http_server_state& state_;
 };
 
