@@ -40,9 +40,10 @@ struct http_outcome {
   /// an answer over the limit or not HTTP).
   std::string error;
   errc code = errc{};
-  /// Of a request written behind others on one connection: the peer closed
-  /// the connection after answering an earlier one and never came to it.
-  /// Not a failure of the request: it may go again on a new connection.
+  /// Of a request written behind others on one connection: not answered
+  /// through no fault of its own (the peer closed the connection after an
+  /// earlier answer, an earlier request failed, or the time ran out while
+  /// answers were still coming). It may go again on a new connection.
   bool not_reached = false;
 };
 
@@ -102,11 +103,13 @@ public:
        std::size_t answer_limit) const noexcept;
 
   /// As post on `kept`, for several requests written back to back in one
-  /// write (HTTP/1.1 pipelining) and answered in order: one outcome per
-  /// post, in order. Each answer may take `timeout_ms` from the one before
-  /// it (the first from the start). A peer that closes the connection after
-  /// an answer leaves the later posts `not_reached`; after a clean close
-  /// of that kind the connection no longer pipelines.
+  /// write (HTTP/1.1 pipelining) and answered in order, the answers read
+  /// while the write goes on: one outcome per post, in order. `timeout_ms`
+  /// covers the whole exchange. When it fails part way, the first post not
+  /// answered fails (none does if answers were still coming when the time
+  /// ran out) and those behind it are `not_reached`, as are those behind
+  /// an answer that closed the connection; after a close of that kind the
+  /// connection no longer pipelines. Interim 1xx answers are passed over.
   std::vector<http_outcome> post_batch(connection& kept,
                                        const std::vector<http_post>& posts,
                                        uint32_t timeout_ms,

@@ -378,7 +378,9 @@ struct hook_dispatcher::attempt {
   std::string error;
   bool dropped = false; ///< not in the outbox (any more), or damaged
   bool delivered = false;
-  bool not_reached = false; ///< the receiver closed before coming to it
+  /// Not answered through no fault of its own (behind a failure or a
+  /// close): it goes again at once.
+  bool not_reached = false;
 };
 
 void hook_dispatcher::send(lane& l, http_endpoint::connection& connection,
