@@ -1,9 +1,6 @@
 #include "persistence/records.hpp"
 
 #include <cstring>
-#include <istream>
-#include <ostream>
-#include <streambuf>
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/optional.hpp>
@@ -21,10 +18,8 @@ namespace orca {
 // journal entry) cannot be padded with zeros at the payload's end: it is read
 // only from payloads of the version that added it (`since`), by
 // bounded_input_archive, which knows the version it reads. Writers always
-// write the newest version.
-inline bool holds(const cereal::BinaryOutputArchive&, uint16_t) {
-  return true;
-}
+// write the newest version (the `holds` of string_output_archive, below,
+// found when a schema is instantiated).
 
 template <class Archive>
 void serialize(Archive& ar, flow_record& x) {
@@ -102,27 +97,55 @@ void serialize(Archive& ar, journal_entry& x) {
 
 namespace {
 
-// -- streams over strings without copies --------------------------------------
+// -- archives over strings ----------------------------------------------------
 
-class string_sink : public std::streambuf {
+/// Cereal's binary format written straight onto the end of a string: the
+/// bytes of cereal::BinaryOutputArchive without its std::ostream, whose
+/// sentry and virtual calls per field cost more than the copies.
+class string_output_archive
+    : public cereal::OutputArchive<string_output_archive,
+                                   cereal::AllowEmptyClassElision> {
 public:
-  explicit string_sink(std::string& out) : out_(out) {
+  explicit string_output_archive(std::string& out)
+      : OutputArchive(this), out_(out) {
   }
 
-protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<std::size_t>(n));
-    return n;
-  }
-  int_type overflow(int_type c) override {
-    if (c != traits_type::eof())
-      out_.push_back(static_cast<char>(c));
-    return c;
+  void save_bytes(const void* data, std::size_t size) {
+    out_.append(static_cast<const char*>(data), size);
   }
 
 private:
   std::string& out_;
 };
+
+template <class T>
+std::enable_if_t<std::is_arithmetic<T>::value>
+CEREAL_SAVE_FUNCTION_NAME(string_output_archive& ar, const T& t) {
+  ar.save_bytes(std::addressof(t), sizeof(t));
+}
+
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(string_output_archive& ar,
+                                    cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(string_output_archive& ar,
+                                    cereal::SizeTag<T>& t) {
+  ar(t.size);
+}
+
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(string_output_archive& ar,
+                               const cereal::BinaryData<T>& data) {
+  ar.save_bytes(data.data, static_cast<std::size_t>(data.size));
+}
+
+/// A writer writes every field of the newest version.
+bool holds(const string_output_archive&, uint16_t) {
+  return true;
+}
 
 /// Cereal's binary format read straight from a record's payload, with one
 /// difference from cereal::BinaryInputArchive: a length (of a string or a
@@ -234,9 +257,7 @@ std::string sealed(format::record_tag tag, uint16_t version, const T& x) {
   out.reserve(512);
   out.resize(format::record_header_size);
   {
-    string_sink sink{out};
-    std::ostream os{&sink};
-    cereal::BinaryOutputArchive ar{os};
+    string_output_archive ar{out};
     ar(x);
   }
   write_header(out, tag, version);

@@ -307,3 +307,102 @@ TEST_CASE("a journey record of version 2 with live paths is read with no "
   CHECK_FALSE(decode<journey_snapshot>(
     detail::seal(format::record_tag::journey, 3, payload), "journeys/x"));
 }
+
+namespace {
+
+std::string hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+} // namespace
+
+// The bytes of a record are the store's format (FORMAT.md): a journey and a
+// journal chunk with every field set encode to exactly what they did when
+// this test was written, whatever the encoder is built from.
+TEST_CASE("records encode to the bytes of the store's format") {
+  journey_snapshot s;
+  s.order_id = "SO-1";
+  s.flow = "F";
+  s.version = 2;
+  s.state = journey_state::waiting;
+  s.created_on = 1700000000000;
+  s.updated_on = 1700000000123;
+  s.run = 1;
+  s.steps.push_back(step_result{3, step_outcome::failed, 2, "HTTP 503",
+                                1700000000100, errc::provider_failure});
+  s.fulfillment_orders.push_back(
+    fulfillment_order{"FO-1", "WH", {"1", "2"}, true});
+  s.invoice_id = "INV-9";
+  s.events = {"shipped"};
+  s.cancel_requested = true;
+  s.error = "e";
+  path_state p;
+  p.seq = 1;
+  p.position = 4;
+  p.phase = path_phase::branching;
+  p.previous = step_outcome::skipped;
+  p.held = true;
+  p.attempts = 3;
+  p.token = 7;
+  p.deadline = 1700000000999;
+  p.lines = {0, 2};
+  p.branches.push_back(branch_slot{5, true, false});
+  p.sending = {"FO-1"};
+  p.last_error = "x";
+  p.last_error_code = errc::provider_timeout;
+  s.paths.push_back(p);
+  s.failed_paths.push_back(p);
+  s.journal_chunks = 6;
+  s.cut_by_cancel = true;
+  s.cancel_epoch = 3;
+  CHECK(hex(encode(s))
+        == "040300e0c6be01750100000400000000000000534f2d31010000000000000046"
+           "02000000020068e5cf8b0100007b68e5cf8b0100000100000001000000000000"
+           "0003000102000000080000000000000048545450203530336468e5cf8b010000"
+           "5001000000000000000400000000000000464f2d310200000000000000574802"
+           "0000000000000001000000000000003101000000000000003201000500000000"
+           "000000494e562d39010000000000000007000000000000007368697070656401"
+           "0100000000000000650100000000000000010004000602010000030000000700"
+           "0000e76be5cf8b01000002000000000000000000020001000000000000000500"
+           "010001000000000000000400000000000000464f2d3101000000000000007851"
+           "01000000000000000100040006020100000300000007000000e76be5cf8b0100"
+           "0002000000000000000000020001000000000000000500010001000000000000"
+           "000400000000000000464f2d3101000000000000007851060000000103000000");
+
+  journal_entry e;
+  e.kind = journal_kind::provider_answered;
+  e.at = 1700000000456;
+  e.path = 1;
+  e.step = 3;
+  e.attempt = 2;
+  e.outcome = step_outcome::failed;
+  e.state = journey_state::running;
+  e.ok = true;
+  e.text = "t";
+  e.key = "k";
+  e.fulfillment.push_back(source_group{"WH", {"1"}});
+  e.invoice_id = "INV-9";
+  e.code = errc::protocol_error;
+  CHECK(hex(encode(std::vector<journal_entry>{e}))
+        == "0502003e3bddf360000000010000000000000005c869e5cf8b01000001000300"
+           "0200000001010101000000000000007401000000000000006b01000000000000"
+           "0002000000000000005748010000000000000001000000000000003100050000"
+           "0000000000494e562d3953");
+
+  order_record o;
+  o.id = "SO-1";
+  o.text = "{}";
+  o.received_on = 1700000000000;
+  o.events = {"a", "b"};
+  o.cancelled = true;
+  CHECK(hex(encode(o))
+        == "0301007515ec16390000000400000000000000534f2d3102000000000000007b"
+           "7d0068e5cf8b0100000200000000000000010000000000000061010000000000"
+           "00006201");
+}
