@@ -9,6 +9,7 @@
 
 #include <future>
 
+#include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
 #include "persistence/records.hpp"
 
@@ -70,8 +71,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
     threads = std::max(1u, std::thread::hardware_concurrency());
   im->cfg->set("scheduler.max-threads", threads);
   bool sharing = im->options.scheduler == engine_options::scheduling::sharing;
-  im->cfg->set("scheduler.policy",
-               sharing ? caf::atom("sharing") : caf::atom("stealing"));
+  load_scheduler(*im->cfg, sharing);
   if (im->options.configure)
     im->options.configure(*im->cfg);
   im->system = std::make_unique<caf::actor_system>(*im->cfg);

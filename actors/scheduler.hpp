@@ -1,0 +1,22 @@
+#pragma once
+
+// The actor system's scheduler: CAF's own (work stealing or work sharing)
+// with a clock that is not told when an actor that never set a timeout
+// ends.
+//
+// CAF 0.17 tells its clock thread of every actor that ends, so that it can
+// drop the actor's timeouts: an allocation, a lock and a wake-up of that
+// thread, for every journey, branch and provider call. Orca's actors set
+// no CAF timeouts (their timers are orca::clock's), so nearly all of that
+// is for nothing; this clock passes on only the ends of actors that did set
+// one (timed requests, receive time-outs).
+
+#include <caf/actor_system_config.hpp>
+
+namespace orca {
+
+/// Makes `cfg` start the scheduler above; `sharing` picks work sharing
+/// (one queue) instead of work stealing. Replaces "scheduler.policy".
+void load_scheduler(caf::actor_system_config& cfg, bool sharing);
+
+} // namespace orca
