@@ -1,5 +1,6 @@
 #include "persistence/records.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <cereal/archives/binary.hpp>
@@ -101,27 +102,53 @@ namespace {
 
 /// Cereal's binary format written straight onto the end of a string: the
 /// bytes of cereal::BinaryOutputArchive without its std::ostream, whose
-/// sentry and virtual calls per field cost more than the copies.
+/// sentry and virtual calls per field cost more than the copies. The
+/// string is sized ahead and each field copied in place; it has its final
+/// size once the archive is gone.
 class string_output_archive
     : public cereal::OutputArchive<string_output_archive,
                                    cereal::AllowEmptyClassElision> {
 public:
   explicit string_output_archive(std::string& out)
-      : OutputArchive(this), out_(out) {
+      : OutputArchive(this), out_(out), used_(out.size()) {
+    out_.resize(std::max(out_.capacity(), used_ + 256));
   }
 
+  ~string_output_archive() {
+    out_.resize(used_);
+  }
+
+  string_output_archive(const string_output_archive&) = delete;
+  string_output_archive& operator=(const string_output_archive&) = delete;
+
   void save_bytes(const void* data, std::size_t size) {
-    out_.append(static_cast<const char*>(data), size);
+    room_for(size);
+    std::memcpy(out_.data() + used_, data, size);
+    used_ += size;
+  }
+
+  /// save_bytes of a size known when compiled (a number), copied inline.
+  template <std::size_t N>
+  void save_fixed(const void* data) {
+    room_for(N);
+    std::memcpy(out_.data() + used_, data, N);
+    used_ += N;
   }
 
 private:
+  void room_for(std::size_t size) {
+    if (out_.size() - used_ < size)
+      out_.resize(std::max(2 * out_.size(), used_ + size));
+  }
+
   std::string& out_;
+  std::size_t used_; ///< bytes of `out_` written; the rest is room
 };
 
 template <class T>
 std::enable_if_t<std::is_arithmetic<T>::value>
 CEREAL_SAVE_FUNCTION_NAME(string_output_archive& ar, const T& t) {
-  ar.save_bytes(std::addressof(t), sizeof(t));
+  ar.save_fixed<sizeof(T)>(std::addressof(t));
 }
 
 template <class T>
@@ -254,7 +281,7 @@ void write_header(std::string& out, format::record_tag tag, uint16_t version) {
 template <class T>
 std::string sealed(format::record_tag tag, uint16_t version, const T& x) {
   std::string out;
-  out.reserve(512);
+  out.reserve(1024);
   out.resize(format::record_header_size);
   {
     string_output_archive ar{out};
