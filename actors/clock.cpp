@@ -1,9 +1,10 @@
 #include "actors/clock.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <thread>
-#include <unordered_map>
+#include <tuple>
 #include <vector>
 
 #include <caf/send.hpp>
@@ -23,7 +24,8 @@ void fire(const caf::weak_actor_ptr& target, uint64_t token) {
 
 class system_clock final : public clock {
 public:
-  system_clock() : thread_([this] { run(); }) {
+  system_clock()
+      : epoch_(std::chrono::steady_clock::now()), thread_([this] { run(); }) {
   }
 
   ~system_clock() override {
@@ -48,18 +50,26 @@ public:
       caf::anon_send(target, timer_atom::value, token);
       return 0;
     }
-    auto due =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds{delay_ms};
+    // Never early: from the next whole millisecond.
+    auto due = ticks() + 1 + delay_ms;
     bool earliest = false;
     uint64_t id = 0;
     {
       std::lock_guard<std::mutex> guard{mutex_};
-      id = ++last_id_;
-      auto at = timers_.emplace(
-        key{due, id},
-        entry{caf::actor_cast<caf::weak_actor_ptr>(target), token});
-      due_of_[id] = due;
-      earliest = at.first == timers_.begin();
+      auto at = timers_.end();
+      bool added = false;
+      while (!added) { // a count that wrapped onto a live timer is skipped
+        id = (due << sequence_bits) | (++sequence_ & sequence_mask);
+        std::tie(at, added) = timers_.emplace(
+          id, entry{caf::actor_cast<caf::weak_actor_ptr>(target), token});
+      }
+      // The thread is woken only if it sleeps past this timer. Timers of
+      // calls answered at once are cancelled before anything is due: it
+      // then sleeps on to an older deadline, wakes to find nothing, and
+      // sleeps until the next.
+      earliest = due < sleeping_until_;
+      if (earliest)
+        sleeping_until_ = due;
     }
     if (earliest)
       changed_.notify_one();
@@ -70,54 +80,72 @@ public:
     if (id == 0)
       return;
     std::lock_guard<std::mutex> guard{mutex_};
-    auto it = due_of_.find(id);
-    if (it == due_of_.end())
-      return;
-    timers_.erase(key{it->second, id});
-    due_of_.erase(it);
+    timers_.erase(id);
   }
 
 private:
-  using time_point = std::chrono::steady_clock::time_point;
-  using key = std::pair<time_point, uint64_t>;
+  /// A timer's id is its key: when it is due (ms since the clock began)
+  /// above a count that tells apart timers due the same millisecond, so
+  /// that ids sort by due time and a cancel needs no other index.
+  static constexpr int sequence_bits = 24;
+  static constexpr uint64_t sequence_mask = (uint64_t{1} << sequence_bits) - 1;
 
   struct entry {
     caf::weak_actor_ptr target;
     uint64_t token;
   };
 
+  /// Milliseconds since the clock began, on the steady clock.
+  uint64_t ticks() const {
+    return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - epoch_)
+        .count());
+  }
+
+  std::chrono::steady_clock::time_point due_time(uint64_t id) const {
+    return epoch_ + std::chrono::milliseconds{id >> sequence_bits};
+  }
+
   void run() {
     std::vector<entry> due;
     std::unique_lock<std::mutex> guard{mutex_};
     while (!stopping_) {
+      auto now = ticks();
+      if (!timers_.empty()
+          && (timers_.begin()->first >> sequence_bits) <= now) {
+        while (!timers_.empty()
+               && (timers_.begin()->first >> sequence_bits) <= now) {
+          due.push_back(std::move(timers_.begin()->second));
+          timers_.erase(timers_.begin());
+        }
+        guard.unlock();
+        for (const auto& e : due)
+          fire(e.target, e.token);
+        due.clear();
+        guard.lock();
+        continue;
+      }
       if (timers_.empty()) {
+        sleeping_until_ = std::numeric_limits<uint64_t>::max();
         changed_.wait(guard);
-        continue;
+      } else {
+        sleeping_until_ = timers_.begin()->first >> sequence_bits;
+        changed_.wait_until(guard, due_time(timers_.begin()->first));
       }
-      auto now = std::chrono::steady_clock::now();
-      if (now < timers_.begin()->first.first) {
-        changed_.wait_until(guard, timers_.begin()->first.first);
-        continue;
-      }
-      while (!timers_.empty() && timers_.begin()->first.first <= now) {
-        due_of_.erase(timers_.begin()->first.second);
-        due.push_back(std::move(timers_.begin()->second));
-        timers_.erase(timers_.begin());
-      }
-      guard.unlock();
-      for (const auto& e : due)
-        fire(e.target, e.token);
-      due.clear();
-      guard.lock();
+      sleeping_until_ = 0;
     }
   }
 
+  const std::chrono::steady_clock::time_point epoch_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool stopping_ = false;
-  uint64_t last_id_ = 0;
-  std::map<key, entry> timers_;
-  std::unordered_map<uint64_t, time_point> due_of_;
+  uint64_t sequence_ = 0;
+  /// What the thread waits for (in ticks): the max while no timer is set,
+  /// 0 while it is awake (it looks at the timers before it sleeps again).
+  uint64_t sleeping_until_ = 0;
+  std::map<uint64_t, entry> timers_;
   std::thread thread_;
 };
 

@@ -26,19 +26,22 @@ TEST_CASE("attempts wait for an exponential back-off on the engine's clock") {
     {"action": "custom", "name": "Call", "provider": "flaky",
      "retry": {"max_attempts": 4, "backoff_ms": 100, "max_backoff_ms": 150}}]})");
   REQUIRE(fx.submit(minimal_order("R-1")).status == submit_status::accepted);
+  // Each attempt leaves its time-out pending (a manual clock keeps
+  // cancelled timers until they fall due, far beyond this test), so the
+  // back-off after attempt k is there once k + 1 timers are pending.
   wait_calls(fx, "flaky", 1);
-  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  REQUIRE(fx.clock->wait_for_pending(2, std::chrono::seconds(5)));
   fx.clock->advance(99);
   CHECK(fx.engine->simulated_calls("flaky")->size() == 1);
   fx.clock->advance(1);
   wait_calls(fx, "flaky", 2);
   // The second back-off doubles to 200 ms but the cap is 150 ms.
-  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  REQUIRE(fx.clock->wait_for_pending(3, std::chrono::seconds(5)));
   fx.clock->advance(149);
   CHECK(fx.engine->simulated_calls("flaky")->size() == 2);
   fx.clock->advance(1);
   wait_calls(fx, "flaky", 3);
-  REQUIRE(fx.clock->wait_for_pending(1, std::chrono::seconds(5)));
+  REQUIRE(fx.clock->wait_for_pending(4, std::chrono::seconds(5)));
   fx.clock->advance(150);
   wait_calls(fx, "flaky", 4);
   auto r = fx.wait_terminal("R-1", "Retry");
