@@ -32,6 +32,21 @@ void group_committer::submit(write_request request) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> guard{mutex_};
+    if (!request.coalesce.empty()) {
+      auto hash = std::hash<std::string>{}(request.coalesce);
+      auto [at, added] = open_.try_emplace(hash, queue_.size());
+      if (!added) {
+        auto& queued = queue_[at->second];
+        if (queued.coalesce == request.coalesce && merge(queued, request))
+          return; // a writer that sleeps was woken by the queued one
+        at->second = queue_.size();
+      }
+    } else if (!open_.empty()) {
+      // A write of a coalesce key by another request keeps later saves of
+      // that key from going in ahead of it.
+      for (const auto& op : request.ops)
+        open_.erase(std::hash<std::string>{}(op.key));
+    }
     queue_.push_back(std::move(request));
     ++submitted_;
     // Only a sleeping writer needs waking; a busy one takes the queue when
@@ -123,7 +138,45 @@ std::size_t request_bytes(const write_request& req) {
 
 } // namespace
 
+bool group_committer::merge(write_request& into, write_request& later) {
+  auto plain = [](const write_request& r) {
+    return std::all_of(r.ops.begin(), r.ops.end(), [](const write_op& op) {
+      return op.what == write_op::kind::put;
+    });
+  };
+  if (!plain(into) || !plain(later))
+    return false;
+  auto n = into.ops.size();
+  for (auto& op : later.ops) {
+    auto same = std::find_if(
+      into.ops.begin(), into.ops.begin() + static_cast<std::ptrdiff_t>(n),
+      [&](const write_op& o) {
+        return o.db == op.db
+          && (op.join != nullptr ? o.join == op.join : o.key == op.key);
+      });
+    if (same == into.ops.begin() + static_cast<std::ptrdiff_t>(n))
+      into.ops.push_back(std::move(op));
+    else if (op.join != nullptr)
+      op.join(same->value, op.value);
+    else
+      same->value = std::move(op.value);
+  }
+  if (later.done) {
+    if (into.done)
+      into.done = [first = std::move(into.done),
+                   then = std::move(later.done)](const write_result& r) {
+        first(r);
+        then(r);
+      };
+    else
+      into.done = std::move(later.done);
+  }
+  return true;
+}
+
 void group_committer::take_batch(std::vector<write_request>& batch) {
+  // What is taken is no longer open to merges; what stays moves.
+  open_.clear();
   std::size_t bytes = 0;
   std::size_t n = 0;
   while (n < queue_.size() && (n == 0 || bytes < max_batch_bytes)) {

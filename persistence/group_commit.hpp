@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "persistence/lmdb_store.hpp"
@@ -37,11 +38,16 @@ struct write_op {
   using change_fn = std::function<caf::expected<std::optional<std::string>>(
     std::optional<std::string_view> current)>;
 
+  /// Makes `into` hold what a put of `into` and then of `later` mean
+  /// together, under the first put's key (see write_request::coalesce).
+  using join_fn = void (*)(std::string& into, std::string_view later);
+
   kind what = kind::put;
   MDB_dbi db = 0;
   std::string key;
   std::string value;
   change_fn change;
+  join_fn join = nullptr; ///< a put only
 
   static write_op put(MDB_dbi db, std::string key, std::string value) {
     return {kind::put, db, std::move(key), std::move(value), {}};
@@ -54,6 +60,12 @@ struct write_op {
   }
   static write_op modify(MDB_dbi db, std::string key, change_fn f) {
     return {kind::modify, db, std::move(key), {}, std::move(f)};
+  }
+  /// A put that a later request of the same coalesce key joins with `join`
+  /// instead of writing a key of its own.
+  static write_op put_joined(MDB_dbi db, std::string key, std::string value,
+                             join_fn join) {
+    return {kind::put, db, std::move(key), std::move(value), {}, join};
   }
 };
 
@@ -72,9 +84,23 @@ bool is_own_fault(const caf::error& err);
 /// REQUIRES: a request's put_new and modify ops (which may refuse it) come
 /// before its other ops, because a refusal skips the ops after it but does
 /// not undo those before it.
+///
+/// A request with a `coalesce` key that finds a request of the same key
+/// still queued (not yet taken by a commit) and both of plain puts only, is
+/// merged into it instead of queued: a put of a key the queued request
+/// puts replaces its value, a put with a `join` is joined into the queued
+/// request's put of the same db and join, any other put is added, and the
+/// callbacks run in turn. Both would have gone into the same commit, in
+/// that order; merged, the commit writes less. A request without a
+/// coalesce key that writes a key equal to one closes it: later requests
+/// of that key queue behind it. Keys other than the coalesce key that the
+/// merged requests write must be theirs alone while they are queued (a
+/// journey's own saves: its record, its journal, its outbox records; see
+/// journey_store::save).
 struct write_request {
   std::vector<write_op> ops;
   std::function<void(const write_result&)> done; ///< may be empty
+  std::string coalesce;                          ///< empty: never merged
 };
 
 class group_committer {
@@ -121,6 +147,9 @@ private:
   /// Moves the oldest queued requests, up to max_batch_bytes of values (at
   /// least one request), into `batch`. REQUIRES: mutex_ held.
   void take_batch(std::vector<write_request>& batch);
+  /// Merges `later` into queued request `into` if the rules of
+  /// write_request::coalesce allow. REQUIRES: mutex_ held.
+  static bool merge(write_request& into, write_request& later);
   void commit(std::vector<write_request>& batch);
 
   /// Applies every request not yet `settled` in one transaction and commits
@@ -156,6 +185,9 @@ private:
   std::condition_variable wake_;
   std::condition_variable drained_;
   std::vector<write_request> queue_;
+  /// Where in queue_ the last request of each coalesce key is, by the key's
+  /// hash (a request found there with another key is not merged into).
+  std::unordered_map<std::size_t, std::size_t> open_;
   uint64_t submitted_ = 0;
   uint64_t completed_ = 0;
   bool stopping_ = false;

@@ -101,14 +101,18 @@ void journey_store::save(const journey_snapshot& snapshot,
   req.ops = std::move(with);
   auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
   if (!chunk.empty())
-    req.ops.push_back(
-      write_op::put(db_.journal, journal_key(key, snapshot.journal_chunks - 1),
-                    encode(chunk)));
+    req.ops.push_back(write_op::put_joined(
+      db_.journal, journal_key(key, snapshot.journal_chunks - 1), encode(chunk),
+      join_journal_chunks));
   if (is_terminal(snapshot.state)) {
     // The journal of an ended journey is kept until its retention is over.
     req.ops.push_back(write_op::put(
       db_.journal_expiry, journal_expiry_key(snapshot.updated_on, key), ""));
   }
+  // Saves of one journey queued together go into one write: its last
+  // record, one chunk of every entry (under the first chunk's number; the
+  // numbers of the others stay unused) and every outbox record.
+  req.coalesce = key;
   req.ops.push_back(
     write_op::put(db_.journeys, std::move(key), encode(snapshot)));
   req.done = reporting(std::move(done));

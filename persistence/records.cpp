@@ -424,6 +424,20 @@ struct record_kind<library_policy> {
   static constexpr std::size_t added[] = {0};
 };
 
+void join_journal_chunks(std::string& into, std::string_view later) {
+  // A chunk's payload is a u64 count of entries, then the entries.
+  constexpr auto header = format::record_header_size;
+  constexpr int count_size = sizeof(uint64_t);
+  auto count =
+    get_le(into, header, count_size) + get_le(later, header, count_size);
+  into.append(later.substr(header + count_size));
+  std::string counted;
+  put_le(counted, count, count_size);
+  into.replace(header, count_size, counted);
+  write_header(into, format::record_tag::journal_entry,
+               record_kind<std::vector<journal_entry>>::version);
+}
+
 template <class T>
 std::string encode(const T& record) {
   return sealed(record_kind<T>::tag, record_kind<T>::version, record);

@@ -34,6 +34,11 @@ caf::expected<T> decode(std::string_view bytes, const std::string& what);
 /// envelope is checked in full); nothing if it does not read.
 std::optional<journey_state> journey_state_in(std::string_view bytes);
 
+/// Appends the entries of journal chunk `later` to journal chunk `into`
+/// (both records as encode() makes them, of the current version): `into`
+/// becomes one chunk of both, in order. REQUIRES: both read as chunks.
+void join_journal_chunks(std::string& into, std::string_view later);
+
 namespace detail {
 
 /// Wraps a payload in the record envelope.

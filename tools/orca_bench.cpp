@@ -407,6 +407,9 @@ int main(int argc, char** argv) {
     commits.commits - commits_before.commits,
     double(commits.ops - commits_before.ops)
       / std::max<uint64_t>(1, commits.commits - commits_before.commits));
+  fmt::print("  write requests  {:>12.1f} per order (intake, events, journeys' "
+             "saves)\n",
+             double(commits.requests - commits_before.requests) / double(n));
   fmt::print("  latency p50     {:>12.3f} ms   (intake to terminal journey)\n",
              percentile(sorted, 0.50));
   fmt::print("  latency p99     {:>12.3f} ms\n", percentile(sorted, 0.99));

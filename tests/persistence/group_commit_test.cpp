@@ -10,6 +10,7 @@
 
 #include "persistence/flow_store.hpp"
 #include "persistence/group_commit.hpp"
+#include "persistence/records.hpp"
 #include "support/files.hpp"
 
 using namespace orca;
@@ -133,6 +134,92 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
   CHECK(read(s, "other") == std::optional<std::string>{"o"});
   // The modify read the put queued just before it.
   CHECK(modify_saw == "v2");
+}
+
+TEST_CASE("saves of one coalesce key queued together are one write: last "
+          "values, one joined journal chunk, every callback in order") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  auto& s = **db;
+  group_committer writer{s};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  write_request hold;
+  hold.ops.push_back(
+    write_op::modify(s.orders, "hold",
+                     [released](std::optional<std::string_view>)
+                       -> caf::expected<std::optional<std::string>> {
+                       released.wait();
+                       return std::optional<std::string>{"held"};
+                     }));
+  writer.submit(std::move(hold));
+  auto entry = [](const std::string& text) {
+    journal_entry e;
+    e.kind = journal_kind::step_started;
+    e.text = text;
+    return std::vector<journal_entry>{e};
+  };
+  std::vector<std::string> called;
+  auto save = [&](const std::string& key, const std::string& value,
+                  uint32_t chunk, const std::string& text) {
+    write_request req;
+    req.coalesce = key;
+    req.ops.push_back(
+      write_op::put_joined(s.journal, key + "/" + std::to_string(chunk),
+                           encode(entry(text)), join_journal_chunks));
+    req.ops.push_back(write_op::put(s.orders, "out-" + text, text));
+    req.ops.push_back(write_op::put(s.orders, key, value));
+    req.done = [&called, text](const write_result& r) {
+      called.push_back(text + (r.applied ? "" : " failed"));
+    };
+    return req;
+  };
+  auto plain = [&](const std::string& key, const std::string& value) {
+    write_request req;
+    req.ops.push_back(write_op::put(s.orders, key, value));
+    return req;
+  };
+  // Queued behind the held request: J's three saves merge around another
+  // journey's write; K's second save comes after a write of K by a request
+  // without a coalesce key, which closes K, so it is not merged ahead of it.
+  writer.submit(save("J", "j1", 0, "a"));
+  writer.submit(plain("other", "o"));
+  writer.submit(save("J", "j2", 1, "b"));
+  writer.submit(save("K", "k1", 0, "c"));
+  writer.submit(save("J", "j3", 2, "d"));
+  writer.submit(plain("K", "fenced"));
+  writer.submit(save("K", "k2", 1, "e"));
+  release.set_value();
+  writer.flush();
+  // hold, J (a, b, d), other, K (c), the fence, K (e).
+  CHECK(writer.statistics().requests == 6);
+  CHECK(called == std::vector<std::string>{"a", "b", "d", "c", "e"});
+  CHECK(read(s, "J") == std::optional<std::string>{"j3"});
+  CHECK(read(s, "K") == std::optional<std::string>{"k2"});
+  for (const auto* out : {"out-a", "out-b", "out-c", "out-d", "out-e"})
+    CHECK(read(s, out) == std::optional<std::string>{std::string{out + 4}});
+  auto txn = s.begin_read();
+  REQUIRE(txn);
+  auto chunk = txn->get(s.journal, "J/0");
+  REQUIRE(chunk);
+  REQUIRE(*chunk);
+  auto entries = decode<std::vector<journal_entry>>(**chunk, "journal/J/0");
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 3);
+  CHECK((*entries)[0].text == "a");
+  CHECK((*entries)[1].text == "b");
+  CHECK((*entries)[2].text == "d");
+  for (const auto* unused : {"J/1", "J/2"}) {
+    auto none = txn->get(s.journal, unused);
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+  }
+  for (const auto* separate : {"K/0", "K/1"}) {
+    auto one = txn->get(s.journal, separate);
+    REQUIRE(one);
+    CHECK(*one);
+  }
 }
 
 TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
