@@ -176,13 +176,19 @@ protected:
     // Once a waiting snapshot is durable, the journey may leave memory.
     bool passivate =
       state == journey_state::waiting && ctx_.services->passivate_waiting;
-    save([self = caf::actor_cast<caf::actor>(this), change = changes_,
-          passivate](const caf::error& err) {
-      if (err)
-        caf::anon_send(self, save_failed_atom::value, describe(err));
-      else if (passivate)
-        caf::anon_send(self, saved_waiting_atom::value, change);
-    });
+    // Only a waiting snapshot needs an answer; a failure of any other
+    // comes through the supervisor (see journey_sink::save), so that most
+    // saves hold no handle of this actor until they are committed.
+    std::function<void(const caf::error&)> on_saved;
+    if (passivate)
+      on_saved = [self = caf::actor_cast<caf::actor>(this),
+                  change = changes_](const caf::error& err) {
+        if (err)
+          caf::anon_send(self, save_failed_atom::value, describe(err));
+        else
+          caf::anon_send(self, saved_waiting_atom::value, change);
+      };
+    save(std::move(on_saved));
     if (is_terminal(state))
       stop_all();
   }

@@ -17,7 +17,8 @@
 //                                -> vector<fulfillment_order> (path_runner.hpp)
 //   branch     -> its parent   (branch_done_atom, seq, failed) when it ends
 //   clock      -> any path     (timer_atom, token)
-//   sink       -> journey      (save_failed_atom, why)
+//   sink       -> journey      (save_failed_atom, why), or through the
+//                              supervisor for a save without a callback
 //   journey    -> itself       (saved_waiting_atom, change)
 //   journey    -> supervisor   (passivate_atom, order_id, wake_at,
 //                              received) -> bool: may it leave memory?

@@ -60,7 +60,10 @@ public:
   /// writer thread: keep it short) with no error. If the write fails,
   /// `done` gets the error: the journey must not go on, and records its
   /// failure (journey_failed) as its last write; a terminal snapshot that
-  /// fails is recorded as failed by the sink.
+  /// fails is recorded as failed by the sink. `done` may be empty (a
+  /// journey's saves usually need no answer): a failure is then sent to
+  /// the supervisor of the journey's flow version as (save_failed_atom,
+  /// order_id, why), which hands it to the journey if it runs.
   virtual void save(const journey_snapshot& snapshot,
                     const std::vector<journal_entry>& chunk,
                     std::function<void(const caf::error&)> done) = 0;

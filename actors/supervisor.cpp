@@ -263,6 +263,14 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     [self](resume_atom, uint32_t latest, const caf::actor& home) {
       resume(self, caf::make_message(resume_atom::value, latest, home));
     },
+    [self](save_failed_atom, const std::string& order_id,
+           const std::string& why) {
+      // Not counted as forwarded: the journey stops on it, it never
+      // passivates after it.
+      auto* slot = self->state.journeys.find(order_id);
+      if (slot != nullptr && slot->actor)
+        self->send(slot->actor, save_failed_atom::value, why);
+    },
     [self](move_in_atom, const std::string& order_id) {
       auto [slot, added] = self->state.journeys.try_emplace(order_id);
       if (added)

@@ -22,6 +22,8 @@
 //                                               supervisor is `home`
 //   (move_in_atom, order_id)                    a journey moved here: run it
 //                                               from the store
+//   (save_failed_atom, order_id, why)           a save of the order's journey
+//                                               failed: tell it if it runs
 //   (stop_atom, uint32_t cancel_epoch)          the flow stopped with
 //                                               --cancel-in-flight: cancel
 //                                               every journey, and those that

@@ -216,6 +216,15 @@ struct Engine::impl final : journey_sink {
   void journey_failed(const std::string& order_id, const std::string& flow,
                       uint32_t version, const std::string& reason) override;
 
+  /// What a save with no callback of its own does once committed: tell a
+  /// subscriber that came while it was queued, or the journey that it
+  /// failed.
+  void saved(const write_result& r);
+
+  /// Tells the journey `id`, through its supervisor, that a save of it
+  /// failed (journey_sink::save).
+  void save_failed(const journey_id& id, const caf::error& err);
+
   void move(const journey_snapshot& from, const journey_snapshot& to,
             std::function<void(const caf::error&)> done) override {
     journeys->move(from, to, std::move(done));

@@ -287,11 +287,8 @@ caf::expected<std::size_t> Engine::passivated_journeys(const std::string& flow,
 void Engine::impl::save(const journey_snapshot& snapshot,
                         const std::vector<journal_entry>& chunk,
                         std::function<void(const caf::error&)> done) {
-  bool wanted = subscribers->wants(is_terminal(snapshot.state));
-  journey_id id{snapshot.order_id, snapshot.flow, snapshot.version};
-  std::optional<journey_snapshot> copy;
-  if (wanted)
-    copy = snapshot;
+  bool terminal = is_terminal(snapshot.state);
+  bool wanted = subscribers->wants(terminal);
   // Hook deliveries go into the outbox in the same commit as the change.
   std::vector<hook_delivery> deliveries;
   std::vector<write_op> outbox;
@@ -301,24 +298,38 @@ void Engine::impl::save(const journey_snapshot& snapshot,
       outbox = hooks->outbox_ops(deliveries);
     }
   }
+  if (!wanted && deliveries.empty() && !terminal && !done) {
+    // Most saves: nothing to do once committed. The callback holds nothing
+    // but the engine; the commit says whose save it was.
+    journeys->save(
+      snapshot, chunk, [this](const write_result& r) { saved(r); },
+      std::move(outbox));
+    return;
+  }
+  journey_id id{snapshot.order_id, snapshot.flow, snapshot.version};
+  std::optional<journey_snapshot> copy;
+  if (wanted)
+    copy = snapshot;
   journeys->save(
     snapshot, chunk,
-    [this, id = std::move(id), copy = std::move(copy),
-     terminal = is_terminal(snapshot.state), state = snapshot.state,
-     deliveries = std::move(deliveries),
-     done = std::move(done)](const caf::error& err) mutable {
+    [this, id = std::move(id), copy = std::move(copy), terminal,
+     state = snapshot.state, deliveries = std::move(deliveries),
+     done = std::move(done)](const write_result& r) mutable {
+      auto err = journey_store::save_error(r);
       if (!err && !deliveries.empty())
         hooks->committed(std::move(deliveries));
       if (!err && terminal)
         metrics->journey_ended(id.flow, state);
       if (err) {
-        // A journey still running is told (done) and records
-        // the failure itself as its last write, after every
-        // save it queued; one that ended has quit: it is
-        // recorded here. The store keeps its last good state.
+        // A journey still running is told and records the failure itself
+        // as its last write, after every save it queued; one that ended
+        // has quit: it is recorded here. The store keeps its last good
+        // state.
         if (terminal)
           journey_failed(id.order_id, id.flow, id.version,
                          "its state could not be saved: " + describe(err));
+        else if (!done)
+          save_failed(id, err);
       } else if (copy) {
         notify(*copy);
       } else if (subscribers->wants(terminal)) {
@@ -331,6 +342,36 @@ void Engine::impl::save(const journey_snapshot& snapshot,
         done(err);
     },
     std::move(outbox));
+}
+
+void Engine::impl::saved(const write_result& r) {
+  auto id = r.coalesce ? journey_id::from_key(*r.coalesce) : std::nullopt;
+  if (!id)
+    return;
+  if (auto err = journey_store::save_error(r)) {
+    save_failed(*id, err);
+  } else if (subscribers->wants(false)) {
+    // Somebody subscribed while this save was queued: they get what the
+    // store holds now.
+    if (auto now_stored = journeys->load_snapshot(*id))
+      notify(*now_stored);
+  }
+}
+
+void Engine::impl::save_failed(const journey_id& id, const caf::error& err) {
+  caf::actor sup;
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    auto it = supervisors.find({id.flow, id.version});
+    if (it != supervisors.end())
+      sup = it->second;
+  }
+  if (sup)
+    caf::anon_send(sup, save_failed_atom::value, id.order_id, describe(err));
+  else
+    warn("a save of the journey of order " + quote(id.order_id) + " on flow "
+         + quote(id.flow) + " version " + std::to_string(id.version)
+         + " failed, and the flow version no longer runs: " + describe(err));
 }
 
 void Engine::impl::journey_failed(const std::string& order_id,

@@ -422,8 +422,11 @@ void group_committer::commit(std::vector<write_request>& batch) {
     pause *= 2;
   }
   for (std::size_t i = 0; i < batch.size(); ++i)
-    if (batch[i].done)
+    if (batch[i].done) {
+      if (!batch[i].coalesce.empty())
+        results[i].coalesce = &batch[i].coalesce;
       batch[i].done(results[i]);
+    }
 }
 
 } // namespace orca

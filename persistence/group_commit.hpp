@@ -74,6 +74,10 @@ struct write_result {
   bool applied = false;     ///< its ops are committed
   bool key_existed = false; ///< a put_new found its key: nothing applied
   caf::error error; ///< a modify refused, its write failed, or the commit
+  /// The request's coalesce key (null if it has none); valid only while the
+  /// callback runs. A callback that needs to know whose write it was can
+  /// then keep nothing of its own.
+  const std::string* coalesce = nullptr;
 };
 
 /// Whether a write failed for something of its own request (a key LMDB

@@ -35,12 +35,7 @@ reporting(std::function<void(const caf::error&)> done) {
   if (!done)
     return {};
   return [done = std::move(done)](const write_result& r) {
-    if (r.applied)
-      done(caf::none);
-    else
-      done(r.error ? r.error
-                   : make_error(errc::storage_failure,
-                                "the snapshot was not written"));
+    done(journey_store::save_error(r));
   };
 }
 
@@ -93,9 +88,17 @@ write_op journey_store::add_event(const std::string& order_id,
     });
 }
 
+caf::error journey_store::save_error(const write_result& r) {
+  if (r.applied)
+    return caf::none;
+  return r.error
+    ? r.error
+    : make_error(errc::storage_failure, "the snapshot was not written");
+}
+
 void journey_store::save(const journey_snapshot& snapshot,
                          const std::vector<journal_entry>& chunk,
-                         std::function<void(const caf::error&)> done,
+                         std::function<void(const write_result&)> done,
                          std::vector<write_op> with) {
   write_request req;
   req.ops = std::move(with);
@@ -115,7 +118,7 @@ void journey_store::save(const journey_snapshot& snapshot,
   req.coalesce = key;
   req.ops.push_back(
     write_op::put(db_.journeys, std::move(key), encode(snapshot)));
-  req.done = reporting(std::move(done));
+  req.done = std::move(done);
   writer_.submit(std::move(req));
 }
 

@@ -64,12 +64,16 @@ public:
                      const std::string& type) const;
 
   /// Writes the snapshot and appends `chunk` to the journal (as chunk
-  /// `snapshot.journal_chunks - 1`) in one request; `done` gets no error
-  /// once it is committed, or why it was not.
+  /// `snapshot.journal_chunks - 1`) in one request, whose coalesce key is
+  /// the journey's key; `done` (may be empty) gets what the commit did
+  /// (see save_error).
   void save(const journey_snapshot& snapshot,
             const std::vector<journal_entry>& chunk,
-            std::function<void(const caf::error&)> done,
+            std::function<void(const write_result&)> done,
             std::vector<write_op> with = {});
+
+  /// No error if a save was committed, or why it was not.
+  static caf::error save_error(const write_result& r);
 
   /// Moves a journey that has not started a step to another version of its
   /// flow: the record and journal of `from` go and `to` is written, in one

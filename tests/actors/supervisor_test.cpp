@@ -30,14 +30,22 @@ public:
             const std::vector<journal_entry>& chunk,
             std::function<void(const caf::error&)> done) override {
     if (failing) {
-      done(make_error(errc::storage_failure, "the disk is full"));
+      // As the engine's sink does: through the supervisor when the
+      // journey asked for no answer.
+      auto err = make_error(errc::storage_failure, "the disk is full");
+      if (done)
+        done(err);
+      else
+        caf::anon_send(supervisor, save_failed_atom::value, snapshot.order_id,
+                       describe(err));
       return;
     }
     latest[snapshot.order_id] = snapshot;
     states[snapshot.order_id].push_back(snapshot.state);
     auto& j = journals[snapshot.order_id];
     j.insert(j.end(), chunk.begin(), chunk.end());
-    done(caf::error{});
+    if (done)
+      done(caf::error{});
   }
 
   void journey_failed(const std::string& order_id, const std::string&, uint32_t,
@@ -76,6 +84,7 @@ public:
   }
 
   bool failing = false;
+  caf::actor supervisor; ///< where failures of saves without `done` go
   std::size_t loads = 0;
   std::map<std::string, order_ptr> orders;
   std::map<std::string, journey_snapshot> latest;
@@ -129,6 +138,7 @@ struct supervised {
       "erp", spawn_simulated_provider(system, services, "erp", erp, calls),
       "simulated");
     supervisor = spawn_supervisor(system, services, model, flow_time, 1, false);
+    sink.supervisor = supervisor;
     sched.run();
   }
 
