@@ -276,6 +276,12 @@ caf::expected<lmdb_txn> store::begin_write() {
 }
 
 std::size_t store::map_size() const {
+  // Not while grow() moves the map: LMDB reads its meta pages from it.
+  std::shared_lock<std::shared_mutex> open{resizing_};
+  return mapped_size();
+}
+
+std::size_t store::mapped_size() const {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   return info.me_mapsize;
@@ -314,7 +320,7 @@ caf::error store::full_error() const {
 
 caf::error store::grow() {
   std::unique_lock<std::shared_mutex> alone{resizing_};
-  auto current = map_size();
+  auto current = mapped_size();
   if (current >= max_map_size_)
     return full_error();
   auto next = std::min(max_map_size_, current * 2);

@@ -177,7 +177,8 @@ public:
   /// stays mapped).
   void release_mapped_pages();
 
-  /// The map's size now and the most it may grow to.
+  /// The map's size now (from any thread, growing or not) and the most
+  /// it may grow to.
   std::size_t map_size() const;
   std::size_t max_map_size() const noexcept {
     return max_map_size_;
@@ -243,6 +244,9 @@ private:
   MDB_env* env_ = nullptr;
   /// The lock file held for this store's life: one process per directory.
   int lock_fd_ = -1;
+  /// map_size() for a caller that holds resizing_.
+  std::size_t mapped_size() const;
+
   std::size_t max_map_size_ = 0;
   /// Shared by every open transaction, exclusive while the map grows.
   mutable std::shared_mutex resizing_;

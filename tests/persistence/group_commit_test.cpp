@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
+#include <atomic>
 #include <future>
 
 #include "persistence/flow_store.hpp"
@@ -278,6 +280,34 @@ TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   writer.submit(put(**db, "large", std::string(50000, 'v'), large));
   CHECK(large.get_future().get().applied);
   CHECK_FALSE((*db)->full());
+}
+
+TEST_CASE("the map size can be read on any thread while the store grows") {
+  // Engine::storage() (and so GET /metrics) reads it while the commit
+  // thread may be moving the map to a larger size.
+  temp_dir dir;
+  store::options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  opts.map_size = std::size_t{256} << 20;
+  auto db = store::open(dir.path(), opts);
+  REQUIRE(db);
+  std::atomic<bool> done{false};
+  std::size_t largest = 0;
+  std::thread reader{[&] {
+    while (!done)
+      largest = std::max(largest, (*db)->map_size());
+  }};
+  group_committer writer{**db};
+  for (int i = 0; i < 2000; ++i) {
+    std::promise<write_result> r;
+    writer.submit(
+      put(**db, "grow" + std::to_string(i), std::string(60000, 'g'), r));
+    REQUIRE(r.get_future().get().applied);
+  }
+  done = true;
+  reader.join();
+  CHECK(largest >= std::size_t{64} << 20);
+  CHECK(largest == (*db)->map_size());
 }
 
 TEST_CASE("at its maximum size the store takes what fits from a batch and "
