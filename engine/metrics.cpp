@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <tuple>
 
 #include <prometheus/counter.h>
@@ -99,8 +100,12 @@ struct engine_metrics::impl {
   std::mutex mutex;
   std::map<std::string, Counter*> order_counters;
   std::map<std::pair<std::string, int>, Counter*> ended_counters;
-  std::map<std::tuple<std::string, std::string, int>, Counter*> step_counters;
-  std::map<std::pair<std::string, bool>, Histogram*> provider_histograms;
+  // Found by views of the names (std::less<>), so that counting a step or
+  // a call copies no string once its series exists.
+  std::map<std::tuple<std::string, std::string, int>, Counter*, std::less<>>
+    step_counters;
+  std::map<std::tuple<std::string, bool>, Histogram*, std::less<>>
+    provider_histograms;
   std::map<std::pair<std::string, bool>, Counter*> hook_counters;
 };
 
@@ -134,11 +139,18 @@ void engine_metrics::committed(double seconds, std::size_t requests) {
 void engine_metrics::step_ended(const std::string& flow, const char* kind,
                                 step_outcome outcome) {
   std::lock_guard<std::mutex> guard{impl_->mutex};
-  auto& c = impl_->step_counters[{flow, kind, static_cast<int>(outcome)}];
-  if (c == nullptr)
-    c = &impl_->steps.Add(
-      {{"flow", flow}, {"kind", kind}, {"outcome", to_string(outcome)}});
-  c->Increment();
+  auto key = std::make_tuple(std::string_view{flow}, std::string_view{kind},
+                             static_cast<int>(outcome));
+  auto found = impl_->step_counters.find(key);
+  if (found == impl_->step_counters.end())
+    found =
+      impl_->step_counters
+        .emplace(
+          std::make_tuple(flow, std::string{kind}, static_cast<int>(outcome)),
+          &impl_->steps.Add(
+            {{"flow", flow}, {"kind", kind}, {"outcome", to_string(outcome)}}))
+        .first;
+  found->second->Increment();
 }
 
 void engine_metrics::provider_answered(const std::string& provider,
@@ -146,12 +158,16 @@ void engine_metrics::provider_answered(const std::string& provider,
   Histogram* h = nullptr;
   {
     std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto& found = impl_->provider_histograms[{provider, ok}];
-    if (found == nullptr)
-      found = &impl_->provider.Add(
-        {{"provider", provider}, {"result", ok ? "ok" : "failed"}},
-        latency_buckets());
-    h = found;
+    auto at = impl_->provider_histograms.find(
+      std::make_tuple(std::string_view{provider}, ok));
+    if (at == impl_->provider_histograms.end())
+      at = impl_->provider_histograms
+             .emplace(std::make_tuple(provider, ok),
+                      &impl_->provider.Add({{"provider", provider},
+                                            {"result", ok ? "ok" : "failed"}},
+                                           latency_buckets()))
+             .first;
+    h = at->second;
   }
   h->Observe(seconds);
 }
