@@ -102,6 +102,7 @@ void journey_store::save(const journey_snapshot& snapshot,
                          std::vector<write_op> with) {
   write_request req;
   req.ops = std::move(with);
+  req.ops.reserve(req.ops.size() + 3);
   auto key = journey_key(snapshot.order_id, snapshot.flow, snapshot.version);
   if (!chunk.empty())
     req.ops.push_back(write_op::put_joined(
