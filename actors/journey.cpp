@@ -55,6 +55,7 @@ public:
                     caf::make_message(resume_atom::value));
       },
       [this](save_failed_atom, const std::string& why) {
+        ++received_; // when it came through the supervisor, it counted it
         // Going on would act on a state the store does not have: the
         // journey stops, and its failure is its last write (queued after
         // every save it made), over the last state that was saved.

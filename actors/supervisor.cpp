@@ -265,11 +265,20 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
     },
     [self](save_failed_atom, const std::string& order_id,
            const std::string& why) {
-      // Not counted as forwarded: the journey stops on it, it never
-      // passivates after it.
-      auto* slot = self->state.journeys.find(order_id);
-      if (slot != nullptr && slot->actor)
+      auto& st = self->state;
+      auto* slot = st.journeys.find(order_id);
+      if (slot != nullptr && slot->actor) {
+        // Counted, so that a passivation the journey asks for before it
+        // has read this is refused: it must stop on it, not leave memory.
+        ++slot->forwarded;
         self->send(slot->actor, save_failed_atom::value, why);
+        return;
+      }
+      // It ended, moved or left memory after a later save: what was
+      // written of it stays, and the loss is said (a journey that ended
+      // stays as it ended).
+      st.services->sink->journey_failed(order_id, st.model->name, st.version,
+                                        "its state could not be saved: " + why);
     },
     [self](move_in_atom, const std::string& order_id) {
       auto [slot, added] = self->state.journeys.try_emplace(order_id);

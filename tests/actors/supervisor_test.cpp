@@ -29,6 +29,16 @@ public:
   void save(const journey_snapshot& snapshot,
             const std::vector<journal_entry>& chunk,
             std::function<void(const caf::error&)> done) override {
+    if (fail_unanswered && !done) {
+      // Held as a commit thread holds a failed save's news until the
+      // commit is over: it goes out before what a later commit says.
+      held_failures.push_back(snapshot.order_id);
+      return;
+    }
+    for (const auto& id : held_failures)
+      caf::anon_send(supervisor, save_failed_atom::value, id,
+                     std::string{"the disk is full"});
+    held_failures.clear();
     if (failing) {
       // As the engine's sink does: through the supervisor when the
       // journey asked for no answer.
@@ -84,6 +94,10 @@ public:
   }
 
   bool failing = false;
+  /// Saves without `done` fail, and are told to the supervisor only when
+  /// the next save with one comes (its commit is the next one).
+  bool fail_unanswered = false;
+  std::vector<std::string> held_failures;
   caf::actor supervisor; ///< where failures of saves without `done` go
   std::size_t loads = 0;
   std::map<std::string, order_ptr> orders;
@@ -303,6 +317,23 @@ TEST_CASE("a journey whose state cannot be saved stops and is recorded as "
   t.pass(60000);
   CHECK(t.calls->size() == 1);
   CHECK(t.running() == 0);
+}
+
+TEST_CASE("a journey whose save failed while its waiting save went in "
+          "stops instead of leaving memory") {
+  // Its first saves fail; its waiting save is written in the next commit,
+  // whose answer lets it ask to passivate. The failure reached the
+  // supervisor first: the journey must stop on it and be recorded failed,
+  // not leave memory with the failure unread.
+  supervised t;
+  t.sink.fail_unanswered = true;
+  t.start("S-9");
+  t.sched.run();
+  REQUIRE(t.sink.failures.count("S-9") == 1);
+  CHECK(t.sink.failures.at("S-9").find("its state could not be saved")
+        != std::string::npos);
+  CHECK(t.running() == 0);
+  CHECK(t.passivated() == 0);
 }
 
 TEST_CASE("a cancel reaches a passivated journey through the store") {
