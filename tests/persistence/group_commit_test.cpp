@@ -38,6 +38,50 @@ std::optional<std::string> read(store& db, const std::string& key) {
   return std::string{**value};
 }
 
+/// A store in `dir` whose map starts at `initial` bytes and may grow to
+/// `most`.
+caf::expected<std::unique_ptr<store>>
+sized_store(const temp_dir& dir, std::size_t initial, std::size_t most) {
+  store::options opts;
+  opts.initial_map_size = initial;
+  opts.map_size = most;
+  return store::open(dir.path(), opts);
+}
+
+/// Holds `writer` inside a first request until release(), so that the
+/// requests submitted meanwhile queue up and are committed together, in one
+/// batch. REQUIRES: released before it goes, and it outlives the held
+/// request's commit.
+class held_writer {
+public:
+  held_writer(group_committer& writer, const store& db) {
+    write_request hold;
+    hold.ops.push_back(
+      write_op::modify(db.orders, "hold",
+                       [released = released_](std::optional<std::string_view>)
+                         -> caf::expected<std::optional<std::string>> {
+                         released.wait();
+                         return std::optional<std::string>{"held"};
+                       }));
+    hold.done = [this](const write_result& r) { first_.set_value(r); };
+    writer.submit(std::move(hold));
+  }
+
+  void release() {
+    release_.set_value();
+  }
+
+  /// What became of the held request.
+  write_result held() {
+    return first_.get_future().get();
+  }
+
+private:
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::promise<write_result> first_;
+};
+
 } // namespace
 
 TEST_CASE("a write that cannot be applied fails only its own request") {
@@ -45,29 +89,15 @@ TEST_CASE("a write that cannot be applied fails only its own request") {
   auto db = store::open(dir.path());
   REQUIRE(db);
   group_committer writer{**db};
-  // Hold the writer inside a first request so that the next ones queue up
-  // and are committed together, in one batch.
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  std::promise<write_result> first;
-  write_request hold;
-  hold.ops.push_back(
-    write_op::modify((*db)->orders, "hold",
-                     [released](std::optional<std::string_view>)
-                       -> caf::expected<std::optional<std::string>> {
-                       released.wait();
-                       return std::optional<std::string>{"held"};
-                     }));
-  hold.done = [&first](const write_result& r) { first.set_value(r); };
-  writer.submit(std::move(hold));
+  held_writer hold{writer, **db};
   std::vector<std::promise<write_result>> results(5);
   for (int i = 0; i < 5; ++i) {
     // LMDB keys are at most 511 bytes: request 2's key cannot be written.
     auto key = i == 2 ? std::string(600, 'k') : "key-" + std::to_string(i);
     writer.submit(put(**db, key, "value-" + std::to_string(i), results[i]));
   }
-  release.set_value();
-  CHECK(first.get_future().get().applied);
+  hold.release();
+  CHECK(hold.held().applied);
   for (int i = 0; i < 5; ++i) {
     auto r = results[i].get_future().get();
     INFO("request " << i);
@@ -92,17 +122,7 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
   REQUIRE(db);
   auto& s = **db;
   group_committer writer{s};
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  write_request hold;
-  hold.ops.push_back(
-    write_op::modify(s.orders, "hold",
-                     [released](std::optional<std::string_view>)
-                       -> caf::expected<std::optional<std::string>> {
-                       released.wait();
-                       return std::optional<std::string>{"held"};
-                     }));
-  writer.submit(std::move(hold));
+  held_writer hold{writer, s};
   // Queued behind the held request, all in the next batch.
   std::vector<std::promise<write_result>> results(6);
   writer.submit(put(s, "k", "v1", results[0]));
@@ -127,7 +147,7 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
   failing.done = [&results](const write_result& r) { results[4].set_value(r); };
   writer.submit(std::move(failing));
   writer.submit(put(s, "other", "o", results[5]));
-  release.set_value();
+  hold.release();
   for (int i = 0; i < 6; ++i) {
     INFO("request " << i);
     CHECK(results[i].get_future().get().applied == (i != 4));
@@ -145,17 +165,7 @@ TEST_CASE("saves of one coalesce key queued together are one write: last "
   REQUIRE(db);
   auto& s = **db;
   group_committer writer{s};
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  write_request hold;
-  hold.ops.push_back(
-    write_op::modify(s.orders, "hold",
-                     [released](std::optional<std::string_view>)
-                       -> caf::expected<std::optional<std::string>> {
-                       released.wait();
-                       return std::optional<std::string>{"held"};
-                     }));
-  writer.submit(std::move(hold));
+  held_writer hold{writer, s};
   auto entry = [](const std::string& text) {
     journal_entry e;
     e.kind = journal_kind::step_started;
@@ -192,7 +202,7 @@ TEST_CASE("saves of one coalesce key queued together are one write: last "
   writer.submit(save("J", "j3", 2, "d"));
   writer.submit(plain("K", "fenced"));
   writer.submit(save("K", "k2", 1, "e"));
-  release.set_value();
+  hold.release();
   writer.flush();
   // hold, J (a, b, d), other, K (c), the fence, K (e).
   CHECK(writer.statistics().requests == 6);
@@ -226,10 +236,7 @@ TEST_CASE("saves of one coalesce key queued together are one write: last "
 
 TEST_CASE("a full map grows up to its maximum, then refuses writes alone") {
   temp_dir dir;
-  store::options opts;
-  opts.initial_map_size = std::size_t{1} << 20;
-  opts.map_size = std::size_t{4} << 20;
-  auto db = store::open(dir.path(), opts);
+  auto db = sized_store(dir, std::size_t{1} << 20, std::size_t{4} << 20);
   REQUIRE(db);
   CHECK((*db)->map_size() == std::size_t{1} << 20);
   group_committer writer{**db};
@@ -286,10 +293,7 @@ TEST_CASE("the map size can be read on any thread while the store grows") {
   // Engine::storage() (and so GET /metrics) reads it while the commit
   // thread may be moving the map to a larger size.
   temp_dir dir;
-  store::options opts;
-  opts.initial_map_size = std::size_t{1} << 20;
-  opts.map_size = std::size_t{256} << 20;
-  auto db = store::open(dir.path(), opts);
+  auto db = sized_store(dir, std::size_t{1} << 20, std::size_t{256} << 20);
   REQUIRE(db);
   std::atomic<bool> done{false};
   std::size_t largest = 0;
@@ -313,10 +317,7 @@ TEST_CASE("the map size can be read on any thread while the store grows") {
 TEST_CASE("at its maximum size the store takes what fits from a batch and "
           "refuses the rest") {
   temp_dir dir;
-  store::options opts;
-  opts.initial_map_size = std::size_t{1} << 20;
-  opts.map_size = std::size_t{1} << 20;
-  auto db = store::open(dir.path(), opts);
+  auto db = sized_store(dir, std::size_t{1} << 20, std::size_t{1} << 20);
   REQUIRE(db);
   group_committer writer{**db};
   // Fill the map with 40 KB values until one is refused.
@@ -328,27 +329,13 @@ TEST_CASE("at its maximum size the store takes what fits from a batch and "
   }
   REQUIRE((*db)->full());
   // A batch of one too large write and small ones: the small ones go in.
-  // The writer is held inside a first request, so that they queue up and
-  // are committed in one batch.
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  std::promise<write_result> first;
-  write_request hold;
-  hold.ops.push_back(
-    write_op::modify((*db)->orders, "hold",
-                     [released](std::optional<std::string_view>)
-                       -> caf::expected<std::optional<std::string>> {
-                       released.wait();
-                       return std::optional<std::string>{"held"};
-                     }));
-  hold.done = [&first](const write_result& r) { first.set_value(r); };
-  writer.submit(std::move(hold));
+  held_writer hold{writer, **db};
   std::vector<std::promise<write_result>> results(11);
   writer.submit(put(**db, "too-large", std::string(400000, 'x'), results[0]));
   for (int i = 1; i <= 10; ++i)
     writer.submit(put(**db, "s" + std::to_string(i), "small", results[i]));
-  release.set_value();
-  CHECK(first.get_future().get().applied);
+  hold.release();
+  CHECK(hold.held().applied);
   auto refused = results[0].get_future().get();
   CHECK_FALSE(refused.applied);
   CHECK(orca_code(refused.error) == static_cast<uint8_t>(errc::storage_full));
@@ -380,10 +367,7 @@ TEST_CASE("a data directory is created with its parents") {
 
 TEST_CASE("flow lifecycle writes grow a full map too") {
   temp_dir dir;
-  store::options opts;
-  opts.initial_map_size = std::size_t{1} << 20;
-  opts.map_size = std::size_t{16} << 20;
-  auto db = store::open(dir.path(), opts);
+  auto db = sized_store(dir, std::size_t{1} << 20, std::size_t{16} << 20);
   REQUIRE(db);
   // Fill the first megabyte without letting it grow.
   for (int i = 0;; ++i) {
