@@ -46,6 +46,11 @@ public:
         return orders;
       },
       [this](saved_waiting_atom, uint64_t change) { try_passivate(change); },
+      [this](save_now_atom) {
+        save_queued_ = false;
+        if (unsaved_)
+          persist(book_.state());
+      },
       [this](resume_atom, uint32_t latest, const caf::actor& home) {
         ++received_;
         if (latest > book_.snapshot().version && !book_.started(path_))
@@ -174,6 +179,26 @@ protected:
       journal(std::move(e));
     }
     ++changes_;
+    // More is waiting for this journey: one save after it says it all,
+    // unless someone wants to see each change as it was (see
+    // journey_sink::watches_every_change). An end is saved at once.
+    if (!is_terminal(state) && !mailbox().empty()
+        && !ctx_.services->sink->watches_every_change(ctx_.model->name)) {
+      unsaved_ = true;
+      if (!save_queued_) {
+        save_queued_ = true;
+        send(this, save_now_atom::value);
+      }
+      return;
+    }
+    persist(state);
+  }
+
+private:
+  /// Saves the journey as it is now (`state`), and ends it if that is an
+  /// end.
+  void persist(journey_state state) {
+    unsaved_ = false;
     // Once a waiting snapshot is durable, the journey may leave memory.
     bool passivate =
       state == journey_state::waiting && ctx_.services->passivate_waiting;
@@ -194,7 +219,6 @@ protected:
       stop_all();
   }
 
-private:
   /// Hands the journey, as new, to version `latest` of its flow and quits.
   /// What the order receives meanwhile is in the order's record, which the
   /// new journey reads when `home` loads it.
@@ -292,8 +316,10 @@ private:
   journey_book book_;
   std::vector<journal_entry> pending_journal_;
   caf::actor supervisor_;
-  uint64_t changes_ = 0;   ///< snapshots handed to the sink
-  bool told_held_ = false; ///< the supervisor was told the journey is paused
+  uint64_t changes_ = 0;     ///< snapshots handed to the sink
+  bool told_held_ = false;   ///< the supervisor was told the journey is paused
+  bool unsaved_ = false;     ///< a change waits for save_now_atom
+  bool save_queued_ = false; ///< save_now_atom is on its way to this actor
   /// Branches that have not reported since they (re)started.
   std::set<sequence_id> unreported_;
 };

@@ -19,7 +19,7 @@
 //   clock      -> any path     (timer_atom, token)
 //   sink       -> journey      (save_failed_atom, why), or through the
 //                              supervisor for a save without a callback
-//   journey    -> itself       (saved_waiting_atom, change)
+//   journey    -> itself       (saved_waiting_atom, change), (save_now_atom)
 //   journey    -> supervisor   (passivate_atom, order_id, wake_at,
 //                              received) -> bool: may it leave memory?
 //                              (held_atom, bool): it is now held by a
@@ -61,6 +61,9 @@ using save_failed_atom = caf::atom_constant<caf::atom("savefail")>;
 /// To a journey from itself: its waiting snapshot number `change` is
 /// durable; it may leave memory if nothing happened since.
 using saved_waiting_atom = caf::atom_constant<caf::atom("savedwait")>;
+/// To a journey from itself: save what changed while messages were
+/// waiting (journey_sink::watches_every_change).
+using save_now_atom = caf::atom_constant<caf::atom("savenow")>;
 /// To a branch's parent: the branch ended (failed or not).
 using branch_done_atom = caf::atom_constant<caf::atom("brdone")>;
 /// To a supervisor from a journey: may it leave memory (it waits)?

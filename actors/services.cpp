@@ -8,6 +8,10 @@ journey_observer::~journey_observer() = default;
 
 journey_sink::~journey_sink() = default;
 
+bool journey_sink::watches_every_change(const std::string&) const {
+  return true;
+}
+
 void provider_directory::add(const std::string& id, caf::actor adapter,
                              std::string kind) {
   std::lock_guard<std::mutex> guard{mutex_};

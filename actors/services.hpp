@@ -83,6 +83,13 @@ public:
   virtual caf::expected<restart_point> load(const std::string& order_id,
                                             const std::string& flow,
                                             uint32_t version) = 0;
+
+  /// Whether something outside wants every change of a journey of `flow`
+  /// as it was at that change (a subscription to every record, a hook on
+  /// steps or states). When nothing does, a journey with more messages
+  /// waiting saves once after them instead of at each change: the record
+  /// stored is the same, and the journal keeps every entry. Thread-safe.
+  virtual bool watches_every_change(const std::string& flow) const;
 };
 
 /// What journeys do, for the engine's metrics. Implemented by the engine;

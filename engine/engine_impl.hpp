@@ -216,6 +216,10 @@ struct Engine::impl final : journey_sink {
   void journey_failed(const std::string& order_id, const std::string& flow,
                       uint32_t version, const std::string& reason) override;
 
+  bool watches_every_change(const std::string& flow) const override {
+    return subscribers->wants(false) || (hooks && hooks->wants_changes(flow));
+  }
+
   /// What a save with no callback of its own does once committed: tell a
   /// subscriber that came while it was queued, or the journey that it
   /// failed.

@@ -290,6 +290,13 @@ void hook_dispatcher::stop() {
   }
 }
 
+bool hook_dispatcher::wants_changes(const std::string& flow) const {
+  return std::any_of(lanes_.begin(), lanes_.end(), [&](const auto& l) {
+    return l->wants(hook_step_started | hook_step_ended | hook_journey_state,
+                    flow);
+  });
+}
+
 bool hook_dispatcher::wants(const std::string& flow,
                             const std::vector<journal_entry>& chunk) const {
   for (const auto& e : chunk)

@@ -112,6 +112,10 @@ public:
     return lanes_.empty();
   }
 
+  /// Whether some hook wants steps or state changes of `flow`, each with
+  /// the journey as it was then.
+  bool wants_changes(const std::string& flow) const;
+
   /// Whether some hook wants a change of `chunk` on `flow` (cheap: no
   /// delivery is made).
   bool wants(const std::string& flow,

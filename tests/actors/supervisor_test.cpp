@@ -50,12 +50,17 @@ public:
                        describe(err));
       return;
     }
+    ++saves;
     latest[snapshot.order_id] = snapshot;
     states[snapshot.order_id].push_back(snapshot.state);
     auto& j = journals[snapshot.order_id];
     j.insert(j.end(), chunk.begin(), chunk.end());
     if (done)
       done(caf::error{});
+  }
+
+  bool watches_every_change(const std::string&) const override {
+    return watched;
   }
 
   void journey_failed(const std::string& order_id, const std::string&, uint32_t,
@@ -94,6 +99,8 @@ public:
   }
 
   bool failing = false;
+  bool watched = true; ///< see journey_sink::watches_every_change
+  std::size_t saves = 0;
   /// Saves without `done` fail, and are told to the supervisor only when
   /// the next save with one comes (its commit is the next one).
   bool fail_unanswered = false;
@@ -334,6 +341,43 @@ TEST_CASE("a journey whose save failed while its waiting save went in "
         != std::string::npos);
   CHECK(t.running() == 0);
   CHECK(t.passivated() == 0);
+}
+
+TEST_CASE("a journey nobody watches saves once after the messages waiting "
+          "for it, and ends the same with every journal entry") {
+  struct outcome {
+    journey_snapshot last;
+    std::vector<journal_entry> journal;
+    std::size_t saves;
+  };
+  auto run = [](bool watched) {
+    supervised t;
+    t.sink.watched = watched;
+    t.start("S-10");
+    t.sched.run();
+    CHECK(t.passivated() == 1);
+    caf::anon_send(t.supervisor, event_atom::value, std::string{"S-10"},
+                   std::string{"shipped"});
+    t.sched.run();
+    CHECK(t.running() == 0);
+    return outcome{t.sink.latest.at("S-10"), t.sink.journals.at("S-10"),
+                   t.sink.saves};
+  };
+  auto each = run(true);
+  auto fewer = run(false);
+  CHECK(fewer.last.state == journey_state::completed);
+  CHECK(fewer.last.steps.size() == each.last.steps.size());
+  // The branches' reports queue up while the journey handles one: they
+  // are saved together.
+  CHECK(fewer.saves < each.saves);
+  REQUIRE(fewer.journal.size() == each.journal.size());
+  for (std::size_t i = 0; i < each.journal.size(); ++i) {
+    INFO("journal entry " << i);
+    CHECK(fewer.journal[i].kind == each.journal[i].kind);
+    CHECK(fewer.journal[i].step == each.journal[i].step);
+    CHECK(fewer.journal[i].path == each.journal[i].path);
+    CHECK(fewer.journal[i].state == each.journal[i].state);
+  }
 }
 
 TEST_CASE("a cancel reaches a passivated journey through the store") {
