@@ -103,8 +103,13 @@ private:
         .count());
   }
 
+  /// When timer `id` is due, in ticks.
+  static uint64_t due_of(uint64_t id) {
+    return id >> sequence_bits;
+  }
+
   std::chrono::steady_clock::time_point due_time(uint64_t id) const {
-    return epoch_ + std::chrono::milliseconds{id >> sequence_bits};
+    return epoch_ + std::chrono::milliseconds{due_of(id)};
   }
 
   void run() {
@@ -112,13 +117,11 @@ private:
     std::unique_lock<std::mutex> guard{mutex_};
     while (!stopping_) {
       auto now = ticks();
-      if (!timers_.empty()
-          && (timers_.begin()->first >> sequence_bits) <= now) {
-        while (!timers_.empty()
-               && (timers_.begin()->first >> sequence_bits) <= now) {
-          due.push_back(std::move(timers_.begin()->second));
-          timers_.erase(timers_.begin());
-        }
+      while (!timers_.empty() && due_of(timers_.begin()->first) <= now) {
+        due.push_back(std::move(timers_.begin()->second));
+        timers_.erase(timers_.begin());
+      }
+      if (!due.empty()) {
         guard.unlock();
         for (const auto& e : due)
           fire(e.target, e.token);
@@ -130,7 +133,7 @@ private:
         sleeping_until_ = std::numeric_limits<uint64_t>::max();
         changed_.wait(guard);
       } else {
-        sleeping_until_ = timers_.begin()->first >> sequence_bits;
+        sleeping_until_ = due_of(timers_.begin()->first);
         changed_.wait_until(guard, due_time(timers_.begin()->first));
       }
       sleeping_until_ = 0;
