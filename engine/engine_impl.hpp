@@ -248,6 +248,10 @@ struct Engine::impl final : journey_sink {
   /// Hands the record of `snapshot` to the subscribers that want it.
   void notify(const journey_snapshot& snapshot);
 
+  /// Hands subscribers what the store holds of journey `id` now: for one
+  /// that subscribed while a save it did not ask a copy of was queued.
+  void notify_stored(const journey_id& id);
+
   // -- providers --------------------------------------------------------------
 
   caf::error add_provider(const std::string& id, const provider_config& p);

@@ -333,10 +333,7 @@ void Engine::impl::save(const journey_snapshot& snapshot,
       } else if (copy) {
         notify(*copy);
       } else if (subscribers->wants(terminal)) {
-        // Somebody subscribed while this save was queued:
-        // they get what the store holds now.
-        if (auto now_stored = journeys->load_snapshot(id))
-          notify(*now_stored);
+        notify_stored(id);
       }
       if (done)
         done(err);
@@ -351,11 +348,13 @@ void Engine::impl::saved(const write_result& r) {
   if (auto err = journey_store::save_error(r)) {
     save_failed(*id, err);
   } else if (subscribers->wants(false)) {
-    // Somebody subscribed while this save was queued: they get what the
-    // store holds now.
-    if (auto now_stored = journeys->load_snapshot(*id))
-      notify(*now_stored);
+    notify_stored(*id);
   }
+}
+
+void Engine::impl::notify_stored(const journey_id& id) {
+  if (auto now_stored = journeys->load_snapshot(id))
+    notify(*now_stored);
 }
 
 void Engine::impl::save_failed(const journey_id& id, const caf::error& err) {
