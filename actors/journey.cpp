@@ -26,6 +26,8 @@ public:
   }
 
   void on_exit() override {
+    ctx_.services->time->cancel(save_timer_);
+    save_timer_ = 0;
     supervisor_ = nullptr;
     path_actor::on_exit();
   }
@@ -49,7 +51,7 @@ public:
       [this](save_now_atom) {
         save_queued_ = false;
         if (unsaved_)
-          persist(book_.state());
+          save_or_defer(book_.state());
       },
       [this](resume_atom, uint32_t latest, const caf::actor& home) {
         ++received_;
@@ -179,11 +181,28 @@ protected:
       journal(std::move(e));
     }
     ++changes_;
-    // More is waiting for this journey: one save after it says it all,
-    // unless someone wants to see each change as it was (see
-    // journey_sink::watches_every_change). An end is saved at once.
-    if (!is_terminal(state) && !mailbox().empty()
-        && !ctx_.services->sink->watches_every_change(ctx_.model->name)) {
+    save_or_defer(state);
+  }
+
+  void save_timer_fired() override {
+    save_timer_ = 0;
+    if (unsaved_)
+      persist(book_.state());
+  }
+
+private:
+  /// Saves the journey in `state` now, or once a while from now when
+  /// nobody wants to see each change as it was (see
+  /// journey_sink::watches_every_change): after the messages already
+  /// waiting for it, or, while it runs, when it next waits, pauses or
+  /// ends, or its save delay is up. An end is saved at once.
+  void save_or_defer(journey_state state) {
+    if (is_terminal(state)
+        || ctx_.services->sink->watches_every_change(ctx_.model->name)) {
+      persist(state);
+      return;
+    }
+    if (!mailbox().empty()) {
       unsaved_ = true;
       if (!save_queued_) {
         save_queued_ = true;
@@ -191,10 +210,17 @@ protected:
       }
       return;
     }
+    auto delay = ctx_.services->save_delay_ms;
+    if (state == journey_state::running && delay > 0) {
+      unsaved_ = true;
+      if (save_timer_ == 0)
+        save_timer_ = ctx_.services->time->schedule(
+          delay, caf::actor_cast<caf::actor>(this), save_timer_token);
+      return;
+    }
     persist(state);
   }
 
-private:
   /// Saves the journey as it is now (`state`), and ends it if that is an
   /// end.
   void persist(journey_state state) {
@@ -318,8 +344,9 @@ private:
   caf::actor supervisor_;
   uint64_t changes_ = 0;     ///< snapshots handed to the sink
   bool told_held_ = false;   ///< the supervisor was told the journey is paused
-  bool unsaved_ = false;     ///< a change waits for save_now_atom
+  bool unsaved_ = false;     ///< a change waits for save_now_atom or the timer
   bool save_queued_ = false; ///< save_now_atom is on its way to this actor
+  uint64_t save_timer_ = 0;  ///< the save timer's id (clock::cancel), or 0
   /// Branches that have not reported since they (re)started.
   std::set<sequence_id> unreported_;
 };

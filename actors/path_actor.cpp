@@ -229,6 +229,10 @@ caf::message_handler path_actor::path_handlers() {
                 caf::make_message(resume_atom::value));
     },
     [this](timer_atom, uint64_t token) {
+      if (token == save_timer_token) {
+        save_timer_fired();
+        return;
+      }
       runner().on_timer(static_cast<uint32_t>(token));
       changed();
     },

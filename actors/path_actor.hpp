@@ -99,6 +99,14 @@ protected:
   virtual void children_told() {
   }
 
+  /// A timer set with token `save_timer_token` fell due.
+  virtual void save_timer_fired() {
+  }
+
+  /// The token of a journey's own save timer: beyond any path's tokens,
+  /// which are 32 bits.
+  static constexpr uint64_t save_timer_token = uint64_t{1} << 63;
+
   /// Spawns one child path actor, linked to this one.
   caf::actor spawn_child(path_state start);
 

@@ -116,6 +116,12 @@ struct journey_services {
   bool passivate_waiting = true;
   /// The time limit of a provider call attempt whose step sets none.
   uint32_t default_timeout_ms = 30000;
+  /// How long a running journey that nothing outside watches (see
+  /// journey_sink::watches_every_change) may leave its changes unsaved
+  /// while its provider calls and branches are at work: it saves them all
+  /// at once when it waits, pauses or ends, or when this time is up. 0: a
+  /// journey saves after every change (or burst of messages).
+  uint32_t save_delay_ms = 1000;
   /// The node is stopping: a journey or branch actor that has not begun
   /// quits at once instead of running. (Its stored state, saved before the
   /// order or event was acknowledged, resumes it when the node opens next.)

@@ -82,6 +82,7 @@ caf::expected<std::unique_ptr<Engine>> Engine::open(engine_options options) {
   im->services->observer = im->metrics.get();
   im->services->ledger = im->ledger.get();
   im->services->passivate_waiting = im->options.passivate_waiting;
+  im->services->save_delay_ms = im->options.save_delay_ms;
   im->services->default_timeout_ms = im->options.config.default_timeout_ms;
   for (const auto& id : default_provider_ids())
     if (auto err = im->add_provider(id, provider_config{}))

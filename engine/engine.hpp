@@ -49,6 +49,13 @@ struct engine_options {
   bool record_provider_calls = false;
   /// Journeys that wait for an event leave memory until it comes.
   bool passivate_waiting = true;
+  /// How long a running journey may leave its changes unsaved while its
+  /// provider calls and branches are at work, when nothing watches each
+  /// change (no subscription to every record, no hook on its steps or
+  /// states): it saves them at once when it waits, pauses or ends, or when
+  /// this time is up. A crash in between re-runs those steps from the
+  /// last save, with the same idempotency keys. 0: save at every change.
+  uint32_t save_delay_ms = 1000;
   /// How long the journal of an ended journey is kept (then deleted; the
   /// journey's record stays). 0: forever.
   int64_t journal_retention_ms = int64_t{30} * 24 * 3600 * 1000;

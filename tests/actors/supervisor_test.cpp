@@ -380,6 +380,52 @@ TEST_CASE("a journey nobody watches saves once after the messages waiting "
   }
 }
 
+TEST_CASE("a running journey nobody watches saves when it waits, or when "
+          "its save delay is up") {
+  simulated_config slow;
+  slow.latency_ms = 5000; // "Book" answers after 5 s
+  SECTION("nobody watches") {
+    supervised t{slow};
+    t.sink.watched = false;
+    REQUIRE(t.services->save_delay_ms == 1000);
+    t.start("S-11");
+    t.sched.run();
+    // Running, its call on the way: nothing saved yet.
+    CHECK(t.sink.saves == 0);
+    t.pass(999);
+    CHECK(t.sink.saves == 0);
+    // The delay is up: what it did so far is saved, journal and all.
+    t.pass(1);
+    REQUIRE(t.sink.saves == 1);
+    CHECK(t.sink.latest.at("S-11").state == journey_state::running);
+    std::vector<journal_kind> kinds;
+    for (const auto& e : t.sink.journals.at("S-11"))
+      kinds.push_back(e.kind);
+    CHECK(kinds
+          == std::vector<journal_kind>{journal_kind::started,
+                                       journal_kind::step_started,
+                                       journal_kind::provider_called});
+    // The answer comes; the journey waits for "shipped": saved at once.
+    t.pass(4000);
+    CHECK(t.sink.saves == 2);
+    CHECK(t.sink.latest.at("S-11").state == journey_state::waiting);
+    CHECK(t.step_names("S-11") == std::vector<std::string>{"Book succeeded"});
+  }
+  SECTION("each change watched, or no delay: saved at once") {
+    for (bool watched : {true, false}) {
+      INFO("watched " << watched);
+      supervised t{slow};
+      t.sink.watched = watched;
+      if (!watched)
+        t.services->save_delay_ms = 0;
+      t.start("S-12");
+      t.sched.run();
+      REQUIRE(t.sink.saves >= 1);
+      CHECK(t.sink.latest.at("S-12").state == journey_state::running);
+    }
+  }
+}
+
 TEST_CASE("a cancel reaches a passivated journey through the store") {
   supervised t;
   t.start("S-5");
