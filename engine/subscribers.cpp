@@ -121,7 +121,7 @@ bool subscriber_hub::wants(bool terminal) const {
   return all_.load() > 0 || (terminal && terminal_.load() > 0);
 }
 
-void subscriber_hub::publish(const journey_record& record) {
+void subscriber_hub::publish(journey_record record) {
   std::vector<std::shared_ptr<channel>> targets;
   {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -130,19 +130,27 @@ void subscriber_hub::publish(const journey_record& record) {
       if (!kv.second->terminal_only || is_terminal(record.state))
         targets.push_back(kv.second);
   }
-  for (const auto& ch : targets) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    auto& ch = *targets[i];
+    bool was_empty;
     {
-      std::lock_guard<std::mutex> guard{ch->mutex};
-      if (ch->stopping)
+      std::lock_guard<std::mutex> guard{ch.mutex};
+      if (ch.stopping)
         continue;
-      if (ch->queue.size() >= queue_limit_) {
-        ++ch->dropped;
-        ++ch->unreported;
+      if (ch.queue.size() >= queue_limit_) {
+        ++ch.dropped;
+        ++ch.unreported;
         continue;
       }
-      ch->queue.push_back(record);
+      was_empty = ch.queue.empty();
+      if (i + 1 == targets.size())
+        ch.queue.push_back(std::move(record));
+      else
+        ch.queue.push_back(record);
     }
-    ch->wake.notify_one();
+    // The thread sleeps only on an empty queue (and looks before it does).
+    if (was_empty)
+      ch.wake.notify_one();
   }
 }
 

@@ -44,9 +44,9 @@ public:
   /// `terminal` (or not): records nobody wants are not built.
   bool wants(bool terminal) const;
 
-  /// Queues `record` for every subscription that wants it. Never blocks on
-  /// a subscriber.
-  void publish(const journey_record& record);
+  /// Queues `record` for every subscription that wants it (the last one
+  /// takes it, the others a copy). Never blocks on a subscriber.
+  void publish(journey_record record);
 
   /// Waits until every subscription has delivered what was queued.
   void drain();
