@@ -1,5 +1,8 @@
 #include "actors/scheduler.hpp"
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -7,7 +10,7 @@
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/policy/work_sharing.hpp>
-#include <caf/policy/work_stealing.hpp>
+#include <caf/policy/unprofiled.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
 namespace orca {
@@ -59,6 +62,159 @@ private:
   std::unordered_set<caf::abstract_actor*> timed_;
 };
 
+/// Work stealing as CAF's own policy does it (each worker runs its own
+/// queue, newest job of its own first, and steals the oldest job of
+/// another when it has none), on a queue whose both ends are O(1) (see
+/// scheduler.hpp).
+class stealing : public caf::policy::unprofiled {
+public:
+  using job = caf::resumable*;
+
+  struct coordinator_data {
+    explicit coordinator_data(caf::scheduler::abstract_coordinator*) {
+    }
+    std::atomic<std::size_t> next_worker{0};
+  };
+
+  struct worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator*) {
+    }
+    /// Workers are made from a copy of one worker_data: each gets its own.
+    worker_data(const worker_data&) {
+    }
+
+    std::mutex mutex;      ///< guards jobs
+    std::deque<job> jobs;  ///< the front runs next; thieves take the back
+    std::mutex sleep_lock; ///< guards sleeping
+    std::condition_variable wake;
+    bool sleeping = false;
+  };
+
+  template <class Coordinator>
+  void central_enqueue(Coordinator* self, job j) {
+    auto n = d(self).next_worker++ % self->num_workers();
+    self->worker_by_id(n)->external_enqueue(j);
+  }
+
+  /// From another thread: after what is queued.
+  template <class Worker>
+  void external_enqueue(Worker* self, job j) {
+    auto& w = d(self);
+    {
+      std::lock_guard<std::mutex> guard{w.mutex};
+      w.jobs.push_back(j);
+    }
+    std::lock_guard<std::mutex> guard{w.sleep_lock};
+    if (w.sleeping)
+      w.wake.notify_one();
+  }
+
+  /// From the worker itself: next.
+  template <class Worker>
+  void internal_enqueue(Worker* self, job j) {
+    auto& w = d(self);
+    std::lock_guard<std::mutex> guard{w.mutex};
+    w.jobs.push_front(j);
+  }
+
+  /// A job that gave up the thread goes after everything queued.
+  template <class Worker>
+  void resume_job_later(Worker* self, job j) {
+    auto& w = d(self);
+    std::lock_guard<std::mutex> guard{w.mutex};
+    w.jobs.push_back(j);
+  }
+
+  template <class Worker>
+  job dequeue(Worker* self) {
+    // Busy first: poll, stealing every few polls; then poll with short
+    // sleeps; then sleep until woken or, now and then, to steal.
+    struct phase {
+      int polls;
+      int steal_every;
+      std::chrono::microseconds pause;
+    };
+    static constexpr phase phases[] = {{100, 10, std::chrono::microseconds{0}},
+                                       {500, 5, std::chrono::microseconds{50}}};
+    for (const auto& p : phases)
+      for (int i = 0; i < p.polls; ++i) {
+        if (auto j = take(d(self), false))
+          return j;
+        if (i % p.steal_every == 0)
+          if (auto j = steal(self))
+            return j;
+        if (p.pause.count() > 0)
+          std::this_thread::sleep_for(p.pause);
+      }
+    auto& w = d(self);
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> guard{w.sleep_lock};
+        w.sleeping = true;
+        w.wake.wait_for(guard, std::chrono::milliseconds{10},
+                        [&] { return has_jobs(w); });
+        w.sleeping = false;
+      }
+      if (auto j = take(w, false))
+        return j;
+      if (auto j = steal(self))
+        return j;
+    }
+  }
+
+  template <class Worker, class F>
+  void foreach_resumable(Worker* self, F f) {
+    while (auto j = take(d(self), false))
+      f(j);
+  }
+
+  template <class Coordinator, class F>
+  void foreach_central_resumable(Coordinator*, F) {
+    // Every job is in some worker's queue.
+  }
+
+private:
+  static job take(worker_data& w, bool oldest) {
+    std::lock_guard<std::mutex> guard{w.mutex};
+    if (w.jobs.empty())
+      return nullptr;
+    job j;
+    if (oldest) {
+      j = w.jobs.back();
+      w.jobs.pop_back();
+    } else {
+      j = w.jobs.front();
+      w.jobs.pop_front();
+    }
+    return j;
+  }
+
+  static bool has_jobs(worker_data& w) {
+    std::lock_guard<std::mutex> guard{w.mutex};
+    return !w.jobs.empty();
+  }
+
+  template <class Worker>
+  job steal(Worker* self) {
+    auto* parent = self->parent();
+    auto n = parent->num_workers();
+    if (n < 2)
+      return nullptr;
+    // Start at a different worker each time, so no queue is raided first.
+    auto first = (self->id() + 1 + steal_turn_++ % (n - 1)) % n;
+    for (std::size_t k = 0; k < n; ++k) {
+      auto victim = (first + k) % n;
+      if (victim == self->id())
+        continue;
+      if (auto j = take(d(parent->worker_by_id(victim)), true))
+        return j;
+    }
+    return nullptr;
+  }
+
+  std::size_t steal_turn_ = 0; ///< one policy object per worker
+};
+
 /// CAF's coordinator with a quiet_clock. The base keeps its own clock and
 /// thread, which nothing is scheduled on.
 template <class Policy>
@@ -104,7 +260,7 @@ void load_scheduler(caf::actor_system_config& cfg, bool sharing) {
   if (sharing)
     cfg.load<coordinator<caf::policy::work_sharing>>();
   else
-    cfg.load<coordinator<caf::policy::work_stealing>>();
+    cfg.load<coordinator<stealing>>();
 }
 
 } // namespace orca

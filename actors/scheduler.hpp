@@ -1,8 +1,14 @@
 #pragma once
 
-// The actor system's scheduler: CAF's own (work stealing or work sharing)
-// with a clock that is not told when an actor that never set a timeout
-// ends.
+// The actor system's scheduler: CAF's coordinator with work stealing on
+// queues of Orca's own (or CAF's work sharing), and a clock that is not
+// told when an actor that never set a timeout ends.
+//
+// CAF 0.17's work-stealing queue walks its whole length, under both of its
+// locks, for every job stolen from it; a busy worker's long queue was
+// locked that long each time the other worker went looking for work.
+// Orca's queue has both ends at hand: with the HTTP API or remote clients
+// beside the actors, 10 % more orders a second (see the README).
 //
 // CAF 0.17 tells its clock thread of every actor that ends, so that it can
 // drop the actor's timeouts: an allocation, a lock and a wake-up of that
