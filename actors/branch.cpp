@@ -103,11 +103,22 @@ protected:
   }
 
   void changed() override {
-    flush();
-    if (path_.phase == path_phase::ended) {
-      send(parent_, branch_done_atom::value, path_.seq, path_.failed);
-      quit();
+    if (path_.phase != path_phase::ended) {
+      flush();
+      return;
     }
+    // The last report; a parent that is the journey takes it as the
+    // branch's end too.
+    if (parent_ == ctx_.journey) {
+      report_.done = true;
+      flush();
+    } else {
+      flush();
+      send(parent_, branch_done_atom::value, path_.seq, path_.failed);
+    }
+    // Ended as it should: the parent needs no exit message from the link.
+    unlink_from(parent_);
+    quit();
   }
 
 private:

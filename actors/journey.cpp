@@ -38,7 +38,15 @@ public:
     ctx_.journey = caf::actor_cast<caf::actor>(this);
     caf::behavior behavior = path_handlers().or_else(
       [this](path_report& report) {
+        auto seq = report.state.seq;
+        auto failed = report.state.failed;
+        auto ended = report.done;
         apply(report);
+        if (ended) {
+          // As branch_done would have it (see path_actor::path_handlers).
+          children_.erase(seq);
+          runner().on_branch_ended(seq, failed);
+        }
         changed();
       },
       [this](claim_atom, sequence_id seq,
@@ -202,20 +210,20 @@ private:
       persist(state);
       return;
     }
-    if (!mailbox().empty()) {
-      unsaved_ = true;
-      if (!save_queued_) {
-        save_queued_ = true;
-        send(this, save_now_atom::value);
-      }
-      return;
-    }
     auto delay = ctx_.services->save_delay_ms;
     if (state == journey_state::running && delay > 0) {
       unsaved_ = true;
       if (save_timer_ == 0)
         save_timer_ = ctx_.services->time->schedule(
           delay, caf::actor_cast<caf::actor>(this), save_timer_token);
+      return;
+    }
+    if (!mailbox().empty()) {
+      unsaved_ = true;
+      if (!save_queued_) {
+        save_queued_ = true;
+        send(this, save_now_atom::value);
+      }
       return;
     }
     persist(state);

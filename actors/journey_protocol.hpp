@@ -85,6 +85,9 @@ struct path_report {
   std::vector<path_state> started; ///< branches it started
   std::vector<journal_entry> journal;
   std::vector<path_state> failed; ///< see path_host::path_failed
+  /// The branch ended, and its parent is the journey: this report is also
+  /// its branch_done (one message instead of two).
+  bool done = false;
 };
 
 } // namespace orca

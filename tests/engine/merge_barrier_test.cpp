@@ -1,6 +1,7 @@
 // A merge barrier joins many concurrent branches: it never completes early
 // and never hangs, whatever order they end in.
 
+#include <map>
 #include <random>
 
 #include "actors/merge_barrier.hpp"
@@ -124,4 +125,49 @@ TEST_CASE("a merge of many branches fails when one of them fails, after all "
   CHECK(r.steps[20].error
         == std::optional<std::string>{"failed branch: \"b7\""});
   CHECK(fx.engine->simulated_calls("after")->size() == 0);
+}
+
+TEST_CASE("a split inside a branch merges before its branch goes on, and "
+          "the journey merges after both branches") {
+  // The inner branches end to a branch, the outer ones to the journey:
+  // each kind of parent hears of its branches' ends.
+  node_config config;
+  for (const char* id : {"slow", "fast"}) {
+    provider_config p;
+    p.simulated.latency_ms = std::string{id} == "slow" ? 300 : 0;
+    config.providers[id] = p;
+  }
+  engine_fixture fx{config};
+  fx.publish(R"({"name": "Nest", "type": "order", "steps": [
+    {"element": "splitter_merge", "name": "Outer", "branches": [
+      {"name": "A", "steps": [
+        {"action": "custom", "name": "a", "provider": "fast"},
+        {"element": "splitter_merge", "name": "Inner", "branches": [
+          {"name": "A1", "steps": [
+            {"action": "custom", "name": "a1", "provider": "slow"}]},
+          {"name": "A2", "steps": [
+            {"action": "custom", "name": "a2", "provider": "fast"}]}]},
+        {"action": "custom", "name": "after inner", "provider": "fast"}]},
+      {"name": "B", "steps": [
+        {"action": "custom", "name": "b", "provider": "fast"}]}]},
+    {"action": "custom", "name": "after outer", "provider": "fast"}]})");
+  REQUIRE(fx.submit(R"({"id": "N-1", "lines": [{"id": "1"}]})").status
+          == submit_status::accepted);
+  auto r = fx.wait_terminal("N-1", "Nest");
+  CHECK(r.state == journey_state::completed);
+  // Steps are recorded in the order they ended.
+  std::map<std::string, std::size_t> at;
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    at[r.steps[i].name] = i;
+    CHECK(r.steps[i].outcome == step_outcome::succeeded);
+  }
+  REQUIRE(at.size() == 8);
+  REQUIRE(r.steps.size() == 8);
+  CHECK(at["a"] < at["a1"]);
+  CHECK(at["a2"] < at["a1"]); // a1 answers 300 ms later
+  CHECK(at["a1"] < at["Inner"]);
+  CHECK(at["Inner"] < at["after inner"]);
+  CHECK(at["b"] < at["Outer"]);
+  CHECK(at["after inner"] < at["Outer"]);
+  CHECK(at["Outer"] < at["after outer"]);
 }
