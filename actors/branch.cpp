@@ -1,6 +1,7 @@
 #include "actors/branch.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -59,20 +60,10 @@ protected:
 
   std::optional<std::vector<fulfillment_order>>
   claim_unsent(const std::vector<std::string>& scope) override {
-    // The journey must see what this branch did so far (such as the
-    // fulfillment orders it just created) before it answers the claim.
-    flush();
-    auto token = path_.token;
-    request(ctx_.journey, caf::infinite, claim_atom::value, path_.seq, scope)
-      .then(
-        [this, token](std::vector<fulfillment_order>& orders) {
-          if (token != path_.token)
-            return;
-          claimed_ = orders;
-          runner().on_claimed(std::move(orders));
-          changed();
-        },
-        [this](caf::error& err) { quit(err); });
+    // Asked with the report of this boundary (changed()): the journey must
+    // see what this branch did so far (such as the fulfillment orders it
+    // just created) before it answers the claim.
+    claim_scope_ = scope;
     return std::nullopt;
   }
 
@@ -103,6 +94,10 @@ protected:
   }
 
   void changed() override {
+    if (claim_scope_) {
+      claim();
+      return;
+    }
     if (path_.phase != path_phase::ended) {
       flush();
       return;
@@ -130,9 +125,31 @@ private:
     report_ = path_report{};
   }
 
+  /// Asks the journey for the unsent fulfillment orders in claim_scope_,
+  /// with the report of what changed so far.
+  void claim() {
+    report_.state = path_;
+    auto token = path_.token;
+    request(ctx_.journey, caf::infinite, claim_atom::value, std::move(report_),
+            std::move(*claim_scope_))
+      .then(
+        [this, token](std::vector<fulfillment_order>& orders) {
+          if (token != path_.token)
+            return;
+          claimed_ = orders;
+          runner().on_claimed(std::move(orders));
+          changed();
+        },
+        [this](caf::error& err) { quit(err); });
+    report_ = path_report{};
+    claim_scope_.reset();
+  }
+
   caf::actor parent_;
   std::vector<fulfillment_order> claimed_;
   path_report report_;
+  /// A claim to make at the end of this boundary (see claim_unsent).
+  std::optional<std::vector<std::string>> claim_scope_;
 };
 
 } // namespace

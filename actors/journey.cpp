@@ -49,8 +49,10 @@ public:
         }
         changed();
       },
-      [this](claim_atom, sequence_id seq,
+      [this](claim_atom, path_report& report,
              const std::vector<std::string>& scope) {
+        auto seq = report.state.seq;
+        apply(report);
         auto orders = book_.claim(seq, scope);
         changed();
         return orders;

@@ -12,10 +12,14 @@
 //                              supervisor is `home`, if no step started
 //   journey    -> branch       the same event / cancel / pause / resume,
 //   branch     -> its branches   passed down the tree
-//   branch     -> journey      path_report after every step boundary;
-//                              (claim_atom, seq, scope line ids)
-//                                -> vector<fulfillment_order> (path_runner.hpp)
-//   branch     -> its parent   (branch_done_atom, seq, failed) when it ends
+//   branch     -> journey      path_report after every step boundary (its
+//                              last one marked done, when the journey is
+//                              its parent); or, at a boundary where it
+//                              claims, (claim_atom, path_report, scope line
+//                              ids) -> vector<fulfillment_order>
+//                              (path_runner.hpp)
+//   branch     -> its parent   (branch_done_atom, seq, failed) when it ends,
+//                              if its parent is a branch
 //   clock      -> any path     (timer_atom, token)
 //   sink       -> journey      (save_failed_atom, why), or through the
 //                              supervisor for a save without a callback
