@@ -196,13 +196,25 @@ client::submit_pipelined(const std::vector<std::string>& orders,
        self->request(impl_->node, impl_->options.timeout,
                      order_submit_atom::value, std::move(chunk))});
   };
-  auto send_next = [&] {
-    auto end = std::min(orders.size(), next + batch);
-    send(next, end);
-    next = end;
+  // Batches the node answered busy, to offer again before new ones, and
+  // how many batches may be in flight now (see client.hpp).
+  std::deque<std::pair<std::size_t, std::size_t>> refused;
+  std::size_t allowed = window;
+  auto fill = [&] {
+    while (in_flight.size() < allowed) {
+      if (!refused.empty()) {
+        send(refused.front().first, refused.front().second);
+        refused.pop_front();
+      } else if (next < orders.size()) {
+        auto end = std::min(orders.size(), next + batch);
+        send(next, end);
+        next = end;
+      } else {
+        break;
+      }
+    }
   };
-  while (next < orders.size() && in_flight.size() < window)
-    send_next();
+  fill();
   while (!in_flight.empty() && !failure) {
     auto p = std::move(in_flight.front());
     in_flight.pop_front();
@@ -231,18 +243,22 @@ client::submit_pipelined(const std::vector<std::string>& orders,
     if (failure)
       break;
     if (again) {
-      // The node has too much in flight: give it a moment, then offer the
-      // same orders again.
+      // The node has too much in flight: send it less. With nothing else
+      // on its way to pace the next offer, give it a moment first.
       if (busy)
         *busy += p.end - p.begin;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      send(p.begin, p.end);
+      refused.emplace_back(p.begin, p.end);
+      allowed = std::max<std::size_t>(1, allowed / 2);
+      if (in_flight.empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      fill();
       continue;
     }
+    if (allowed < window)
+      ++allowed;
     if (progress)
       progress(answered);
-    if (next < orders.size())
-      send_next();
+    fill();
   }
   if (failure)
     return failure;

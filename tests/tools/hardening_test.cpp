@@ -458,3 +458,31 @@ TEST_CASE("a remote subscription to some orders hears of those orders only") {
   CHECK(heard == std::set<std::string>{"SO-1001", "SO-1003"});
   CHECK(updates >= 4); // each journey's start and where it settled
 }
+
+TEST_CASE("a pipelined submission to a busy node offers the refused batches "
+          "again and answers every order in its place") {
+  // Journeys wait for an event nobody sends, and stay in flight until
+  // they leave memory: the node soon has its 60 orders in flight.
+  node_process node{
+    R"({"providers": {"notify": {"kind": "simulated"}},
+        "limits": {"orders_in_flight": 60}})"};
+  temp_dir files;
+  files.write("park.json", R"({"name": "Park", "type": "order", "steps": [
+    {"action": "custom", "name": "Wait", "provider": "notify",
+     "input_events": ["never"]}]})");
+  publish(node, files.file("park.json"), "Park");
+  auto c = connect_to(node);
+  std::vector<std::string> orders;
+  for (int i = 0; i < 1200; ++i)
+    orders.push_back(with_id(first_example_order(), "P-" + std::to_string(i)));
+  std::size_t busy = 0;
+  auto results = c->submit_pipelined(orders, 20, 16, {}, true, &busy);
+  REQUIRE(results);
+  REQUIRE(results->size() == orders.size());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    INFO("order " << i);
+    CHECK((*results)[i].order_id == "P-" + std::to_string(i));
+    CHECK((*results)[i].status == "accepted");
+  }
+  CHECK(busy > 0); // the limit was reached, and every refusal retried
+}
