@@ -200,6 +200,9 @@ client::submit_pipelined(const std::vector<std::string>& orders,
   // how many batches may be in flight now (see client.hpp).
   std::deque<std::pair<std::size_t, std::size_t>> refused;
   std::size_t allowed = window;
+  // Refused in a row with nothing else on its way: the pause before the
+  // next offer doubles with each (1 to 16 ms).
+  std::chrono::milliseconds pause{1};
   auto fill = [&] {
     while (in_flight.size() < allowed) {
       if (!refused.empty()) {
@@ -249,11 +252,14 @@ client::submit_pipelined(const std::vector<std::string>& orders,
         *busy += p.end - p.begin;
       refused.emplace_back(p.begin, p.end);
       allowed = std::max<std::size_t>(1, allowed / 2);
-      if (in_flight.empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (in_flight.empty()) {
+        std::this_thread::sleep_for(pause);
+        pause = std::min(2 * pause, std::chrono::milliseconds{16});
+      }
       fill();
       continue;
     }
+    pause = std::chrono::milliseconds{1};
     if (allowed < window)
       ++allowed;
     if (progress)

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -124,6 +126,17 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
   std::atomic<std::size_t> accepted{0};
   std::atomic<std::size_t> busy{0};
   std::atomic<std::size_t> other{0};
+  // How many connections may have a post on its way: halved when the node
+  // answers busy, one more with each post taken (as client::
+  // submit_pipelined does), so that a busy node is not sent what it would
+  // refuse again.
+  std::mutex pace_mutex;
+  std::condition_variable pace;
+  std::size_t allowed = connections;
+  std::size_t posting = 0;
+  /// Refused in a row with no other post on its way: the pause before
+  /// the next offer doubles with each (1 to 16 ms).
+  std::chrono::milliseconds pause{1};
   auto start = clock_type::now();
   std::vector<std::thread> clients;
   for (std::size_t c = 0; c < connections; ++c)
@@ -150,12 +163,35 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
           req.keep_alive(true);
           req.body() = post.body;
           req.prepare_payload();
+          {
+            std::unique_lock<std::mutex> guard{pace_mutex};
+            pace.wait(guard, [&] { return posting < allowed; });
+            ++posting;
+          }
           http::write(stream, req);
           http::response<http::string_body> res;
           http::read(stream, buffer, res);
-          if (res.result_int() == 503) {
+          bool refused = res.result_int() == 503;
+          std::chrono::milliseconds wait{0};
+          {
+            std::lock_guard<std::mutex> guard{pace_mutex};
+            --posting;
+            if (refused) {
+              allowed = std::max<std::size_t>(1, allowed / 2);
+              // With no other post on its way to pace this one, a moment.
+              if (posting == 0) {
+                wait = pause;
+                pause = std::min(2 * pause, std::chrono::milliseconds{16});
+              }
+            } else {
+              allowed = std::min(allowed + 1, connections);
+              pause = std::chrono::milliseconds{1};
+            }
+          }
+          pace.notify_all();
+          if (refused) {
             busy += last - first;
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            std::this_thread::sleep_for(wait);
             continue;
           }
           // One answer line per order.
