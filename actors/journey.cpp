@@ -61,7 +61,7 @@ public:
       [this](save_now_atom) {
         save_queued_ = false;
         if (unsaved_)
-          save_or_defer(book_.state());
+          save_or_defer(book_.state(), true);
       },
       [this](resume_atom, uint32_t latest, const caf::actor& home) {
         ++received_;
@@ -204,9 +204,10 @@ private:
   /// Saves the journey in `state` now, or once a while from now when
   /// nobody wants to see each change as it was (see
   /// journey_sink::watches_every_change): after the messages already
-  /// waiting for it, or, while it runs, when it next waits, pauses or
-  /// ends, or its save delay is up. An end is saved at once.
-  void save_or_defer(journey_state state) {
+  /// waiting for it (`burst_over`: those have been handled), or, while it
+  /// runs, when it next waits, pauses or ends, or its save delay is up.
+  /// An end is saved at once.
+  void save_or_defer(journey_state state, bool burst_over = false) {
     if (is_terminal(state)
         || ctx_.services->sink->watches_every_change(ctx_.model->name)) {
       persist(state);
@@ -220,7 +221,7 @@ private:
           delay, caf::actor_cast<caf::actor>(this), save_timer_token);
       return;
     }
-    if (!mailbox().empty()) {
+    if (!burst_over && !mailbox().empty()) {
       unsaved_ = true;
       if (!save_queued_) {
         save_queued_ = true;
