@@ -44,6 +44,10 @@ struct supervisor_state {
   std::unordered_set<caf::actor_addr> held; ///< journeys in state paused
   std::unordered_map<uint64_t, std::string> wake_tokens;
   uint64_t next_token = 1;
+  /// Redrives that came before the end of the run they restart was seen
+  /// (its actor's down message still on its way), by order id.
+  std::unordered_map<std::string, std::pair<order_ptr, journey_snapshot>>
+    redrives;
 
   static inline const char* name = "orca.supervisor";
 };
@@ -147,6 +151,20 @@ void resume(supervisor_actor* self, const caf::message& msg) {
   });
 }
 
+/// Runs a journey of order `o` from `snapshot`, unless the order has one
+/// here already (intake is idempotent).
+void start(supervisor_actor* self, order_ptr o, journey_snapshot snapshot) {
+  auto& st = self->state;
+  auto id = o->id();
+  auto [slot, added] = st.journeys.try_emplace(id);
+  if (!added)
+    return;
+  bool cut = behind_a_stop(snapshot, st.cancel_epoch);
+  spawn_into(self, *slot, std::move(o), std::move(snapshot));
+  if (cut)
+    deliver(self, id, caf::make_message(cancel_atom::value));
+}
+
 caf::behavior supervisor(supervisor_actor* self, services_ptr services,
                          flow_ptr model, flow_clock_ptr flow_time,
                          uint32_t version, bool paused) {
@@ -180,18 +198,29 @@ caf::behavior supervisor(supervisor_actor* self, services_ptr services,
       st.services->sink->journey_failed(order_id, st.model->name, st.version,
                                         "the journey's actor died: "
                                           + describe(down.reason));
+    auto redriven = st.redrives.find(order_id);
+    if (redriven != st.redrives.end()) {
+      auto [o, snapshot] = std::move(redriven->second);
+      st.redrives.erase(redriven);
+      start(self, std::move(o), std::move(snapshot));
+    }
   });
   return {
     [self](start_atom, order_ptr& o, journey_snapshot& snapshot) {
+      start(self, std::move(o), std::move(snapshot));
+    },
+    [self](redrive_atom, order_ptr& o, journey_snapshot& snapshot) {
+      // The run that failed wrote its end before its actor quit: the
+      // redrive may come before the supervisor hears of that. It then
+      // waits for it, rather than being taken for a journey already here.
       auto& st = self->state;
-      auto id = o->id();
-      auto [slot, added] = st.journeys.try_emplace(id);
-      if (!added)
-        return; // already here: intake is idempotent
-      bool cut = behind_a_stop(snapshot, st.cancel_epoch);
-      spawn_into(self, *slot, std::move(o), std::move(snapshot));
-      if (cut)
-        deliver(self, id, caf::make_message(cancel_atom::value));
+      if (st.journeys.find(o->id()) != nullptr) {
+        auto id = o->id();
+        st.redrives.insert_or_assign(
+          std::move(id), std::make_pair(std::move(o), std::move(snapshot)));
+        return;
+      }
+      start(self, std::move(o), std::move(snapshot));
     },
     [self](park_atom, parked_journeys& parked) {
       // Waiting journeys found in the store at start-up.

@@ -11,6 +11,9 @@
 //
 // Protocol:
 //   (start_atom, order_ptr, journey_snapshot)   run a journey
+//   (redrive_atom, order_ptr, journey_snapshot) run a redriven journey, once
+//                                               its failed run's actor is
+//                                               seen to have ended
 //   (park_atom, parked_journeys)                waiting journeys found in the
 //                                               store at start-up
 //   (event_atom, order_id, type)                an event for the order
@@ -67,6 +70,8 @@ using park_atom = caf::atom_constant<caf::atom("park")>;
 using parked_journeys = std::vector<std::pair<std::string, int64_t>>;
 /// A journey moved to this version by a resume: run it from the store.
 using move_in_atom = caf::atom_constant<caf::atom("movein")>;
+/// A failed journey was redriven: run it from its redrive point.
+using redrive_atom = caf::atom_constant<caf::atom("redrive")>;
 
 /// Stops `actor` for a node that stops (a supervisor stops its journeys
 /// with it the same way), before it handles what already waits in its

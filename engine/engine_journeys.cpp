@@ -144,7 +144,7 @@ Engine::redrive(const std::string& order_id,
   auto sup = impl_->supervisor_for(id->flow, id->version);
   if (!sup)
     return sup.error();
-  caf::anon_send(*sup, start_atom::value, restart->the_order,
+  caf::anon_send(*sup, redrive_atom::value, restart->the_order,
                  restart->snapshot);
   auto model = impl_->model_for(id->flow, id->version);
   if (!model)

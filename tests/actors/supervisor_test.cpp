@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -424,6 +425,42 @@ TEST_CASE("a running journey nobody watches saves when it waits, or when "
       CHECK(t.sink.latest.at("S-12").state == journey_state::running);
     }
   }
+}
+
+TEST_CASE("a redrive that comes before the failed run's actor is seen to "
+          "end runs once it has") {
+  simulated_config broken;
+  broken.fail_first_attempts = 100;
+  supervised t{broken};
+  t.start("S-20");
+  t.sched.run();
+  // Book failed once and backs off: the journey's actor is still here
+  // when the redrive comes, as it is when its end is written but its
+  // down message has not reached the supervisor yet.
+  REQUIRE(t.calls->size() == 1);
+  auto o = t.sink.orders.at("S-20");
+  journey_snapshot again;
+  again.order_id = "S-20";
+  again.flow = t.model->name;
+  again.version = 1;
+  again.run = 1;
+  again.events.push_back(event_types::new_order);
+  again.paths.push_back(initial_path(*o));
+  caf::anon_send(t.supervisor, redrive_atom::value, o, again);
+  t.sched.run();
+  CHECK(t.calls->size() == 1); // it waits
+  // The second attempt fails, the run ends failed, and the redriven run
+  // starts: its calls carry the run's mark.
+  t.pass(1000);
+  auto course = t.sink.course("S-20");
+  CHECK(std::find(course.begin(), course.end(), journey_state::failed)
+        != course.end());
+  CHECK(course.back() == journey_state::running);
+  auto calls = t.calls->entries();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[1].idempotency_key.find("/r1") == std::string::npos);
+  CHECK(calls[2].idempotency_key == "S-20/Ship/1/Book/r1");
+  CHECK(t.running() == 1);
 }
 
 TEST_CASE("a cancel reaches a passivated journey through the store") {
