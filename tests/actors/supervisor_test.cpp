@@ -178,13 +178,20 @@ struct supervised {
     REQUIRE(parsed);
     order_ptr o = std::make_shared<order>(std::move(*parsed));
     sink.orders[order_id] = o;
+    caf::anon_send(supervisor, start_atom::value, o, fresh(*o));
+  }
+
+  /// The snapshot a journey of `o` starts from (run `run`: 0, or the
+  /// count of redrives).
+  journey_snapshot fresh(const order& o, uint32_t run = 0) const {
     journey_snapshot snap;
-    snap.order_id = order_id;
+    snap.order_id = o.id();
     snap.flow = model->name;
     snap.version = 1;
+    snap.run = run;
     snap.events.push_back(event_types::new_order);
-    snap.paths.push_back(initial_path(*o));
-    caf::anon_send(supervisor, start_atom::value, o, snap);
+    snap.paths.push_back(initial_path(o));
+    return snap;
   }
 
   /// Moves time forward by `ms` and lets every actor handle what came of it.
@@ -439,14 +446,7 @@ TEST_CASE("a redrive that comes before the failed run's actor is seen to "
   // down message has not reached the supervisor yet.
   REQUIRE(t.calls->size() == 1);
   auto o = t.sink.orders.at("S-20");
-  journey_snapshot again;
-  again.order_id = "S-20";
-  again.flow = t.model->name;
-  again.version = 1;
-  again.run = 1;
-  again.events.push_back(event_types::new_order);
-  again.paths.push_back(initial_path(*o));
-  caf::anon_send(t.supervisor, redrive_atom::value, o, again);
+  caf::anon_send(t.supervisor, redrive_atom::value, o, t.fresh(*o, 1));
   t.sched.run();
   CHECK(t.calls->size() == 1); // it waits
   // The second attempt fails, the run ends failed, and the redriven run
