@@ -1,4 +1,5 @@
 #include "engine/client.hpp"
+#include "engine/busy_pace.hpp"
 
 #include <deque>
 #include <future>
@@ -197,14 +198,11 @@ client::submit_pipelined(const std::vector<std::string>& orders,
                      order_submit_atom::value, std::move(chunk))});
   };
   // Batches the node answered busy, to offer again before new ones, and
-  // how many batches may be in flight now (see client.hpp).
+  // how many batches may be in flight now.
   std::deque<std::pair<std::size_t, std::size_t>> refused;
-  std::size_t allowed = window;
-  // Refused in a row with nothing else on its way: the pause before the
-  // next offer doubles with each (1 to 16 ms).
-  std::chrono::milliseconds pause{1};
+  busy_pace pace{window};
   auto fill = [&] {
-    while (in_flight.size() < allowed) {
+    while (in_flight.size() < pace.allowed()) {
       if (!refused.empty()) {
         send(refused.front().first, refused.front().second);
         refused.pop_front();
@@ -251,17 +249,11 @@ client::submit_pipelined(const std::vector<std::string>& orders,
       if (busy)
         *busy += p.end - p.begin;
       refused.emplace_back(p.begin, p.end);
-      allowed = std::max<std::size_t>(1, allowed / 2);
-      if (in_flight.empty()) {
-        std::this_thread::sleep_for(pause);
-        pause = std::min(2 * pause, std::chrono::milliseconds{16});
-      }
+      std::this_thread::sleep_for(pace.refused(in_flight.empty()));
       fill();
       continue;
     }
-    pause = std::chrono::milliseconds{1};
-    if (allowed < window)
-      ++allowed;
+    pace.taken();
     if (progress)
       progress(answered);
     fill();

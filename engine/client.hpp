@@ -67,12 +67,9 @@ public:
   /// Submits in batches of `batch`, with up to `window` batches in flight;
   /// `progress` (may be empty) gets the number of orders answered so far.
   /// A batch the node answers busy fails the submission, or, with
-  /// `retry_busy`, is offered again (counted in `busy`): then the batches
-  /// in flight are halved, and grow back by one with each batch taken, so
-  /// that a busy node is not sent what it would refuse again; refused with
-  /// nothing else in flight, it waits 1 ms, then twice as long each time
-  /// in a row, up to 16 ms. The outcomes are in the order of `orders`
-  /// either way.
+  /// `retry_busy`, is offered again (counted in `busy`), before new ones,
+  /// at the pace of busy_pace.hpp. The outcomes are in the order of
+  /// `orders` either way.
   caf::expected<std::vector<submit_outcome>>
   submit_pipelined(const std::vector<std::string>& orders, std::size_t batch,
                    std::size_t window,

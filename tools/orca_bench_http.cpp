@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "engine/busy_pace.hpp"
 #include "engine/engine.hpp"
 #include "engine/http_server.hpp"
 #include "tools/orca_bench.hpp"
@@ -126,17 +127,12 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
   std::atomic<std::size_t> accepted{0};
   std::atomic<std::size_t> busy{0};
   std::atomic<std::size_t> other{0};
-  // How many connections may have a post on its way: halved when the node
-  // answers busy, one more with each post taken (as client::
-  // submit_pipelined does), so that a busy node is not sent what it would
-  // refuse again.
+  // The connections share one pace (busy_pace.hpp): how many may have a
+  // post on its way, and the pause after a refusal.
   std::mutex pace_mutex;
-  std::condition_variable pace;
-  std::size_t allowed = connections;
+  std::condition_variable pace_changed;
+  orca::busy_pace pace{connections};
   std::size_t posting = 0;
-  /// Refused in a row with no other post on its way: the pause before
-  /// the next offer doubles with each (1 to 16 ms).
-  std::chrono::milliseconds pause{1};
   auto start = clock_type::now();
   std::vector<std::thread> clients;
   for (std::size_t c = 0; c < connections; ++c)
@@ -165,7 +161,7 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
           req.prepare_payload();
           {
             std::unique_lock<std::mutex> guard{pace_mutex};
-            pace.wait(guard, [&] { return posting < allowed; });
+            pace_changed.wait(guard, [&] { return posting < pace.allowed(); });
             ++posting;
           }
           http::write(stream, req);
@@ -176,19 +172,12 @@ int run_http(const options& opts, const std::vector<std::string>& tmpl) {
           {
             std::lock_guard<std::mutex> guard{pace_mutex};
             --posting;
-            if (refused) {
-              allowed = std::max<std::size_t>(1, allowed / 2);
-              // With no other post on its way to pace this one, a moment.
-              if (posting == 0) {
-                wait = pause;
-                pause = std::min(2 * pause, std::chrono::milliseconds{16});
-              }
-            } else {
-              allowed = std::min(allowed + 1, connections);
-              pause = std::chrono::milliseconds{1};
-            }
+            if (refused)
+              wait = pace.refused(posting == 0);
+            else
+              pace.taken();
           }
-          pace.notify_all();
+          pace_changed.notify_all();
           if (refused) {
             busy += last - first;
             std::this_thread::sleep_for(wait);
