@@ -82,22 +82,36 @@ private:
   std::promise<write_result> first_;
 };
 
+/// A store in a fresh directory, its writer, and the writer held (see
+/// held_writer) so that what a test submits next goes into one batch.
+struct held_store {
+  temp_dir dir;
+  std::unique_ptr<store> db = opened(dir);
+  store& s = *db;
+  group_committer writer{s};
+  held_writer hold{writer, s};
+
+  static std::unique_ptr<store> opened(const temp_dir& dir) {
+    auto db = store::open(dir.path());
+    REQUIRE(db);
+    return std::move(*db);
+  }
+};
+
 } // namespace
 
 TEST_CASE("a write that cannot be applied fails only its own request") {
-  temp_dir dir;
-  auto db = store::open(dir.path());
-  REQUIRE(db);
-  group_committer writer{**db};
-  held_writer hold{writer, **db};
+  held_store h;
+  auto& s = h.s;
+  auto& writer = h.writer;
   std::vector<std::promise<write_result>> results(5);
   for (int i = 0; i < 5; ++i) {
     // LMDB keys are at most 511 bytes: request 2's key cannot be written.
     auto key = i == 2 ? std::string(600, 'k') : "key-" + std::to_string(i);
-    writer.submit(put(**db, key, "value-" + std::to_string(i), results[i]));
+    writer.submit(put(s, key, "value-" + std::to_string(i), results[i]));
   }
-  hold.release();
-  CHECK(hold.held().applied);
+  h.hold.release();
+  CHECK(h.hold.held().applied);
   for (int i = 0; i < 5; ++i) {
     auto r = results[i].get_future().get();
     INFO("request " << i);
@@ -106,7 +120,7 @@ TEST_CASE("a write that cannot be applied fails only its own request") {
       CHECK(describe(r.error).find("mdb_put") != std::string::npos);
     } else {
       CHECK(r.applied);
-      CHECK(read(**db, "key-" + std::to_string(i))
+      CHECK(read(s, "key-" + std::to_string(i))
             == std::optional<std::string>{"value-" + std::to_string(i)});
     }
   }
@@ -117,12 +131,9 @@ TEST_CASE("a write that cannot be applied fails only its own request") {
 
 TEST_CASE("puts of one key in one batch leave the last applied value, and "
           "other ops on the key see the puts before them") {
-  temp_dir dir;
-  auto db = store::open(dir.path());
-  REQUIRE(db);
-  auto& s = **db;
-  group_committer writer{s};
-  held_writer hold{writer, s};
+  held_store h;
+  auto& s = h.s;
+  auto& writer = h.writer;
   // Queued behind the held request, all in the next batch.
   std::vector<std::promise<write_result>> results(6);
   writer.submit(put(s, "k", "v1", results[0]));
@@ -147,7 +158,7 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
   failing.done = [&results](const write_result& r) { results[4].set_value(r); };
   writer.submit(std::move(failing));
   writer.submit(put(s, "other", "o", results[5]));
-  hold.release();
+  h.hold.release();
   for (int i = 0; i < 6; ++i) {
     INFO("request " << i);
     CHECK(results[i].get_future().get().applied == (i != 4));
@@ -160,12 +171,9 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
 
 TEST_CASE("saves of one coalesce key queued together are one write: last "
           "values, one joined journal chunk, every callback in order") {
-  temp_dir dir;
-  auto db = store::open(dir.path());
-  REQUIRE(db);
-  auto& s = **db;
-  group_committer writer{s};
-  held_writer hold{writer, s};
+  held_store h;
+  auto& s = h.s;
+  auto& writer = h.writer;
   auto entry = [](const std::string& text) {
     journal_entry e;
     e.kind = journal_kind::step_started;
@@ -202,7 +210,7 @@ TEST_CASE("saves of one coalesce key queued together are one write: last "
   writer.submit(save("J", "j3", 2, "d"));
   writer.submit(plain("K", "fenced"));
   writer.submit(save("K", "k2", 1, "e"));
-  hold.release();
+  h.hold.release();
   writer.flush();
   // hold, J (a, b, d), other, K (c), the fence, K (e).
   CHECK(writer.statistics().requests == 6);
