@@ -86,9 +86,10 @@ public:
 
   /// Whether something outside wants every change of a journey of `flow`
   /// as it was at that change (a subscription to every record, a hook on
-  /// steps or states). When nothing does, a journey with more messages
-  /// waiting saves once after them instead of at each change: the record
-  /// stored is the same, and the journal keeps every entry. Thread-safe.
+  /// steps or states). When nothing does, a journey saves less often: while
+  /// it runs, when it waits, pauses or ends or after save_delay_ms
+  /// (journey_services); otherwise once after the messages already waiting
+  /// for it. The journal keeps every entry either way. Thread-safe.
   virtual bool watches_every_change(const std::string& flow) const;
 };
 
