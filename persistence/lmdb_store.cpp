@@ -104,16 +104,34 @@ caf::error lmdb_txn::reindex(const std::string& before,
 
 caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
                          std::string_view value) {
-  auto before = indexed_at(db, key);
-  if (!before)
-    return before.error();
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
-  if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != MDB_SUCCESS)
+  if (index_ == nullptr || db != index_->of) {
+    if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != MDB_SUCCESS)
+      return lmdb_error("mdb_put", rc);
+    return caf::none;
+  }
+  // The indexed database: one search finds the old record, whose index
+  // entry moves, and the place where the new one goes.
+  if (indexed_ == nullptr)
+    if (auto err = open_cursor(db, &indexed_))
+      return err;
+  MDB_val old{0, nullptr};
+  int rc = mdb_cursor_get(indexed_, &k, &old, MDB_SET);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+    return lmdb_error("mdb_cursor_get", rc);
+  bool found = rc == MDB_SUCCESS;
+  std::string before;
+  if (found)
+    before = index_->key_of(
+      key,
+      std::string_view{static_cast<const char*>(old.mv_data), old.mv_size});
+  // MDB_CURRENT replaces the record the cursor is on, without a second
+  // search (of a new size, by a delete and an insert in place).
+  rc = mdb_cursor_put(indexed_, &k, &v, found ? MDB_CURRENT : 0);
+  if (rc != MDB_SUCCESS)
     return lmdb_error("mdb_put", rc);
-  if (*before)
-    return reindex(**before, index_->key_of(key, value));
-  return caf::none;
+  return reindex(before, index_->key_of(key, value));
 }
 
 caf::expected<bool> lmdb_txn::put_new(MDB_dbi db, std::string_view key,

@@ -39,8 +39,10 @@ struct secondary_index {
 class lmdb_txn {
 public:
   lmdb_txn(lmdb_txn&& other) noexcept
-      : txn_(other.txn_), open_(std::move(other.open_)), index_(other.index_) {
+      : txn_(other.txn_), open_(std::move(other.open_)), index_(other.index_),
+        indexed_(other.indexed_) {
     other.txn_ = nullptr;
+    other.indexed_ = nullptr;
   }
   lmdb_txn& operator=(lmdb_txn&&) = delete;
   lmdb_txn(const lmdb_txn&) = delete;
@@ -127,6 +129,9 @@ private:
   std::shared_lock<std::shared_mutex> open_;
   /// The store's index, kept by a write transaction; null in a read one.
   const secondary_index* index_;
+  /// A cursor on the indexed database for put, opened at its first use;
+  /// LMDB closes a write transaction's cursors when it ends.
+  MDB_cursor* indexed_ = nullptr;
 };
 
 class store {
