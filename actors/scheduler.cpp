@@ -9,6 +9,7 @@
 
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
+#include <caf/logger.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/policy/unprofiled.hpp>
 #include <caf/scheduler/coordinator.hpp>
@@ -214,6 +215,51 @@ private:
 
   std::size_t steal_turn_ = 0; ///< one policy object per worker
 };
+
+} // namespace
+} // namespace orca
+
+namespace caf::scheduler {
+
+/// CAF's worker loop for Orca's policy, less CAF's logging bookkeeping.
+/// Orca's CAF logs nothing (CAF_LOG_LEVEL_QUIET), yet CAF's own loop
+/// casts each job across its class hierarchy (a dynamic_cast of about
+/// 1,500 instructions) and, while the thread has a logger, takes and
+/// gives back a lock that all workers share, to note which actor the
+/// thread runs. Here the thread has no logger: CAF sets one again at each
+/// spawn, so it is let go before each job.
+template <>
+void worker<orca::stealing>::run() {
+  for (;;) {
+    if (logger::current_logger() != nullptr)
+      logger::set_current_actor_system(nullptr);
+    auto job = policy_.dequeue(this);
+    policy_.before_resume(this, job);
+    auto res = job->resume(this, max_throughput_);
+    policy_.after_resume(this, job);
+    switch (res) {
+      case resumable::resume_later:
+        policy_.resume_job_later(this, job); // it stays in the loop
+        break;
+      case resumable::done:
+        policy_.after_completion(this, job);
+        intrusive_ptr_release(job);
+        break;
+      case resumable::awaiting_message:
+        intrusive_ptr_release(job); // enqueued again by its next message
+        break;
+      case resumable::shutdown_execution_unit:
+        policy_.after_completion(this, job);
+        policy_.before_shutdown(this);
+        return;
+    }
+  }
+}
+
+} // namespace caf::scheduler
+
+namespace orca {
+namespace {
 
 /// CAF's coordinator with a quiet_clock. The base keeps its own clock and
 /// thread, which nothing is scheduled on.
