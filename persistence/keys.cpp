@@ -2,6 +2,8 @@
 
 #include "persistence/format.hpp"
 
+#include <utility>
+
 namespace orca {
 
 void put_be(std::string& out, uint64_t x, int bytes) {
@@ -58,13 +60,28 @@ std::string journey_key(const std::string& order_id, const std::string& flow,
   return numbered(journey_prefix(order_id) + flow, version);
 }
 
-std::optional<journey_id> journey_id::from_key(std::string_view key) {
+namespace {
+
+/// Where a journey key's two separators are (after the order id, and
+/// before the version), if it is one.
+std::optional<std::pair<std::size_t, std::size_t>>
+journey_key_parts(std::string_view key) {
   auto first = key.find(format::key_separator);
   if (first == std::string_view::npos || key.size() < first + 1 + 5)
     return std::nullopt;
   auto second = key.size() - 5;
   if (key[second] != format::key_separator || second <= first)
     return std::nullopt;
+  return std::make_pair(first, second);
+}
+
+} // namespace
+
+std::optional<journey_id> journey_id::from_key(std::string_view key) {
+  auto parts = journey_key_parts(key);
+  if (!parts)
+    return std::nullopt;
+  auto [first, second] = *parts;
   journey_id id;
   id.order_id = std::string{key.substr(0, first)};
   id.flow = std::string{key.substr(first + 1, second - first - 1)};
@@ -85,6 +102,23 @@ std::string journey_state_prefix(const std::string& flow, uint8_t state) {
 std::string journey_state_key(const std::string& flow, uint8_t state,
                               const std::string& order_id, uint32_t version) {
   return numbered(journey_state_prefix(flow, state) + order_id, version);
+}
+
+std::string journey_state_key(std::string_view journey_key, uint8_t state) {
+  auto parts = journey_key_parts(journey_key);
+  if (!parts)
+    return {};
+  auto [first, second] = *parts;
+  auto order_id = journey_key.substr(0, first);
+  auto flow = journey_key.substr(first + 1, second - first - 1);
+  std::string key;
+  key.reserve(journey_key.size() + 1);
+  key.append(flow);
+  key.push_back(format::key_separator);
+  key.push_back(static_cast<char>(state));
+  key.append(order_id);
+  key.append(journey_key.substr(second)); // the separator and the version
+  return key;
 }
 
 std::optional<journey_state_entry>

@@ -51,6 +51,10 @@ struct journey_id {
 std::string journey_state_key(const std::string& flow, uint8_t state,
                               const std::string& order_id, uint32_t version);
 
+/// The same key for the journey stored under `journey_key`, built from the
+/// parts of that key in place; "" if it is not a journey key.
+std::string journey_state_key(std::string_view journey_key, uint8_t state);
+
 /// Prefix of the journey_states keys of a flow, and of one of its states.
 std::string journey_state_prefix(const std::string& flow);
 std::string journey_state_prefix(const std::string& flow, uint8_t state);

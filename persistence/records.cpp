@@ -200,6 +200,14 @@ public:
     bytes_.remove_prefix(size);
   }
 
+  /// Passes over `size` bytes.
+  void skip(std::size_t size) {
+    if (size > bytes_.size())
+      throw cereal::Exception("it ends " + std::to_string(size - bytes_.size())
+                              + " bytes early");
+    bytes_.remove_prefix(size);
+  }
+
   /// REQUIRES: every element of a list takes at least one byte.
   void check_length(uint64_t length) const {
     if (length > bytes_.size())
@@ -241,6 +249,16 @@ template <class T>
 void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
                                cereal::BinaryData<T>& data) {
   ar.load_bytes(data.data, static_cast<std::size_t>(data.size));
+}
+
+/// A string of a record read only to be passed over (as std::string is
+/// stored: its length, then its bytes).
+struct passed_string {};
+
+void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, passed_string&) {
+  cereal::size_type size = 0;
+  ar(cereal::make_size_tag(size));
+  ar.skip(static_cast<std::size_t>(size));
 }
 
 } // namespace
@@ -469,8 +487,8 @@ std::optional<journey_state> journey_state_in(std::string_view bytes) {
   try {
     // The first fields of every version: order id, flow, version, state.
     bounded_input_archive ar{payload->first, payload->second};
-    std::string order_id;
-    std::string flow;
+    passed_string order_id;
+    passed_string flow;
     uint32_t version = 0;
     journey_state state = journey_state::received;
     ar(order_id, flow, version, state);

@@ -20,6 +20,21 @@ TEST_CASE("a journey key gives back its parts, and an order's journeys share a "
   CHECK_FALSE(journey_id::from_key(std::string("a\0b", 3)));
 }
 
+TEST_CASE("a journey's index key is built the same from its journey key as "
+          "from its parts") {
+  auto key = journey_key("SO-1", "Order to invoice", 258);
+  CHECK(journey_state_key(key, 3)
+        == journey_state_key("Order to invoice", 3, "SO-1", 258));
+  auto entry = journey_state_entry::from_key(journey_state_key(key, 3));
+  REQUIRE(entry);
+  CHECK(entry->state == 3);
+  CHECK(entry->id.order_id == "SO-1");
+  CHECK(entry->id.flow == "Order to invoice");
+  CHECK(entry->id.version == 258);
+  CHECK(journey_state_key("no separator", 3).empty());
+  CHECK(journey_state_key(std::string("a\0b", 3), 3).empty());
+}
+
 TEST_CASE("numbers in keys sort in numeric order") {
   // Version 256 after 255, chunk 1 after 0, a later end after an earlier.
   CHECK(flow_version_key("F", 255) < flow_version_key("F", 256));
