@@ -51,6 +51,10 @@ protected:
   }
 
   void journal(journal_entry entry) override {
+    // Room for the journal of a few steps at once, so that the list is not
+    // moved as it grows.
+    if (report_.journal.empty())
+      report_.journal.reserve(journal_room);
     report_.journal.push_back(std::move(entry));
   }
 
@@ -144,6 +148,8 @@ private:
     report_ = path_report{};
     claim_scope_.reset();
   }
+
+  static constexpr std::size_t journal_room = 8;
 
   caf::actor parent_;
   std::vector<fulfillment_order> claimed_;

@@ -19,6 +19,9 @@ public:
         book_(*ctx_.model, std::move(snapshot)),
         supervisor_(std::move(supervisor)) {
     path_ = book_.take_top();
+    // Room for what a journey of a few steps writes between two saves, so
+    // that the list is not moved as it grows.
+    pending_journal_.reserve(journal_room);
   }
 
   const char* name() const override {
@@ -331,8 +334,9 @@ private:
         unreported_.insert(seq);
     }
     unreported_.erase(report.state.seq);
-    for (auto& entry : report.journal)
-      pending_journal_.push_back(std::move(entry));
+    pending_journal_.insert(pending_journal_.end(),
+                            std::make_move_iterator(report.journal.begin()),
+                            std::make_move_iterator(report.journal.end()));
     for (auto& failed : report.failed)
       book_.path_failed(failed);
     book_.branch_moved(std::move(report.state));
@@ -349,6 +353,8 @@ private:
     pending_journal_.clear();
     book_.drop_paths();
   }
+
+  static constexpr std::size_t journal_room = 16;
 
   journey_book book_;
   std::vector<journal_entry> pending_journal_;
