@@ -112,23 +112,23 @@ caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
     return caf::none;
   }
   // The indexed database: one search finds the old record, whose index
-  // entry moves, and the place where the new one goes.
+  // entry moves, and the place where the new one goes. A put that must
+  // not overwrite inserts a new record at once; for a key that is there,
+  // it answers with the old value and leaves the cursor on it.
   if (indexed_ == nullptr)
     if (auto err = open_cursor(db, &indexed_))
       return err;
-  MDB_val old{0, nullptr};
-  int rc = mdb_cursor_get(indexed_, &k, &old, MDB_SET);
-  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-    return lmdb_error("mdb_cursor_get", rc);
-  bool found = rc == MDB_SUCCESS;
-  std::string before;
-  if (found)
-    before = index_->key_of(
-      key,
-      std::string_view{static_cast<const char*>(old.mv_data), old.mv_size});
+  MDB_val old = v;
+  int rc = mdb_cursor_put(indexed_, &k, &old, MDB_NOOVERWRITE);
+  if (rc == MDB_SUCCESS)
+    return reindex({}, index_->key_of(key, value));
+  if (rc != MDB_KEYEXIST)
+    return lmdb_error("mdb_put", rc);
+  auto before = index_->key_of(
+    key, std::string_view{static_cast<const char*>(old.mv_data), old.mv_size});
   // MDB_CURRENT replaces the record the cursor is on, without a second
   // search (of a new size, by a delete and an insert in place).
-  rc = mdb_cursor_put(indexed_, &k, &v, found ? MDB_CURRENT : 0);
+  rc = mdb_cursor_put(indexed_, &k, &v, MDB_CURRENT);
   if (rc != MDB_SUCCESS)
     return lmdb_error("mdb_put", rc);
   return reindex(before, index_->key_of(key, value));

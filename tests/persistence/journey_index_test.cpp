@@ -201,3 +201,48 @@ TEST_CASE("a store of format 2 has its journey index built when opened") {
   REQUIRE(*stored);
   CHECK(get_le(**stored, 0, 4) == format::store_format_version);
 }
+
+TEST_CASE("journey records replaced in one transaction by larger and smaller "
+          "ones read back as last written, each indexed once") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  auto& s = **db;
+  // Sizes from a few bytes to several pages (LMDB keeps a value of more
+  // than about 2 KB on pages of its own).
+  auto sized = [](const std::string& order_id, journey_state state,
+                  std::size_t events) {
+    auto snap = snapshot(order_id, "F", state);
+    for (std::size_t i = 0; i < events; ++i)
+      snap.events.push_back("event-" + std::string(100, 'x')
+                            + std::to_string(i));
+    return snap;
+  };
+  const std::vector<std::pair<journey_state, std::size_t>> steps = {
+    {journey_state::received, 0}, {journey_state::running, 40},
+    {journey_state::waiting, 1},  {journey_state::running, 100},
+    {journey_state::waiting, 60}, {journey_state::completed, 2}};
+  {
+    auto txn = s.begin_write();
+    REQUIRE(txn);
+    for (const auto& [state, events] : steps)
+      for (const auto* id : {"SO-1", "SO-2", "SO-3"}) {
+        REQUIRE_FALSE(txn->put(s.journeys, journey_key(id, "F", 1),
+                               encode(sized(id, state, events))));
+        // A delete of another journey between two puts of this one.
+        REQUIRE_FALSE(txn->del(s.journeys, journey_key("SO-9", "F", 1)));
+      }
+    REQUIRE_FALSE(txn->commit());
+  }
+  auto txn = s.begin_read();
+  REQUIRE(txn);
+  for (const auto* id : {"SO-1", "SO-2", "SO-3"}) {
+    auto stored = txn->get(s.journeys, journey_key(id, "F", 1));
+    REQUIRE(stored);
+    REQUIRE(*stored);
+    CHECK(**stored == encode(sized(id, journey_state::completed, 2)));
+  }
+  using v = std::vector<std::string>;
+  CHECK(index_of(s)
+        == v{"F/completed/SO-1/1", "F/completed/SO-2/1", "F/completed/SO-3/1"});
+}
