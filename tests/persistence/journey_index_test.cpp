@@ -229,8 +229,12 @@ TEST_CASE("journey records replaced in one transaction by larger and smaller "
       for (const auto* id : {"SO-1", "SO-2", "SO-3"}) {
         REQUIRE_FALSE(txn->put(s.journeys, journey_key(id, "F", 1),
                                encode(sized(id, state, events))));
-        // A delete of another journey between two puts of this one.
-        REQUIRE_FALSE(txn->del(s.journeys, journey_key("SO-9", "F", 1)));
+        // Another journey written and deleted between two puts of this
+        // one: its record moves the others on their pages.
+        auto other = sized("SO-10", journey_state::running, events);
+        REQUIRE_FALSE(
+          txn->put(s.journeys, journey_key("SO-10", "F", 1), encode(other)));
+        REQUIRE_FALSE(txn->del(s.journeys, journey_key("SO-10", "F", 1)));
       }
     REQUIRE_FALSE(txn->commit());
   }
