@@ -294,16 +294,10 @@ group_committer::attempt(std::vector<write_request>& batch,
         }
         case write_op::kind::erase: fatal = txn->del(op.db, op.key); break;
         case write_op::kind::modify: {
-          auto current = txn->get(op.db, op.key);
-          if (!current) {
-            fatal = current.error();
-            break;
-          }
-          auto next = op.change(*current);
-          if (!next)
-            result.error = next.error();
-          else if (*next)
-            fatal = txn->put(op.db, op.key, **next);
+          caf::error refused;
+          fatal = txn->modify(op.db, op.key, op.change, refused);
+          if (!fatal && refused)
+            result.error = std::move(refused);
           break;
         }
       }

@@ -35,8 +35,7 @@ struct write_op {
 
   /// Returns the new value, or nothing to leave the key as it is. A modify
   /// that returns an error fails the request (its other ops are skipped).
-  using change_fn = std::function<caf::expected<std::optional<std::string>>(
-    std::optional<std::string_view> current)>;
+  using change_fn = lmdb_txn::change_fn;
 
   /// Makes `into` hold what a put of `into` and then of `later` mean
   /// together, under the first put's key (see write_request::coalesce).

@@ -162,6 +162,54 @@ caf::error lmdb_txn::del(MDB_dbi db, std::string_view key) {
   return caf::none;
 }
 
+caf::error lmdb_txn::modify(MDB_dbi db, std::string_view key,
+                            const change_fn& change, caf::error& refused) {
+  if (index_ != nullptr && db == index_->of) {
+    // The indexed database's put finds the old record itself.
+    auto current = get(db, key);
+    if (!current)
+      return current.error();
+    auto next = change(*current);
+    if (!next) {
+      refused = next.error();
+      return caf::none;
+    }
+    return *next ? put(db, key, **next) : caf::none;
+  }
+  // A cursor left on the key by the read takes the new value there
+  // (MDB_CURRENT), without a second search.
+  MDB_cursor* cursor = nullptr;
+  if (auto err = open_cursor(db, &cursor))
+    return err;
+  struct closer {
+    MDB_cursor* c;
+    ~closer() {
+      mdb_cursor_close(c);
+    }
+  } closes{cursor};
+  MDB_val k = to_val(key);
+  MDB_val found{0, nullptr};
+  int rc = mdb_cursor_get(cursor, &k, &found, MDB_SET);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+    return lmdb_error("mdb_cursor_get", rc);
+  std::optional<std::string_view> current;
+  if (rc == MDB_SUCCESS)
+    current =
+      std::string_view{static_cast<const char*>(found.mv_data), found.mv_size};
+  auto next = change(current);
+  if (!next) {
+    refused = next.error();
+    return caf::none;
+  }
+  if (!*next)
+    return caf::none;
+  MDB_val v = to_val(**next);
+  rc = mdb_cursor_put(cursor, &k, &v, current ? MDB_CURRENT : 0);
+  if (rc != MDB_SUCCESS)
+    return lmdb_error("mdb_put", rc);
+  return caf::none;
+}
+
 caf::error lmdb_txn::commit() {
   // REQUIRES: the transaction is still open.
   int rc = mdb_txn_commit(txn_);

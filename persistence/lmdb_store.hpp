@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -88,6 +89,17 @@ public:
 
   /// Deletes `key`; deleting an absent key is not an error.
   caf::error del(MDB_dbi db, std::string_view key);
+
+  /// Makes a new value of the one under `key` (nothing if there is none),
+  /// or returns nothing to leave it, or an error to refuse.
+  using change_fn = std::function<caf::expected<std::optional<std::string>>(
+    std::optional<std::string_view> current)>;
+
+  /// Writes what `change` makes of the value under `key`, finding the key
+  /// once. A refusal of `change` is put in `refused`, and nothing is
+  /// written; the result is a failure of the store.
+  caf::error modify(MDB_dbi db, std::string_view key, const change_fn& change,
+                    caf::error& refused);
 
   /// Calls `f(key, value)` for every entry whose key starts with `prefix`, in
   /// key order, while `f` returns true.

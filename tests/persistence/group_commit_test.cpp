@@ -169,6 +169,53 @@ TEST_CASE("puts of one key in one batch leave the last applied value, and "
   CHECK(modify_saw == "v2");
 }
 
+TEST_CASE("a modify in a transaction writes what its change makes of the "
+          "value, of any size, and nothing when the change refuses") {
+  temp_dir dir;
+  auto db = store::open(dir.path());
+  REQUIRE(db);
+  auto& s = **db;
+  // Appends `tail` to the value; "none" for an absent one.
+  auto append = [](std::string tail) {
+    return [tail](std::optional<std::string_view> current)
+             -> caf::expected<std::optional<std::string>> {
+      return std::optional<std::string>{std::string{current.value_or("none")}
+                                        + tail};
+    };
+  };
+  auto leave = [](std::optional<std::string_view>)
+    -> caf::expected<std::optional<std::string>> { return std::nullopt; };
+  auto refuse = [](std::optional<std::string_view>)
+    -> caf::expected<std::optional<std::string>> {
+    return make_error(errc::invalid_argument, "refused");
+  };
+  auto shrink = [](std::optional<std::string_view> current)
+    -> caf::expected<std::optional<std::string>> {
+    return std::optional<std::string>{std::string{current->substr(0, 3)}};
+  };
+  const std::string big(10000, 'b'); // on pages of its own
+  {
+    auto txn = s.begin_write();
+    REQUIRE(txn);
+    caf::error refused;
+    REQUIRE_FALSE(txn->modify(s.orders, "k", append("+1"), refused));
+    REQUIRE_FALSE(txn->put(s.orders, "j", "neighbour"));
+    REQUIRE_FALSE(txn->modify(s.orders, "k", append(big), refused));
+    REQUIRE_FALSE(txn->del(s.orders, "j"));
+    REQUIRE_FALSE(txn->modify(s.orders, "k", append("+2"), refused));
+    REQUIRE_FALSE(txn->modify(s.orders, "k", leave, refused));
+    REQUIRE_FALSE(refused);
+    REQUIRE_FALSE(txn->modify(s.orders, "k", refuse, refused));
+    CHECK(refused);
+    REQUIRE_FALSE(txn->modify(s.orders, "l", append(big), refused));
+    REQUIRE_FALSE(txn->modify(s.orders, "l", shrink, refused));
+    REQUIRE_FALSE(txn->commit());
+  }
+  CHECK(read(s, "k") == std::optional<std::string>{"none+1" + big + "+2"});
+  CHECK(read(s, "l") == std::optional<std::string>{"non"});
+  CHECK_FALSE(read(s, "j"));
+}
+
 TEST_CASE("saves of one coalesce key queued together are one write: last "
           "values, one joined journal chunk, every callback in order") {
   held_store h;
