@@ -25,6 +25,11 @@ MDB_val to_val(std::string_view bytes) {
   return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
 }
 
+/// The bytes `v` points at (valid while LMDB keeps them: see lmdb_txn::get).
+std::string_view view_of(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
 /// The meta database's integers: u32, little-endian.
 std::string encode_u32(uint32_t x) {
   std::string result;
@@ -65,8 +70,7 @@ read_result(const char* call, int rc, const MDB_val& v) {
     return std::optional<std::string_view>{};
   if (rc != MDB_SUCCESS)
     return lmdb_error(call, rc);
-  return std::optional<std::string_view>{
-    std::string_view{static_cast<const char*>(v.mv_data), v.mv_size}};
+  return std::optional<std::string_view>{view_of(v)};
 }
 
 } // namespace
@@ -124,8 +128,7 @@ caf::error lmdb_txn::put(MDB_dbi db, std::string_view key,
     return reindex({}, index_->key_of(key, value));
   if (rc != MDB_KEYEXIST)
     return lmdb_error("mdb_put", rc);
-  auto before = index_->key_of(
-    key, std::string_view{static_cast<const char*>(old.mv_data), old.mv_size});
+  auto before = index_->key_of(key, view_of(old));
   // MDB_CURRENT replaces the record the cursor is on, without a second
   // search (of a new size, by a delete and an insert in place).
   rc = mdb_cursor_put(indexed_, &k, &v, MDB_CURRENT);
@@ -194,8 +197,7 @@ caf::error lmdb_txn::modify(MDB_dbi db, std::string_view key,
     return lmdb_error("mdb_cursor_get", rc);
   std::optional<std::string_view> current;
   if (rc == MDB_SUCCESS)
-    current =
-      std::string_view{static_cast<const char*>(found.mv_data), found.mv_size};
+    current = view_of(found);
   auto next = change(current);
   if (!next) {
     refused = next.error();
