@@ -17,6 +17,8 @@ namespace orca {
 void put_be(std::string& out, uint64_t x, int bytes);
 uint64_t get_be(std::string_view in, std::size_t offset, int bytes);
 void put_le(std::string& out, uint64_t x, int bytes);
+/// Writes `x` over the `bytes` bytes at `at`, little-endian.
+void set_le(char* at, uint64_t x, int bytes);
 uint64_t get_le(std::string_view in, std::size_t offset, int bytes);
 
 // -- keys ---------------------------------------------------------------------

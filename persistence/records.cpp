@@ -286,12 +286,11 @@ uint32_t checksum_of(std::string_view bytes) {
 /// Fills in the header before a payload that already follows it in `out`.
 void write_header(std::string& out, format::record_tag tag, uint16_t version) {
   auto payload = std::string_view{out}.substr(format::record_header_size);
-  std::string header;
-  put_le(header, static_cast<uint8_t>(tag), 1);
-  put_le(header, version, 2);
-  put_le(header, checksum_of(payload), 4);
-  put_le(header, payload.size(), 4);
-  out.replace(0, header.size(), header);
+  char* header = out.data();
+  set_le(header, static_cast<uint8_t>(tag), 1);
+  set_le(header + 1, version, 2);
+  set_le(header + 3, checksum_of(payload), 4);
+  set_le(header + 7, payload.size(), 4);
 }
 
 /// A record of `x`: the cereal payload is written straight after room for
@@ -449,9 +448,7 @@ void join_journal_chunks(std::string& into, std::string_view later) {
   auto count =
     get_le(into, header, count_size) + get_le(later, header, count_size);
   into.append(later.substr(header + count_size));
-  std::string counted;
-  put_le(counted, count, count_size);
-  into.replace(header, count_size, counted);
+  set_le(into.data() + header, count, count_size);
   write_header(into, format::record_tag::journal_entry,
                record_kind<std::vector<journal_entry>>::version);
 }

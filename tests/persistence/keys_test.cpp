@@ -61,3 +61,10 @@ TEST_CASE("fixed-width integers read back as written, in either byte order") {
   CHECK(get_le(le, 0, 8) == 0x0102030405060708);
   CHECK(get_be(be, 4, 4) == 0x05060708);
 }
+
+TEST_CASE("a little-endian integer written over bytes leaves its neighbours") {
+  std::string bytes = "abcdefgh";
+  set_le(bytes.data() + 2, 0x31323334, 4);
+  CHECK(bytes == "ab4321gh");
+  CHECK(get_le(bytes, 2, 4) == 0x31323334);
+}
