@@ -1,0 +1,86 @@
+// The engine's step counters: each engine counts its own steps, whichever
+// thread counts them and however many series there are.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/metrics.hpp"
+
+using namespace orca;
+
+namespace {
+
+/// The value of orca_steps_total for one series, as the text shows it; -1
+/// when the text has no such series.
+double steps_counted(engine_metrics& m, const std::string& flow,
+                     const std::string& kind, const std::string& outcome) {
+  auto text = m.text({});
+  auto series = "orca_steps_total{flow=\"" + flow + "\",kind=\"" + kind
+    + "\",outcome=\"" + outcome + "\"} ";
+  auto at = text.find(series);
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + series.size()));
+}
+
+} // namespace
+
+TEST_CASE("two engines on one thread count their steps apart") {
+  const char* validate = "validate_order";
+  std::string flow = "Order to invoice";
+  std::vector<double> counted;
+  {
+    engine_metrics first;
+    first.step_ended(flow, validate, step_outcome::succeeded);
+    first.step_ended(flow, validate, step_outcome::succeeded);
+    engine_metrics second;
+    second.step_ended(flow, validate, step_outcome::succeeded);
+    second.step_ended(flow, validate, step_outcome::failed);
+    first.step_ended(flow, validate, step_outcome::succeeded);
+    CHECK(steps_counted(first, flow, validate, "succeeded") == 3);
+    CHECK(steps_counted(first, flow, validate, "failed") == -1);
+    CHECK(steps_counted(second, flow, validate, "succeeded") == 1);
+    CHECK(steps_counted(second, flow, validate, "failed") == 1);
+  }
+  // A later engine, maybe where the first ones were in memory, starts at 0.
+  engine_metrics third;
+  third.step_ended(flow, validate, step_outcome::failed);
+  CHECK(steps_counted(third, flow, validate, "failed") == 1);
+  CHECK(steps_counted(third, flow, validate, "succeeded") == -1);
+}
+
+TEST_CASE("flows whose names differ count apart, however many there are") {
+  engine_metrics m;
+  const char* kind = "custom";
+  // More series than a thread keeps at hand, each counted three times, in
+  // rounds so that every series is met again after all the others.
+  constexpr int flows = 150;
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < flows; ++i)
+      m.step_ended("F" + std::to_string(i), kind,
+                   i % 2 ? step_outcome::failed : step_outcome::succeeded);
+  for (int i = 0; i < flows; ++i) {
+    auto flow = "F" + std::to_string(i);
+    CHECK(steps_counted(m, flow, kind, i % 2 ? "failed" : "succeeded") == 3);
+    CHECK(steps_counted(m, flow, kind, i % 2 ? "succeeded" : "failed") == -1);
+  }
+}
+
+TEST_CASE("steps counted on several threads add up") {
+  engine_metrics m;
+  std::string flow = "Order to invoice";
+  constexpr int per_thread = 10000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i)
+        m.step_ended(flow, "send_to_fulfillment", step_outcome::succeeded);
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(steps_counted(m, flow, "send_to_fulfillment", "succeeded")
+        == 4 * per_thread);
+}
