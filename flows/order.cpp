@@ -128,14 +128,30 @@ order_ptr with_lines(const order_ptr& o, const line_set& lines) {
     w.EndArray();
   }
   w.EndObject();
-  // Part of an order that passed the node's limits: no limit applies.
-  limits none;
-  none.name_bytes = none.order_bytes = std::numeric_limits<std::size_t>::max();
-  none.json_depth = none.order_lines = std::numeric_limits<std::size_t>::max();
-  auto scoped = order::parse({buffer.GetString(), buffer.GetSize()}, none);
-  if (!scoped)
-    return o; // cannot be: the lines and header parsed before
-  return std::make_shared<const order>(std::move(*scoped));
+  // The document is a copy of the order's own values, not a parse of the
+  // text: they passed the node's limits and the order's checks at intake.
+  order scoped;
+  scoped.id_ = o->id_;
+  scoped.text_.assign(buffer.GetString(), buffer.GetSize());
+  scoped.pool_ = std::make_unique<rapidjson::MemoryPoolAllocator<>>(
+    scoped.text_.size() + scoped.text_.size() / 2 + 256);
+  scoped.doc_ = json_document{scoped.pool_.get()};
+  auto& doc = scoped.doc_;
+  auto& memory = doc.GetAllocator();
+  doc.SetObject();
+  for (const auto& member : o->header().GetObject()) {
+    json_value name{member.name, memory};
+    if (view_of(member.name) != "lines") {
+      doc.AddMember(name, json_value{member.value, memory}, memory);
+      continue;
+    }
+    json_value picked{rapidjson::kArrayType};
+    picked.Reserve(static_cast<rapidjson::SizeType>(lines.size()), memory);
+    for (auto index : lines)
+      picked.PushBack(json_value{o->line(index), memory}, memory);
+    doc.AddMember(name, picked, memory);
+  }
+  return std::make_shared<const order>(std::move(scoped));
 }
 
 } // namespace orca

@@ -22,6 +22,15 @@ constexpr const char new_order[] = "new_order";
 constexpr const char cancel_order[] = "cancel_order";
 } // namespace event_types
 
+/// Index of a line within its order.
+using line_index = uint16_t;
+
+/// The lines a path works on: indices into the order's lines.
+using line_set = std::vector<line_index>;
+
+class order;
+using order_ptr = std::shared_ptr<const order>;
+
 class order {
 public:
   /// Parses and checks an order against `lim` (size, depth, id, lines).
@@ -61,6 +70,8 @@ public:
   }
 
 private:
+  friend order_ptr with_lines(const order_ptr& o, const line_set& lines);
+
   order() = default;
 
   std::string id_;
@@ -72,18 +83,10 @@ private:
   json_document doc_;
 };
 
-using order_ptr = std::shared_ptr<const order>;
-
 /// The `id` of an order's text if it has a readable one of at most
 /// `max_bytes` (for reporting an order that did not parse), else "".
 std::string order_id_of(std::string_view text,
                         std::size_t max_bytes = default_limits().name_bytes);
-
-/// Index of a line within its order.
-using line_index = uint16_t;
-
-/// The lines a path works on: indices into the order's lines.
-using line_set = std::vector<line_index>;
 
 /// The order `o` with only the lines `lines` (SPEC §2.3: what a provider
 /// sees of a path that works on them), in their order; `o` itself when they

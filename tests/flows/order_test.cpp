@@ -67,6 +67,40 @@ TEST_CASE("a valid order exposes its id, lines and free fields") {
   CHECK(empty->line_count() == 0);
 }
 
+TEST_CASE("an order with some of its lines keeps its header and those lines") {
+  auto o = order::parse(R"({"id": "SO-7", "ship": {"to": "Zürich", "by": null,
+    "tags": [1, 2.5, true, "a\"b"]}, "lines": [{"id": "1", "sku": "A"},
+    {"id": "2", "sku": "B", "qty": 3}, {"id": "3", "sku": "C"}],
+    "total": -12.75})");
+  REQUIRE(o);
+  order_ptr whole = std::make_shared<const order>(std::move(*o));
+  CHECK(with_lines(whole, line_set{0, 1, 2}) == whole);
+  auto some = with_lines(whole, line_set{2, 1});
+  REQUIRE(some != whole);
+  CHECK(some->id() == "SO-7");
+  CHECK(some->line_count() == 2);
+  CHECK(some->line_id(0) == "3");
+  CHECK(some->line_id(1) == "2");
+  CHECK(some->line(1)["qty"].GetInt() == 3);
+  CHECK(some->header()["ship"] == whole->header()["ship"]);
+  CHECK(some->header()["total"].GetDouble() == -12.75);
+  CHECK(some->text()
+        == R"({"id":"SO-7","ship":{"to":"Zürich","by":null,"tags":[1,2.5,)"
+           R"(true,"a\"b"]},"lines":[{"id":"3","sku":"C"},{"id":"2",)"
+           R"("sku":"B","qty":3}],"total":-12.75})");
+  // The document is the text's: parsed again, the text gives the same.
+  auto reparsed = order::parse(some->text());
+  REQUIRE(reparsed);
+  CHECK(reparsed->header() == some->header());
+  // The whole order is as it was, and outlives nothing the part needs.
+  CHECK(whole->line_count() == 3);
+  auto kept = some;
+  whole.reset();
+  some.reset();
+  CHECK(view_of(kept->header()["ship"]["to"]) == "Zürich");
+  CHECK(kept->line_id(1) == "2");
+}
+
 TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
   SECTION("an id longer than 128 bytes") {
     auto o = order::parse(R"({"id": ")" + std::string(480, 'X')
