@@ -200,14 +200,20 @@ namespace {
 /// step and runs several steps between two commits.
 class last_puts {
 public:
+  /// Room for `ops` puts, so that the index is not rebuilt as it grows.
+  explicit last_puts(std::size_t ops) {
+    index_.reserve(ops);
+    held_.reserve(ops);
+  }
+
   /// Holds `op` (a put) of request `request`, in place of an earlier put
   /// of the same key.
   void hold(std::size_t request, const write_op& op) {
     auto [at, added] = index_.try_emplace({op.db, op.key}, held_.size());
     if (added)
-      held_.push_back({request, &op});
+      held_.push_back({request, &op, prefix_of(op.key)});
     else
-      held_[at->second] = {request, &op};
+      held_[at->second] = {request, &op, held_[at->second].prefix};
   }
 
   /// Writes the held put of (db, key) now, if there is one: another kind
@@ -234,7 +240,11 @@ public:
       if (h.op != nullptr)
         order.push_back(h);
     std::sort(order.begin(), order.end(), [](const held& a, const held& b) {
-      return std::tie(a.op->db, a.op->key) < std::tie(b.op->db, b.op->key);
+      if (a.op->db != b.op->db)
+        return a.op->db < b.op->db;
+      if (a.prefix != b.prefix)
+        return a.prefix < b.prefix;
+      return a.op->key < b.op->key;
     });
     for (const auto& h : order)
       if (auto err = txn.put(h.op->db, h.op->key, h.op->value))
@@ -246,7 +256,18 @@ private:
   struct held {
     std::size_t request;
     const write_op* op; ///< null once written
+    /// The key's first 8 bytes as a big-endian number (zeros past its
+    /// end): keys whose prefixes differ are ordered without memcmp.
+    uint64_t prefix;
   };
+
+  static uint64_t prefix_of(std::string_view key) {
+    uint64_t prefix = 0;
+    for (std::size_t i = 0; i < sizeof(prefix); ++i)
+      prefix = (prefix << 8)
+        | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0U);
+    return prefix;
+  }
   using slot = std::pair<MDB_dbi, std::string_view>;
   struct slot_hash {
     std::size_t operator()(const slot& s) const noexcept {
@@ -267,7 +288,10 @@ group_committer::attempt(std::vector<write_request>& batch,
   auto txn = db_.begin_write();
   if (!txn)
     return attempt_failure{txn.error(), whole};
-  last_puts puts;
+  std::size_t ops = 0;
+  for (const auto& request : batch)
+    ops += request.ops.size();
+  last_puts puts{ops};
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (settled[i])
       continue;
