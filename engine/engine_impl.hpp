@@ -246,7 +246,7 @@ struct Engine::impl final : journey_sink {
   void report_failure_to_hooks(const journey_snapshot& snapshot);
 
   /// Hands the record of `snapshot` to the subscribers that want it.
-  void notify(const journey_snapshot& snapshot);
+  void notify(journey_snapshot snapshot);
 
   /// Hands subscribers what the store holds of journey `id` now: for one
   /// that subscribed while a save it did not ask a copy of was queued.

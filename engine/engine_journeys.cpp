@@ -331,7 +331,7 @@ void Engine::impl::save(const journey_snapshot& snapshot,
         else if (!done)
           save_failed(id, err);
       } else if (copy) {
-        notify(*copy);
+        notify(std::move(*copy));
       } else if (subscribers->wants(terminal)) {
         notify_stored(id);
       }
@@ -354,7 +354,7 @@ void Engine::impl::saved(const write_result& r) {
 
 void Engine::impl::notify_stored(const journey_id& id) {
   if (auto now_stored = journeys->load_snapshot(id))
-    notify(*now_stored);
+    notify(std::move(*now_stored));
 }
 
 void Engine::impl::save_failed(const journey_id& id, const caf::error& err) {
@@ -430,9 +430,9 @@ flow_ptr Engine::impl::model_of(const journey_snapshot& snapshot) {
   return m ? *m : nullptr;
 }
 
-void Engine::impl::notify(const journey_snapshot& snapshot) {
+void Engine::impl::notify(journey_snapshot snapshot) {
   if (auto model = model_of(snapshot))
-    subscribers->publish(make_record(snapshot, *model));
+    subscribers->publish(std::move(snapshot), std::move(model));
 }
 
 caf::expected<std::size_t> Engine::impl::count_on(const caf::actor& sup,

@@ -8,6 +8,16 @@
 
 namespace orca {
 
+namespace {
+
+/// What a subscription's thread makes a record of.
+struct update {
+  std::shared_ptr<const journey_snapshot> snapshot;
+  flow_ptr model;
+};
+
+} // namespace
+
 struct subscriber_hub::channel {
   uint64_t id = 0;
   subscriber fn;
@@ -16,7 +26,7 @@ struct subscriber_hub::channel {
   std::mutex mutex;
   std::condition_variable wake;
   std::condition_variable idle;
-  std::deque<journey_record> queue;
+  std::deque<update> queue;
   bool delivering = false;
   bool stopping = false;
   uint64_t dropped = 0;
@@ -30,7 +40,7 @@ struct subscriber_hub::channel {
       wake.wait(guard, [&] { return stopping || !queue.empty(); });
       if (stopping)
         return;
-      auto record = std::move(queue.front());
+      auto next = std::move(queue.front());
       queue.pop_front();
       auto missed = unreported;
       unreported = 0;
@@ -40,7 +50,7 @@ struct subscriber_hub::channel {
         warn("subscriber " + std::to_string(id) + " fell behind: "
              + std::to_string(missed) + " journey updates were dropped");
       try {
-        fn(record);
+        fn(make_record(*next.snapshot, *next.model));
       } catch (const std::exception& e) {
         if (warn)
           warn("subscriber " + std::to_string(id) + " threw: " + e.what());
@@ -121,17 +131,22 @@ bool subscriber_hub::wants(bool terminal) const {
   return all_.load() > 0 || (terminal && terminal_.load() > 0);
 }
 
-void subscriber_hub::publish(journey_record record) {
+void subscriber_hub::publish(journey_snapshot snapshot, flow_ptr model) {
+  bool terminal = is_terminal(snapshot.state);
   std::vector<std::shared_ptr<channel>> targets;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     targets.reserve(channels_.size());
     for (const auto& kv : channels_)
-      if (!kv.second->terminal_only || is_terminal(record.state))
+      if (!kv.second->terminal_only || terminal)
         targets.push_back(kv.second);
   }
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    auto& ch = *targets[i];
+  if (targets.empty())
+    return;
+  update next{std::make_shared<const journey_snapshot>(std::move(snapshot)),
+              std::move(model)};
+  for (const auto& target : targets) {
+    auto& ch = *target;
     bool was_empty;
     {
       std::lock_guard<std::mutex> guard{ch.mutex};
@@ -143,10 +158,7 @@ void subscriber_hub::publish(journey_record record) {
         continue;
       }
       was_empty = ch.queue.empty();
-      if (i + 1 == targets.size())
-        ch.queue.push_back(std::move(record));
-      else
-        ch.queue.push_back(record);
+      ch.queue.push_back(next);
     }
     // The thread sleeps only on an empty queue (and looks before it does).
     if (was_empty)

@@ -1,7 +1,8 @@
 #pragma once
 
 // Delivery of journey records to the engine's subscribers, off the commit
-// thread. Each subscription has its own thread and a bounded queue: one
+// thread: a committed snapshot is queued as it is, and each subscription's
+// own thread makes the record. Each has a bounded queue: one
 // that is slow falls behind on its own (updates past the bound are dropped,
 // counted and reported through `warn`), one that blocks stalls only itself,
 // one that throws is reported and goes on, and one may call back into the
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "flows/flow.hpp"
 #include "persistence/journey_record.hpp"
 
 namespace orca {
@@ -44,9 +46,9 @@ public:
   /// `terminal` (or not): records nobody wants are not built.
   bool wants(bool terminal) const;
 
-  /// Queues `record` for every subscription that wants it (the last one
-  /// takes it, the others a copy). Never blocks on a subscriber.
-  void publish(journey_record record);
+  /// Queues the record of `snapshot`, a journey of flow version `model`,
+  /// for every subscription that wants it. Never blocks on a subscriber.
+  void publish(journey_snapshot snapshot, flow_ptr model);
 
   /// Waits until every subscription has delivered what was queued.
   void drain();

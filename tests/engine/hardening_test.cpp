@@ -313,24 +313,33 @@ TEST_CASE(
   std::promise<void> release;
   auto released = release.get_future().share();
   std::atomic<int> seen{0};
+  std::atomic<int> of_x{0};
   auto id = hub.add(
-    [&](const journey_record&) {
+    [&](const journey_record& r) {
+      if (r.order_id == "X" && r.flow == "F" && r.version == 1)
+        ++of_x;
       if (seen++ == 0)
         released.wait();
     },
     false);
-  journey_record r;
-  r.order_id = "X";
-  hub.publish(r);
+  auto parsed = parse_flow(R"({"name": "F", "type": "order", "steps": [
+    {"action": "custom", "name": "Call", "provider": "p"}]})");
+  REQUIRE(parsed.errors.empty());
+  journey_snapshot s;
+  s.order_id = "X";
+  s.flow = "F";
+  s.version = 1;
+  hub.publish(s, parsed.model);
   REQUIRE(eventually([&] { return seen.load() > 0; }));
   for (int i = 0; i < 5; ++i)
-    hub.publish(r);
+    hub.publish(s, parsed.model);
   CHECK(hub.dropped(id) == 3);
   release.set_value();
   hub.drain();
   CHECK(seen.load() == 3);
-  hub.publish(r);
+  hub.publish(s, parsed.model);
   hub.drain();
+  CHECK(of_x.load() == 4);
   std::lock_guard<std::mutex> guard{mutex};
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0]
