@@ -1,6 +1,7 @@
 #include "flows/order.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <unordered_set>
 
@@ -22,8 +23,8 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
     return too_deep("the order", lim.json_depth);
   order result;
   result.text_ = std::string{text};
-  result.pool_ = std::make_unique<rapidjson::MemoryPoolAllocator<>>(
-    text.size() + text.size() / 2 + 256);
+  result.pool_ =
+    std::make_unique<rapidjson::MemoryPoolAllocator<>>(2 * text.size() + 256);
   result.doc_ = json_document{result.pool_.get()};
   auto& doc = result.doc_;
   if (auto nul = text.find('\0'); nul != std::string_view::npos) {
@@ -33,7 +34,10 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
                         + ", column " + std::to_string(column) + ": "
                         + nul_byte_message);
   }
-  doc.Parse<json_parse_flags>(result.text_.data(), result.text_.size());
+  auto* insitu = static_cast<char*>(result.pool_->Malloc(text.size() + 1));
+  std::memcpy(insitu, text.data(), text.size());
+  insitu[text.size()] = '\0';
+  doc.ParseInsitu<json_parse_flags>(insitu);
   if (doc.HasParseError()) {
     auto [line, column] = line_and_column(text, doc.GetErrorOffset());
     return make_error(errc::invalid_json,

@@ -67,6 +67,19 @@ TEST_CASE("a valid order exposes its id, lines and free fields") {
   CHECK(empty->line_count() == 0);
 }
 
+TEST_CASE(
+  "an order's escaped strings read decoded, and its text stays as sent") {
+  std::string sent =
+    R"({"id": "SO-\u0031", "note": "say \"hi\"\n\u00e9\ud83d\ude00",)"
+    R"( "lines": [{"id": "a\\b"}]})";
+  auto o = order::parse(sent);
+  REQUIRE(o);
+  CHECK(o->id() == "SO-1");
+  CHECK(view_of(o->header()["note"]) == "say \"hi\"\n\u00e9\U0001F600");
+  CHECK(o->line_id(0) == "a\\b");
+  CHECK(o->text() == sent);
+}
+
 TEST_CASE("an order with some of its lines keeps its header and those lines") {
   auto o = order::parse(R"({"id": "SO-7", "ship": {"to": "Zürich", "by": null,
     "tags": [1, 2.5, true, "a\"b"]}, "lines": [{"id": "1", "sku": "A"},
