@@ -60,37 +60,55 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
                         ? errc::limit_exceeded
                         : errc::invalid_order,
                       describe(err));
-  auto where = "order " + quote(result.id_) + ": ";
+  // What an error names; built only for an error.
+  auto where = [&] { return "order " + quote(result.id_) + ": "; };
   auto lines = doc.FindMember("lines");
   if (lines == doc.MemberEnd())
     return make_error(errc::invalid_order,
-                      where + "lines: missing required field");
+                      where() + "lines: missing required field");
   if (!lines->value.IsArray())
-    return make_error(errc::invalid_order, where + "lines: must be a list");
+    return make_error(errc::invalid_order, where() + "lines: must be a list");
   auto line_limit = std::min(lim.order_lines, max_lines);
-  if (lines->value.Size() > line_limit)
+  auto count = lines->value.Size();
+  if (count > line_limit)
     return make_error(errc::limit_exceeded,
-                      where + "lines: " + std::to_string(lines->value.Size())
+                      where() + "lines: " + std::to_string(count)
                         + " lines is over the limit of "
                         + std::to_string(line_limit) + " lines");
-  std::unordered_set<std::string_view> seen;
-  for (rapidjson::SizeType i = 0; i < lines->value.Size(); ++i) {
+  // Line ids seen so far: looked through in a list while it is short, in a
+  // hash set beyond.
+  constexpr rapidjson::SizeType few_lines = 16;
+  std::vector<std::string_view> ids;
+  std::unordered_set<std::string_view> many;
+  if (count > few_lines)
+    many.reserve(count);
+  else
+    ids.reserve(count);
+  for (rapidjson::SizeType i = 0; i < count; ++i) {
     const auto& line = lines->value[i];
-    auto line_where = where + "lines[" + std::to_string(i) + "]";
+    auto line_where = [&] {
+      return where() + "lines[" + std::to_string(i) + "]";
+    };
     if (!line.IsObject())
       return make_error(errc::invalid_order,
-                        line_where + ": a line must be an object");
+                        line_where() + ": a line must be an object");
     auto line_id = line.FindMember("id");
     if (line_id == line.MemberEnd())
       return make_error(errc::invalid_order,
-                        line_where + ".id: missing required field");
+                        line_where() + ".id: missing required field");
     if (!line_id->value.IsString() || line_id->value.GetStringLength() == 0)
       return make_error(errc::invalid_order,
-                        line_where + ".id: must be a non-empty string");
-    if (!seen.insert(view_of(line_id->value)).second)
+                        line_where() + ".id: must be a non-empty string");
+    auto line_id_text = view_of(line_id->value);
+    bool repeated = count > few_lines
+      ? !many.insert(line_id_text).second
+      : std::find(ids.begin(), ids.end(), line_id_text) != ids.end();
+    if (repeated)
       return make_error(errc::invalid_order,
-                        line_where + ".id: duplicate line id "
-                          + quote(view_of(line_id->value)));
+                        line_where() + ".id: duplicate line id "
+                          + quote(line_id_text));
+    if (count <= few_lines)
+      ids.push_back(line_id_text);
   }
   return result;
 }

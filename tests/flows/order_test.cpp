@@ -37,6 +37,23 @@ TEST_CASE("an order needs a list of lines with unique non-empty ids") {
         == "order \"SO-1\": lines[0]: a line must be an object");
 }
 
+TEST_CASE("a repeated line id is found among few lines and among many") {
+  for (int count : {2, 16, 17, 40}) {
+    auto lines = [&](int repeat_at) {
+      std::string text = R"({"id": "SO-1", "lines": [)";
+      for (int i = 0; i < count; ++i)
+        text += (i ? ", " : "") + std::string{R"({"id": "L)"}
+          + std::to_string(i == repeat_at ? 0 : i) + "\"}";
+      return text + "]}";
+    };
+    INFO(count << " lines");
+    CHECK(order::parse(lines(-1)));
+    CHECK(error_of(lines(count - 1))
+          == "order \"SO-1\": lines[" + std::to_string(count - 1)
+            + "].id: duplicate line id \"L0\"");
+  }
+}
+
 TEST_CASE("an order that is not JSON or not an object is rejected") {
   CHECK(error_of("{\"id\": ").find("order is not valid JSON: line 1, column 8")
         == 0);
