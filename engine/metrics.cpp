@@ -35,23 +35,45 @@ const Histogram::BucketBoundaries& latency_buckets() {
 /// Tells one engine's metrics from another's in the threads' caches.
 std::atomic<uint64_t> next_metrics_id{1};
 
-/// A step series a thread has counted lately. `kind` is a name of
-/// step::kind_name, a string of the program's own whose address stands for
-/// it; the flow's name is compared.
-struct step_series {
+/// A series a thread has used lately: the counter of a step (`kind` a
+/// name of step::kind_name, `tag` its outcome, `name` its flow) or the
+/// histogram of a provider's answers (`kind` provider_kind, `tag` whether
+/// it answered, `name` the provider). A kind is a string of the program's
+/// own whose address stands for it; the name is compared.
+struct known_series {
   uint64_t metrics_id = 0;
   const char* kind = nullptr;
-  int outcome = 0;
-  std::string flow;
+  int tag = 0;
+  std::string name;
   Counter* counter = nullptr;
+  Histogram* histogram = nullptr;
 };
 
-/// How many series a thread keeps before it starts its cache again.
-constexpr std::size_t known_steps_room = 64;
+constexpr char provider_kind[] = "provider";
 
-/// Each thread's step series: the workers count steps by the thousand a
-/// second, and with this they share no lock and search no tree to do it.
-thread_local std::vector<step_series> known_steps;
+/// How many series a thread keeps before it starts its list again.
+constexpr std::size_t known_series_room = 64;
+
+/// Each thread's series: the workers count steps and answers by the
+/// thousand a second, and with this they share no lock and search no tree
+/// to do it once they know a series.
+thread_local std::vector<known_series> known;
+
+/// The series of engine `metrics_id` this thread knows, or null.
+const known_series* recall(uint64_t metrics_id, const char* kind, int tag,
+                           const std::string& name) {
+  for (const auto& series : known)
+    if (series.kind == kind && series.tag == tag
+        && series.metrics_id == metrics_id && series.name == name)
+      return &series;
+  return nullptr;
+}
+
+void remember(known_series series) {
+  if (known.size() >= known_series_room)
+    known.clear();
+  known.push_back(std::move(series));
+}
 
 } // namespace
 
@@ -166,21 +188,17 @@ void engine_metrics::committed(double seconds, std::size_t requests) {
 
 void engine_metrics::step_ended(const std::string& flow, const char* kind,
                                 step_outcome outcome) {
-  auto o = static_cast<int>(outcome);
-  for (const auto& known : known_steps)
-    if (known.kind == kind && known.outcome == o
-        && known.metrics_id == impl_->id && known.flow == flow) {
-      known.counter->Increment();
-      return;
-    }
+  auto tag = static_cast<int>(outcome);
+  if (auto* series = recall(impl_->id, kind, tag, flow)) {
+    series->counter->Increment();
+    return;
+  }
   Counter* counter = nullptr;
   {
     std::lock_guard<std::mutex> guard{impl_->mutex};
     counter = impl_->step_counter(flow, kind, outcome);
   }
-  if (known_steps.size() >= known_steps_room)
-    known_steps.clear();
-  known_steps.push_back(step_series{impl_->id, kind, o, flow, counter});
+  remember({impl_->id, kind, tag, flow, counter, nullptr});
   counter->Increment();
 }
 
@@ -203,6 +221,10 @@ prometheus::Counter* engine_metrics::impl::step_counter(const std::string& flow,
 
 void engine_metrics::provider_answered(const std::string& provider,
                                        double seconds, bool ok) {
+  if (auto* series = recall(impl_->id, provider_kind, ok, provider)) {
+    series->histogram->Observe(seconds);
+    return;
+  }
   Histogram* h = nullptr;
   {
     std::lock_guard<std::mutex> guard{impl_->mutex};
@@ -217,6 +239,7 @@ void engine_metrics::provider_answered(const std::string& provider,
              .first;
     h = at->second;
   }
+  remember({impl_->id, provider_kind, ok, provider, nullptr, h});
   h->Observe(seconds);
 }
 

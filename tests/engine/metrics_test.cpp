@@ -84,3 +84,31 @@ TEST_CASE("steps counted on several threads add up") {
   CHECK(steps_counted(m, flow, "send_to_fulfillment", "succeeded")
         == 4 * per_thread);
 }
+
+TEST_CASE("provider answers are timed per engine, provider and result") {
+  auto answers = [](engine_metrics& m, const std::string& provider,
+                    const std::string& result) {
+    auto text = m.text({});
+    auto series = "orca_provider_call_seconds_count{provider=\"" + provider
+      + "\",result=\"" + result + "\"} ";
+    auto at = text.find(series);
+    return at == std::string::npos ? -1
+                                   : std::stod(text.substr(at + series.size()));
+  };
+  engine_metrics first;
+  engine_metrics second;
+  // A flow may bear a provider's name: its steps are another series.
+  first.step_ended("erp", "custom", step_outcome::succeeded);
+  for (int i = 0; i < 3; ++i) {
+    first.provider_answered("erp", 0.001, true);
+    first.provider_answered("dom", 0.002, false);
+    second.provider_answered("erp", 0.003, false);
+  }
+  first.step_ended("erp", "custom", step_outcome::succeeded);
+  CHECK(answers(first, "erp", "ok") == 3);
+  CHECK(answers(first, "erp", "failed") == -1);
+  CHECK(answers(first, "dom", "failed") == 3);
+  CHECK(answers(second, "erp", "failed") == 3);
+  CHECK(answers(second, "erp", "ok") == -1);
+  CHECK(steps_counted(first, "erp", "custom", "succeeded") == 2);
+}
