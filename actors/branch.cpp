@@ -50,7 +50,7 @@ protected:
       report_.new_fulfillment.push_back(std::move(g));
   }
 
-  void journal(journal_entry entry) override {
+  void journal(journal_entry&& entry) override {
     // Room for the journal of a few steps at once, so that the list is not
     // moved as it grows.
     if (report_.journal.empty())

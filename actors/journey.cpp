@@ -122,7 +122,7 @@ protected:
     book_.step_ended(std::move(result));
   }
 
-  void journal(journal_entry entry) override {
+  void journal(journal_entry&& entry) override {
     pending_journal_.push_back(std::move(entry));
   }
 

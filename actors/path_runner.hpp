@@ -43,7 +43,7 @@ public:
   virtual void step_ended(step_result result) = 0;
 
   /// Appends to the journey's journal.
-  virtual void journal(journal_entry entry) = 0;
+  virtual void journal(journal_entry&& entry) = 0;
 
   /// The path ends failed; `at_step` is its state at the step that failed
   /// it, kept so that a redrive can start there again.

@@ -73,7 +73,7 @@ public:
     book_.step_ended(std::move(result));
   }
 
-  void journal(journal_entry entry) override {
+  void journal(journal_entry&& entry) override {
     result_.timeline.push_back(std::move(entry));
   }
 

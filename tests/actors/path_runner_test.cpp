@@ -58,7 +58,7 @@ public:
   void step_ended(step_result result) override {
     ended.push_back(std::move(result));
   }
-  void journal(journal_entry entry) override {
+  void journal(journal_entry&& entry) override {
     journaled.push_back(std::move(entry));
   }
   void path_failed(const path_state& at_step) override {
