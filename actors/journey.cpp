@@ -244,15 +244,22 @@ private:
       state == journey_state::waiting && ctx_.services->passivate_waiting;
     // Only a waiting snapshot needs an answer; a failure of any other
     // comes through the supervisor (see journey_sink::save), so that most
-    // saves hold no handle of this actor until they are committed.
+    // saves hold no handle of this actor until they are committed. The
+    // answer holds a weak one: a journey that has ended meanwhile (its
+    // event came first) needs no answer, and is not left for the commit
+    // thread to destroy.
     std::function<void(const caf::error&)> on_saved;
     if (passivate)
-      on_saved = [self = caf::actor_cast<caf::actor>(this),
+      on_saved = [self = caf::actor_cast<caf::weak_actor_ptr>(this),
                   change = changes_](const caf::error& err) {
+        auto strong = self.lock();
+        if (!strong)
+          return;
+        auto journey = caf::actor_cast<caf::actor>(std::move(strong));
         if (err)
-          caf::anon_send(self, save_failed_atom::value, describe(err));
+          caf::anon_send(journey, save_failed_atom::value, describe(err));
         else
-          caf::anon_send(self, saved_waiting_atom::value, change);
+          caf::anon_send(journey, saved_waiting_atom::value, change);
       };
     save(std::move(on_saved));
     if (is_terminal(state))
