@@ -36,10 +36,12 @@ const Histogram::BucketBoundaries& latency_buckets() {
 std::atomic<uint64_t> next_metrics_id{1};
 
 /// A series a thread has used lately: the counter of a step (`kind` a
-/// name of step::kind_name, `tag` its outcome, `name` its flow) or the
-/// histogram of a provider's answers (`kind` provider_kind, `tag` whether
-/// it answered, `name` the provider). A kind is a string of the program's
-/// own whose address stands for it; the name is compared.
+/// name of step::kind_name, `tag` its outcome, `name` its flow), of
+/// journeys ended (ended_kind, their state, their flow) or of orders
+/// (order_kind, 0, intake's answer), or the histogram of a provider's
+/// answers (provider_kind, whether it answered, the provider). A kind is
+/// a string of the program's own whose address stands for it; the name is
+/// compared.
 struct known_series {
   uint64_t metrics_id = 0;
   const char* kind = nullptr;
@@ -50,6 +52,8 @@ struct known_series {
 };
 
 constexpr char provider_kind[] = "provider";
+constexpr char ended_kind[] = "ended";
+constexpr char order_kind[] = "order";
 
 /// How many series a thread keeps before it starts its list again.
 constexpr std::size_t known_series_room = 64;
@@ -61,7 +65,7 @@ thread_local std::vector<known_series> known;
 
 /// The series of engine `metrics_id` this thread knows, or null.
 const known_series* recall(uint64_t metrics_id, const char* kind, int tag,
-                           const std::string& name) {
+                           std::string_view name) {
   for (const auto& series : known)
     if (series.kind == kind && series.tag == tag
         && series.metrics_id == metrics_id && series.name == name)
@@ -165,19 +169,39 @@ engine_metrics::engine_metrics() : impl_(std::make_unique<impl>()) {
 engine_metrics::~engine_metrics() = default;
 
 void engine_metrics::order(const char* status) {
-  std::lock_guard<std::mutex> guard{impl_->mutex};
-  auto& c = impl_->order_counters[status];
-  if (c == nullptr)
-    c = &impl_->orders.Add({{"status", status}});
+  if (auto* series = recall(impl_->id, order_kind, 0, status)) {
+    series->counter->Increment();
+    return;
+  }
+  Counter* c = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto& known_counter = impl_->order_counters[status];
+    if (known_counter == nullptr)
+      known_counter = &impl_->orders.Add({{"status", status}});
+    c = known_counter;
+  }
+  remember({impl_->id, order_kind, 0, status, c, nullptr});
   c->Increment();
 }
 
 void engine_metrics::journey_ended(const std::string& flow,
                                    journey_state state) {
-  std::lock_guard<std::mutex> guard{impl_->mutex};
-  auto& c = impl_->ended_counters[{flow, static_cast<int>(state)}];
-  if (c == nullptr)
-    c = &impl_->ended.Add({{"flow", flow}, {"state", to_string(state)}});
+  auto tag = static_cast<int>(state);
+  if (auto* series = recall(impl_->id, ended_kind, tag, flow)) {
+    series->counter->Increment();
+    return;
+  }
+  Counter* c = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mutex};
+    auto& known_counter = impl_->ended_counters[{flow, tag}];
+    if (known_counter == nullptr)
+      known_counter =
+        &impl_->ended.Add({{"flow", flow}, {"state", to_string(state)}});
+    c = known_counter;
+  }
+  remember({impl_->id, ended_kind, tag, flow, c, nullptr});
   c->Increment();
 }
 

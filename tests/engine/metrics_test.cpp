@@ -112,3 +112,40 @@ TEST_CASE("provider answers are timed per engine, provider and result") {
   CHECK(answers(second, "erp", "ok") == -1);
   CHECK(steps_counted(first, "erp", "custom", "succeeded") == 2);
 }
+
+TEST_CASE("orders and ended journeys are counted per engine and series") {
+  auto counted = [](engine_metrics& m, const std::string& series) {
+    auto text = m.text({});
+    auto at = text.find(series + " ");
+    return at == std::string::npos
+      ? -1
+      : std::stod(text.substr(at + series.size() + 1));
+  };
+  engine_metrics first;
+  engine_metrics second;
+  std::string accepted = "accepted"; // not the literal intake passes
+  for (int i = 0; i < 3; ++i) {
+    first.order("accepted");
+    first.order(accepted.c_str());
+    first.order("busy");
+    second.order("rejected");
+    first.journey_ended("F", journey_state::completed);
+    first.journey_ended("G", journey_state::completed);
+    second.journey_ended("F", journey_state::failed);
+  }
+  CHECK(counted(first, R"(orca_orders_total{status="accepted"})") == 6);
+  CHECK(counted(first, R"(orca_orders_total{status="busy"})") == 3);
+  CHECK(counted(first, R"(orca_orders_total{status="rejected"})") == -1);
+  CHECK(counted(second, R"(orca_orders_total{status="rejected"})") == 3);
+  CHECK(
+    counted(first, R"(orca_journeys_ended_total{flow="F",state="completed"})")
+    == 3);
+  CHECK(
+    counted(first, R"(orca_journeys_ended_total{flow="G",state="completed"})")
+    == 3);
+  CHECK(counted(second, R"(orca_journeys_ended_total{flow="F",state="failed"})")
+        == 3);
+  CHECK(
+    counted(second, R"(orca_journeys_ended_total{flow="F",state="completed"})")
+    == -1);
+}
