@@ -152,7 +152,9 @@ order_ptr with_lines(const order_ptr& o, const line_set& lines) {
   w.EndObject();
   // The document is a copy of the order's own values, not a parse of the
   // text: they passed the node's limits and the order's checks at intake.
+  // Its strings stay where the whole order's are, which it keeps.
   order scoped;
+  scoped.whole_ = o->whole_ ? o->whole_ : o;
   scoped.id_ = o->id_;
   scoped.text_.assign(buffer.GetString(), buffer.GetSize());
   scoped.pool_ = std::make_unique<rapidjson::MemoryPoolAllocator<>>(

@@ -81,6 +81,10 @@ private:
   /// doc_, which uses it.
   std::unique_ptr<rapidjson::MemoryPoolAllocator<>> pool_;
   json_document doc_;
+  /// For an order with some of the lines of another (with_lines): that
+  /// order, whose text, parsed in place, holds the strings of this one's
+  /// values (RapidJSON copies a value's strings only when it owns them).
+  order_ptr whole_;
 };
 
 /// The `id` of an order's text if it has a readable one of at most

@@ -122,13 +122,20 @@ TEST_CASE("an order with some of its lines keeps its header and those lines") {
   auto reparsed = order::parse(some->text());
   REQUIRE(reparsed);
   CHECK(reparsed->header() == some->header());
-  // The whole order is as it was, and outlives nothing the part needs.
+  // The whole order is as it was. Its text holds the strings of both, so
+  // it lives as long as the part does, and a part of the part keeps it too.
   CHECK(whole->line_count() == 3);
-  auto kept = some;
+  std::weak_ptr<const order> watch = whole;
+  auto smaller = with_lines(some, line_set{1});
+  REQUIRE(smaller->line_count() == 1);
   whole.reset();
+  CHECK_FALSE(watch.expired());
+  CHECK(view_of(some->header()["ship"]["to"]) == "Zürich");
+  CHECK(smaller->line_id(0) == "2");
   some.reset();
-  CHECK(view_of(kept->header()["ship"]["to"]) == "Zürich");
-  CHECK(kept->line_id(1) == "2");
+  CHECK_FALSE(watch.expired());
+  smaller.reset();
+  CHECK(watch.expired());
 }
 
 TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
