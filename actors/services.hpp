@@ -98,7 +98,9 @@ public:
 class journey_observer {
 public:
   virtual ~journey_observer();
-  /// A step of `flow` ended: its kind ("validate_order_header", ...).
+  /// A step of `flow` ended: its kind ("validate_order_header", ...), one
+  /// of step::kind_name's names, which the program keeps (an observer may
+  /// know a kind by its address).
   virtual void step_ended(const std::string& flow, const char* kind,
                           step_outcome outcome) = 0;
   /// A provider answered an attempt (ok or not) after `seconds`.

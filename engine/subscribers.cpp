@@ -2,9 +2,12 @@
 
 #include <condition_variable>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include <pthread.h>
+
+#include "flows/json.hpp"
 
 namespace orca {
 
@@ -49,8 +52,19 @@ struct subscriber_hub::channel {
       if (missed > 0 && warn)
         warn("subscriber " + std::to_string(id) + " fell behind: "
              + std::to_string(missed) + " journey updates were dropped");
+      std::optional<journey_record> record;
       try {
-        fn(make_record(*next.snapshot, *next.model));
+        record = make_record(*next.snapshot, *next.model);
+      } catch (const std::exception& e) {
+        if (warn)
+          warn("the record of the journey of order "
+               + quote(next.snapshot->order_id) + " on flow "
+               + quote(next.snapshot->flow)
+               + " could not be made: " + e.what());
+      }
+      try {
+        if (record)
+          fn(*record);
       } catch (const std::exception& e) {
         if (warn)
           warn("subscriber " + std::to_string(id) + " threw: " + e.what());

@@ -340,8 +340,24 @@ TEST_CASE(
   hub.publish(s, parsed.model);
   hub.drain();
   CHECK(of_x.load() == 4);
+  // A snapshot its flow version cannot describe (a step it does not have)
+  // is reported as such, not as the subscriber's failure, and skipped.
+  journey_snapshot odd = s;
+  odd.order_id = "Y";
+  step_result beyond;
+  beyond.step = 99;
+  odd.steps.push_back(beyond);
+  hub.publish(odd, parsed.model);
+  hub.publish(s, parsed.model);
+  hub.drain();
+  CHECK(seen.load() == 5);
+  CHECK(of_x.load() == 5);
   std::lock_guard<std::mutex> guard{mutex};
-  REQUIRE(warnings.size() == 1);
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[1].rfind("the record of the journey of order \"Y\" on flow "
+                          "\"F\" could not be made: ",
+                          0)
+        == 0);
   CHECK(warnings[0]
         == "subscriber 1 fell behind: 3 journey updates were dropped");
 }
