@@ -158,6 +158,22 @@ struct engine_metrics::impl {
     provider_histograms;
   std::map<std::pair<std::string, bool>, Counter*> hook_counters;
 
+  /// The counter of a series: the one this thread knows, or else the one
+  /// `find` gives (under `mutex`), which the thread then remembers.
+  template <class Find>
+  Counter& counter_of(const char* kind, int tag, std::string_view name,
+                      Find find) {
+    if (auto* series = recall(id, kind, tag, name))
+      return *series->counter;
+    Counter* c = nullptr;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      c = find();
+    }
+    remember({id, kind, tag, std::string{name}, c, nullptr});
+    return *c;
+  }
+
   /// The counter of a step series, made at its first use; under `mutex`.
   Counter* step_counter(const std::string& flow, const char* kind,
                         step_outcome outcome);
@@ -169,40 +185,30 @@ engine_metrics::engine_metrics() : impl_(std::make_unique<impl>()) {
 engine_metrics::~engine_metrics() = default;
 
 void engine_metrics::order(const char* status) {
-  if (auto* series = recall(impl_->id, order_kind, 0, status)) {
-    series->counter->Increment();
-    return;
-  }
-  Counter* c = nullptr;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto& known_counter = impl_->order_counters[status];
-    if (known_counter == nullptr)
-      known_counter = &impl_->orders.Add({{"status", status}});
-    c = known_counter;
-  }
-  remember({impl_->id, order_kind, 0, status, c, nullptr});
-  c->Increment();
+  auto& m = *impl_;
+  m.counter_of(order_kind, 0, status,
+               [&] {
+                 auto& c = m.order_counters[status];
+                 if (c == nullptr)
+                   c = &m.orders.Add({{"status", status}});
+                 return c;
+               })
+    .Increment();
 }
 
 void engine_metrics::journey_ended(const std::string& flow,
                                    journey_state state) {
+  auto& m = *impl_;
   auto tag = static_cast<int>(state);
-  if (auto* series = recall(impl_->id, ended_kind, tag, flow)) {
-    series->counter->Increment();
-    return;
-  }
-  Counter* c = nullptr;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto& known_counter = impl_->ended_counters[{flow, tag}];
-    if (known_counter == nullptr)
-      known_counter =
-        &impl_->ended.Add({{"flow", flow}, {"state", to_string(state)}});
-    c = known_counter;
-  }
-  remember({impl_->id, ended_kind, tag, flow, c, nullptr});
-  c->Increment();
+  m.counter_of(
+     ended_kind, tag, flow,
+     [&] {
+       auto& c = m.ended_counters[{flow, tag}];
+       if (c == nullptr)
+         c = &m.ended.Add({{"flow", flow}, {"state", to_string(state)}});
+       return c;
+     })
+    .Increment();
 }
 
 void engine_metrics::committed(double seconds, std::size_t requests) {
@@ -212,18 +218,10 @@ void engine_metrics::committed(double seconds, std::size_t requests) {
 
 void engine_metrics::step_ended(const std::string& flow, const char* kind,
                                 step_outcome outcome) {
-  auto tag = static_cast<int>(outcome);
-  if (auto* series = recall(impl_->id, kind, tag, flow)) {
-    series->counter->Increment();
-    return;
-  }
-  Counter* counter = nullptr;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    counter = impl_->step_counter(flow, kind, outcome);
-  }
-  remember({impl_->id, kind, tag, flow, counter, nullptr});
-  counter->Increment();
+  auto& m = *impl_;
+  m.counter_of(kind, static_cast<int>(outcome), flow,
+               [&] { return m.step_counter(flow, kind, outcome); })
+    .Increment();
 }
 
 prometheus::Counter* engine_metrics::impl::step_counter(const std::string& flow,
