@@ -193,11 +193,9 @@ public:
   }
 
   void load_bytes(void* data, std::size_t size) {
-    if (size > bytes_.size())
-      throw cereal::Exception("it ends " + std::to_string(size - bytes_.size())
-                              + " bytes early");
-    std::memcpy(data, bytes_.data(), size);
-    bytes_.remove_prefix(size);
+    const char* from = bytes_.data();
+    skip(size);
+    std::memcpy(data, from, size);
   }
 
   /// Passes over `size` bytes.
