@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -64,9 +65,9 @@ constexpr std::size_t known_series_room = 64;
 thread_local std::vector<known_series> known;
 
 /// The series of engine `metrics_id` this thread knows, or null.
-const known_series* recall(uint64_t metrics_id, const char* kind, int tag,
-                           std::string_view name) {
-  for (const auto& series : known)
+known_series* recall(uint64_t metrics_id, const char* kind, int tag,
+                     std::string_view name) {
+  for (auto& series : known)
     if (series.kind == kind && series.tag == tag
         && series.metrics_id == metrics_id && series.name == name)
       return &series;
@@ -158,20 +159,29 @@ struct engine_metrics::impl {
     provider_histograms;
   std::map<std::pair<std::string, bool>, Counter*> hook_counters;
 
-  /// The counter of a series: the one this thread knows, or else the one
-  /// `find` gives (under `mutex`), which the thread then remembers.
-  template <class Find>
-  Counter& counter_of(const char* kind, int tag, std::string_view name,
-                      Find find) {
+  /// The counter or histogram of a series: the one this thread knows, or
+  /// else the one `find` gives (under `mutex`), which the thread then
+  /// remembers.
+  template <class Metric, class Find>
+  Metric& series_of(const char* kind, int tag, std::string_view name,
+                    Find find) {
+    auto slot = [](known_series& series) -> Metric*& {
+      if constexpr (std::is_same_v<Metric, Counter>)
+        return series.counter;
+      else
+        return series.histogram;
+    };
     if (auto* series = recall(id, kind, tag, name))
-      return *series->counter;
-    Counter* c = nullptr;
+      return *slot(*series);
+    Metric* m = nullptr;
     {
       std::lock_guard<std::mutex> guard{mutex};
-      c = find();
+      m = find();
     }
-    remember({id, kind, tag, std::string{name}, c, nullptr});
-    return *c;
+    known_series series{id, kind, tag, std::string{name}};
+    slot(series) = m;
+    remember(std::move(series));
+    return *m;
   }
 
   /// The counter of a step series, made at its first use; under `mutex`.
@@ -186,13 +196,13 @@ engine_metrics::~engine_metrics() = default;
 
 void engine_metrics::order(const char* status) {
   auto& m = *impl_;
-  m.counter_of(order_kind, 0, status,
-               [&] {
-                 auto& c = m.order_counters[status];
-                 if (c == nullptr)
-                   c = &m.orders.Add({{"status", status}});
-                 return c;
-               })
+  m.series_of<Counter>(order_kind, 0, status,
+                       [&] {
+                         auto& c = m.order_counters[status];
+                         if (c == nullptr)
+                           c = &m.orders.Add({{"status", status}});
+                         return c;
+                       })
     .Increment();
 }
 
@@ -200,7 +210,7 @@ void engine_metrics::journey_ended(const std::string& flow,
                                    journey_state state) {
   auto& m = *impl_;
   auto tag = static_cast<int>(state);
-  m.counter_of(
+  m.series_of<Counter>(
      ended_kind, tag, flow,
      [&] {
        auto& c = m.ended_counters[{flow, tag}];
@@ -219,8 +229,8 @@ void engine_metrics::committed(double seconds, std::size_t requests) {
 void engine_metrics::step_ended(const std::string& flow, const char* kind,
                                 step_outcome outcome) {
   auto& m = *impl_;
-  m.counter_of(kind, static_cast<int>(outcome), flow,
-               [&] { return m.step_counter(flow, kind, outcome); })
+  m.series_of<Counter>(kind, static_cast<int>(outcome), flow,
+                       [&] { return m.step_counter(flow, kind, outcome); })
     .Increment();
 }
 
@@ -243,26 +253,22 @@ prometheus::Counter* engine_metrics::impl::step_counter(const std::string& flow,
 
 void engine_metrics::provider_answered(const std::string& provider,
                                        double seconds, bool ok) {
-  if (auto* series = recall(impl_->id, provider_kind, ok, provider)) {
-    series->histogram->Observe(seconds);
-    return;
-  }
-  Histogram* h = nullptr;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mutex};
-    auto at = impl_->provider_histograms.find(
-      std::make_tuple(std::string_view{provider}, ok));
-    if (at == impl_->provider_histograms.end())
-      at = impl_->provider_histograms
-             .emplace(std::make_tuple(provider, ok),
-                      &impl_->provider.Add({{"provider", provider},
-                                            {"result", ok ? "ok" : "failed"}},
-                                           latency_buckets()))
-             .first;
-    h = at->second;
-  }
-  remember({impl_->id, provider_kind, ok, provider, nullptr, h});
-  h->Observe(seconds);
+  auto& m = *impl_;
+  m.series_of<Histogram>(
+     provider_kind, ok, provider,
+     [&] {
+       auto at = m.provider_histograms.find(
+         std::make_tuple(std::string_view{provider}, ok));
+       if (at == m.provider_histograms.end())
+         at = m.provider_histograms
+                .emplace(std::make_tuple(provider, ok),
+                         &m.provider.Add({{"provider", provider},
+                                          {"result", ok ? "ok" : "failed"}},
+                                         latency_buckets()))
+                .first;
+       return at->second;
+     })
+    .Observe(seconds);
 }
 
 void engine_metrics::hook_attempt(const std::string& hook, bool delivered) {
