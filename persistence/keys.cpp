@@ -11,29 +11,10 @@ void put_be(std::string& out, uint64_t x, int bytes) {
     out.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
 }
 
-uint64_t get_be(std::string_view in, std::size_t offset, int bytes) {
-  uint64_t x = 0;
-  for (int i = 0; i < bytes; ++i)
-    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
-  return x;
-}
-
 void put_le(std::string& out, uint64_t x, int bytes) {
   char buf[sizeof(x)];
   set_le(buf, x, bytes);
   out.append(buf, static_cast<std::size_t>(bytes));
-}
-
-void set_le(char* at, uint64_t x, int bytes) {
-  for (int i = 0; i < bytes; ++i)
-    at[i] = static_cast<char>((x >> (8 * i)) & 0xFF);
-}
-
-uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
-  uint64_t x = 0;
-  for (int i = bytes - 1; i >= 0; --i)
-    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
-  return x;
 }
 
 namespace {

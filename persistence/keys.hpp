@@ -14,12 +14,31 @@ namespace orca {
 
 // -- fixed-width integers -----------------------------------------------------
 
+// The readers and set_le are defined here, so that a call with a constant
+// width compiles to a load or a store: headers are read on every write.
+
 void put_be(std::string& out, uint64_t x, int bytes);
-uint64_t get_be(std::string_view in, std::size_t offset, int bytes);
 void put_le(std::string& out, uint64_t x, int bytes);
+
+inline uint64_t get_be(std::string_view in, std::size_t offset, int bytes) {
+  uint64_t x = 0;
+  for (int i = 0; i < bytes; ++i)
+    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
+  return x;
+}
+
 /// Writes `x` over the `bytes` bytes at `at`, little-endian.
-void set_le(char* at, uint64_t x, int bytes);
-uint64_t get_le(std::string_view in, std::size_t offset, int bytes);
+inline void set_le(char* at, uint64_t x, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    at[i] = static_cast<char>((x >> (8 * i)) & 0xFF);
+}
+
+inline uint64_t get_le(std::string_view in, std::size_t offset, int bytes) {
+  uint64_t x = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    x = (x << 8) | static_cast<unsigned char>(in[offset + i]);
+  return x;
+}
 
 // -- keys ---------------------------------------------------------------------
 

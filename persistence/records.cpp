@@ -249,16 +249,6 @@ void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar,
   ar.load_bytes(data.data, static_cast<std::size_t>(data.size));
 }
 
-/// A string of a record read only to be passed over (as std::string is
-/// stored: its length, then its bytes).
-struct passed_string {};
-
-void CEREAL_LOAD_FUNCTION_NAME(bounded_input_archive& ar, passed_string&) {
-  cereal::size_type size = 0;
-  ar(cereal::make_size_tag(size));
-  ar.skip(static_cast<std::size_t>(size));
-}
-
 } // namespace
 } // namespace orca
 
@@ -479,18 +469,22 @@ std::optional<journey_state> journey_state_in(std::string_view bytes) {
                                 format::journey_record_version, what);
   if (!payload)
     return std::nullopt;
-  try {
-    // The first fields of every version: order id, flow, version, state.
-    bounded_input_archive ar{payload->first, payload->second};
-    passed_string order_id;
-    passed_string flow;
-    uint32_t version = 0;
-    journey_state state = journey_state::received;
-    ar(order_id, flow, version, state);
-    return state;
-  } catch (const std::exception&) {
-    return std::nullopt;
+  // The first fields of every version, as cereal lays them out: the order
+  // id and the flow (each a 64-bit length, then its bytes), the version (32
+  // bits) and the state (8 bits). Read here without an archive: the index
+  // reads the state of every journey record written.
+  auto rest = payload->first;
+  for (int passed = 0; passed < 2; ++passed) {
+    if (rest.size() < sizeof(uint64_t))
+      return std::nullopt;
+    auto length = get_le(rest, 0, sizeof(uint64_t));
+    if (length > rest.size() - sizeof(uint64_t))
+      return std::nullopt;
+    rest.remove_prefix(sizeof(uint64_t) + length);
   }
+  if (rest.size() < sizeof(uint32_t) + sizeof(journey_state))
+    return std::nullopt;
+  return static_cast<journey_state>(get_le(rest, sizeof(uint32_t), 1));
 }
 
 #define ORCA_RECORD_KIND(T)                                                    \

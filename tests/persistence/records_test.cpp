@@ -150,6 +150,42 @@ TEST_CASE("a journey that has run no step yet is shown as running") {
   }
 }
 
+TEST_CASE("the index reads a journey's state from its record's first fields") {
+  journey_snapshot s;
+  s.flow = "Order to invoice";
+  s.version = 3;
+  for (const std::string& order_id :
+       {std::string{"A"}, std::string(300, 'x'), std::string{}}) {
+    s.order_id = order_id;
+    for (auto state : {journey_state::received, journey_state::running,
+                       journey_state::waiting, journey_state::paused,
+                       journey_state::completed, journey_state::failed,
+                       journey_state::cancelled, journey_state::skipped}) {
+      s.state = state;
+      auto record = encode(s);
+      CHECK(journey_state_in(record) == state);
+      // Cut anywhere, or with a byte flipped, the record is not read.
+      CHECK_FALSE(journey_state_in(record.substr(0, record.size() - 1)));
+      record[format::record_header_size + 3] ^= 0x10;
+      CHECK_FALSE(journey_state_in(record));
+    }
+  }
+  // A record whose checksum holds but whose flow's length runs past its end.
+  std::string payload(8, '\0');
+  payload[0] = 1;
+  payload += "A";
+  payload += std::string(8, '\0');
+  payload[9 + 1] = 1; // a flow of 256 bytes, where 5 follow
+  payload += "F";
+  payload += std::string(4, '\0');
+  CHECK_FALSE(journey_state_in(detail::seal(
+    format::record_tag::journey, format::journey_record_version, payload)));
+  // A record of another kind.
+  order_record order;
+  order.id = "A";
+  CHECK_FALSE(journey_state_in(encode(order)));
+}
+
 TEST_CASE("a journey record of version 1 is read as not cut by a cancel") {
   journey_snapshot s;
   s.order_id = "A";
