@@ -78,11 +78,16 @@ write_op journey_store::add_event(const std::string& order_id,
       if (!current)
         return make_error(errc::no_such_order,
                           "no order " + quote(order_id) + " on this node");
+      bool cancel = type == event_types::cancel_order;
+      // Most records take the event in their bytes; any other (an older
+      // version, or damaged) is decoded, and reported if it does not read.
+      if (auto added = order_with_event(*current, type, cancel))
+        return std::optional<std::string>{std::move(*added)};
       auto rec = decode<order_record>(*current, what);
       if (!rec)
         return rec.error();
       rec->events.push_back(type);
-      if (type == event_types::cancel_order)
+      if (cancel)
         rec->cancelled = true;
       return std::optional<std::string>{encode(*rec)};
     });

@@ -441,6 +441,55 @@ void join_journal_chunks(std::string& into, std::string_view later) {
                record_kind<std::vector<journal_entry>>::version);
 }
 
+std::optional<std::string>
+order_with_event(std::string_view bytes, std::string_view type, bool cancel) {
+  static const std::string what = "orders";
+  auto payload = detail::unseal(bytes, format::record_tag::order,
+                                format::order_record_version, what);
+  if (!payload || payload->second != format::order_record_version)
+    return std::nullopt;
+  // id, text (a u64 length, then the bytes), received_on (i64), events (a
+  // u64 count, then each as a string), cancelled (bool), as serialize()
+  // writes them.
+  constexpr std::size_t length_size = sizeof(uint64_t);
+  auto in = payload->first;
+  std::size_t at = 0;
+  auto pass_string = [&] {
+    if (in.size() - at < length_size)
+      return false;
+    auto length = get_le(in, at, length_size);
+    if (length > in.size() - at - length_size)
+      return false;
+    at += length_size + length;
+    return true;
+  };
+  if (!pass_string() || !pass_string()
+      || in.size() - at < sizeof(int64_t) + length_size)
+    return std::nullopt;
+  at += sizeof(int64_t);
+  auto count_at = at;
+  auto count = get_le(in, count_at, length_size);
+  at += length_size;
+  for (uint64_t i = 0; i < count; ++i)
+    if (!pass_string())
+      return std::nullopt;
+  if (in.size() - at != sizeof(bool))
+    return std::nullopt;
+  auto cancelled = in[at] != 0 || cancel;
+
+  std::string out;
+  out.reserve(bytes.size() + length_size + type.size());
+  out.append(
+    bytes.substr(0, format::record_header_size + in.size() - sizeof(bool)));
+  set_le(out.data() + format::record_header_size + count_at, count + 1,
+         length_size);
+  put_le(out, type.size(), length_size);
+  out.append(type);
+  out.push_back(cancelled ? 1 : 0);
+  write_header(out, format::record_tag::order, format::order_record_version);
+  return out;
+}
+
 template <class T>
 std::string encode(const T& record) {
   return sealed(record_kind<T>::tag, record_kind<T>::version, record);

@@ -39,6 +39,14 @@ std::optional<journey_state> journey_state_in(std::string_view bytes);
 /// becomes one chunk of both, in order. REQUIRES: both read as chunks.
 void join_journal_chunks(std::string& into, std::string_view later);
 
+/// The order record `bytes` with event type `type` added to its events (and
+/// cancelled, if `type` is a cancel when `cancel` says so), as encode() of
+/// the decoded record with the event pushed would write it; written from
+/// the bytes without decoding them. Nothing if `bytes` is not an order
+/// record of the current version that reads in full: decode it instead.
+std::optional<std::string> order_with_event(std::string_view bytes,
+                                            std::string_view type, bool cancel);
+
 namespace detail {
 
 /// Wraps a payload in the record envelope.

@@ -186,6 +186,58 @@ TEST_CASE("the index reads a journey's state from its record's first fields") {
   CHECK_FALSE(journey_state_in(encode(order)));
 }
 
+TEST_CASE("an event is added to an order record's bytes as encoding would "
+          "write it") {
+  for (const std::string& id : {std::string{"A"}, std::string(300, 'i')})
+    for (const std::string& text : {std::string{"{}"}, std::string(70000, ' ')})
+      for (std::size_t events = 0; events < 3; ++events)
+        for (bool cancelled : {false, true})
+          for (bool cancel : {false, true}) {
+            order_record before;
+            before.id = id;
+            before.text = text;
+            before.received_on = 1700000000123;
+            for (std::size_t i = 0; i < events; ++i)
+              before.events.push_back("event " + std::to_string(i));
+            before.cancelled = cancelled;
+            auto after = before;
+            auto type = cancel ? "cancel_order" : "fulfillment_shipped";
+            after.events.push_back(type);
+            after.cancelled = cancelled || cancel;
+            CHECK(order_with_event(encode(before), type, cancel)
+                  == encode(after));
+          }
+}
+
+TEST_CASE("an order record that does not read in full takes no event in its "
+          "bytes") {
+  order_record order;
+  order.id = "A";
+  order.text = "{}";
+  order.events = {"fulfillment_shipped"};
+  auto record = encode(order);
+  CHECK_FALSE(
+    order_with_event(record.substr(0, record.size() - 1), "e", false));
+  auto flipped = record;
+  flipped.back() ^= 1;
+  CHECK_FALSE(order_with_event(flipped, "e", false));
+  auto payload = record.substr(format::record_header_size);
+  // A byte too many after cancelled, or an event count that runs past the
+  // end, both under a checksum that holds.
+  CHECK_FALSE(
+    order_with_event(detail::seal(format::record_tag::order,
+                                  format::order_record_version, payload + '\0'),
+                     "e", false));
+  auto count_at = 8 + 1 + 8 + 2 + 8;
+  payload[count_at] = 2;
+  CHECK_FALSE(
+    order_with_event(detail::seal(format::record_tag::order,
+                                  format::order_record_version, payload),
+                     "e", false));
+  journey_snapshot journey;
+  CHECK_FALSE(order_with_event(encode(journey), "e", false));
+}
+
 TEST_CASE("a journey record of version 1 is read as not cut by a cancel") {
   journey_snapshot s;
   s.order_id = "A";
