@@ -110,12 +110,14 @@ class string_output_archive
                                    cereal::AllowEmptyClassElision> {
 public:
   explicit string_output_archive(std::string& out)
-      : OutputArchive(this), out_(out), used_(out.size()) {
-    out_.resize(std::max(out_.capacity(), used_ + 256));
+      : OutputArchive(this), out_(out) {
+    auto used = out_.size();
+    out_.resize(std::max(out_.capacity(), used + 256));
+    at(used);
   }
 
   ~string_output_archive() {
-    out_.resize(used_);
+    out_.resize(static_cast<std::size_t>(next_ - out_.data()));
   }
 
   string_output_archive(const string_output_archive&) = delete;
@@ -123,26 +125,40 @@ public:
 
   void save_bytes(const void* data, std::size_t size) {
     room_for(size);
-    std::memcpy(out_.data() + used_, data, size);
-    used_ += size;
+    std::memcpy(next_, data, size);
+    next_ += size;
   }
 
-  /// save_bytes of a size known when compiled (a number), copied inline.
+  /// save_bytes of a size known when compiled (a number), copied inline:
+  /// records are mostly such fields.
   template <std::size_t N>
-  void save_fixed(const void* data) {
+  [[gnu::always_inline]] void save_fixed(const void* data) {
     room_for(N);
-    std::memcpy(out_.data() + used_, data, N);
-    used_ += N;
+    std::memcpy(next_, data, N);
+    next_ += N;
   }
 
 private:
-  void room_for(std::size_t size) {
-    if (out_.size() - used_ < size)
-      out_.resize(std::max(2 * out_.size(), used_ + size));
+  [[gnu::always_inline]] void room_for(std::size_t size) {
+    if (static_cast<std::size_t>(end_ - next_) < size)
+      grow(size);
+  }
+
+  [[gnu::noinline]] void grow(std::size_t size) {
+    auto used = static_cast<std::size_t>(next_ - out_.data());
+    out_.resize(std::max(2 * out_.size(), used + size));
+    at(used);
+  }
+
+  /// Writes go on at byte `used` of `out_`, whose whole size is room.
+  void at(std::size_t used) {
+    next_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
   }
 
   std::string& out_;
-  std::size_t used_; ///< bytes of `out_` written; the rest is room
+  char* next_ = nullptr; ///< where the next byte goes, in `out_`
+  char* end_ = nullptr;  ///< the end of `out_`: the room ends here
 };
 
 template <class T>
