@@ -25,9 +25,19 @@ std::string separated(std::string name) {
   return name;
 }
 
-/// `name`, the separator, `n` as a big-endian u32.
-std::string numbered(const std::string& name, uint32_t n) {
-  auto key = separated(name);
+/// `name`, the separator, `n` as a big-endian u32; `more` (with its
+/// separator) between `name` and the number where given. One allocation:
+/// keys are made on every save.
+std::string numbered(std::string_view name, uint32_t n,
+                     std::optional<std::string_view> more = std::nullopt) {
+  std::string key;
+  key.reserve(name.size() + (more ? more->size() + 1 : 0) + 1 + 4);
+  key.append(name);
+  if (more) {
+    key.push_back(format::key_separator);
+    key.append(*more);
+  }
+  key.push_back(format::key_separator);
   put_be(key, n, 4);
   return key;
 }
@@ -44,7 +54,7 @@ std::string journey_prefix(const std::string& order_id) {
 
 std::string journey_key(const std::string& order_id, const std::string& flow,
                         uint32_t version) {
-  return numbered(journey_prefix(order_id) + flow, version);
+  return numbered(order_id, version, flow);
 }
 
 namespace {
@@ -136,6 +146,7 @@ std::string journal_prefix(const std::string& journey_key) {
 std::string journal_expiry_key(int64_t ended_on,
                                const std::string& journey_key) {
   std::string key;
+  key.reserve(8 + journey_key.size());
   put_be(key, static_cast<uint64_t>(ended_on), 8);
   key += journey_key;
   return key;
