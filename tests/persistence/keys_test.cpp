@@ -20,6 +20,18 @@ TEST_CASE("a journey key gives back its parts, and an order's journeys share a "
   CHECK_FALSE(journey_id::from_key(std::string("a\0b", 3)));
 }
 
+TEST_CASE("keys are the bytes FORMAT.md gives") {
+  using namespace std::string_literals;
+  CHECK(flow_version_key("F", 258) == "F\0\0\0\x01\x02"s);
+  CHECK(journey_key("SO-1", "F", 3) == "SO-1\0F\0\0\0\0\x03"s);
+  CHECK(journal_key(journey_key("A", "F", 1), 2)
+        == "A\0F\0\0\0\0\x01\0\0\0\0\x02"s);
+  CHECK(journey_state_key("F", 2, "A", 1)
+        == "F\0\x02"
+           "A\0\0\0\0\x01"s);
+  CHECK(journal_expiry_key(258, "K") == "\0\0\0\0\0\0\x01\x02K"s);
+}
+
 TEST_CASE("a journey's index key is built the same from its journey key as "
           "from its parts") {
   auto key = journey_key("SO-1", "Order to invoice", 258);

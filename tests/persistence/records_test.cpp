@@ -164,9 +164,13 @@ TEST_CASE("the index reads a journey's state from its record's first fields") {
       s.state = state;
       auto record = encode(s);
       CHECK(journey_state_in(record) == state);
-      // Cut anywhere, or with a byte flipped, the record is not read.
+      // Cut, or with the state's own byte changed, the record is not read:
+      // the lengths hold, the checksum does not.
       CHECK_FALSE(journey_state_in(record.substr(0, record.size() - 1)));
-      record[format::record_header_size + 3] ^= 0x10;
+      auto state_at = format::record_header_size + 8 + order_id.size() + 8
+        + s.flow.size() + 4;
+      REQUIRE(static_cast<journey_state>(record[state_at]) == state);
+      record[state_at] ^= 0x01;
       CHECK_FALSE(journey_state_in(record));
     }
   }
@@ -228,12 +232,21 @@ TEST_CASE("an order record that does not read in full takes no event in its "
     order_with_event(detail::seal(format::record_tag::order,
                                   format::order_record_version, payload + '\0'),
                      "e", false));
-  auto count_at = 8 + 1 + 8 + 2 + 8;
-  payload[count_at] = 2;
-  CHECK_FALSE(
-    order_with_event(detail::seal(format::record_tag::order,
-                                  format::order_record_version, payload),
-                     "e", false));
+  // Lengths that run past the end: the id's, the text's, the event
+  // count, an event's.
+  for (std::size_t at : {0, 8 + 1, 8 + 1 + 8 + 2 + 8, 8 + 1 + 8 + 2 + 8 + 8}) {
+    auto lying = payload;
+    lying[at + 1] = 1; // 256 more
+    CHECK_FALSE(
+      order_with_event(detail::seal(format::record_tag::order,
+                                    format::order_record_version, lying),
+                       "e", false));
+  }
+  auto huge = payload;
+  huge[8 + 1 + 8 + 2 + 8 + 7] = 0x7f; // an event count near 2^63
+  CHECK_FALSE(order_with_event(
+    detail::seal(format::record_tag::order, format::order_record_version, huge),
+    "e", false));
   journey_snapshot journey;
   CHECK_FALSE(order_with_event(encode(journey), "e", false));
 }
