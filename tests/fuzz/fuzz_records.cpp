@@ -1,7 +1,8 @@
 // libFuzzer target: every stored record decoder, on bytes as a damaged disk
 // could leave them. The first byte picks the decoder. A damaged record must
 // be reported as such, never misread into a crash. The journey index's
-// reading of a record's state is fuzzed with the journey decoder.
+// reading of a record's state is fuzzed with the journey decoder, and the
+// adding of an event to an order's bytes with the order decoder.
 
 #include <cstddef>
 #include <cstdint>
@@ -73,7 +74,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   switch (data[0] % 7) {
     case 0: orca::decode<orca::flow_record>(bytes, what); break;
     case 1: orca::decode<orca::flow_version_record>(bytes, what); break;
-    case 2: orca::decode<orca::order_record>(bytes, what); break;
+    case 2: {
+      // An event is added to an order's bytes without decoding them; where
+      // that is done, the result must read as the record plus the event.
+      auto order = orca::decode<orca::order_record>(bytes, what);
+      auto cancel = size % 2 == 0;
+      auto added = orca::order_with_event(bytes, "shipped", cancel);
+      if (!added)
+        break;
+      auto after = orca::decode<orca::order_record>(*added, what);
+      if (!order || !after || after->id != order->id
+          || after->text != order->text
+          || after->received_on != order->received_on
+          || after->events.size() != order->events.size() + 1
+          || after->events.back() != "shipped"
+          || after->cancelled != (order->cancelled || cancel))
+        std::abort();
+      break;
+    }
     case 3: {
       // The index reads a journey's state from its first fields alone; it
       // must agree with the whole record wherever that reads.
