@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
@@ -89,7 +90,48 @@ public:
     std::mutex sleep_lock; ///< guards sleeping
     std::condition_variable wake;
     bool sleeping = false;
+    /// Whether this worker holds a job it took from a queue (its own or
+    /// another's): set under that queue's lock, so that a job is always in
+    /// a queue or held (see actors_idle).
+    std::atomic<bool> holding{false};
+    std::atomic<uint64_t> turns{0}; ///< jobs this worker ran a turn of
   };
+
+  /// The job `self` took is back in a queue, or released: its turn is over.
+  template <class Worker>
+  static void turn_over(Worker* self) {
+    auto& w = d(self);
+    // Only this worker writes its count: no locked add.
+    w.turns.store(w.turns.load(std::memory_order_relaxed) + 1,
+                  std::memory_order_relaxed);
+    w.holding.store(false, std::memory_order_release);
+  }
+
+  /// Whether, at one moment between the call and its return, no worker
+  /// held a job and every queue was empty: no actor had a message to
+  /// handle. Two looks at every worker with no turn run between them.
+  template <class Coordinator>
+  static bool idle(Coordinator* self) {
+    auto n = self->num_workers();
+    auto look = [&](std::vector<uint64_t>& turns) {
+      bool quiet = true;
+      turns.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        auto& w = self->worker_by_id(i)->data();
+        quiet = quiet && !w.holding.load(std::memory_order_acquire);
+        turns.push_back(w.turns.load(std::memory_order_acquire));
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        auto& w = self->worker_by_id(i)->data();
+        std::lock_guard<std::mutex> guard{w.mutex};
+        quiet = quiet && w.jobs.empty();
+      }
+      return quiet;
+    };
+    std::vector<uint64_t> first;
+    std::vector<uint64_t> second;
+    return look(first) && look(second) && first == second;
+  }
 
   template <class Coordinator>
   void central_enqueue(Coordinator* self, job j) {
@@ -139,7 +181,7 @@ public:
                                        {500, 5, std::chrono::microseconds{50}}};
     for (const auto& p : phases)
       for (int i = 0; i < p.polls; ++i) {
-        if (auto j = take(d(self), false))
+        if (auto j = take(d(self), false, &d(self)))
           return j;
         if (i % p.steal_every == 0)
           if (auto j = steal(self))
@@ -156,7 +198,7 @@ public:
                         [&] { return has_jobs(w); });
         w.sleeping = false;
       }
-      if (auto j = take(w, false))
+      if (auto j = take(w, false, &w))
         return j;
       if (auto j = steal(self))
         return j;
@@ -165,7 +207,7 @@ public:
 
   template <class Worker, class F>
   void foreach_resumable(Worker* self, F f) {
-    while (auto j = take(d(self), false))
+    while (auto j = take(d(self), false, nullptr))
       f(j);
   }
 
@@ -175,10 +217,13 @@ public:
   }
 
 private:
-  static job take(worker_data& w, bool oldest) {
+  /// Takes a job from `w`'s queue for `taker` (none: at shutdown).
+  static job take(worker_data& w, bool oldest, worker_data* taker) {
     std::lock_guard<std::mutex> guard{w.mutex};
     if (w.jobs.empty())
       return nullptr;
+    if (taker != nullptr)
+      taker->holding.store(true, std::memory_order_relaxed);
     job j;
     if (oldest) {
       j = w.jobs.back();
@@ -207,7 +252,7 @@ private:
       auto victim = (first + k) % n;
       if (victim == self->id())
         continue;
-      if (auto j = take(d(parent->worker_by_id(victim)), true))
+      if (auto j = take(d(parent->worker_by_id(victim)), true, &d(self)))
         return j;
     }
     return nullptr;
@@ -253,6 +298,7 @@ void worker<orca::stealing>::run() {
         policy_.before_shutdown(this);
         return;
     }
+    orca::stealing::turn_over(this);
   }
 }
 
@@ -301,6 +347,14 @@ private:
 };
 
 } // namespace
+
+bool actors_idle(caf::actor_system& sys) {
+  auto* stealing_coordinator =
+    dynamic_cast<coordinator<stealing>*>(&sys.scheduler());
+  if (stealing_coordinator == nullptr)
+    return true; // work sharing: CAF's queue cannot be looked into
+  return stealing::idle(stealing_coordinator);
+}
 
 void load_scheduler(caf::actor_system_config& cfg, bool sharing) {
   if (sharing)

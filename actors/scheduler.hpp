@@ -17,6 +17,7 @@
 // is for nothing; this clock passes on only the ends of actors that did set
 // one (timed requests, receive time-outs).
 
+#include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
 namespace orca {
@@ -24,5 +25,11 @@ namespace orca {
 /// Makes `cfg` start the scheduler above; `sharing` picks work sharing
 /// (one queue) instead of work stealing. Replaces "scheduler.policy".
 void load_scheduler(caf::actor_system_config& cfg, bool sharing);
+
+/// Whether no actor of `sys` had a message to handle or was handling one,
+/// at a moment during the call: what a test on a manual clock waits for
+/// before it moves time on. With work stealing only; with work sharing it
+/// cannot tell, and says true.
+bool actors_idle(caf::actor_system& sys);
 
 } // namespace orca

@@ -7,7 +7,9 @@
 
 #include "engine/engine_impl.hpp"
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "actors/scheduler.hpp"
 #include "actors/supervisor.hpp"
@@ -108,6 +110,24 @@ void Engine::flush() {
     impl_->writer->flush();
   if (impl_->subscribers)
     impl_->subscribers->drain();
+}
+
+bool Engine::settle(std::chrono::milliseconds within) {
+  auto until = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    auto committed = [this] {
+      flush();
+      return impl_->writer ? impl_->writer->statistics().requests : 0;
+    };
+    auto before = committed();
+    // Still actors, then nothing they wrote before they stopped: a commit
+    // answers its writer with a message, which would wake an actor again.
+    if (actors_idle(*impl_->system) && committed() == before)
+      return true;
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 std::vector<hook_status> Engine::hooks() const {

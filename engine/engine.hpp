@@ -6,6 +6,7 @@
 // from any thread. An Engine owns its actor system, its LMDB store and its
 // writer thread; destroying it stops every actor and commits what is queued.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -286,6 +287,14 @@ public:
   /// Blocks until everything queued for the store is committed and every
   /// subscriber has been handed what that commit reported.
   void flush();
+
+  /// Blocks until the engine is still: nothing queued for the store, no
+  /// subscriber update pending, and no actor with a message to handle. For
+  /// a program that moves a manual clock (engine_options::time): its next
+  /// timer should fire only once what the last one started has settled.
+  /// Work that waits on threads outside the engine's (an HTTP provider's
+  /// call) is not waited for. False if it did not settle `within`.
+  bool settle(std::chrono::milliseconds within);
 
   /// Commits what is queued and stops every actor, so that everything
   /// accepted is in the store; the engine takes no more work. What is left

@@ -211,3 +211,37 @@ TEST_CASE("a back-off stands still while the flow is paused") {
   CHECK(r.state == journey_state::completed);
   CHECK(r.steps[0].attempts == 2);
 }
+
+TEST_CASE("an engine settles once every journey has done what it can without "
+          "time passing") {
+  // Each journey splits, merges and calls a provider that answers at once,
+  // twelve times: messages among actors, and no commit between its
+  // intake's and its end's (its saves while it runs wait for a timer that
+  // this clock does not fire). Once the engine has settled, each has
+  // ended, though nothing waited for any of them.
+  engine_fixture fx{with_notify({{"quick", simulated_config{}}})};
+  std::string after;
+  for (int i = 0; i < 10; ++i)
+    after += R"(, {"action": "custom", "name": "After )" + std::to_string(i)
+      + R"(", "provider": "quick"})";
+  fx.publish(R"({"name": "Quick", "type": "order", "steps": [
+    {"element": "splitter_merge", "name": "Fan", "branches": [
+      {"name": "a", "steps": [{"action": "custom", "name": "A", "provider": "quick"}]},
+      {"name": "b", "steps": [{"action": "custom", "name": "B", "provider": "quick"}]}]})"
+             + after + "]}");
+  constexpr int orders = 300;
+  for (int i = 0; i < orders; ++i)
+    REQUIRE(fx.submit(minimal_order("Q-" + std::to_string(i))).status
+            == submit_status::accepted);
+  REQUIRE(fx.engine->settle(std::chrono::seconds(30)));
+  journey_query everything;
+  everything.flow = "Quick";
+  auto listed = fx.engine->list_journeys(everything);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == orders);
+  for (const auto& r : *listed) {
+    INFO(r.order_id);
+    CHECK(r.state == journey_state::completed);
+  }
+  CHECK(fx.engine->simulated_calls("quick")->size() == 12 * orders);
+}

@@ -177,10 +177,11 @@ struct engine_fixture {
         watch.wait([&] { return watch.updates() != before; },
                    std::chrono::milliseconds(2));
         if (watch.updates() == before && !real_time_) {
-          // Fire the next timer only when the engine has nothing left to
-          // report: a journey slow to commit must not see its own timers
-          // fire early.
-          engine->flush();
+          // Fire the next timer only when the engine has settled: a
+          // provider's answer still in a journey's mailbox, or a journey
+          // slow to commit, must not see its own timers fire early. (An
+          // engine kept busy for a second is let go on.)
+          engine->settle(std::chrono::seconds(1));
           if (watch.updates() == before)
             clock->fire_next();
         }
