@@ -12,7 +12,24 @@ if [ $# -ne 2 ]; then
   echo "usage: tools/fuzz.sh TARGET|all SECONDS (targets: ${targets[*]})" >&2
   exit 2
 fi
+build=build-fuzz
+configure() {
+  if [ ! -f "$build/build.ninja" ]; then
+    CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DBUILD_TESTING=OFF -DORCA_FUZZ=ON >/dev/null
+  fi
+}
+
 if [ "$1" = all ]; then
+  # Every target in one build first: ninja keeps both cores busy across
+  # them, where one build after another leaves one core waiting for each
+  # target's last steps.
+  configure
+  if ! out=$(cmake --build "$build" --target "${targets[@]/#/fuzz_}" 2>&1); then
+    echo "fuzz: the targets do not build" >&2
+    printf '%s\n' "$out" | grep -E 'error|FAILED' | head -20 >&2
+    exit 1
+  fi
   for t in "${targets[@]}"; do "$0" "$t" "$2"; done
   exit 0
 fi
@@ -22,11 +39,7 @@ case " ${targets[*]} " in *" $target "*) ;; *)
   echo "error: unknown fuzz target $target (targets: ${targets[*]})" >&2; exit 2;;
 esac
 
-build=build-fuzz
-if [ ! -f "$build/build.ninja" ]; then
-  CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBUILD_TESTING=OFF -DORCA_FUZZ=ON >/dev/null
-fi
+configure
 # Quiet when it builds; the compiler's errors when it does not.
 if ! out=$(cmake --build "$build" --target "fuzz_$target" 2>&1); then
   echo "fuzz $target: the target does not build" >&2
