@@ -457,6 +457,24 @@ void join_journal_chunks(std::string& into, std::string_view later) {
                record_kind<std::vector<journal_entry>>::version);
 }
 
+namespace {
+
+/// Passes over the string at byte `at` of `payload`, as cereal stores one
+/// (a u64 length, then its bytes); false if it runs past the end.
+/// REQUIRES: at <= payload.size().
+bool pass_stored_string(std::string_view payload, std::size_t& at) {
+  constexpr std::size_t length_size = sizeof(uint64_t);
+  if (payload.size() - at < length_size)
+    return false;
+  auto length = get_le(payload, at, length_size);
+  if (length > payload.size() - at - length_size)
+    return false;
+  at += length_size + length;
+  return true;
+}
+
+} // namespace
+
 std::optional<std::string>
 order_with_event(std::string_view bytes, std::string_view type, bool cancel) {
   static const std::string what = "orders";
@@ -470,16 +488,7 @@ order_with_event(std::string_view bytes, std::string_view type, bool cancel) {
   constexpr std::size_t length_size = sizeof(uint64_t);
   auto in = payload->first;
   std::size_t at = 0;
-  auto pass_string = [&] {
-    if (in.size() - at < length_size)
-      return false;
-    auto length = get_le(in, at, length_size);
-    if (length > in.size() - at - length_size)
-      return false;
-    at += length_size + length;
-    return true;
-  };
-  if (!pass_string() || !pass_string()
+  if (!pass_stored_string(in, at) || !pass_stored_string(in, at)
       || in.size() - at < sizeof(int64_t) + length_size)
     return std::nullopt;
   at += sizeof(int64_t);
@@ -487,7 +496,7 @@ order_with_event(std::string_view bytes, std::string_view type, bool cancel) {
   auto count = get_le(in, count_at, length_size);
   at += length_size;
   for (uint64_t i = 0; i < count; ++i)
-    if (!pass_string())
+    if (!pass_stored_string(in, at))
       return std::nullopt;
   if (in.size() - at != sizeof(bool))
     return std::nullopt;
@@ -538,18 +547,12 @@ std::optional<journey_state> journey_state_in(std::string_view bytes) {
   // id and the flow (each a 64-bit length, then its bytes), the version (32
   // bits) and the state (8 bits). Read here without an archive: the index
   // reads the state of every journey record written.
-  auto rest = payload->first;
-  for (int passed = 0; passed < 2; ++passed) {
-    if (rest.size() < sizeof(uint64_t))
-      return std::nullopt;
-    auto length = get_le(rest, 0, sizeof(uint64_t));
-    if (length > rest.size() - sizeof(uint64_t))
-      return std::nullopt;
-    rest.remove_prefix(sizeof(uint64_t) + length);
-  }
-  if (rest.size() < sizeof(uint32_t) + sizeof(journey_state))
+  auto in = payload->first;
+  std::size_t at = 0;
+  if (!pass_stored_string(in, at) || !pass_stored_string(in, at)
+      || in.size() - at < sizeof(uint32_t) + sizeof(journey_state))
     return std::nullopt;
-  return static_cast<journey_state>(get_le(rest, sizeof(uint32_t), 1));
+  return static_cast<journey_state>(get_le(in, at + sizeof(uint32_t), 1));
 }
 
 #define ORCA_RECORD_KIND(T)                                                    \
