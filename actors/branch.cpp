@@ -1,6 +1,7 @@
 #include "actors/branch.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -15,10 +16,6 @@ public:
                caf::actor parent)
       : path_actor(cfg, std::move(context), std::move(start)),
         parent_(std::move(parent)) {
-    for (const auto& fo : ctx_.sending)
-      if (std::find(path_.sending.begin(), path_.sending.end(), fo.id)
-          != path_.sending.end())
-        claimed_.push_back(fo);
   }
 
   const char* name() const override {
@@ -63,11 +60,13 @@ protected:
   }
 
   std::optional<std::vector<fulfillment_order>>
-  claim_unsent(const std::vector<std::string>& scope) override {
+  claim_unsent(const path_state& p,
+               const std::vector<std::string>& scope) override {
     // Asked with the report of this boundary (changed()): the journey must
     // see what this branch did so far (such as the fulfillment orders it
     // just created) before it answers the claim.
     claim_scope_ = scope;
+    claimant_ = p.seq;
     return std::nullopt;
   }
 
@@ -81,12 +80,21 @@ protected:
     report_.invoice_id = std::move(id);
   }
 
+  /// Each as this branch claimed it last, or else as the journey's
+  /// snapshot had it when this branch was restored (a restored path that
+  /// was sending them sends them again).
   std::vector<fulfillment_order>
   orders_for(const std::vector<std::string>& ids) const override {
     std::vector<fulfillment_order> result;
-    for (const auto& fo : claimed_)
-      if (std::find(ids.begin(), ids.end(), fo.id) != ids.end())
-        result.push_back(fo);
+    for (const auto& id : ids)
+      for (const auto* known : {&claimed_, &ctx_.sending}) {
+        auto found = std::find_if(known->begin(), known->end(),
+                                  [&](const auto& fo) { return fo.id == id; });
+        if (found != known->end()) {
+          result.push_back(*found);
+          break;
+        }
+      }
     return result;
   }
 
@@ -97,7 +105,25 @@ protected:
     flush();
   }
 
+  // The sides of this branch's conditions are kept here, and told to the
+  // journey with every report.
+  path_state* side_state(sequence_id seq) override {
+    auto found = sides_kept_.find(seq);
+    return found != sides_kept_.end() ? &found->second : nullptr;
+  }
+
+  void keep_side(path_state start) override {
+    auto seq = start.seq;
+    sides_kept_.insert_or_assign(seq, std::move(start));
+  }
+
+  void side_ended(const path_state& p) override {
+    report_.sides.push_back(p);
+    sides_kept_.erase(p.seq);
+  }
+
   void changed() override {
+    run_sides();
     if (claim_scope_) {
       claim();
       return;
@@ -124,24 +150,33 @@ private:
   /// Sends the journey this path's state and what changed since the last
   /// report.
   void flush() {
-    report_.state = path_;
+    stand();
     send(ctx_.journey, std::move(report_));
     report_ = path_report{};
+  }
+
+  /// Puts in the report how this branch's paths stand now.
+  void stand() {
+    report_.state = path_;
+    for (auto seq : sides_)
+      report_.sides.push_back(sides_kept_.at(seq));
   }
 
   /// Asks the journey for the unsent fulfillment orders in claim_scope_,
   /// with the report of what changed so far.
   void claim() {
-    report_.state = path_;
-    auto token = path_.token;
+    stand();
+    auto seq = claimant_;
+    auto token = hosted(seq)->token;
     request(ctx_.journey, caf::infinite, claim_atom::value, std::move(report_),
-            std::move(*claim_scope_))
+            std::move(*claim_scope_), seq)
       .then(
-        [this, token](std::vector<fulfillment_order>& orders) {
-          if (token != path_.token)
+        [this, seq, token](std::vector<fulfillment_order>& orders) {
+          auto* p = hosted(seq);
+          if (p == nullptr || token != p->token)
             return;
           claimed_ = orders;
-          runner().on_claimed(std::move(orders));
+          path_runner{*this, *p}.on_claimed(std::move(orders));
           changed();
         },
         [this](caf::error& err) { quit(err); });
@@ -154,8 +189,12 @@ private:
   caf::actor parent_;
   std::vector<fulfillment_order> claimed_;
   path_report report_;
-  /// A claim to make at the end of this boundary (see claim_unsent).
+  /// A claim to make at the end of this boundary (see claim_unsent), and
+  /// the path that makes it.
   std::optional<std::vector<std::string>> claim_scope_;
+  sequence_id claimant_ = 0;
+  /// The states of the sides this branch runs (path_actor::sides_).
+  std::map<sequence_id, path_state> sides_kept_;
 };
 
 } // namespace

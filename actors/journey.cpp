@@ -1,5 +1,6 @@
 #include "actors/journey.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -48,15 +49,14 @@ public:
         if (ended) {
           // As branch_done would have it (see path_actor::path_handlers).
           children_.erase(seq);
-          runner().on_branch_ended(seq, failed);
+          branch_ended(seq, failed);
         }
         changed();
       },
       [this](claim_atom, path_report& report,
-             const std::vector<std::string>& scope) {
-        auto seq = report.state.seq;
+             const std::vector<std::string>& scope, sequence_id claimant) {
         apply(report);
-        auto orders = book_.claim(seq, scope);
+        auto orders = book_.claim(claimant, scope);
         changed();
         return orders;
       },
@@ -108,6 +108,7 @@ public:
     ctx_.restored = book_.branches();
     ctx_.sending = book_.snapshot().fulfillment_orders;
     runner().on_restore();
+    run_sides();
     ctx_.restored.clear();
     ctx_.sending.clear();
     changed();
@@ -139,10 +140,12 @@ protected:
   }
 
   void children_told() override {
-    // Every live branch will answer with a report: until then what the
-    // journey knows of them may be out of date.
+    // Every live branch actor will answer with a report: until then what
+    // the journey knows of them may be out of date. (It runs the sides of
+    // its conditions itself.)
     for (const auto& kv : book_.branches())
-      if (kv.second.phase != path_phase::ended)
+      if (kv.second.phase != path_phase::ended
+          && std::find(sides_.begin(), sides_.end(), kv.first) == sides_.end())
         unreported_.insert(kv.first);
   }
 
@@ -151,8 +154,9 @@ protected:
   }
 
   std::optional<std::vector<fulfillment_order>>
-  claim_unsent(const std::vector<std::string>& scope) override {
-    return book_.claim(path_.seq, scope);
+  claim_unsent(const path_state& p,
+               const std::vector<std::string>& scope) override {
+    return book_.claim(p.seq, scope);
   }
 
   void fulfillment_done(const std::vector<std::string>& ids,
@@ -176,7 +180,21 @@ protected:
     }
   }
 
+  // The sides of the journey's conditions are in the book, where the
+  // branches' states are.
+  path_state* side_state(sequence_id seq) override {
+    return book_.branch(seq);
+  }
+
+  void keep_side(path_state start) override {
+    auto seq = start.seq;
+    // A restored side is in the book already, which keeps it as it is.
+    book_.add_branch(std::move(start));
+    unreported_.erase(seq);
+  }
+
   void changed() override {
+    run_sides();
     auto settled = book_.settle(path_, paused());
     if (settled == journey_book::settled::nothing_new)
       return;
@@ -340,6 +358,10 @@ private:
       if (book_.add_branch(std::move(child)))
         unreported_.insert(seq);
     }
+    for (auto& side : report.sides) {
+      unreported_.erase(side.seq);
+      book_.branch_moved(std::move(side));
+    }
     unreported_.erase(report.state.seq);
     pending_journal_.insert(pending_journal_.end(),
                             std::make_move_iterator(report.journal.begin()),
@@ -371,7 +393,7 @@ private:
   bool unsaved_ = false;     ///< a change waits for save_now_atom or the timer
   bool save_queued_ = false; ///< save_now_atom is on its way to this actor
   uint64_t save_timer_ = 0;  ///< the save timer's id (clock::cancel), or 0
-  /// Branches that have not reported since they (re)started.
+  /// Branch actors that have not reported since they (re)started.
   std::set<sequence_id> unreported_;
 };
 

@@ -14,10 +14,10 @@
 //   branch     -> its branches   passed down the tree
 //   branch     -> journey      path_report after every step boundary (its
 //                              last one marked done, when the journey is
-//                              its parent); or, at a boundary where it
-//                              claims, (claim_atom, path_report, scope line
-//                              ids) -> vector<fulfillment_order>
-//                              (path_runner.hpp)
+//                              its parent); or, at a boundary where one of
+//                              its paths claims, (claim_atom, path_report,
+//                              scope line ids, the path's sequence) ->
+//                              vector<fulfillment_order> (path_runner.hpp)
 //   branch     -> its parent   (branch_done_atom, seq, failed) when it ends,
 //                              if its parent is a branch
 //   clock      -> any path     (timer_atom, token)
@@ -86,7 +86,10 @@ struct path_report {
   std::vector<std::string> sent;     ///< fulfillment orders now sent
   std::vector<std::string> released; ///< claimed ones given back unsent
   std::optional<std::string> invoice_id;
-  std::vector<path_state> started; ///< branches it started
+  std::vector<path_state> started; ///< branch actors it started
+  /// The sides of conditions the branch runs itself, as they stand: those
+  /// it runs, and those that ended since the last report.
+  std::vector<path_state> sides;
   std::vector<journal_entry> journal;
   std::vector<path_state> failed; ///< see path_host::path_failed
   /// The branch ended, and its parent is the journey: this report is also

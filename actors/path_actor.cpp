@@ -1,5 +1,6 @@
 #include "actors/path_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -10,6 +11,20 @@
 #include "actors/branch.hpp"
 
 namespace orca {
+
+namespace {
+
+/// What a timer or an answer sent to itself carries: the path's token, and
+/// which path it is for above it (below save_timer_token's bit).
+uint64_t path_token(const path_state& p) {
+  return uint64_t{p.token} | uint64_t{p.seq} << 32;
+}
+
+sequence_id path_of(uint64_t token) {
+  return static_cast<sequence_id>(token >> 32);
+}
+
+} // namespace
 
 std::string journey_identity::idempotency_key(const std::string& step) const {
   // Made for every provider call: built in place, in one allocation.
@@ -108,7 +123,7 @@ void path_actor::call_provider(const path_state& p, const step& s,
   called.text = s.provider;
   called.key = req.idempotency_key;
   journal(std::move(called));
-  auto token = p.token;
+  auto token = path_token(p);
   auto adapter = ctx_.services->providers.find(s.provider);
   if (!adapter) {
     // The provider was registered when the flow was published but is not
@@ -130,27 +145,83 @@ void path_actor::call_provider(const path_state& p, const step& s,
                                         std::chrono::steady_clock::now() - sent)
                                         .count(),
                                       reply.ok);
-        runner().on_reply(token, reply);
-        changed();
+        answered(token, reply);
       },
       [this, token](caf::error& err) {
         // A provider that stopped with the node: not a failed attempt. The
         // call is made again from the journey's snapshot next time.
         if (quit_if_stopping())
           return;
-        runner().on_reply(
+        answered(
           token,
           provider_reply::failure("provider unreachable: " + describe(err),
                                   errc::node_unreachable));
-        changed();
       });
 }
 
-void path_actor::start_timer(uint32_t delay_ms, uint32_t token) {
-  // A path waits for one timer at a time: a new one makes the last moot.
+void path_actor::answered(uint64_t token, const provider_reply& reply) {
+  if (auto* p = hosted(path_of(token)))
+    path_runner{*this, *p}.on_reply(static_cast<uint32_t>(token), reply);
+  changed();
+}
+
+void path_actor::start_timer(const path_state& p, uint32_t delay_ms) {
+  // Of the paths an actor runs, one at a time sets timers: a new timer
+  // makes the last moot.
   ctx_.services->time->cancel(timer_);
   timer_ = ctx_.services->time->schedule(
-    delay_ms, caf::actor_cast<caf::actor>(this), token);
+    delay_ms, caf::actor_cast<caf::actor>(this), path_token(p));
+}
+
+path_state* path_actor::hosted(sequence_id seq) {
+  if (seq == path_.seq)
+    return &path_;
+  if (std::find(sides_.begin(), sides_.end(), seq) == sides_.end())
+    return nullptr;
+  return side_state(seq);
+}
+
+void path_actor::branch_ended(sequence_id body, bool failed) {
+  if (auto* owner = hosted(ctx_.model->parent_of(body)))
+    path_runner{*this, *owner}.on_branch_ended(body, failed);
+}
+
+bool path_actor::at_condition(const path_state& p) const {
+  const auto& f = *ctx_.model;
+  return is_condition(f.steps[f.sequences[p.seq].steps[p.position]].element);
+}
+
+void path_actor::take_side(path_state start) {
+  auto seq = start.seq;
+  keep_side(std::move(start));
+  sides_.push_back(seq);
+  to_run_.push_back(seq);
+}
+
+void path_actor::run_sides() {
+  for (;;) {
+    if (!to_run_.empty()) {
+      auto seq = to_run_.front();
+      to_run_.erase(to_run_.begin());
+      // A new side starts as a restored one does (see branch.cpp).
+      if (auto* p = hosted(seq))
+        path_runner{*this, *p}.on_restore();
+      continue;
+    }
+    auto ended = std::find_if(sides_.begin(), sides_.end(), [this](auto seq) {
+      const auto* p = side_state(seq);
+      return p == nullptr || p->phase == path_phase::ended;
+    });
+    if (ended == sides_.end())
+      return;
+    auto seq = *ended;
+    sides_.erase(ended);
+    if (const auto* p = side_state(seq)) {
+      auto failed = p->failed;
+      side_ended(*p);
+      branch_ended(seq, failed);
+    }
+  }
 }
 
 caf::actor path_actor::spawn_child(path_state start) {
@@ -164,8 +235,13 @@ caf::actor path_actor::spawn_child(path_state start) {
 // anything: a branch that reported (even ended) before its parent announced
 // it would be taken for one that already joined, then brought back as a
 // branch that never runs, and the journey would stay running for good.
-void path_actor::start_branches(const path_state&,
+void path_actor::start_branches(const path_state& p,
                                 std::vector<path_state> children) {
+  if (at_condition(p)) {
+    for (auto& child : children)
+      take_side(std::move(child));
+    return;
+  }
   branches_started(children);
   for (const auto& child : children)
     spawn_child(child);
@@ -176,9 +252,16 @@ const path_state* path_actor::saved_branch(sequence_id body) const {
   return found != ctx_.restored.end() ? &found->second : nullptr;
 }
 
-void path_actor::restart_branches(const path_state&,
+void path_actor::restart_branches(const path_state& p,
                                   std::vector<const path_state*> saved,
                                   std::vector<path_state> fresh) {
+  if (at_condition(p)) {
+    for (const auto* side : saved)
+      take_side(*side);
+    for (auto& side : fresh)
+      take_side(std::move(side));
+    return;
+  }
   // The journey hears of fresh branches first, as of new ones.
   if (!fresh.empty())
     branches_started(fresh);
@@ -208,6 +291,11 @@ void path_actor::signalled(journal_kind signal, const std::string& type,
     control_received(signal, type);
   tell_children(forward);
   runner().on_signal(signal);
+  // A copy: a side the signal moves on may reach a condition and add one.
+  auto sides = sides_;
+  for (auto seq : sides)
+    if (auto* p = hosted(seq))
+      path_runner{*this, *p}.on_signal(signal);
   changed();
 }
 
@@ -237,18 +325,16 @@ caf::message_handler path_actor::path_handlers() {
         save_timer_fired();
         return;
       }
-      runner().on_timer(static_cast<uint32_t>(token));
+      if (auto* p = hosted(path_of(token)))
+        path_runner{*this, *p}.on_timer(static_cast<uint32_t>(token));
       changed();
     },
     [this](branch_done_atom, sequence_id body, bool failed) {
       children_.erase(body);
-      runner().on_branch_ended(body, failed);
+      branch_ended(body, failed);
       changed();
     },
-    [this](provider_reply& reply, uint32_t token) {
-      runner().on_reply(token, reply);
-      changed();
-    },
+    [this](provider_reply& reply, uint64_t token) { answered(token, reply); },
   };
 }
 

@@ -1,11 +1,18 @@
 #pragma once
 
 // The part of journey and branch actors that is the same: an actor that runs
-// one path with a path_runner, receives the journey's events, cancels,
+// its path with a path_runner, receives the journey's events, cancels,
 // pauses and resumes and passes them on to the branch actors it started,
 // calls providers and keeps timers. Subclasses decide what journey-wide
 // effects mean (the journey applies them, a branch reports them) and what
 // happens after each change.
+//
+// An actor may run more paths than its own: the taken side of a condition
+// goes on only while its condition's path waits for it, so a child actor
+// would buy it no concurrency, only messages, and the actor that runs the
+// condition's path runs the side too. Of the paths an actor runs, one at
+// most is doing anything at a time: the others wait for the side they took
+// to end. Timers and answers name the path they are for.
 
 #include <map>
 #include <string>
@@ -66,7 +73,7 @@ protected:
   uint32_t default_timeout_ms() const override;
   void call_provider(const path_state& p, const step& s,
                      const line_set& lines) override;
-  void start_timer(uint32_t delay_ms, uint32_t token) override;
+  void start_timer(const path_state& p, uint32_t delay_ms) override;
   void start_branches(const path_state& p,
                       std::vector<path_state> children) override;
   const path_state* saved_branch(sequence_id body) const override;
@@ -126,6 +133,45 @@ protected:
     return path_runner{*this, path_};
   }
 
+  /// The path `seq` if this actor runs it (its own, or one of sides_), or
+  /// null.
+  path_state* hosted(sequence_id seq);
+
+  /// The answer to a provider call of the path and token in `token`.
+  void answered(uint64_t token, const provider_reply& reply);
+
+  /// Branch `body` ended: the path whose element it belongs to counts it,
+  /// if this actor runs that path.
+  void branch_ended(sequence_id body, bool failed);
+
+  // -- the sides of conditions this actor runs --------------------------------
+  //
+  // Subclasses keep the sides' states with what they keep of the journey:
+  // the journey in its book, a branch for its reports.
+
+  /// The state of side `seq`, as keep_side keeps it, or null.
+  virtual path_state* side_state(sequence_id seq) = 0;
+
+  /// Keeps `start`, a side this actor runs from now on: just started, or
+  /// restored.
+  virtual void keep_side(path_state start) = 0;
+
+  /// Side `p.seq` ended, and its condition's path is about to count it:
+  /// this actor runs it no more.
+  virtual void side_ended(const path_state&) {
+  }
+
+  /// Runs the sides that started since, and has the paths whose sides ended
+  /// count them, until neither is left to do. Subclasses call it before
+  /// they act on a change, as a child actor's report would come after the
+  /// step that started it.
+  void run_sides();
+
+  /// The sides this actor runs, in the order they started: each is the
+  /// taken side of a condition of the one before (or of the actor's own
+  /// path).
+  std::vector<sequence_id> sides_;
+
   path_context ctx_;
   path_state path_;
   std::map<sequence_id, caf::actor> children_;
@@ -133,6 +179,15 @@ protected:
   /// Events, cancels, pauses and resumes received (from the supervisor, for
   /// a journey): the passivation handshake compares it with what was sent.
   uint64_t received_ = 0;
+
+private:
+  /// Whether the element path `p` is at is a condition.
+  bool at_condition(const path_state& p) const;
+  /// Runs side `start.seq` from now on (see run_sides).
+  void take_side(path_state start);
+
+  /// Sides just started or restored, to run (see run_sides).
+  std::vector<sequence_id> to_run_;
 };
 
 } // namespace orca

@@ -191,7 +191,7 @@ bool path_runner::begin_action(const step& s) {
       scope.reserve(filtered.lines.size());
       for (auto line : filtered.lines)
         scope.emplace_back(host_.the_order().line_id(line));
-      auto claimed = host_.claim_unsent(scope);
+      auto claimed = host_.claim_unsent(p_, scope);
       if (!claimed) {
         p_.phase = path_phase::claiming;
         return false;
@@ -222,7 +222,7 @@ void path_runner::send_attempt(const step& s) {
   p_.deadline = 0;
   auto filtered = apply_filters(host_.model(), s, host_.the_order(), p_.lines);
   host_.call_provider(p_, s, filtered.lines);
-  host_.start_timer(timeout_of(s), p_.token);
+  host_.start_timer(p_, timeout_of(s));
 }
 
 void path_runner::attempt_failed(const step& s, errc code, std::string error) {
@@ -497,7 +497,7 @@ void path_runner::arm() {
   if (host_.paused())
     return;
   auto left = p_.deadline - host_.flow_now();
-  host_.start_timer(left > 0 ? static_cast<uint32_t>(left) : 0, p_.token);
+  host_.start_timer(p_, left > 0 ? static_cast<uint32_t>(left) : 0);
 }
 
 void path_runner::on_cancel() {
@@ -559,7 +559,7 @@ void path_runner::on_restore() {
       auto filtered =
         apply_filters(host_.model(), s, host_.the_order(), p_.lines);
       host_.call_provider(p_, s, filtered.lines);
-      host_.start_timer(timeout_of(s), p_.token);
+      host_.start_timer(p_, timeout_of(s));
       break;
     }
     case path_phase::claiming:

@@ -7,9 +7,10 @@
 //
 // path_runner is pure logic over a path_state. Whatever reaches outside the
 // path (provider calls, timers, child actors, journey-wide data) goes through
-// the path_host interface, which the journey actor implements for its own
-// path and a branch actor for a branch. A runner is made on the stack for
-// each thing that happens and never outlives the call.
+// the path_host interface, which the journey and branch actors implement for
+// the paths they run (path_actor.hpp), and replay for a recorded journey. A
+// runner is made on the stack for each thing that happens and never
+// outlives the call.
 
 #include <optional>
 #include <string>
@@ -50,12 +51,12 @@ public:
   virtual void path_failed(const path_state& at_step) = 0;
   virtual void add_fulfillment(std::vector<source_group> groups) = 0;
 
-  /// Claims the journey's fulfillment orders that are neither sent nor
-  /// claimed and whose lines are all in `scope` (line ids): a provider sees
-  /// only the lines in its step's scope. Nothing if the answer comes later,
-  /// through on_claimed.
+  /// Claims for path `p` the journey's fulfillment orders that are neither
+  /// sent nor claimed and whose lines are all in `scope` (line ids): a
+  /// provider sees only the lines in its step's scope. Nothing if the answer
+  /// comes later, through on_claimed.
   virtual std::optional<std::vector<fulfillment_order>>
-  claim_unsent(const std::vector<std::string>& scope) = 0;
+  claim_unsent(const path_state& p, const std::vector<std::string>& scope) = 0;
 
   /// The claimed fulfillment orders `ids` were sent (true) or are released
   /// unsent (false).
@@ -69,8 +70,8 @@ public:
   virtual void call_provider(const path_state& p, const step& s,
                              const line_set& lines) = 0;
 
-  /// Delivers on_timer(token) after `delay_ms` (wall time).
-  virtual void start_timer(uint32_t delay_ms, uint32_t token) = 0;
+  /// Delivers on_timer(p.token) to path `p` after `delay_ms` (wall time).
+  virtual void start_timer(const path_state& p, uint32_t delay_ms) = 0;
 
   /// Starts one child path per taken branch of the element `p` is at.
   virtual void start_branches(const path_state& p,

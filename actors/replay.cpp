@@ -86,8 +86,9 @@ public:
   }
 
   std::optional<std::vector<fulfillment_order>>
-  claim_unsent(const std::vector<std::string>& scope) override {
-    return book_.claim(current_, scope);
+  claim_unsent(const path_state& p,
+               const std::vector<std::string>& scope) override {
+    return book_.claim(p.seq, scope);
   }
 
   void fulfillment_done(const std::vector<std::string>& ids,
@@ -112,8 +113,8 @@ public:
     journal(std::move(e));
   }
 
-  void start_timer(uint32_t, uint32_t token) override {
-    timers_[current_] = token;
+  void start_timer(const path_state& p, uint32_t) override {
+    timers_[p.seq] = p.token;
   }
 
   void start_branches(const path_state&,
@@ -306,11 +307,8 @@ private:
     auto* p = find_path(seq);
     if (p == nullptr)
       return;
-    auto previous = current_;
-    current_ = seq;
     path_runner r{*this, *p};
     f(r);
-    current_ = previous;
     if (p->phase == path_phase::ended && seq != top_sequence
         && reported_.insert(seq).second) {
       work_.push_back({model_.parent_of(seq), true, seq, p->failed});
@@ -370,7 +368,6 @@ private:
   std::map<sequence_id, uint32_t> timers_;
   std::set<sequence_id> reported_;
   std::deque<work_item> work_;
-  sequence_id current_ = top_sequence;
   std::optional<std::string> stuck_;
   replay_result result_;
 };

@@ -67,7 +67,7 @@ public:
   void add_fulfillment(std::vector<source_group>) override {
   }
   std::optional<std::vector<fulfillment_order>>
-  claim_unsent(const std::vector<std::string>&) override {
+  claim_unsent(const path_state&, const std::vector<std::string>&) override {
     return std::vector<fulfillment_order>{};
   }
   void fulfillment_done(const std::vector<std::string>&, bool) override {
@@ -78,8 +78,8 @@ public:
                      const line_set&) override {
     calls.push_back({s.name, p.attempts, p.token});
   }
-  void start_timer(uint32_t delay_ms, uint32_t token) override {
-    timers.push_back({delay_ms, token});
+  void start_timer(const path_state& p, uint32_t delay_ms) override {
+    timers.push_back({delay_ms, p.token});
   }
   void start_branches(const path_state&,
                       std::vector<path_state> children) override {

@@ -131,6 +131,44 @@ const char* ship_flow = R"({
         {"action": "custom", "name": "Tell mail", "provider": "erp"}]}]}
   ]})";
 
+/// A call to "erp", then a condition whose side for a booked order waits
+/// for "packed" (at most 60 s) and calls "erp" twice.
+const char* check_flow = R"({
+  "name": "Check", "type": "order",
+  "steps": [
+    {"action": "custom", "name": "Book", "provider": "erp"},
+    {"element": "condition_merge", "name": "Booked?",
+     "yes": [
+       {"action": "custom", "name": "Pack", "provider": "erp",
+        "input_events": ["packed"], "wait_timeout_ms": 60000},
+       {"action": "custom", "name": "Bill", "provider": "erp"}],
+     "no": [
+       {"action": "custom", "name": "Undo", "provider": "erp"}]}
+  ]})";
+
+/// A split whose "Ship" branch picks a warehouse and, on the side of a
+/// condition, sends to fulfillment once the order is "packed" (within
+/// 60 s); its other branch calls "erp".
+const char* branch_check_flow = R"({
+  "name": "Ship checked", "type": "order",
+  "policies": {"execution": [
+    {"name": "One warehouse", "kind": "fulfillment_source", "rules": [],
+     "default_source": "WH-1"}]},
+  "steps": [
+    {"element": "splitter_merge", "name": "Both", "branches": [
+      {"name": "Ship", "steps": [
+        {"action": "assign_fulfillment_source", "name": "Pick",
+         "execution_policies": ["One warehouse"]},
+        {"element": "condition_merge", "name": "Picked?",
+         "yes": [
+           {"action": "send_to_fulfillment", "name": "Send", "provider": "erp",
+            "input_events": ["packed"], "wait_timeout_ms": 60000}],
+         "no": [
+           {"action": "custom", "name": "Undo", "provider": "erp"}]}]},
+      {"name": "Tell", "steps": [
+        {"action": "custom", "name": "Tell CRM", "provider": "erp"}]}]}
+  ]})";
+
 caf::actor_system_config& deterministic(caf::actor_system_config& cfg) {
   cfg.set("scheduler.policy", caf::atom("testing"));
   return cfg;
@@ -150,8 +188,9 @@ struct supervised {
   flow_clock_ptr flow_time = std::make_shared<flow_clock>();
   caf::actor supervisor;
 
-  explicit supervised(simulated_config erp = {}) {
-    auto parsed = parse_flow(ship_flow);
+  explicit supervised(simulated_config erp = {},
+                      const char* flow_text = ship_flow) {
+    auto parsed = parse_flow(flow_text);
     REQUIRE(parsed.errors.empty());
     model = parsed.model;
     services->time = time;
@@ -473,5 +512,137 @@ TEST_CASE("a cancel reaches a passivated journey through the store") {
   CHECK(t.sink.loads == 1);
   CHECK(t.sink.latest.at("S-5").state == journey_state::cancelled);
   CHECK(t.passivated() == 0);
+  CHECK(t.running() == 0);
+}
+
+TEST_CASE("the journey runs the side its condition takes itself, with no "
+          "branch actor") {
+  supervised t{{}, check_flow};
+  t.services->passivate_waiting = false;
+  auto actors_before = t.system.registry().running();
+  t.start("S-30");
+  t.sched.run();
+  // Book ran; the side waits for "packed", and only the journey's actor
+  // was added.
+  CHECK(t.sink.latest.at("S-30").state == journey_state::waiting);
+  CHECK(t.calls->size() == 1);
+  CHECK(t.running() == 1);
+  CHECK(t.system.registry().running() == actors_before + 1);
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-30"},
+                 std::string{"packed"});
+  t.sched.run();
+  CHECK(t.sink.latest.at("S-30").state == journey_state::completed);
+  CHECK(t.step_names("S-30")
+        == std::vector<std::string>{"Book succeeded", "Pack succeeded",
+                                    "Bill succeeded", "Booked? succeeded"});
+  CHECK(t.calls->size() == 3);
+  CHECK(t.running() == 0);
+  CHECK(t.system.registry().running() == actors_before);
+}
+
+TEST_CASE("a journey that left memory inside a condition's side goes on "
+          "with it from the store") {
+  supervised t{{}, check_flow};
+  t.start("S-31");
+  t.sched.run();
+  REQUIRE(t.passivated() == 1);
+  const auto& saved = t.sink.latest.at("S-31");
+  REQUIRE(saved.paths.size() == 2); // the journey's own path and the side
+  CHECK(saved.paths[1].phase == path_phase::waiting_event);
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-31"},
+                 std::string{"packed"});
+  t.sched.run();
+  CHECK(t.sink.loads == 1);
+  CHECK(t.sink.latest.at("S-31").state == journey_state::completed);
+  CHECK(t.step_names("S-31")
+        == std::vector<std::string>{"Book succeeded", "Pack succeeded",
+                                    "Bill succeeded", "Booked? succeeded"});
+  CHECK(t.running() == 0);
+}
+
+TEST_CASE("a wait that runs out inside a condition's side fails the side, "
+          "the condition and the journey") {
+  supervised t{{}, check_flow};
+  t.services->passivate_waiting = false;
+  t.start("S-32");
+  t.sched.run();
+  t.pass(60000);
+  const auto& snap = t.sink.latest.at("S-32");
+  CHECK(snap.state == journey_state::failed);
+  auto steps = t.step_names("S-32");
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[1] == "Pack failed");
+  CHECK(steps[2] == "Booked? failed");
+  CHECK(t.running() == 0);
+}
+
+TEST_CASE("a cancel ends a journey waiting inside a condition's side") {
+  supervised t{{}, check_flow};
+  t.services->passivate_waiting = false;
+  t.start("S-33");
+  t.sched.run();
+  REQUIRE(t.running() == 1);
+  caf::anon_send(t.supervisor, cancel_atom::value, std::string{"S-33"});
+  t.sched.run();
+  CHECK(t.sink.latest.at("S-33").state == journey_state::cancelled);
+  CHECK(t.calls->size() == 1);
+  CHECK(t.running() == 0);
+}
+
+namespace {
+
+/// Checks that the "Ship checked" journey of `order_id` ended completed,
+/// its fulfillment order sent once from the side of its branch.
+void check_shipped(const supervised& t, const std::string& order_id) {
+  const auto& snap = t.sink.latest.at(order_id);
+  CHECK(snap.state == journey_state::completed);
+  CHECK(t.step_names(order_id)
+        == std::vector<std::string>{"Pick succeeded", "Tell CRM succeeded",
+                                    "Send succeeded", "Picked? succeeded",
+                                    "Both succeeded"});
+  REQUIRE(snap.fulfillment_orders.size() == 1);
+  CHECK(snap.fulfillment_orders[0].sent);
+  std::vector<std::vector<std::string>> sent;
+  for (const auto& e : t.calls->entries())
+    if (e.step == "Send")
+      sent.push_back(e.fulfillment_orders);
+  CHECK(sent == std::vector<std::vector<std::string>>{{order_id + "-FO1"}});
+}
+
+} // namespace
+
+TEST_CASE("a branch runs the side its condition takes itself, and claims "
+          "fulfillment orders from it") {
+  supervised t{{}, branch_check_flow};
+  t.services->passivate_waiting = false;
+  auto actors_before = t.system.registry().running();
+  t.start("S-40");
+  t.sched.run();
+  // "Tell" ended; the side in "Ship" waits for "packed": the journey's
+  // actor and the branch's were added.
+  CHECK(t.sink.latest.at("S-40").state == journey_state::waiting);
+  CHECK(t.system.registry().running() == actors_before + 2);
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-40"},
+                 std::string{"packed"});
+  t.sched.run();
+  check_shipped(t, "S-40");
+  CHECK(t.system.registry().running() == actors_before);
+}
+
+TEST_CASE("a journey that left memory inside the side of a branch's "
+          "condition goes on with it from the store") {
+  supervised t{{}, branch_check_flow};
+  t.start("S-41");
+  t.sched.run();
+  REQUIRE(t.passivated() == 1);
+  // The journey's own path, the branch and its side.
+  const auto& saved = t.sink.latest.at("S-41");
+  REQUIRE(saved.paths.size() == 3);
+  CHECK(saved.paths[2].phase == path_phase::waiting_event);
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-41"},
+                 std::string{"packed"});
+  t.sched.run();
+  CHECK(t.sink.loads == 1);
+  check_shipped(t, "S-41");
   CHECK(t.running() == 0);
 }
