@@ -159,10 +159,17 @@ void path_actor::call_provider(const path_state& p, const step& s,
       });
 }
 
+path_state* path_actor::awaiting(uint64_t token) {
+  auto* p = hosted(path_of(token));
+  return p != nullptr && p->token == static_cast<uint32_t>(token) ? p : nullptr;
+}
+
 void path_actor::answered(uint64_t token, const provider_reply& reply) {
-  if (auto* p = hosted(path_of(token)))
+  // A late answer, to an attempt that timed out, changes nothing.
+  if (auto* p = awaiting(token)) {
     path_runner{*this, *p}.on_reply(static_cast<uint32_t>(token), reply);
-  changed();
+    changed();
+  }
 }
 
 void path_actor::start_timer(const path_state& p, uint32_t delay_ms) {
@@ -325,9 +332,12 @@ caf::message_handler path_actor::path_handlers() {
         save_timer_fired();
         return;
       }
-      if (auto* p = hosted(path_of(token)))
+      // A timer of what a path no longer waits for (a call answered in
+      // time) changes nothing.
+      if (auto* p = awaiting(token)) {
         path_runner{*this, *p}.on_timer(static_cast<uint32_t>(token));
-      changed();
+        changed();
+      }
     },
     [this](branch_done_atom, sequence_id body, bool failed) {
       children_.erase(body);

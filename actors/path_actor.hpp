@@ -137,6 +137,10 @@ protected:
   /// null.
   path_state* hosted(sequence_id seq);
 
+  /// The path a timer or an answer is for, if it is still at the token it
+  /// was set or asked at (`token` names the path above that token).
+  path_state* awaiting(uint64_t token);
+
   /// The answer to a provider call of the path and token in `token`.
   void answered(uint64_t token, const provider_reply& reply);
 
