@@ -646,3 +646,36 @@ TEST_CASE("a journey that left memory inside the side of a branch's "
   check_shipped(t, "S-41");
   CHECK(t.running() == 0);
 }
+
+TEST_CASE("a wait that runs out inside the side of a branch's condition "
+          "fails the side, the branch and the journey") {
+  supervised t{{}, branch_check_flow};
+  t.services->passivate_waiting = false;
+  auto actors_before = t.system.registry().running();
+  t.start("S-42");
+  t.sched.run();
+  t.pass(60000);
+  const auto& snap = t.sink.latest.at("S-42");
+  CHECK(snap.state == journey_state::failed);
+  CHECK(t.step_names("S-42")
+        == std::vector<std::string>{"Pick succeeded", "Tell CRM succeeded",
+                                    "Send failed", "Picked? failed",
+                                    "Both failed"});
+  REQUIRE(snap.fulfillment_orders.size() == 1);
+  CHECK_FALSE(snap.fulfillment_orders[0].sent);
+  CHECK(t.system.registry().running() == actors_before);
+}
+
+TEST_CASE("a cancel reaches the side of a branch's condition") {
+  supervised t{{}, branch_check_flow};
+  t.services->passivate_waiting = false;
+  auto actors_before = t.system.registry().running();
+  t.start("S-43");
+  t.sched.run();
+  REQUIRE(t.system.registry().running() == actors_before + 2);
+  caf::anon_send(t.supervisor, cancel_atom::value, std::string{"S-43"});
+  t.sched.run();
+  CHECK(t.sink.latest.at("S-43").state == journey_state::cancelled);
+  CHECK(t.calls->size() == 1); // "Tell CRM" only
+  CHECK(t.system.registry().running() == actors_before);
+}

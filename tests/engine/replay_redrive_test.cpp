@@ -113,6 +113,71 @@ TEST_CASE("replay and the live run agree on each held example") {
   CHECK(fx.engine->simulated_calls("fulfillment")->size() == 0);
 }
 
+namespace {
+
+/// A split whose "Ship" branch sends to fulfillment on the side of a
+/// condition, then bills once shipped on the side of another condition
+/// within it; its other branch notifies.
+const char* branch_sides_flow = R"({
+  "name": "Branch sides", "type": "order",
+  "policies": {"execution": [
+    {"name": "One warehouse", "kind": "fulfillment_source", "rules": [],
+     "default_source": "WH-1"}]},
+  "steps": [
+    {"element": "splitter_merge", "name": "Both", "branches": [
+      {"name": "Ship", "steps": [
+        {"action": "assign_fulfillment_source", "name": "Pick",
+         "execution_policies": ["One warehouse"]},
+        {"element": "condition_merge", "name": "Picked?",
+         "yes": [
+           {"action": "send_to_fulfillment", "name": "Send",
+            "retry": {"max_attempts": 5, "backoff_ms": 10}},
+           {"element": "condition_merge", "name": "Sent?",
+            "yes": [
+              {"action": "send_to_invoice", "name": "Bill",
+               "input_events": ["fulfillment_shipped"]}],
+            "no": [
+              {"action": "custom", "name": "Tell", "provider": "notify"}]}],
+         "no": [
+           {"action": "custom", "name": "Undo", "provider": "notify"}]}]},
+      {"name": "Note", "steps": [
+        {"action": "custom", "name": "Note", "provider": "notify"}]}]}
+  ]})";
+
+} // namespace
+
+TEST_CASE("replay and the live run agree on the sides of a branch's "
+          "conditions, across a restart") {
+  auto passivate = GENERATE(true, false);
+  INFO((passivate ? "waiting in the store" : "waiting in memory"));
+  simulated_config flaky;
+  flaky.fail_first_attempts = 2;
+  engine_fixture fx{with_notify({{"fulfillment", flaky}}), false, passivate};
+  fx.publish(branch_sides_flow);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  // Send backs off twice, then is sent; Bill waits for the shipment, two
+  // sides deep in the branch.
+  auto waiting =
+    fx.wait_state("SO-1001", "Branch sides", journey_state::waiting);
+  REQUIRE(step_named(waiting, "Send") != nullptr);
+  CHECK(step_named(waiting, "Send")->attempts == 3);
+  CHECK(fx.engine->simulated_calls("fulfillment")->size() == 3);
+  fx.engine->flush();
+  fx.close();
+  fx.open(with_notify({{"fulfillment", flaky}}));
+  REQUIRE_FALSE(fx.engine->event("SO-1001", "fulfillment_shipped"));
+  auto done = fx.wait_terminal("SO-1001", "Branch sides");
+  CHECK(done.state == journey_state::completed);
+  REQUIRE(done.fulfillment_orders.size() == 1);
+  CHECK(done.fulfillment_orders[0].sent);
+  CHECK(done.invoice_id.has_value());
+  fx.engine->flush();
+  check_replay_agrees(*fx.engine, "SO-1001", "Branch sides");
+  // Nothing was sent again after the restart.
+  CHECK(fx.engine->simulated_calls("fulfillment")->size() == 0);
+}
+
 TEST_CASE("a replay of a journey that still waits stops where it waits") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
