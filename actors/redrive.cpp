@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "actors/journey_lifecycle.hpp"
 #include "flows/json.hpp"
@@ -58,6 +59,20 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
   if (paths.empty() || paths.count(top_sequence) == 0)
     return make_error(errc::journey_not_failed,
                       name + " has no recorded state to start again from");
+  // A path goes again only if the path whose element it is a branch of
+  // still waits for it. A branch whose failure a condition after its
+  // element handled is over, though it failed: its element's path went on.
+  std::set<sequence_id> awaited{top_sequence};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [seq, p] : paths) {
+      if (awaited.count(seq) == 0 || p.phase != path_phase::branching)
+        continue;
+      for (const auto& slot : p.branches)
+        if (!slot.ended && awaited.insert(slot.body).second)
+          grew = true;
+    }
+  }
   journey_snapshot next = failed;
   lifecycle.fire(lifecycle_event::redrive);
   next.state = lifecycle.state();
@@ -69,7 +84,8 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
   next.paths.clear();
   next.paths.push_back(paths[top_sequence]);
   for (auto& [seq, p] : paths)
-    if (seq != top_sequence && p.phase != path_phase::ended)
+    if (seq != top_sequence && p.phase != path_phase::ended
+        && awaited.count(seq) != 0)
       next.paths.push_back(std::move(p));
   return next;
 }

@@ -178,6 +178,51 @@ TEST_CASE("replay and the live run agree on the sides of a branch's "
   CHECK(fx.engine->simulated_calls("fulfillment")->size() == 0);
 }
 
+TEST_CASE("a redrive leaves behind a failed side whose failure a condition "
+          "handled") {
+  // "Risky" fails its side; the condition after "Go?" handles that, and
+  // takes its "no" side, where "Later" fails the journey. The redrive
+  // starts "Later" again, and not "Risky", whose failure was handled.
+  const char* flow = R"({
+    "name": "Handled", "type": "order",
+    "steps": [
+      {"action": "custom", "name": "Start", "provider": "notify"},
+      {"element": "condition_merge", "name": "Go?",
+       "yes": [{"action": "custom", "name": "Risky", "provider": "broken"}],
+       "no": [{"action": "custom", "name": "Skip", "provider": "notify"}]},
+      {"element": "condition_merge", "name": "Went?",
+       "yes": [{"action": "custom", "name": "Fine", "provider": "notify"}],
+       "no": [{"action": "custom", "name": "Later", "provider": "later"}]},
+      {"action": "custom", "name": "Finish", "provider": "notify",
+       "input_events": ["done"]}
+    ]})";
+  simulated_config broken;
+  broken.fail_first_attempts = 100;
+  engine_fixture fx{with_notify({{"broken", broken}, {"later", broken}})};
+  fx.publish(flow);
+  REQUIRE(fx.submit(engine_fixture::example_order("SO-1001")).status
+          == submit_status::accepted);
+  auto failed = fx.wait_terminal("SO-1001", "Handled");
+  REQUIRE(failed.state == journey_state::failed);
+  CHECK(step_named(failed, "Risky")->outcome == step_outcome::failed);
+  CHECK(step_named(failed, "Go?")->outcome == step_outcome::failed);
+  CHECK(step_named(failed, "Later")->outcome == step_outcome::failed);
+  REQUIRE_FALSE(fx.engine->register_provider("later", provider_config{}));
+  REQUIRE(fx.engine->redrive("SO-1001", std::nullopt));
+  // With "Risky" brought back, a path that nothing runs would keep the
+  // journey running.
+  auto waiting = fx.wait_state("SO-1001", "Handled", journey_state::waiting);
+  CHECK(std::count_if(waiting.steps.begin(), waiting.steps.end(),
+                      [](const step_entry& s) { return s.name == "Risky"; })
+        == 1);
+  REQUIRE_FALSE(fx.engine->event("SO-1001", "done"));
+  CHECK(fx.wait_terminal("SO-1001", "Handled").state
+        == journey_state::completed);
+  CHECK(fx.engine->simulated_calls("broken")->size() == 1);
+  fx.engine->flush();
+  check_replay_agrees(*fx.engine, "SO-1001", "Handled");
+}
+
 TEST_CASE("a replay of a journey that still waits stops where it waits") {
   engine_fixture fx{with_notify()};
   fx.publish_example("order-to-invoice.json");
