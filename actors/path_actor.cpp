@@ -159,14 +159,16 @@ void path_actor::call_provider(const path_state& p, const step& s,
       });
 }
 
-path_state* path_actor::awaiting(uint64_t token) {
+path_state* path_actor::awaiting(uint64_t token,
+                                 bool (*expects)(const path_state&, uint32_t)) {
   auto* p = hosted(path_of(token));
-  return p != nullptr && p->token == static_cast<uint32_t>(token) ? p : nullptr;
+  return p != nullptr && expects(*p, static_cast<uint32_t>(token)) ? p
+                                                                   : nullptr;
 }
 
 void path_actor::answered(uint64_t token, const provider_reply& reply) {
   // A late answer, to an attempt that timed out, changes nothing.
-  if (auto* p = awaiting(token)) {
+  if (auto* p = awaiting(token, path_runner::awaits_answer)) {
     path_runner{*this, *p}.on_reply(static_cast<uint32_t>(token), reply);
     changed();
   }
@@ -334,7 +336,7 @@ caf::message_handler path_actor::path_handlers() {
       }
       // A timer of what a path no longer waits for (a call answered in
       // time) changes nothing.
-      if (auto* p = awaiting(token)) {
+      if (auto* p = awaiting(token, path_runner::awaits_timer)) {
         path_runner{*this, *p}.on_timer(static_cast<uint32_t>(token));
         changed();
       }

@@ -137,9 +137,11 @@ protected:
   /// null.
   path_state* hosted(sequence_id seq);
 
-  /// The path a timer or an answer is for, if it is still at the token it
-  /// was set or asked at (`token` names the path above that token).
-  path_state* awaiting(uint64_t token);
+  /// The path a timer or an answer is for (`token` names it above the
+  /// path's own token), if it `expects` it still (path_runner::awaits_timer
+  /// or awaits_answer).
+  path_state* awaiting(uint64_t token,
+                       bool (*expects)(const path_state&, uint32_t));
 
   /// The answer to a provider call of the path and token in `token`.
   void answered(uint64_t token, const provider_reply& reply);

@@ -318,7 +318,7 @@ bool path_runner::begin_element(const step& s) {
 }
 
 void path_runner::on_reply(uint32_t token, const provider_reply& reply) {
-  if (p_.phase != path_phase::calling || token != p_.token)
+  if (!awaits_answer(p_, token))
     return; // late answer to an attempt that already timed out
   const auto& s = current();
   journal_entry e;
@@ -381,8 +381,21 @@ path_runner::line_out_of_scope(const step& s,
   return std::nullopt;
 }
 
+bool path_runner::awaits_timer(const path_state& p, uint32_t token) {
+  switch (p.phase) {
+    case path_phase::calling:
+    case path_phase::backoff:
+    case path_phase::waiting_event: return token == p.token;
+    default: return false;
+  }
+}
+
+bool path_runner::awaits_answer(const path_state& p, uint32_t token) {
+  return p.phase == path_phase::calling && token == p.token;
+}
+
 void path_runner::on_timer(uint32_t token) {
-  if (token != p_.token)
+  if (!awaits_timer(p_, token))
     return;
   switch (p_.phase) {
     case path_phase::calling: {

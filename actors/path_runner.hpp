@@ -155,6 +155,15 @@ public:
   /// Waiting for an event, time or a reply: nothing to do until it comes.
   static bool is_idle(const path_state& p);
 
+  /// Whether a timer set at `token` still means something to `p`: a call's
+  /// time limit, a back-off or the deadline of a wait (on_timer acts on
+  /// nothing else).
+  static bool awaits_timer(const path_state& p, uint32_t token);
+
+  /// Whether an answer to the call made at `token` is still awaited by `p`
+  /// (on_reply acts on nothing else).
+  static bool awaits_answer(const path_state& p, uint32_t token);
+
 private:
   const step& current() const;
   std::size_t sequence_size() const;

@@ -679,3 +679,23 @@ TEST_CASE("a cancel reaches the side of a branch's condition") {
   CHECK(t.calls->size() == 1); // "Tell CRM" only
   CHECK(t.system.registry().running() == actors_before);
 }
+
+TEST_CASE("the time limit of a call answered in time saves nothing when it "
+          "comes") {
+  // "Book" is answered at once; its path then waits at the condition for a
+  // side that waits for "packed" with no time limit, so the call's timer is
+  // the actor's last, and fires.
+  std::string untimed = check_flow;
+  auto limit = untimed.find(R"(, "wait_timeout_ms": 60000)");
+  REQUIRE(limit != std::string::npos);
+  untimed.erase(limit, std::string{R"(, "wait_timeout_ms": 60000)"}.size());
+  supervised t{{}, untimed.c_str()};
+  t.services->passivate_waiting = false;
+  t.start("S-34");
+  t.sched.run();
+  REQUIRE(t.sink.latest.at("S-34").state == journey_state::waiting);
+  auto saves = t.sink.saves;
+  t.pass(t.services->default_timeout_ms);
+  CHECK(t.sink.saves == saves);
+  CHECK(t.sink.latest.at("S-34").state == journey_state::waiting);
+}
