@@ -59,9 +59,11 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
   if (paths.empty() || paths.count(top_sequence) == 0)
     return make_error(errc::journey_not_failed,
                       name + " has no recorded state to start again from");
-  // A path goes again only if the path whose element it is a branch of
-  // still waits for it. A branch whose failure a condition after its
-  // element handled is over, though it failed: its element's path went on.
+  // A path goes on only if the path whose element it is a branch of still
+  // waits for it. A branch whose failure a condition after its element
+  // handled is over, though it failed: its element's path went on. A
+  // branch that ended but is not counted yet stays, ended, for its element
+  // to count (as a restart keeps it), rather than run again from its start.
   std::set<sequence_id> awaited{top_sequence};
   for (bool grew = true; grew;) {
     grew = false;
@@ -84,8 +86,7 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
   next.paths.clear();
   next.paths.push_back(paths[top_sequence]);
   for (auto& [seq, p] : paths)
-    if (seq != top_sequence && p.phase != path_phase::ended
-        && awaited.count(seq) != 0)
+    if (seq != top_sequence && awaited.count(seq) != 0)
       next.paths.push_back(std::move(p));
   return next;
 }
