@@ -699,3 +699,27 @@ TEST_CASE("the time limit of a call answered in time saves nothing when it "
   CHECK(t.sink.saves == saves);
   CHECK(t.sink.latest.at("S-34").state == journey_state::waiting);
 }
+
+TEST_CASE("a side that calls a provider the node does not have fails its "
+          "step with the answer the journey sends itself") {
+  const char* gone_flow = R"({
+    "name": "Gone", "type": "order",
+    "steps": [
+      {"action": "custom", "name": "Book", "provider": "erp"},
+      {"element": "condition_merge", "name": "Booked?",
+       "yes": [{"action": "custom", "name": "Call", "provider": "gone"}],
+       "no": [{"action": "custom", "name": "Undo", "provider": "erp"}]}
+    ]})";
+  supervised t{{}, gone_flow};
+  t.start("S-35");
+  t.sched.run();
+  const auto& snap = t.sink.latest.at("S-35");
+  CHECK(snap.state == journey_state::failed);
+  REQUIRE(snap.steps.size() == 3);
+  CHECK(t.model->steps[snap.steps[1].step].name == "Call");
+  CHECK(snap.steps[1].outcome == step_outcome::failed);
+  CHECK(snap.steps[1].error.find("provider \"gone\" is not registered on "
+                                 "this node")
+        != std::string::npos);
+  CHECK(t.calls->size() == 1); // "Book" only
+}
