@@ -59,6 +59,21 @@ caf::expected<journey_snapshot> redrive_point(const journey_snapshot& failed,
   if (paths.empty() || paths.count(top_sequence) == 0)
     return make_error(errc::journey_not_failed,
                       name + " has no recorded state to start again from");
+  // A journey failed with paths still open (a save that failed, a broken
+  // invariant) may have an element that counted a failed branch and waits
+  // for others: it waits again for the failed one, which starts again.
+  for (auto& [seq, p] : paths) {
+    if (p.phase != path_phase::branching)
+      continue;
+    for (auto& slot : p.branches) {
+      auto branch = paths.find(slot.body);
+      if (slot.ended && slot.failed && branch != paths.end()
+          && branch->second.phase != path_phase::ended) {
+        slot.ended = false;
+        slot.failed = false;
+      }
+    }
+  }
   // A path goes on only if the path whose element it is a branch of still
   // waits for it. A branch whose failure a condition after its element
   // handled is over, though it failed: its element's path went on. A

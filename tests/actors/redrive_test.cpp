@@ -81,3 +81,26 @@ TEST_CASE("a redrive starts again a failed branch its element waits for, "
   CHECK(next->paths[1].phase == path_phase::ready);
   CHECK(next->paths[1].position == 1);
 }
+
+TEST_CASE("a redrive of a journey failed with paths open starts again a "
+          "failed branch its element had counted") {
+  // The journey failed (its state could not be saved) while its split
+  // waited for branch 1, having counted branch 2 as failed.
+  auto snap = failed_journey();
+  auto top = path_at(top_sequence, path_phase::branching);
+  top.branches = {{1, false, false}, {2, true, true}};
+  auto failed_branch = path_at(2, path_phase::ready);
+  failed_branch.position = 1;
+  snap.paths = {top, path_at(1, path_phase::waiting_event)};
+  snap.failed_paths = {failed_branch};
+  auto next = redrive_point(snap, 1000);
+  REQUIRE(next);
+  REQUIRE(sequences_of(*next) == std::vector<sequence_id>{0, 1, 2});
+  const auto& again = next->paths[0];
+  REQUIRE(again.branches.size() == 2);
+  CHECK_FALSE(again.branches[1].ended);
+  CHECK_FALSE(again.branches[1].failed);
+  CHECK(next->paths[1].phase == path_phase::waiting_event);
+  CHECK(next->paths[2].phase == path_phase::ready);
+  CHECK(next->paths[2].position == 1);
+}
