@@ -158,6 +158,7 @@ private:
   /// Puts in the report how this branch's paths stand now.
   void stand() {
     report_.state = path_;
+    report_.heard = heard();
     for (auto seq : sides_)
       report_.sides.push_back(sides_kept_.at(seq));
   }

@@ -358,11 +358,16 @@ private:
       if (book_.add_branch(std::move(child)))
         unreported_.insert(seq);
     }
+    // A report sent before its branch took in the journey's last signal
+    // does not say what the branch made of it.
+    bool current = report.heard == heard();
     for (auto& side : report.sides) {
-      unreported_.erase(side.seq);
+      if (current)
+        unreported_.erase(side.seq);
       book_.branch_moved(std::move(side));
     }
-    unreported_.erase(report.state.seq);
+    if (current)
+      unreported_.erase(report.state.seq);
     pending_journal_.insert(pending_journal_.end(),
                             std::make_move_iterator(report.journal.begin()),
                             std::make_move_iterator(report.journal.end()));

@@ -92,6 +92,8 @@ struct path_report {
   std::vector<path_state> sides;
   std::vector<journal_entry> journal;
   std::vector<path_state> failed; ///< see path_host::path_failed
+  /// How many signals the branch had taken in (path_actor::heard).
+  uint64_t heard = 0;
   /// The branch ended, and its parent is the journey: this report is also
   /// its branch_done (one message instead of two).
   bool done = false;

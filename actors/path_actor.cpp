@@ -235,7 +235,9 @@ void path_actor::run_sides() {
 
 caf::actor path_actor::spawn_child(path_state start) {
   auto seq = start.seq;
-  auto child = spawn_branch(this, ctx_, std::move(start));
+  auto context = ctx_;
+  context.heard = heard();
+  auto child = spawn_branch(this, std::move(context), std::move(start));
   children_[seq] = child;
   return child;
 }

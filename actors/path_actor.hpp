@@ -47,6 +47,10 @@ struct path_context {
   journey_identity identity;
   caf::actor journey;      ///< the journey actor, which receives reports
   journey_signals signals; ///< events, cancel and pause heard so far
+  /// How many signals (events, cancels, pauses, resumes) the actor that
+  /// started this one had taken in when it did: each later one is passed on
+  /// to this one too.
+  uint64_t heard = 0;
   /// Restored states of descendant paths, by sequence; empty for new ones.
   std::map<sequence_id, path_state> restored;
   /// Fulfillment orders being sent by restored paths, by id.
@@ -128,6 +132,13 @@ protected:
 
   /// Passes an event, cancel, pause or resume on to every child.
   void tell_children(const caf::message& msg);
+
+  /// How many signals this actor has taken in, counted from the journey's
+  /// first: a branch that reports as many has acted on all the journey
+  /// took in.
+  uint64_t heard() const {
+    return ctx_.heard + received_;
+  }
 
   path_runner runner() {
     return path_runner{*this, path_};

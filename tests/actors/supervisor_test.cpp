@@ -723,3 +723,62 @@ TEST_CASE("a side that calls a provider the node does not have fails its "
         != std::string::npos);
   CHECK(t.calls->size() == 1); // "Book" only
 }
+
+namespace {
+
+/// A split that takes one branch: it calls "erp", then waits for "packed".
+const char* hold_flow = R"({
+  "name": "Hold", "type": "order",
+  "policies": {"filter": [
+    {"name": "Nobody", "scope": "header",
+     "when": {"field": "channel", "op": "eq", "value": "none"}}]},
+  "steps": [
+    {"element": "splitter_merge", "name": "Both", "branches": [
+      {"name": "Wait", "steps": [
+        {"action": "custom", "name": "Call", "provider": "erp"},
+        {"action": "custom", "name": "Hold", "provider": "erp",
+         "input_events": ["packed"]}]},
+      {"name": "Never", "steps": [
+        {"action": "custom", "name": "Skipped", "provider": "erp",
+         "filter_policies": ["Nobody"]}]}]}
+  ]})";
+
+bool is_branch(caf::resumable* job) {
+  auto* actor = dynamic_cast<caf::local_actor*>(job);
+  return actor != nullptr && std::string{actor->name()} == "orca.branch";
+}
+
+} // namespace
+
+TEST_CASE("a journey does not leave memory on a branch's report sent before "
+          "the branch took in a cancel") {
+  simulated_config slow;
+  slow.latency_ms = 1000;
+  supervised t{slow, hold_flow};
+  t.start("S-50");
+  t.sched.run();
+  // The branch's call is answered; the branch has not handled the answer.
+  t.time->advance(1000);
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_branch(job); });
+  // The cancel reaches the journey, which passes it on to the branch.
+  caf::anon_send(t.supervisor, cancel_atom::value, std::string{"S-50"});
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_branch(job); });
+  // The branch handles the answer alone, and reports that it waits.
+  auto branch =
+    std::find_if(t.sched.jobs.begin(), t.sched.jobs.end(),
+                 [](caf::resumable* job) { return is_branch(job); });
+  REQUIRE(branch != t.sched.jobs.end());
+  std::rotate(t.sched.jobs.begin(), branch, std::next(branch));
+  t.sched.run_once();
+  // That report says nothing of the cancel: the journey, now waiting, must
+  // not leave memory before the branch has acted on it.
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_branch(job); });
+  CHECK(t.passivated() == 0);
+  t.sched.run();
+  CHECK(t.sink.latest.at("S-50").state == journey_state::cancelled);
+  CHECK(t.running() == 0);
+  CHECK(t.passivated() == 0);
+}
