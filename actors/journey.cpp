@@ -322,6 +322,9 @@ private:
       return;
     // Every branch must have told its state since it started: a restored
     // branch may be about to find that its event came or its wait is over.
+    // (One its merge has counted, gone from the book, has nothing to tell.)
+    for (auto it = unreported_.begin(); it != unreported_.end();)
+      it = book_.branch(*it) == nullptr ? unreported_.erase(it) : std::next(it);
     if (!unreported_.empty())
       return;
     auto wake_at = book_.wake_at(path_, ctx_.signals.events);
@@ -359,15 +362,18 @@ private:
         unreported_.insert(seq);
     }
     // A report sent before its branch took in the journey's last signal
-    // does not say what the branch made of it.
+    // does not say what the branch made of it, unless its path has ended:
+    // an ended path acts on nothing more, and reports no more.
     bool current = report.heard == heard();
+    auto settle_mark = [&](const path_state& p) {
+      if (current || p.phase == path_phase::ended)
+        unreported_.erase(p.seq);
+    };
     for (auto& side : report.sides) {
-      if (current)
-        unreported_.erase(side.seq);
+      settle_mark(side);
       book_.branch_moved(std::move(side));
     }
-    if (current)
-      unreported_.erase(report.state.seq);
+    settle_mark(report.state);
     pending_journal_.insert(pending_journal_.end(),
                             std::make_move_iterator(report.journal.begin()),
                             std::make_move_iterator(report.journal.end()));

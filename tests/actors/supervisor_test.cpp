@@ -743,10 +743,27 @@ const char* hold_flow = R"({
          "filter_policies": ["Nobody"]}]}]}
   ]})";
 
-bool is_branch(caf::resumable* job) {
+/// Whether `job` is an actor of kind `name` ("orca.branch", ...).
+bool is_a(caf::resumable* job, const char* name) {
   auto* actor = dynamic_cast<caf::local_actor*>(job);
-  return actor != nullptr && std::string{actor->name()} == "orca.branch";
+  return actor != nullptr && std::string{actor->name()} == name;
 }
+
+bool is_branch(caf::resumable* job) {
+  return is_a(job, "orca.branch");
+}
+
+/// Two branches: "Wait" waits for "packed", "Call" calls "erp".
+const char* wait_and_call_flow = R"({
+  "name": "Wait and call", "type": "order",
+  "steps": [
+    {"element": "splitter_merge", "name": "Both", "branches": [
+      {"name": "Wait", "steps": [
+        {"action": "custom", "name": "Hold", "provider": "erp",
+         "input_events": ["packed"]}]},
+      {"name": "Call", "steps": [
+        {"action": "custom", "name": "Ring", "provider": "erp"}]}]}
+  ]})";
 
 } // namespace
 
@@ -781,4 +798,28 @@ TEST_CASE("a journey does not leave memory on a branch's report sent before "
   CHECK(t.sink.latest.at("S-50").state == journey_state::cancelled);
   CHECK(t.running() == 0);
   CHECK(t.passivated() == 0);
+}
+
+TEST_CASE("a branch that ended while a signal was on its way to it does not "
+          "keep its journey in memory") {
+  simulated_config slow;
+  slow.latency_ms = 1000;
+  supervised t{slow, wait_and_call_flow};
+  t.start("S-51");
+  t.sched.run();
+  // An event reaches the journey's mailbox; then "Call" is answered, ends,
+  // reports so and quits, before the journey passes the event on.
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-51"},
+                 std::string{"noted"});
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_a(job, "orca.journey"); });
+  t.time->advance(1000);
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_a(job, "orca.journey"); });
+  t.sched.run();
+  // "Call"'s last report came before it could hear of the event; it has
+  // ended, and the journey, waiting for "packed", leaves memory.
+  CHECK(t.sink.latest.at("S-51").state == journey_state::waiting);
+  CHECK(t.passivated() == 1);
+  CHECK(t.running() == 0);
 }
