@@ -56,15 +56,21 @@ class held_writer {
 public:
   held_writer(group_committer& writer, const store& db) {
     write_request hold;
-    hold.ops.push_back(
-      write_op::modify(db.orders, "hold",
-                       [released = released_](std::optional<std::string_view>)
-                         -> caf::expected<std::optional<std::string>> {
-                         released.wait();
-                         return std::optional<std::string>{"held"};
-                       }));
+    hold.ops.push_back(write_op::modify(
+      db.orders, "hold",
+      [this, released = released_](std::optional<std::string_view>)
+        -> caf::expected<std::optional<std::string>> {
+        // A batch tried again (a store that grew) runs its changes again.
+        if (!entered_once_.exchange(true))
+          entered_.set_value();
+        released.wait();
+        return std::optional<std::string>{"held"};
+      }));
     hold.done = [this](const write_result& r) { first_.set_value(r); };
     writer.submit(std::move(hold));
+    // Only once the commit thread is inside the held request does what is
+    // submitted next queue behind it, all of it for the next batch.
+    entered_.get_future().wait();
   }
 
   void release() {
@@ -77,6 +83,8 @@ public:
   }
 
 private:
+  std::promise<void> entered_;
+  std::atomic<bool> entered_once_{false};
   std::promise<void> release_;
   std::shared_future<void> released_ = release_.get_future().share();
   std::promise<write_result> first_;
