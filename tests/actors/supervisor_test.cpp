@@ -753,6 +753,29 @@ bool is_branch(caf::resumable* job) {
   return is_a(job, "orca.branch");
 }
 
+/// A split whose one taken branch calls "erp", then splits again: "Ring"
+/// calls "erp", "Hold" waits for "packed".
+const char* nested_split_flow = R"({
+  "name": "Nested", "type": "order",
+  "policies": {"filter": [
+    {"name": "Nobody", "scope": "header",
+     "when": {"field": "channel", "op": "eq", "value": "none"}}]},
+  "steps": [
+    {"element": "splitter_merge", "name": "Outer", "branches": [
+      {"name": "Both", "steps": [
+        {"action": "custom", "name": "Before", "provider": "erp"},
+        {"element": "splitter_merge", "name": "Inner", "branches": [
+          {"name": "Ring", "steps": [
+            {"action": "custom", "name": "Ring", "provider": "erp"}]},
+          {"name": "Hold", "steps": [
+            {"action": "custom", "name": "Hold", "provider": "erp",
+             "input_events": ["packed"]}]}]},
+        {"action": "custom", "name": "After", "provider": "erp"}]},
+      {"name": "Never", "steps": [
+        {"action": "custom", "name": "Skipped", "provider": "erp",
+         "filter_policies": ["Nobody"]}]}]}
+  ]})";
+
 /// Two branches: "Wait" waits for "packed", "Call" calls "erp".
 const char* wait_and_call_flow = R"({
   "name": "Wait and call", "type": "order",
@@ -822,4 +845,37 @@ TEST_CASE("a branch that ended while a signal was on its way to it does not "
   CHECK(t.sink.latest.at("S-51").state == journey_state::waiting);
   CHECK(t.passivated() == 1);
   CHECK(t.running() == 0);
+}
+
+TEST_CASE("a journey does not leave memory while a branch has yet to count "
+          "its own branch's end") {
+  simulated_config slow;
+  slow.latency_ms = 1000;
+  supervised t{slow, nested_split_flow};
+  t.start("S-52");
+  t.sched.run();
+  t.pass(1000); // "Before" is answered; "Ring" calls, "Hold" waits
+  // "Ring" is answered and ends: its last report goes to the journey, its
+  // end to the branch "Both", which is held back here.
+  auto not_branch = [](caf::resumable* job) { return !is_branch(job); };
+  t.time->advance(1000);
+  t.sched.run_jobs_filtered(not_branch);
+  auto ring = std::find_if(t.sched.jobs.begin(), t.sched.jobs.end(),
+                           [](caf::resumable* job) { return is_branch(job); });
+  REQUIRE(ring != t.sched.jobs.end());
+  std::rotate(t.sched.jobs.begin(), ring, std::next(ring));
+  t.sched.run_once();
+  t.sched.run_jobs_filtered(not_branch);
+  // The journey waits, but "Both" has not moved on: it stays.
+  CHECK(t.sink.latest.at("S-52").state == journey_state::waiting);
+  CHECK(t.passivated() == 0);
+  t.sched.run();
+  // Once "Both" counted it, the journey, waiting for "packed", leaves.
+  CHECK(t.passivated() == 1);
+  caf::anon_send(t.supervisor, event_atom::value, std::string{"S-52"},
+                 std::string{"packed"});
+  t.sched.run();
+  t.pass(1000); // "Hold" is answered
+  t.pass(1000); // and then "After"
+  CHECK(t.sink.latest.at("S-52").state == journey_state::completed);
 }
