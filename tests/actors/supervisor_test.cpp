@@ -788,6 +788,21 @@ const char* wait_and_call_flow = R"({
         {"action": "custom", "name": "Ring", "provider": "erp"}]}]}
   ]})";
 
+/// Runs every job but the branch actors' (see is_branch).
+void run_but_branches(supervised& t) {
+  t.sched.run_jobs_filtered(
+    [](caf::resumable* job) { return !is_branch(job); });
+}
+
+/// Runs the first branch actor's job waiting: one message of it.
+void run_first_branch(supervised& t) {
+  auto& jobs = t.sched.jobs;
+  auto branch = std::find_if(jobs.begin(), jobs.end(), is_branch);
+  REQUIRE(branch != jobs.end());
+  std::rotate(jobs.begin(), branch, std::next(branch));
+  t.sched.run_once();
+}
+
 } // namespace
 
 TEST_CASE("a journey does not leave memory on a branch's report sent before "
@@ -799,23 +814,15 @@ TEST_CASE("a journey does not leave memory on a branch's report sent before "
   t.sched.run();
   // The branch's call is answered; the branch has not handled the answer.
   t.time->advance(1000);
-  t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_branch(job); });
+  run_but_branches(t);
   // The cancel reaches the journey, which passes it on to the branch.
   caf::anon_send(t.supervisor, cancel_atom::value, std::string{"S-50"});
-  t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_branch(job); });
+  run_but_branches(t);
   // The branch handles the answer alone, and reports that it waits.
-  auto branch =
-    std::find_if(t.sched.jobs.begin(), t.sched.jobs.end(),
-                 [](caf::resumable* job) { return is_branch(job); });
-  REQUIRE(branch != t.sched.jobs.end());
-  std::rotate(t.sched.jobs.begin(), branch, std::next(branch));
-  t.sched.run_once();
+  run_first_branch(t);
   // That report says nothing of the cancel: the journey, now waiting, must
   // not leave memory before the branch has acted on it.
-  t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_branch(job); });
+  run_but_branches(t);
   CHECK(t.passivated() == 0);
   t.sched.run();
   CHECK(t.sink.latest.at("S-50").state == journey_state::cancelled);
@@ -857,15 +864,10 @@ TEST_CASE("a journey does not leave memory while a branch has yet to count "
   t.pass(1000); // "Before" is answered; "Ring" calls, "Hold" waits
   // "Ring" is answered and ends: its last report goes to the journey, its
   // end to the branch "Both", which is held back here.
-  auto not_branch = [](caf::resumable* job) { return !is_branch(job); };
   t.time->advance(1000);
-  t.sched.run_jobs_filtered(not_branch);
-  auto ring = std::find_if(t.sched.jobs.begin(), t.sched.jobs.end(),
-                           [](caf::resumable* job) { return is_branch(job); });
-  REQUIRE(ring != t.sched.jobs.end());
-  std::rotate(t.sched.jobs.begin(), ring, std::next(ring));
-  t.sched.run_once();
-  t.sched.run_jobs_filtered(not_branch);
+  run_but_branches(t);
+  run_first_branch(t);
+  run_but_branches(t);
   // The journey waits, but "Both" has not moved on: it stays.
   CHECK(t.sink.latest.at("S-52").state == journey_state::waiting);
   CHECK(t.passivated() == 0);
