@@ -327,12 +327,6 @@ private:
       it = book_.branch(*it) == nullptr ? unreported_.erase(it) : std::next(it);
     if (!unreported_.empty())
       return;
-    // A branch that ended and is still in the book after settle() is one
-    // that a branch actor has yet to count (the journey counts those of its
-    // own paths at once): that actor is about to move on.
-    for (const auto& kv : book_.branches())
-      if (kv.second.phase == path_phase::ended)
-        return;
     auto wake_at = book_.wake_at(path_, ctx_.signals.events);
     if (!wake_at)
       return;

@@ -41,6 +41,10 @@ std::optional<int64_t> sleep_until(const flow& f,
                                    const std::vector<std::string>& received) {
   int64_t wake_at = 0;
   for (const auto& p : paths) {
+    // A branch that ended and is still among the paths has yet to be
+    // counted by its element, whose path is about to go on.
+    if (p.phase == path_phase::ended && p.seq != top_sequence)
+      return std::nullopt;
     if (p.phase != path_phase::waiting_event)
       continue;
     // A path that does not fit the flow (a damaged record) is not put to

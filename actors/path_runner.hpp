@@ -109,8 +109,10 @@ struct journey_signals {
 
 /// When a waiting journey whose paths are `paths` may sleep until: the
 /// earliest deadline among its waiting paths (0: none, only an event wakes
-/// it), or nothing if a waiting path's event is among `received` already,
-/// so that the path is about to go on and the journey must stay awake.
+/// it). Nothing if a path is about to go on, so that the journey must stay
+/// awake: a waiting path whose event is among `received` already, or the
+/// element of a branch that ended and is not counted yet (a branch actor
+/// counts the end of its own branches a message later).
 std::optional<int64_t> sleep_until(const flow& f,
                                    const std::vector<path_state>& paths,
                                    const std::vector<std::string>& received);

@@ -351,3 +351,21 @@ TEST_CASE("a path restored while branching restarts its saved branches and "
   CHECK(fresh.position == 0);
   CHECK(fresh.lines == path.lines);
 }
+
+TEST_CASE("a waiting journey sleeps until its earliest deadline, unless a "
+          "path is about to go on") {
+  one_path t;
+  auto top = t.path;
+  top.phase = path_phase::waiting_event;
+  top.position = 1; // "Tell CRM", which waits for "shipped"
+  top.deadline = 7000;
+  CHECK(sleep_until(t.host.model(), {top}, {}) == std::optional<int64_t>{7000});
+  // Its event came already: the path goes on.
+  CHECK_FALSE(sleep_until(t.host.model(), {top}, {"shipped"}));
+  // A branch that ended is still among the paths: the element that waits
+  // for it has yet to count it, and goes on then.
+  path_state ended;
+  ended.seq = 1;
+  ended.phase = path_phase::ended;
+  CHECK_FALSE(sleep_until(t.host.model(), {top, ended}, {}));
+}
