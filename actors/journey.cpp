@@ -1,6 +1,5 @@
 #include "actors/journey.hpp"
 
-#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -144,8 +143,7 @@ protected:
     // the journey knows of them may be out of date. (It runs the sides of
     // its conditions itself.)
     for (const auto& kv : book_.branches())
-      if (kv.second.phase != path_phase::ended
-          && std::find(sides_.begin(), sides_.end(), kv.first) == sides_.end())
+      if (kv.second.phase != path_phase::ended && hosted(kv.first) == nullptr)
         unreported_.insert(kv.first);
   }
 
