@@ -79,13 +79,13 @@ provider_reply reply_from_json(action_kind action, std::string_view body,
       describe(
         too_large("the provider's answer", body.size(), lim.answer_bytes)),
       errc::limit_exceeded);
-  if (nests_deeper_than(body, lim.json_depth))
+  json_document doc;
+  auto parsed = parse_bounded(doc, body, lim.json_depth);
+  if (parsed.too_deep)
     return provider_reply::failure(
       describe(too_deep("the provider's answer", lim.json_depth)),
       errc::limit_exceeded);
-  json_document doc;
-  doc.Parse<json_parse_flags>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject())
+  if (!parsed.ok() || !doc.IsObject())
     return provider_reply::failure("the provider's answer is not a JSON object",
                                    errc::protocol_error);
   provider_reply reply;

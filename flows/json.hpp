@@ -22,18 +22,39 @@ using json_document = rapidjson::Document;
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 /// Parses `text` as one JSON value, refusing one nested deeper than
-/// `max_depth` before parsing it. On failure the error names `origin`
+/// `max_depth` (see parse_bounded). On failure the error names `origin`
 /// (usually a file name) and the line and column of the problem.
 caf::expected<json_document>
 parse_json(std::string_view text, std::string_view origin,
            std::size_t max_depth = default_limits().json_depth);
 
-/// The RapidJSON flags Orca parses with: no recursion (the depth is checked
-/// first, but the parser must not depend on it for its own safety). Numbers
+/// The RapidJSON flags Orca parses with: no recursion (the depth is bounded
+/// too, but the parser must not depend on it for its own safety). Numbers
 /// are read with RapidJSON's default precision: its full-precision path has
 /// undefined behaviour on long exponents (found by fuzzing), and orders and
 /// flows go through the same parser, so their numbers compare alike.
 constexpr unsigned json_parse_flags = rapidjson::kParseIterativeFlag;
+
+/// Where a bounded parse stopped, if it did.
+struct json_parse_result {
+  rapidjson::ParseResult syntax; ///< an error where the text is not JSON
+  bool too_deep = false;         ///< stopped at a value nested past the limit
+  bool ok() const {
+    return !too_deep && !syntax.IsError();
+  }
+};
+
+/// Parses `text` into `doc` with json_parse_flags, stopping at the first
+/// array or object nested deeper than `max_depth`: the depth is counted as
+/// the parser goes, with no pass over the text before it. `text` must not
+/// hold a NUL byte.
+json_parse_result parse_bounded(json_document& doc, std::string_view text,
+                                std::size_t max_depth);
+
+/// The same for a NUL-terminated `text` that the document may keep its
+/// strings in (RapidJSON's in-situ parsing): `text` must outlive `doc`.
+json_parse_result parse_insitu_bounded(json_document& doc, char* text,
+                                       std::size_t max_depth);
 
 /// Why a text with a NUL byte is not JSON (RapidJSON would stop there).
 constexpr const char* nul_byte_message =

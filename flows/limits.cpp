@@ -1,7 +1,5 @@
 #include "flows/limits.hpp"
 
-#include <cstring>
-
 namespace orca {
 
 const limits& default_limits() {
@@ -29,51 +27,6 @@ caf::error check_name(std::string_view value, std::string_view what,
   return make_error(value.size() > max_bytes ? errc::limit_exceeded
                                              : errc::invalid_argument,
                     std::string{what} + ": " + problem);
-}
-
-namespace {
-
-/// Where a JSON string ends whose text, after its opening quote, starts at
-/// `p`: just after its closing quote, or `end` if it has none. A quote
-/// closes the string unless an odd run of backslashes stands before it.
-const char* after_string(const char* p, const char* end) {
-  for (;;) {
-    auto* quote = static_cast<const char*>(
-      std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-    if (quote == nullptr)
-      return end;
-    auto* run = quote;
-    while (run > p && run[-1] == '\\')
-      --run;
-    if ((quote - run) % 2 == 0)
-      return quote + 1;
-    p = quote + 1;
-  }
-}
-
-} // namespace
-
-bool nests_deeper_than(std::string_view json, std::size_t max_depth) {
-  std::size_t depth = 0;
-  const char* p = json.data();
-  const char* end = p + json.size();
-  while (p < end) {
-    switch (*p++) {
-      case '"': p = after_string(p, end); break;
-      case '[':
-      case '{':
-        if (++depth > max_depth)
-          return true;
-        break;
-      case ']':
-      case '}':
-        if (depth > 0)
-          --depth;
-        break;
-      default: break;
-    }
-  }
-  return false;
 }
 
 caf::error too_large(std::string_view what, std::size_t size,

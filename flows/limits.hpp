@@ -48,12 +48,6 @@ std::string name_problem(std::string_view value, std::size_t max_bytes);
 caf::error check_name(std::string_view value, std::string_view what,
                       std::size_t max_bytes);
 
-/// Whether `json` nests arrays and objects deeper than `max_depth`. Reads
-/// the bytes once without parsing them, so that the parser never meets a
-/// document deep enough to exhaust its stack; text that is not JSON is left
-/// for the parser to report.
-bool nests_deeper_than(std::string_view json, std::size_t max_depth);
-
 /// The error for a document of `what` ("order", "flow", ...) that is larger
 /// than `max_bytes`.
 caf::error too_large(std::string_view what, std::size_t size,

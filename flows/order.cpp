@@ -19,8 +19,6 @@ constexpr std::size_t max_lines = 65535;
 caf::expected<order> order::parse(std::string_view text, const limits& lim) {
   if (text.size() > lim.order_bytes)
     return too_large("an order", text.size(), lim.order_bytes);
-  if (nests_deeper_than(text, lim.json_depth))
-    return too_deep("the order", lim.json_depth);
   order result;
   result.text_ = std::string{text};
   result.pool_ =
@@ -37,13 +35,15 @@ caf::expected<order> order::parse(std::string_view text, const limits& lim) {
   auto* insitu = static_cast<char*>(result.pool_->Malloc(text.size() + 1));
   std::memcpy(insitu, text.data(), text.size());
   insitu[text.size()] = '\0';
-  doc.ParseInsitu<json_parse_flags>(insitu);
-  if (doc.HasParseError()) {
-    auto [line, column] = line_and_column(text, doc.GetErrorOffset());
+  auto parsed = parse_insitu_bounded(doc, insitu, lim.json_depth);
+  if (parsed.too_deep)
+    return too_deep("the order", lim.json_depth);
+  if (parsed.syntax.IsError()) {
+    auto [line, column] = line_and_column(text, parsed.syntax.Offset());
     return make_error(errc::invalid_json,
                       "order is not valid JSON: line " + std::to_string(line)
                         + ", column " + std::to_string(column) + ": "
-                        + rapidjson::GetParseError_En(doc.GetParseError()));
+                        + rapidjson::GetParseError_En(parsed.syntax.Code()));
   }
   if (!doc.IsObject())
     return make_error(errc::invalid_order,

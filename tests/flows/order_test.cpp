@@ -147,7 +147,7 @@ TEST_CASE("an order over a limit of SPEC 8 is refused naming the limit") {
     CHECK(describe(o.error())
           == "id: 480 bytes is over the limit of 128 bytes");
   }
-  SECTION("JSON nested 200,000 deep is refused before it is parsed") {
+  SECTION("JSON nested 200,000 deep is refused at the first level past 64") {
     std::string deep = R"({"id": "SO-1", "lines": [], "x": )"
       + std::string(200000, '[') + std::string(200000, ']') + "}";
     auto o = order::parse(deep);

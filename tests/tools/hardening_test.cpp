@@ -120,7 +120,7 @@ TEST_CASE(
   CHECK(r.err.find("nests JSON deeper than the limit of 64 levels")
         != std::string::npos);
   node.dir().write("deep-flow.json",
-                   "{\"name\": \"Deep\", \"x\": " + std::string(200000, '{'));
+                   "{\"name\": \"Deep\", \"x\": " + std::string(200000, '['));
   auto flow = node.ctl({"flow", "create", node.dir().file("deep-flow.json")});
   CHECK(flow.exit_code == 3);
   CHECK(flow.err.find("deeper than the limit of 64 levels")
