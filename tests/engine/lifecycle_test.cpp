@@ -110,6 +110,37 @@ TEST_CASE("every published flow starts its own journey for an order") {
   CHECK(keys.count("T-1/Second/1/Two") == 1);
 }
 
+TEST_CASE("a batch starts the journeys of its accepted orders on every flow, "
+          "and only those") {
+  engine_fixture fx{with_notify()};
+  fx.publish(one_step_flow("First", "One"));
+  fx.publish(one_step_flow("Second", "Two"));
+  REQUIRE(fx.submit(minimal_order("B-0")).status == submit_status::accepted);
+  fx.wait_terminal("B-0", "First");
+  fx.wait_terminal("B-0", "Second");
+  auto results = fx.engine->submit_batch(
+    {minimal_order("B-1"), "{not json", minimal_order("B-0"),
+     minimal_order("B-2"), minimal_order("B-1")});
+  REQUIRE(results.size() == 5);
+  CHECK(results[0].status == submit_status::accepted);
+  CHECK(results[1].status == submit_status::rejected);
+  CHECK(results[2].status == submit_status::duplicate);
+  CHECK(results[3].status == submit_status::accepted);
+  CHECK(results[4].status == submit_status::duplicate);
+  for (const auto* id : {"B-1", "B-2"})
+    for (const auto* flow : {"First", "Second"}) {
+      INFO(id << " on " << flow);
+      CHECK(fx.wait_terminal(id, flow).state == journey_state::completed);
+    }
+  // Each journey ran once, on its own order: the duplicates started none.
+  auto keys = fx.engine->simulated_calls("notify")->successes();
+  CHECK(keys.size() == 6);
+  for (const auto* id : {"B-0", "B-1", "B-2"}) {
+    CHECK(keys.count(std::string{id} + "/First/1/One") == 1);
+    CHECK(keys.count(std::string{id} + "/Second/1/Two") == 1);
+  }
+}
+
 TEST_CASE(
   "pause holds journeys at the next step boundary and resume continues") {
   engine_fixture fx{with_notify()};
