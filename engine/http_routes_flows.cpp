@@ -84,10 +84,11 @@ void on_show_flow(call& c) {
 
 void on_update_flow(call& c) {
   c.later([&e = c.engine, name = c.params[0], body = std::move(c.req.body)] {
-    // The flow in the body must be the one the URL names.
+    // The flow in the body must be the one the URL names. A body that
+    // does not parse is left for update_flow to report.
     json_document doc;
-    doc.Parse(body.c_str(), body.size());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("name")
+    auto parsed = parse_bounded(doc, body, e.config().limits.json_depth).ok();
+    if (parsed && doc.IsObject() && doc.HasMember("name")
         && doc["name"].IsString()
         && std::string_view{doc["name"].GetString(),
                             doc["name"].GetStringLength()}

@@ -99,8 +99,13 @@ void on_submit_orders(call& c) {
 
 void on_order_event(call& c) {
   json_document doc;
-  doc.Parse(c.req.body.c_str(), c.req.body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type")
+  auto depth = c.engine.config().limits.json_depth;
+  auto parsed = parse_bounded(doc, c.req.body, depth);
+  if (parsed.too_deep) {
+    c.done(http_error(413, describe(too_deep("the body", depth))));
+    return;
+  }
+  if (!parsed.ok() || !doc.IsObject() || !doc.HasMember("type")
       || !doc["type"].IsString()) {
     c.done(http_error(400,
                       "type: the body must be {\"type\": "

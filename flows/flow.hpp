@@ -176,6 +176,9 @@ struct parsed_flow {
   flow_ptr model; ///< set only when `errors` is empty
   diagnostics errors;
   std::string name; ///< the flow's name if it could be read
+  /// The text as a whole is over a limit of SPEC §8 (its size, depth or
+  /// number of steps), not only wrong.
+  bool over_limit = false;
 };
 
 /// Parses and validates a flow definition (every rule of SPEC §2.1 except

@@ -23,7 +23,8 @@ caf::expected<flow_ptr> parse_flow_or_error(std::string_view text,
                                             const limits& lim) {
   auto parsed = parse_flow(text, lim);
   if (!parsed.errors.empty())
-    return parsed.errors.to_error(errc::invalid_flow, origin);
+    return parsed.errors.to_error(
+      parsed.over_limit ? errc::limit_exceeded : errc::invalid_flow, origin);
   return parsed.model;
 }
 

@@ -272,21 +272,26 @@ parsed_flow parse_flow(std::string_view text, const limits& lim) {
   if (text.size() > lim.flow_bytes) {
     result.errors.add(
       "", describe(too_large("a flow", text.size(), lim.flow_bytes)));
+    result.over_limit = true;
     return result;
   }
   auto doc = parse_json(text, "", lim.json_depth);
   if (!doc) {
     result.errors.add("", describe(doc.error()));
+    result.over_limit =
+      orca_code(doc.error()) == static_cast<uint8_t>(errc::limit_exceeded);
     return result;
   }
   auto model = std::make_shared<flow>();
   flow_parsing::flow_parser parser{*model, result.errors, lim};
   parser.parse(*doc);
-  if (model->steps.size() > lim.flow_steps)
+  if (model->steps.size() > lim.flow_steps) {
     result.errors.add("steps",
                       std::to_string(model->steps.size())
                         + " steps is over the limit of "
                         + std::to_string(lim.flow_steps) + " steps");
+    result.over_limit = true;
+  }
   result.name = model->name;
   if (result.errors.empty())
     result.model = std::move(model);

@@ -213,6 +213,17 @@ TEST_CASE("errors answer with the statuses of SPEC §7 and name the field, "
   auto no_type = call(api, "POST", "/v1/orders/OK-1/events", R"({"kind": 1})");
   CHECK(no_type.status == 400);
   CHECK(error_of(no_type).rfind("type: ", 0) == 0);
+  // 413: a body nested past json_depth, read no deeper than the limit.
+  auto deep = std::string(200000, '[') + std::string(200000, ']');
+  auto deep_event = call(api, "POST", "/v1/orders/OK-1/events", deep);
+  CHECK(deep_event.status == 413);
+  CHECK(error_of(deep_event)
+        == "the body nests JSON deeper than the limit of 64 levels");
+  auto deep_flow = call(api, "PUT", "/v1/flows/Another",
+                        R"({"name": "Another", "x": )" + deep + "}");
+  CHECK(deep_flow.status == 413);
+  CHECK(error_of(deep_flow).find("deeper than the limit of 64 levels")
+        != std::string::npos);
   // Parameters.
   CHECK(call(api, "GET", "/v1/journeys?limit=1001").status == 400);
   CHECK(call(api, "GET", "/v1/journeys?after=zz").status == 400);
