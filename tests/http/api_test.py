@@ -307,6 +307,16 @@ class ApiTest(unittest.TestCase):
         status, body = n.json("POST", "/v1/orders/E-1/events",
                               {"type": "x" * 300})
         self.assertEqual(status, 413)
+        # Bodies nested 200,000 deep are refused at the limit's depth.
+        deep = "[" * 200000 + "]" * 200000
+        status, body = n.json("POST", "/v1/orders/E-1/events", deep)
+        self.assertEqual(status, 413)
+        self.assertIn("deeper than the limit of 64 levels", body["error"])
+        status, body = n.json("PUT", FLOW_PATH,
+                              '{"name": "Order to invoice", "x": ' + deep
+                              + "}")
+        self.assertEqual(status, 413)
+        self.assertIn("deeper than the limit of 64 levels", body["error"])
         self.assertEqual(n.json("GET", "/healthz"), (200, {"status": "ok"}))
 
     def test_the_stream_sends_each_committed_change(self):
