@@ -46,8 +46,11 @@ struct json_parse_result {
 
 /// Parses `text` into `doc` with json_parse_flags, stopping at the first
 /// array or object nested deeper than `max_depth`: the depth is counted as
-/// the parser goes, with no pass over the text before it. `text` must not
-/// hold a NUL byte.
+/// the parser goes, with no pass over the text before it. A NUL byte ends
+/// the text for the parser: a caller that must refuse one looks for it
+/// first (see parse_json). Only the result says whether the parse failed: the
+/// document's own HasParseError() does not, and after a failed parse the
+/// document holds what it held before (null, for a new one).
 json_parse_result parse_bounded(json_document& doc, std::string_view text,
                                 std::size_t max_depth);
 
