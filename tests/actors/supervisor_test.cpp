@@ -788,10 +788,15 @@ const char* wait_and_call_flow = R"({
         {"action": "custom", "name": "Ring", "provider": "erp"}]}]}
   ]})";
 
-/// Runs every job but the branch actors' (see is_branch).
-void run_but_branches(supervised& t) {
+/// Runs every job but those of actors of kind `name` (see is_a).
+void run_all_but(supervised& t, const char* name) {
   t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_branch(job); });
+    [name](caf::resumable* job) { return !is_a(job, name); });
+}
+
+/// Runs every job but the branch actors'.
+void run_but_branches(supervised& t) {
+  run_all_but(t, "orca.branch");
 }
 
 /// Runs the first branch actor's job waiting: one message of it.
@@ -841,11 +846,9 @@ TEST_CASE("a branch that ended while a signal was on its way to it does not "
   // reports so and quits, before the journey passes the event on.
   caf::anon_send(t.supervisor, event_atom::value, std::string{"S-51"},
                  std::string{"noted"});
-  t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_a(job, "orca.journey"); });
+  run_all_but(t, "orca.journey");
   t.time->advance(1000);
-  t.sched.run_jobs_filtered(
-    [](caf::resumable* job) { return !is_a(job, "orca.journey"); });
+  run_all_but(t, "orca.journey");
   t.sched.run();
   // "Call"'s last report came before it could hear of the event; it has
   // ended, and the journey, waiting for "packed", leaves memory.
